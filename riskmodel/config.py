@@ -1,0 +1,216 @@
+"""One typed, validated configuration object, loaded from ``configs/*.yaml``.
+
+Guideline thresholds are *not* here: they are named constants beside their rules in
+:mod:`riskmodel.guidelines`. What lives here are the numbers we chose (probability cut-offs, screening
+intervals, capacities, model hyper-parameters) and deployment values. Environment variables override the
+deployment values only: ``RISKMODEL_TRACKING_URI``, ``RISKMODEL_STORE_URL``, ``RISKMODEL_API_KEYS``,
+``RISKMODEL_HOST`` and ``RISKMODEL_PORT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from riskmodel.exceptions import ConfigError
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GlycaemiaConfig(_Section):
+    criteria: Literal["who", "ada"] = "who"
+    """``who``: WHO 1999 categories as used by CDS (IFG from 6.1); ``ada``: IFG from 5.6."""
+    hba1c_prediabetes: bool = True
+    """Count HbA1c 5.7-6.4 % as prediabetes (SPEC section 3: 'as configurable')."""
+    high_risk_profile: Literal["cds2020", "cds2024"] = "cds2020"
+
+
+class TierConfig(_Section):
+    glucose_result_valid_days: int = Field(365, gt=0)
+    bp_result_valid_days: int = Field(365, gt=0)
+    chronic_threshold: float = Field(0.5, gt=0, lt=1)
+    high_risk_threshold: float = Field(0.5, gt=0, lt=1)
+
+
+class DiabetesIntervals(_Section):
+    prediabetes: int = Field(182, gt=0)
+    high_risk: int = Field(365, gt=0)
+    other: int = Field(1095, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DiabetesIntervals:
+        if not self.prediabetes <= self.high_risk <= self.other:
+            raise ValueError("diabetes screening intervals must satisfy prediabetes <= high_risk <= other")
+        return self
+
+
+class BloodPressureIntervals(_Section):
+    high_risk_band: int = Field(182, gt=0)
+    high_risk: int = Field(365, gt=0)
+    other: int = Field(730, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BloodPressureIntervals:
+        if not self.high_risk_band <= self.high_risk <= self.other:
+            raise ValueError("BP screening intervals must satisfy high_risk_band <= high_risk <= other")
+        return self
+
+
+class ScreeningConfig(_Section):
+    diabetes_interval_days: DiabetesIntervals = DiabetesIntervals()
+    bp_interval_days: BloodPressureIntervals = BloodPressureIntervals()
+    diabetes_yearly_from_age: float = Field(40, ge=18)
+    bp_yearly_from_age: float = Field(35, ge=18)
+
+
+class WorklistConfig(_Section):
+    capacity: int = Field(100, gt=0)
+    """Slots per truncated list (``follow_up_overdue`` and ``screen`` each); classes 1-4 are never cut."""
+    emergency_lookback_days: int = Field(30, gt=0)
+    """Only readings this recent (or undated) can trigger ``refer_now``."""
+    top_features: int = Field(3, ge=0, le=10)
+
+
+class ModelConfig(_Section):
+    seed: int = 42
+    test_fraction: float = Field(0.2, gt=0, lt=0.5)
+    validation_fraction: float = Field(0.2, gt=0, lt=0.5)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(15, ge=2)
+    min_child_samples: int = Field(50, ge=1)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    lambda_l2: float = Field(5.0, ge=0)
+    max_rounds: int = Field(2000, ge=1)
+    early_stopping_rounds: int = Field(100, ge=1)
+    num_threads: int = Field(0, ge=0)
+    """0: LightGBM's default (all cores)."""
+
+
+class PromotionConfig(_Section):
+    tolerance: float = Field(0.01, ge=0)
+    higher_is_better: tuple[str, ...] = ("diabetes_auroc", "hypertension_auroc")
+    lower_is_better: tuple[str, ...] = ("diabetes_ece", "hypertension_ece")
+
+
+class TrackingConfig(_Section):
+    uri: str = "sqlite:///mlflow.db"
+    experiment: str = "riskmodel"
+    registered_model: str = "riskmodel"
+
+
+class StoreConfig(_Section):
+    url: str = "sqlite:///riskmodel.db"
+
+
+class ServingConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, gt=0, lt=65536)
+    api_keys: dict[str, tuple[str, ...]] = {}
+    """SHA-256 hex digest of each key -> team ids it may read, or ``["*"]``."""
+    max_body_bytes: int = Field(2_000_000, gt=0)
+    model_poll_seconds: float = Field(10.0, gt=0)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _digests(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for digest in value:
+            if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest.lower()):
+                raise ValueError("api_keys must be keyed by SHA-256 hex digests (64 hex characters), never keys")
+        return {digest.lower(): tuple(teams) for digest, teams in value.items()}
+
+
+class SynthConfig(_Section):
+    as_of: dt.date = dt.date(2026, 7, 1)
+    residents_per_team: int = Field(1200, gt=0, le=1500)
+
+
+class RiskConfig(_Section):
+    """The whole configuration. Build it with :func:`load_config`."""
+
+    glycaemia: GlycaemiaConfig = GlycaemiaConfig()
+    tiers: TierConfig = TierConfig()
+    screening: ScreeningConfig = ScreeningConfig()
+    worklist: WorklistConfig = WorklistConfig()
+    model: ModelConfig = ModelConfig()
+    promotion: PromotionConfig = PromotionConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    store: StoreConfig = StoreConfig()
+    serving: ServingConfig = ServingConfig()
+    synth: SynthConfig = SynthConfig()
+
+    @model_validator(mode="after")
+    def _cutoffs(self) -> RiskConfig:
+        if self.tiers.high_risk_threshold > self.tiers.chronic_threshold + 0.5:
+            raise ValueError("tiers.high_risk_threshold is implausibly far above tiers.chronic_threshold")
+        return self
+
+    def as_flat_dict(self) -> dict[str, Any]:
+        """Flatten to ``section.key`` pairs (MLflow parameters); secrets are left out."""
+        flat: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    walk(f"{prefix}.{key}" if prefix else str(key), item)
+            else:
+                flat[prefix] = value
+
+        dumped = self.model_dump(mode="json")
+        dumped["serving"].pop("api_keys", None)
+        walk("", dumped)
+        return flat
+
+
+_ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "RISKMODEL_TRACKING_URI": ("tracking", "uri"),
+    "RISKMODEL_STORE_URL": ("store", "url"),
+    "RISKMODEL_HOST": ("serving", "host"),
+    "RISKMODEL_PORT": ("serving", "port"),
+}
+
+
+def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> RiskConfig:
+    """Load and validate a configuration file, then apply deployment overrides from the environment.
+
+    Parameters
+    ----------
+    path
+        A YAML file; ``None`` loads ``configs/default.yaml``. Keys left out take their defaults.
+    environ
+        The environment to read overrides from; ``os.environ`` when ``None``.
+    """
+    source = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    env = os.environ if environ is None else environ
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8")) if source.exists() else None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config file {source}: {exc}") from exc
+    if path is not None and not source.exists():
+        raise ConfigError(f"config file {source} does not exist")
+    data: dict[str, Any] = dict(raw or {})
+    for variable, (section, key) in _ENV_OVERRIDES.items():
+        if env.get(variable):
+            data.setdefault(section, {})[key] = env[variable]
+    if env.get("RISKMODEL_API_KEYS"):
+        try:
+            keys = json.loads(env["RISKMODEL_API_KEYS"])
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"RISKMODEL_API_KEYS is not a JSON object of digest -> team ids: {exc}") from exc
+        data.setdefault("serving", {})["api_keys"] = keys
+    try:
+        return RiskConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"config {source}: {where}: {first['msg']}") from exc
