@@ -303,7 +303,8 @@ def validate_table(
         problems.add(coerced.bad, column.name, coerced.reason)
         typed[column.name] = _to_numpy(coerced.values, column)
         if column.required:
-            problems.add(_missing(typed[column.name]) & ~coerced.bad, column.name, "required value is missing")
+            missing = _mask(pc.is_null(coerced.values)) & ~coerced.bad
+            problems.add(missing, column.name, "required value is missing")
         if column.kind in ("float", "int"):
             _range_check(typed[column.name], column, problems)
 
@@ -311,7 +312,7 @@ def validate_table(
     with np.errstate(invalid="ignore"):
         bp_inverted = typed["sbp_mmhg"] <= typed["dbp_mmhg"]
     problems.add(bp_inverted, "sbp_mmhg", "systolic BP must be above diastolic BP")
-    _check_unique_ids(typed["resident_id"], problems, seen_ids)
+    id_hashes = _check_unique_ids(typed["resident_id"], problems, seen_ids)
 
     row_numbers = np.arange(first_row_number, first_row_number + n_rows)
     good = ~problems.any
@@ -322,7 +323,7 @@ def validate_table(
     frame.index = pd.Index(row_numbers, name="row_number")
     residents = frame[good]
     if seen_ids is not None:
-        seen_ids.add(residents["resident_id"].to_numpy())
+        seen_ids.add(id_hashes[good])
     rejected = _rejected_frame(table, row_numbers[~good], np.flatnonzero(~good), problems.messages())
     return ValidatedChunk(residents=residents, rejected=rejected)
 
@@ -340,39 +341,37 @@ def _rejected_frame(table: pa.Table, row_numbers: np.ndarray, positions: np.ndar
     return rejected
 
 
-def _empty_column(column: Column, n_rows: int) -> np.ndarray:
+def _empty_column(column: Column, n_rows: int) -> Any:
     if column.kind in ("float", "int", "bool"):
         return np.full(n_rows, np.nan)
     if column.kind == "date":
         return np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[D]")
-    return np.full(n_rows, None, dtype=object)
+    return pa.nulls(n_rows, pa.string())
 
 
-def _to_numpy(values: pa.ChunkedArray, column: Column) -> np.ndarray:
+def _to_numpy(values: pa.ChunkedArray, column: Column) -> Any:
+    """Numbers, booleans and dates as numpy; text stays an Arrow array (converted only where needed)."""
+    if column.kind in ("str", "category"):
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if column.kind in ("float", "int"):
         return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
     if column.kind == "bool":
         return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
     if column.kind == "date":
         return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    raise AssertionError(f"unhandled column kind {column.kind}")  # pragma: no cover - kinds are closed
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
-    if values.dtype == object:
-        return pd.isna(values)
-    return np.isnan(values) if values.dtype.kind == "f" else np.isnat(values)
-
-
-def _to_series(values: np.ndarray, column: Column) -> pd.Series:
+def _to_series(values: Any, column: Column) -> pd.Series:
+    if column.kind in ("str", "category"):
+        return pd.Series(pd.arrays.ArrowExtensionArray(values))
+    missing = np.isnan(values) if column.kind != "date" else None
     if column.kind == "bool":
-        return pd.Series(pd.array(np.where(np.isnan(values), None, values == 1.0), dtype="boolean"))
+        return pd.Series(pd.arrays.BooleanArray(values == 1.0, missing))
     if column.kind == "int":
-        return pd.Series(pd.array(np.where(np.isnan(values), None, values), dtype="Int64"))
+        return pd.Series(pd.arrays.IntegerArray(np.nan_to_num(values).astype(np.int64), missing))
     if column.kind == "date":
         return pd.Series(values.astype("datetime64[s]"))
-    if values.dtype == object:
-        return pd.Series(values, dtype=object)
     return pd.Series(values)
 
 
@@ -391,34 +390,38 @@ def _derive_bmi(typed: dict[str, Any], problems: _Problems) -> None:
 
 
 class SeenIds:
-    """Resident ids accepted so far in a batch, kept as sorted 64-bit hashes (8 bytes an id)."""
+    """Resident ids accepted so far in a batch, as sorted 64-bit hashes per chunk (8 bytes an id)."""
 
     def __init__(self) -> None:
-        self._hashes = np.empty(0, dtype=np.uint64)
+        self._chunks: list[np.ndarray] = []
 
     @staticmethod
-    def hash(ids: np.ndarray) -> np.ndarray:
-        return pd.util.hash_array(np.asarray(ids, dtype=object))
+    def hash(ids: pa.Array) -> np.ndarray:
+        series = pd.Series(pd.arrays.ArrowExtensionArray(ids))
+        return pd.util.hash_pandas_object(series, index=False).to_numpy()
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
-        if not len(self._hashes):
-            return np.zeros(len(hashes), dtype=bool)
-        where = np.searchsorted(self._hashes, hashes)
-        where = np.minimum(where, len(self._hashes) - 1)
-        return self._hashes[where] == hashes
+        found = np.zeros(len(hashes), dtype=bool)
+        for chunk in self._chunks:
+            where = np.minimum(np.searchsorted(chunk, hashes), len(chunk) - 1)
+            found |= chunk[where] == hashes
+        return found
 
-    def add(self, ids: np.ndarray) -> None:
-        self._hashes = np.union1d(self._hashes, self.hash(ids))
+    def add(self, hashes: np.ndarray) -> None:
+        if len(hashes):
+            self._chunks.append(np.sort(hashes))
 
 
-def _check_unique_ids(ids: np.ndarray, problems: _Problems, seen: SeenIds | None) -> None:
-    present = ~pd.isna(ids)
-    duplicated = present & pd.Series(ids).duplicated(keep="first").to_numpy()
+def _check_unique_ids(ids: pa.Array, problems: _Problems, seen: SeenIds | None) -> np.ndarray:
+    """Reject repeated ids, within the chunk and against earlier chunks; returns the ids' hashes."""
+    present = _mask(pc.is_valid(ids))
+    hashes = SeenIds.hash(ids)
+    duplicated = present & pd.Series(hashes).duplicated(keep="first").to_numpy()
     problems.add(duplicated, "resident_id", "duplicate resident_id in this batch")
-    if seen is not None and present.any():
-        earlier = np.zeros(len(ids), dtype=bool)
-        earlier[present] = seen.contains(SeenIds.hash(ids[present]))
+    if seen is not None:
+        earlier = present & seen.contains(hashes)
         problems.add(earlier & ~duplicated, "resident_id", "duplicate resident_id in this batch")
+    return hashes
 
 
 # ------------------------------------------------------------------------------------ entry points
@@ -481,7 +484,8 @@ def resident_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The schema columns of a validated frame as numpy arrays, the form every rule works on.
 
     Numbers and booleans become float64 (booleans 1.0/0.0, missing NaN), dates ``datetime64[D]``
-    (missing NaT) and text an object array (missing ``None``).
+    (missing NaT) and categories an object array (missing ``None``). Identifiers are not rule inputs and
+    stay in the frame.
     """
     columns: dict[str, np.ndarray] = {}
     for column in RESIDENT_COLUMNS:
@@ -490,7 +494,7 @@ def resident_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
             columns[column.name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         elif column.kind == "date":
             columns[column.name] = series.to_numpy(dtype="datetime64[D]")
-        else:
+        elif column.kind == "category":
             columns[column.name] = series.to_numpy(dtype=object, na_value=None)
     return columns
 

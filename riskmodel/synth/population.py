@@ -101,9 +101,10 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
 
     # Glycaemic load and values.
     g = (0.42 * age_c + 0.11 * (bmi - 23.6) + 0.035 * waist_resid + 0.55 * fh_dm + 0.18 * ~active
-         + 0.35 * gdm + 0.12 * (smoking == "current") + 0.1 * male + rng.normal(0, 0.95, n))
-    diabetic_excess = np.where(g > 1.8, rng.gamma(2.0, 1.0, n) * (g - 1.3), 0.0)
-    fpg = 5.2 + 0.5 * g + 1.25 * diabetic_excess + rng.normal(0, 0.42, n)
+         + 0.35 * gdm + 0.12 * (smoking == "current") + 0.1 * male + rng.normal(0, 1.5, n))
+    g = 0.735 * g  # rescaled so that the larger unobserved part keeps the spread of glycaemia
+    diabetic_excess = np.where(g > 1.68, rng.gamma(2.0, 1.0, n) * (g - 1.2), 0.0)
+    fpg = 5.25 + 0.52 * g + 1.25 * diabetic_excess + rng.normal(0, 0.42, n)
     hba1c = 5.17 + 0.3 * g + 0.55 * diabetic_excess + rng.normal(0, 0.27, n)
     ogtt = 5.9 + 1.05 * g + 2.6 * diabetic_excess + rng.normal(0, 0.8, n)
     has_dm = (fpg >= 7.0) | (hba1c >= 6.5)

@@ -1,0 +1,137 @@
+"""MLflow: the only module that logs runs and registers models (SPEC section 7, MLflow).
+
+One registered model (``riskmodel`` by default) holds both disease models, the config and the schema
+version, as an MLflow pyfunc whose artifact is a :class:`~riskmodel.model.RiskModel` folder. Nothing
+that identifies a resident is logged: parameters are the config, metrics are aggregates, artifacts are
+plots, aggregate tables, the report and the model; the input example is a made-up resident.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
+
+from riskmodel.config import RiskConfig
+from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS, SCHEMA_VERSION
+from training.report import write_report
+from training.train import TrainingResult
+
+ARTIFACT_NAME = "riskmodel"
+_MLFLOW_TYPES = {"str": "string", "category": "string", "float": "double", "int": "long", "bool": "boolean",
+                 "date": "string"}
+
+EXAMPLE_RESIDENT: dict[str, Any] = {
+    "resident_id": "example-resident-0001", "team_id": "example-team", "sex": "F", "age_years": 52.0,
+    "grid_id": "example-grid", "exam_date": "2026-03-02", "height_cm": 158.0, "weight_kg": 64.0, "bmi_kg_m2": 25.6,
+    "waist_cm": 86.0, "sbp_mmhg": 134.0, "dbp_mmhg": 84.0, "bp_date": "2026-03-02", "fpg_mmol_l": 5.9,
+    "hba1c_pct": 5.8, "glucose_date": "2026-03-02", "smoking": "never", "physically_active": False,
+    "family_history_diabetes": True, "diagnosed_diabetes": False, "diagnosed_hypertension": False,
+}
+"""A made-up resident for the MLflow input example and the API docs; not a real person."""
+
+
+def configure(config: RiskConfig) -> MlflowClient:
+    """Point MLflow at the configured tracking store and return a client."""
+    mlflow.set_tracking_uri(config.tracking.uri)
+    mlflow.set_registry_uri(config.tracking.uri)
+    return MlflowClient(tracking_uri=config.tracking.uri, registry_uri=config.tracking.uri)
+
+
+def model_signature() -> ModelSignature:
+    """The MLflow signature derived from the record schema (dates travel as ISO strings)."""
+    inputs = Schema([ColSpec(_MLFLOW_TYPES[c.kind], c.name, required=c.required) for c in RESIDENT_COLUMNS])
+    kinds = {"diabetes_tier": "string", "hypertension_tier": "string", "overall_tier": "string",
+             "diabetes_tier_source": "string", "hypertension_tier_source": "string", "cdrs_points": "long",
+             "action": "string", "due_date": "string", "model_version": "string"}
+    outputs = Schema([ColSpec(kinds.get(name, "double"), name) for name in OUTPUT_COLUMNS])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+class RiskModelPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """MLflow pyfunc wrapper: records in, the batch output columns out, through the one scoring path."""
+
+    def load_context(self, context: Any) -> None:
+        from riskmodel.model import RiskModel
+
+        self._model = RiskModel.load(context.artifacts[ARTIFACT_NAME])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        from riskmodel.records import validate_records
+        from riskmodel.scoring import score_frame
+
+        records = model_input.to_dict(orient="records")
+        checked = validate_records(records)
+        scored = score_frame(checked.residents, self._model)
+        return scored[list(OUTPUT_COLUMNS)].astype({"due_date": "string"})
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+
+
+def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: list[str]) -> str:
+    """Log one run (params, metrics, plots, tables, report, model), register a version, alias ``challenger``.
+
+    Returns the registered version number.
+    """
+    client = configure(config)
+    mlflow.set_experiment(config.tracking.experiment)
+    with mlflow.start_run(run_name="train") as run, tempfile.TemporaryDirectory() as scratch:
+        mlflow.log_params({k: str(v)[:500] for k, v in config.as_flat_dict().items()})
+        mlflow.log_param("data.sources", ", ".join(Path(s).name for s in data_sources)[:500])
+        mlflow.log_metrics(_finite(result.metrics))
+        mlflow.set_tags({"schema_version": str(SCHEMA_VERSION), "component": "riskmodel"})
+        folder = Path(scratch)
+        write_report(result, folder / "evaluation")
+        mlflow.log_artifacts(str(folder / "evaluation"), artifact_path="evaluation")
+        (folder / "training_data_summary.json").write_text(json.dumps(result.data_summary, indent=2), encoding="utf-8")
+        mlflow.log_artifact(str(folder / "training_data_summary.json"))
+        result.model.save(folder / ARTIFACT_NAME)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RiskModelPyfunc(),
+            artifacts={ARTIFACT_NAME: str(folder / ARTIFACT_NAME)},
+            signature=model_signature(),
+            input_example=pd.DataFrame([EXAMPLE_RESIDENT]),
+            registered_model_name=config.tracking.registered_model,
+            pip_requirements=_requirements(),
+        )
+        version = str(info.registered_model_version)
+        name = config.tracking.registered_model
+        client.set_registered_model_alias(name, "challenger", version)
+        client.set_model_version_tag(name, version, "schema_version", str(SCHEMA_VERSION))
+        client.set_model_version_tag(name, version, "run_id", run.info.run_id)
+    return version
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{package}=={version(package)}" for package in
+            ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pyyaml", "pydantic")]
+
+
+def version_metrics(client: MlflowClient, name: str, version: str) -> dict[str, float]:
+    """The metrics of the run that produced a registered version."""
+    model_version = client.get_model_version(name, version)
+    if not model_version.run_id:
+        return {}
+    return dict(client.get_run(model_version.run_id).data.metrics)
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
