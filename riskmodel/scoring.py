@@ -77,6 +77,7 @@ def assess(
     as_of: dt.date | np.datetime64 | str | None = None,
     config: RiskConfig | None = None,
     num_threads: int = 0,
+    probabilities: Mapping[str, np.ndarray] | None = None,
 ) -> Assessment:
     """Assess residents given as validated columns (:func:`riskmodel.records.resident_columns`).
 
@@ -92,6 +93,8 @@ def assess(
         Policy (thresholds, intervals); the model's own training config by default.
     num_threads
         LightGBM threads for prediction (0: all cores; 1 is fastest for a handful of residents).
+    probabilities
+        Probabilities computed earlier (e.g. by the batch that filled the store); the model is not run.
     """
     config = config or model.config
     day = as_of_day(as_of)
@@ -99,7 +102,8 @@ def assess(
     cdrs = cdrs_score(columns["age_years"], columns["bmi_kg_m2"], columns["waist_cm"], columns["sbp_mmhg"],
                       columns["family_history_diabetes"], is_male)
     derived = derived_features(columns, cdrs.total)
-    probabilities = model.predict(columns, derived, num_threads=num_threads)
+    probabilities = dict(probabilities) if probabilities is not None else model.predict(
+        columns, derived, num_threads=num_threads)
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
     tiers = {
         "diabetes": diabetes_tier(columns, day, config, cdrs_total=cdrs.total,

@@ -1,0 +1,186 @@
+"""Batch scoring of a file (SPEC sections 7 and 8): read, validate, score, write, in bounded memory.
+
+The input is streamed in chunks; each chunk is validated, scored through :func:`riskmodel.scoring.assess`
+and appended to the output (Parquet or CSV by extension) and to the rejected-rows file beside it
+(``<stem>.rejected.<ext>``). Both are written under temporary names and renamed only when the whole input
+is done, so a failure leaves nothing partial. Rows in = rows scored + rows rejected, always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from riskmodel.config import RiskConfig
+from riskmodel.exceptions import InputFileError
+from riskmodel.model import RiskModel
+from riskmodel.records import DEFAULT_CHUNK_ROWS, ValidatedChunk, input_format, iter_validated
+from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.scoring import as_of_day, assess, with_outputs
+from riskmodel.store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+_ARROW_TYPES = {"str": pa.string(), "category": pa.string(), "float": pa.float64(), "int": pa.int64(),
+                "bool": pa.bool_(), "date": pa.date32()}
+_OUTPUT_ARROW = {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name} | {
+    "cdrs_points": pa.int64(), "due_date": pa.date32(), "priority": pa.float64()}
+
+
+@dataclass
+class BatchSummary:
+    """Counts of one batch run."""
+
+    rows_read: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    tiers: dict[str, Counter[str]] = field(default_factory=lambda: {
+        "diabetes_tier": Counter(), "hypertension_tier": Counter(), "overall_tier": Counter()})
+    actions: Counter[str] = field(default_factory=Counter)
+    output: Path | None = None
+    rejected_output: Path | None = None
+    batch_id: str | None = None
+
+
+def rejected_path(output: Path) -> Path:
+    """``<output stem>.rejected.<ext>`` beside the output (SPEC section 7)."""
+    return output.with_name(f"{output.stem}.rejected{output.suffix}")
+
+
+def output_schema(extra_columns: list[str]) -> pa.Schema:
+    """The Arrow schema of the batch output: schema columns, extra input columns (text), output columns."""
+    fields = [pa.field(c.name, _ARROW_TYPES[c.kind]) for c in RESIDENT_COLUMNS]
+    fields += [pa.field(name, pa.string()) for name in extra_columns]
+    fields += [pa.field(name, _OUTPUT_ARROW.get(name, pa.string())) for name in OUTPUT_COLUMNS]
+    return pa.schema(fields)
+
+
+def rejected_schema(input_columns: list[str]) -> pa.Schema:
+    return pa.schema([pa.field("row_number", pa.int64()), pa.field("errors", pa.string())]
+                     + [pa.field(name, pa.string()) for name in input_columns])
+
+
+class _TableWriter:
+    """Appends Arrow tables to a Parquet or CSV file under a temporary name; ``commit`` renames it."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.partial = path.with_name(f".{path.name}.partial")
+        self.schema = schema
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer: pq.ParquetWriter | pacsv.CSVWriter
+        if path.suffix.lower() == ".csv":
+            self._writer = pacsv.CSVWriter(self.partial, schema)
+        else:
+            self._writer = pq.ParquetWriter(self.partial, schema, compression="zstd")
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False, safe=False)
+        self._writer.write_table(table)
+
+    def commit(self) -> None:
+        self._writer.close()
+        self.partial.replace(self.path)
+
+    def abort(self) -> None:
+        try:
+            self._writer.close()
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+
+def _output_frame(scored: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
+    frame = scored.reset_index(drop=True)
+    for name in schema.names:
+        if name not in frame.columns:
+            frame[name] = None
+    frame = frame[schema.names]
+    for column in RESIDENT_COLUMNS:
+        if column.kind == "date":
+            frame[column.name] = frame[column.name].dt.date
+    frame["due_date"] = frame["due_date"].dt.date
+    return frame
+
+
+def score_chunks(chunks: Iterator[ValidatedChunk], model: RiskModel, *, as_of: dt.date | None,
+                 config: RiskConfig) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine."""
+    from riskmodel.records import resident_columns
+
+    for chunk in chunks:
+        if len(chunk.residents):
+            assessment = assess(resident_columns(chunk.residents), model, as_of=as_of, config=config)
+            yield with_outputs(chunk.residents, assessment), chunk.rejected
+        else:
+            yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
+
+
+def score_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    model: RiskModel,
+    *,
+    config: RiskConfig,
+    as_of: dt.date | None = None,
+    store: ResultStore | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_rows: Callable[[int], None] | None = None,
+) -> BatchSummary:
+    """Score a CSV or Parquet file into an output file (and the store, when given)."""
+    from riskmodel.records import file_columns
+
+    input_path, output_path = Path(input_path), Path(output_path)
+    input_format(input_path)
+    if output_path.suffix.lower() not in {".csv", ".parquet"}:
+        raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
+    columns = file_columns(input_path)
+    known = {c.name for c in RESIDENT_COLUMNS}
+    extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
+    as_of = as_of or dt.date.today()
+    summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
+    writer = _TableWriter(output_path, output_schema(extras))
+    rejected_writer = _TableWriter(rejected_path(output_path), rejected_schema(columns))
+    batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=str(input_path)) if store else None
+    try:
+        chunks = iter_validated(input_path, chunk_rows=chunk_rows)
+        for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config):
+            writer.write(_output_frame(scored, writer.schema))
+            rejected_writer.write(rejected.reindex(columns=rejected_writer.schema.names))
+            if store is not None and batch_id is not None and len(scored):
+                store.write_rows(batch_id, scored)
+            _count(summary, scored, rejected)
+            if on_rows is not None:
+                on_rows(len(scored) + len(rejected))
+        writer.commit()
+        rejected_writer.commit()
+    except BaseException:
+        writer.abort()
+        rejected_writer.abort()
+        raise
+    if store is not None and batch_id is not None:
+        store.complete_batch(batch_id, rows_scored=summary.rows_scored, rows_rejected=summary.rows_rejected)
+        summary.batch_id = batch_id
+    logger.info("scored %d rows, rejected %d (batch %s)", summary.rows_scored, summary.rows_rejected, batch_id)
+    return summary
+
+
+def _count(summary: BatchSummary, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:
+    summary.rows_scored += len(scored)
+    summary.rows_rejected += len(rejected)
+    summary.rows_read += len(scored) + len(rejected)
+    for name, counter in summary.tiers.items():
+        counter.update(scored[name].value_counts().to_dict() if len(scored) else {})
+    summary.actions.update(scored["action"].value_counts().to_dict() if len(scored) else {})
+
+
+def as_of_date(value: str | dt.date | None) -> dt.date:
+    return pd.Timestamp(as_of_day(value)).date()
