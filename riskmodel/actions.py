@@ -50,6 +50,7 @@ from riskmodel.guidelines.glycaemia import (
 )
 from riskmodel.labels import recorded
 from riskmodel.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh
+from riskmodel.vectorised import first_match
 
 ACTIONS = ("refer_now", "confirm_diagnosis", "refer", "recheck", "follow_up_overdue", "screen", "none")
 ACTION_NAMES = np.array(ACTIONS, dtype=object)
@@ -108,11 +109,11 @@ def _managed_actions(columns: Mapping[str, np.ndarray], managed: np.ndarray, unc
     overdue = managed & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
     overdue_due = np.where(np.isnat(columns["last_followup_date"]), as_of,
                            columns["last_followup_date"] + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
-    action = np.select([refer, recheck, overdue], [REFER, RECHECK, OVERDUE], default=NONE)
-    due = np.select([refer, recheck, overdue],
+    action = first_match([refer, recheck, overdue], [REFER, RECHECK, OVERDUE], default=NONE)
+    due = first_match([refer, recheck, overdue],
                     [_days(n, as_of), _days(n, as_of, RECHECK_WITHIN_DAYS), overdue_due.astype("datetime64[D]")],
                     default=overdue_due.astype("datetime64[D]"))
-    within = np.select([refer, recheck, overdue],
+    within = first_match([refer, recheck, overdue],
                        [_clip(20.0 * visits), _clip(severity), np.where(np.isnan(since), 99.0, _clip((since - 90) / 2.75))],
                        default=0.0)
     test = np.where(action == RECHECK, recheck_test, NO_TEST)
@@ -153,7 +154,7 @@ def diabetes_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.
         prediabetes = ((fpg >= (5.6 if config.glycaemia.criteria == "ada" else 6.1)) & (fpg < FPG_DIABETES_MMOL_L)) \
             | ((ogtt >= 7.8) & (ogtt < OGTT_2H_DIABETES_MMOL_L)) | ((hba1c >= 5.7) & (hba1c < HBA1C_DIABETES_PCT))
     yearly = (tier.tier >= HIGH_RISK) | (columns["age_years"] >= config.screening.diabetes_yearly_from_age)
-    interval = np.select([prediabetes, yearly], [intervals.prediabetes, intervals.high_risk], default=intervals.other)
+    interval = first_match([prediabetes, yearly], [intervals.prediabetes, intervals.high_risk], default=intervals.other)
     tested = ~np.isnan(fpg) | ~np.isnan(ogtt) | ~np.isnan(hba1c)
     test_date = np.where(np.isnat(columns["glucose_date"]), columns["exam_date"], columns["glucose_date"])
     screen_due = _screening_due(test_date, tested, interval, as_of)
@@ -162,14 +163,14 @@ def diabetes_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
-    action = np.select([emergency, confirm & ~managed, managed, screen],
+    action = first_match([emergency, confirm & ~managed, managed, screen],
                        [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE)
-    due = np.select([action == REFER_NOW, action == CONFIRM, managed],
+    due = first_match([action == REFER_NOW, action == CONFIRM, managed],
                     [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due], default=screen_due)
-    within = np.select([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
+    within = first_match([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
                        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
                        default=0.0)
-    test = np.select([action == CONFIRM, managed, action == SCREEN], [confirm_test, managed_test, screen_test],
+    test = first_match([action == CONFIRM, managed, action == SCREEN], [confirm_test, managed_test, screen_test],
                      default=NO_TEST)
     test = np.where((action == CONFIRM) & tier.confirmed, NO_TEST, test)
     return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
@@ -196,21 +197,21 @@ def hypertension_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p:
     intervals = config.screening.bp_interval_days
     band = bphs_high_risk_band(sbp, dbp)
     yearly = (tier.tier >= HIGH_RISK) | (columns["age_years"] >= config.screening.bp_yearly_from_age)
-    interval = np.select([band, yearly], [intervals.high_risk_band, intervals.high_risk], default=intervals.other)
+    interval = first_match([band, yearly], [intervals.high_risk_band, intervals.high_risk], default=intervals.other)
     tested = ~np.isnan(sbp)
     test_date = np.where(np.isnat(columns["bp_date"]), columns["exam_date"], columns["bp_date"])
     screen_due = _screening_due(test_date, tested, interval, as_of)
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
-    action = np.select([emergency, confirm & ~managed, managed, screen],
+    action = first_match([emergency, confirm & ~managed, managed, screen],
                        [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE)
-    due = np.select([action == REFER_NOW, action == CONFIRM, managed],
+    due = first_match([action == REFER_NOW, action == CONFIRM, managed],
                     [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due], default=screen_due)
-    within = np.select([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
+    within = first_match([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
                        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
                        default=0.0)
-    test = np.select([action == CONFIRM, managed, action == SCREEN], [BP, managed_test, BP], default=NO_TEST)
+    test = first_match([action == CONFIRM, managed, action == SCREEN], [BP, managed_test, BP], default=NO_TEST)
     return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
 
 

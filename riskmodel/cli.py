@@ -328,10 +328,15 @@ def serve(
     import uvicorn
 
     from serving.app import create_app
+    from serving.state import ModelHolder
+    from training.registry import DEFAULT_MODEL_URI
 
     try:
         settings = _config(config)
-        application = create_app(settings, model_uri=model, store_url=store)
+        holder = ModelHolder(model or DEFAULT_MODEL_URI, settings)
+        with err_console.status("loading the model"):
+            holder.load()
+        application = create_app(settings, model_uri=model, store_url=store, holder=holder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     uvicorn.run(application, host=host or settings.serving.host, port=port or settings.serving.port,

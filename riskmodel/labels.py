@@ -16,6 +16,7 @@ from riskmodel.features import Disease
 from riskmodel.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_high_risk_band
 from riskmodel.guidelines.glycaemia import glycaemic_status
 from riskmodel.tiers import CHRONIC, HEALTHY, HIGH_RISK, UNDECIDED
+from riskmodel.vectorised import first_match
 
 
 def recorded(columns: Mapping[str, np.ndarray], disease: Disease) -> np.ndarray:
@@ -31,11 +32,11 @@ def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: Ris
         status = glycaemic_status(columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"],
                                   criteria=config.glycaemia.criteria,
                                   use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes)
-        measured = np.select([status.category == 2, status.category == 1, status.category == 0],
+        measured = first_match([status.category == 2, status.category == 1, status.category == 0],
                              [CHRONIC, HIGH_RISK, HEALTHY], default=UNDECIDED)
     else:
         sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
         category = bp_category(sbp, dbp)
-        measured = np.select([category == HYPERTENSION, bphs_high_risk_band(sbp, dbp), category >= 0],
+        measured = first_match([category == HYPERTENSION, bphs_high_risk_band(sbp, dbp), category >= 0],
                              [CHRONIC, HIGH_RISK, HEALTHY], default=UNDECIDED)
     return np.where(recorded(columns, disease), CHRONIC, measured).astype(np.int8)

@@ -513,3 +513,20 @@ __all__ = [
     "validate_records",
     "validate_table",
 ]
+
+
+def columns_from_values(records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Rule-input columns from records whose values are already typed and checked (the API's pydantic models).
+
+    The same column forms as :func:`resident_columns`, built without pandas so that one record costs little.
+    """
+    columns: dict[str, np.ndarray] = {}
+    for column in RESIDENT_COLUMNS:
+        values = [record.get(column.name) for record in records]
+        if column.kind in ("float", "int", "bool"):
+            columns[column.name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+        elif column.kind == "date":
+            columns[column.name] = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[D]")
+        elif column.kind == "category":
+            columns[column.name] = np.array(values, dtype=object)
+    return columns

@@ -18,6 +18,7 @@ from riskmodel.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_
 from riskmodel.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.guidelines.glycaemia import DIABETES, NORMAL, PREDIABETES, glycaemic_status
 from riskmodel.schema import TIER_SOURCES, TIERS
+from riskmodel.vectorised import first_match
 
 UNDECIDED, HEALTHY, HIGH_RISK, CHRONIC = -1, 0, 1, 2
 RECORD, MEASUREMENT, MODEL = 0, 1, 2
@@ -89,7 +90,7 @@ def _combine(record: np.ndarray, measured_tier: np.ndarray, model_tier: np.ndarr
     tier = np.where(record, CHRONIC, measured_tier)
     if model_tier is not None:
         tier = np.where(record | measured, tier, model_tier)
-    source = np.select([record, measured], [RECORD, MEASUREMENT], default=MODEL).astype(np.int8)
+    source = first_match([record, measured], [RECORD, MEASUREMENT], default=MODEL).astype(np.int8)
     confirmed = record | ((tier == CHRONIC) & (source == MEASUREMENT) & confirmed_measurement)
     return DiseaseTier(tier=tier.astype(np.int8), source=source, confirmed=confirmed)
 
@@ -114,7 +115,7 @@ def diabetes_tier(
     status = glycaemic_status(results["fpg_mmol_l"], results["ogtt_2h_mmol_l"], results["hba1c_pct"],
                               criteria=config.glycaemia.criteria,
                               use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes)
-    measured = np.select(
+    measured = first_match(
         [status.category == DIABETES, status.category == PREDIABETES, status.category == NORMAL],
         [CHRONIC, HIGH_RISK, HEALTHY],
         default=UNDECIDED,
@@ -143,7 +144,7 @@ def hypertension_tier(
     record = (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
     bp = fresh_values(columns, ("sbp_mmhg", "dbp_mmhg"), "bp_date", as_of, config.tiers.bp_result_valid_days)
     category = bp_category(bp["sbp_mmhg"], bp["dbp_mmhg"])
-    measured = np.select(
+    measured = first_match(
         [category == HYPERTENSION, bphs_high_risk_band(bp["sbp_mmhg"], bp["dbp_mmhg"]), category >= 0],
         [CHRONIC, HIGH_RISK, HEALTHY],
         default=UNDECIDED,

@@ -16,8 +16,8 @@ from riskmodel.guidelines.cdrs import CDRS_HIGH_RISK_POINTS, CdrsScore, cdrs_sco
 from riskmodel.guidelines.findings import FINDINGS, Finding, diabetes_findings, hypertension_findings
 from riskmodel.guidelines.glycaemia import (
     GlycaemicStatus,
-    glucose_emergency,
     glucose_controlled,
+    glucose_emergency,
     glycaemic_status,
 )
 

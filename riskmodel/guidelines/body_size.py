@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from riskmodel.vectorised import first_match
+
 BMI_UNDERWEIGHT_BELOW = 18.5
 BMI_OVERWEIGHT_FROM = 24.0
 BMI_OBESE_FROM = 28.0
@@ -23,7 +25,7 @@ UNKNOWN, UNDERWEIGHT, NORMAL, OVERWEIGHT, OBESE = -1, 0, 1, 2, 3
 
 def bmi_category(bmi_kg_m2: np.ndarray) -> np.ndarray:
     """``0`` underweight, ``1`` normal, ``2`` overweight, ``3`` obese, ``-1`` unknown [WST428]."""
-    category = np.select(
+    category = first_match(
         [bmi_kg_m2 < BMI_UNDERWEIGHT_BELOW, bmi_kg_m2 < BMI_OVERWEIGHT_FROM, bmi_kg_m2 < BMI_OBESE_FROM],
         [UNDERWEIGHT, NORMAL, OVERWEIGHT],
         default=OBESE,

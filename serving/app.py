@@ -1,0 +1,59 @@
+"""The FastAPI application (SPEC section 7, HTTP API). Build it with :func:`create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from riskmodel.config import RiskConfig
+from riskmodel.store import ResultStore
+from serving import errors
+from serving.auth import KeyRing
+from serving.observability import Metrics, ObservabilityMiddleware
+from serving.routes import assessments, system, worklists
+from serving.state import ModelHolder
+from training.registry import DEFAULT_MODEL_URI
+
+logger = logging.getLogger("riskmodel.serving")
+
+
+def create_app(config: RiskConfig, *, model_uri: str | None = None, store_url: str | None = None,
+               holder: ModelHolder | None = None, poll: bool = True) -> FastAPI:
+    """Build the API. The model loads once, in the lifespan (or earlier through ``holder``), and is then
+    swapped in place when the champion alias moves (polled every ``serving.model_poll_seconds``)."""
+    model_holder = holder or ModelHolder(model_uri or DEFAULT_MODEL_URI, config)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if model_holder.current is None:
+            model_holder.load()
+        if poll:
+            model_holder.start_polling()
+        if not len(app.state.keys):
+            logger.warning("no API keys configured: every /v1 request will be refused (set RISKMODEL_API_KEYS)")
+        yield
+        model_holder.stop()
+        app.state.store.dispose()
+
+    app = FastAPI(
+        title="riskmodel",
+        version="1",
+        summary="Tiers, calibrated risk and prioritised work lists for type 2 diabetes and hypertension.",
+        description="Authenticate with `X-API-Key`. Bad input answers 422 with the field path in `detail[].field`.",
+        lifespan=lifespan,
+    )
+    app.state.holder = model_holder
+    app.state.store = ResultStore(store_url or config.store.url)
+    app.state.keys = KeyRing(config.serving.api_keys)
+    app.state.metrics = metrics
+    app.state.config = config
+    errors.install(app)
+    app.include_router(assessments.router)
+    app.include_router(worklists.router)
+    app.include_router(system.router)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
+    return app

@@ -1,0 +1,53 @@
+"""API keys (SPEC section 7): each key, stored only as its SHA-256 digest, is bound to teams or ``*``.
+
+No key or an unknown key: 401. A key asking for another team's work list or residents: 404, so that team
+ids do not leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from fastapi import HTTPException, status
+
+
+def digest(key: str) -> str:
+    """SHA-256 hex digest of an API key, the form keys are configured in."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the teams the key may read (``*`` for all)."""
+
+    key_digest: str
+    teams: frozenset[str]
+
+    def may_read(self, team_id: str) -> bool:
+        return "*" in self.teams or team_id in self.teams
+
+
+class KeyRing:
+    """Configured key digests and their teams."""
+
+    def __init__(self, keys: dict[str, tuple[str, ...]]) -> None:
+        self._keys = {d.lower(): frozenset(teams) for d, teams in keys.items()}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def caller(self, api_key: str | None) -> Caller:
+        if not api_key:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header",
+                                headers={"WWW-Authenticate": "X-API-Key"})
+        offered = digest(api_key)
+        for known, teams in self._keys.items():
+            if hmac.compare_digest(known, offered):
+                return Caller(known, teams)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
+
+
+def team_not_found(team_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"team {team_id} not found")

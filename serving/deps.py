@@ -1,0 +1,38 @@
+"""FastAPI dependencies as named types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+
+from riskmodel.model import RiskModel
+from riskmodel.store import ResultStore
+from serving.auth import Caller, KeyRing
+from serving.state import ModelHolder
+
+
+def _holder(request: Request) -> ModelHolder:
+    return request.app.state.holder  # type: ignore[no-any-return]
+
+
+def _model(request: Request) -> RiskModel:
+    model = request.app.state.holder.current
+    if model is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded yet")
+    return model  # type: ignore[no-any-return]
+
+
+def _store(request: Request) -> ResultStore:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _caller(request: Request, x_api_key: Annotated[str | None, Header(description="API key")] = None) -> Caller:
+    keys: KeyRing = request.app.state.keys
+    return keys.caller(x_api_key)
+
+
+HolderDep = Annotated[ModelHolder, Depends(_holder)]
+ModelDep = Annotated[RiskModel, Depends(_model)]
+StoreDep = Annotated[ResultStore, Depends(_store)]
+CallerDep = Annotated[Caller, Depends(_caller)]

@@ -1,0 +1,168 @@
+"""Request and response models of the HTTP API, derived from the one record schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from riskmodel.schema import FALSE_SPELLINGS, RESIDENT_COLUMNS, TRUE_SPELLINGS, Column
+from training.tracking import EXAMPLE_RESIDENT
+
+MAX_RECORDS = 1000
+
+
+def _boolean(value: Any) -> Any:
+    """Accept the CSV spellings of SPEC section 2 (true/false, 1/0, yes/no, 是/否) as JSON strings too."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in TRUE_SPELLINGS:
+            return True
+        if text in FALSE_SPELLINGS:
+            return False
+    return value
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    description = column.description
+    if column.kind == "float":
+        kind: Any = Annotated[float, Field(ge=column.low, le=column.high, allow_inf_nan=False)]
+    elif column.kind == "int":
+        kind = Annotated[int, Field(ge=int(column.low or 0), le=int(column.high or 0), strict=False)]
+    elif column.kind == "bool":
+        kind = Annotated[bool, BeforeValidator(_boolean)]
+    elif column.kind == "date":
+        kind = dt.date
+    elif column.kind == "category":
+        kind = Literal[column.choices]  # type: ignore[valid-type]
+    else:
+        kind = Annotated[str, Field(min_length=1, max_length=128)]
+    if column.required:
+        return kind, Field(description=description)
+    return kind | None, Field(default=None, description=description)
+
+
+class _RecordBase(BaseModel):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True,
+                              json_schema_extra={"examples": [EXAMPLE_RESIDENT]})
+
+    @model_validator(mode="after")
+    def _bp_order(self) -> _RecordBase:
+        sbp, dbp = getattr(self, "sbp_mmhg", None), getattr(self, "dbp_mmhg", None)
+        if sbp is not None and dbp is not None and sbp <= dbp:
+            raise ValueError("sbp_mmhg must be above dbp_mmhg")
+        return self
+
+
+ResidentRecord: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ResidentRecord", __base__=_RecordBase, **{c.name: _field(c) for c in RESIDENT_COLUMNS}
+)
+ResidentRecord.__doc__ = "One resident's latest health-record state (record schema version 1, SPEC section 2)."
+
+
+class AssessmentRequest(BaseModel):
+    """1 to 1,000 resident records."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [EXAMPLE_RESIDENT]}]})
+    records: list[ResidentRecord] = Field(min_length=1, max_length=MAX_RECORDS)  # type: ignore[valid-type]
+
+    @field_validator("records")
+    @classmethod
+    def _unique_ids(cls, records: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for record in records:
+            if record.resident_id in seen:
+                raise ValueError(f"resident_id {record.resident_id} appears more than once in this request")
+            seen.add(record.resident_id)
+        return records
+
+
+class FindingOut(BaseModel):
+    code: str
+    text: str
+    reference: str
+
+
+class DiseaseAssessment(BaseModel):
+    tier: Literal["healthy", "high_risk", "chronic"]
+    tier_source: Literal["record", "measurement", "model"]
+    confirmed: bool
+    p_healthy: float
+    p_high_risk: float
+    p_chronic: float
+    findings: list[FindingOut]
+
+
+class CdrsOut(BaseModel):
+    total: int
+    points: dict[str, int]
+    complete: bool
+    in_validated_age: bool
+
+
+class AssessmentOut(BaseModel):
+    resident_id: str
+    team_id: str
+    overall_tier: Literal["healthy", "high_risk", "chronic"]
+    diabetes: DiseaseAssessment
+    hypertension: DiseaseAssessment
+    cdrs: CdrsOut
+    action: str
+    action_disease: str | None
+    due_date: dt.date
+    priority: float
+    tests: str
+    reasons: list[str] | None = None
+    model_version: str
+
+
+class AssessmentResponse(BaseModel):
+    model_version: str
+    as_of: dt.date
+    assessments: list[AssessmentOut]
+
+
+class WorklistEntryOut(BaseModel):
+    rank: int
+    resident_id: str
+    grid_id: str | None
+    action: str
+    action_disease: str | None
+    due_date: dt.date
+    priority: float
+    tests: str
+    diabetes_tier: str
+    hypertension_tier: str
+    overall_tier: str
+    diabetes_p_chronic: float
+    hypertension_p_chronic: float
+    reasons: list[str]
+
+
+class WorklistResponse(BaseModel):
+    team_id: str
+    as_of: dt.date
+    batch_id: str
+    batch_as_of: dt.date
+    model_version: str
+    capacity: int
+    counts: dict[str, int]
+    entries: list[WorklistEntryOut]
+
+
+class ModelInfo(BaseModel):
+    registered_name: str
+    version: str
+    alias: str | None
+    schema_version: int
+    training_data: dict[str, Any]
+    metrics: dict[str, float | None]

@@ -1,0 +1,91 @@
+"""Prometheus metrics, structured access logs without resident values, and the request-body size limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+logger = logging.getLogger("riskmodel.serving.access")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("riskmodel_http_requests_total", "HTTP requests", ["route", "method", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("riskmodel_http_request_seconds", "HTTP request latency", ["route"],
+                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+                                 registry=self.registry)
+        self.assessments = Counter("riskmodel_assessments_total", "Residents assessed", registry=self.registry)
+        self.model = Gauge("riskmodel_model_info", "Model being served", ["version"], registry=self.registry)
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI: times requests, counts them by route template, logs one JSON line, limits body size."""
+
+    def __init__(self, app: Any, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await _too_large(send, self.max_body_bytes)
+            self._record(scope, 413, started)
+            return
+        received = 0
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message  # type: ignore[no-any-return]
+
+        async def capture_send(message: dict[str, Any]) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, capture_send)
+        except _BodyTooLarge:
+            await _too_large(send, self.max_body_bytes)
+            status_code = 413
+        finally:
+            self._record(scope, status_code, started)
+
+    def _record(self, scope: dict[str, Any], status_code: int, started: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        elapsed = time.perf_counter() - started
+        self.metrics.requests.labels(template, scope.get("method", ""), str(status_code)).inc()
+        self.metrics.latency.labels(template).observe(elapsed)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(json.dumps({"route": template, "method": scope.get("method"), "status": status_code,
+                                    "ms": round(elapsed * 1000, 2)}))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,102 @@
+"""``POST /v1/assessments``: assess 1 to 1,000 residents through the one scoring path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request, Response
+
+from riskmodel.explain import action_reason, finding_reasons, model_reasons
+from riskmodel.guidelines.cdrs import CDRS_ITEMS
+from riskmodel.guidelines.findings import FINDINGS
+from riskmodel.records import columns_from_values
+from riskmodel.scoring import Assessment, assess
+from serving.auth import team_not_found
+from serving.deps import CallerDep, ModelDep
+from serving.models import AssessmentRequest, AssessmentResponse
+
+router = APIRouter(prefix="/v1", tags=["assessments"])
+_VALUES = ("age_years", "bmi_kg_m2", "waist_cm", "sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
+
+
+def _findings(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> list[dict[str, str]]:
+    out = []
+    for code, met in assessment.findings.items():
+        finding = FINDINGS[code]
+        if finding.disease == disease and met[i]:
+            text = finding_reasons({code: met}, values, i, (disease,), lang)[0]  # type: ignore[arg-type]
+            out.append({"code": code, "text": text.rsplit(" [", 1)[0], "reference": finding.reference})
+    return out
+
+
+def _disease(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> dict[str, Any]:
+    tier = assessment.tiers[disease]
+    p = assessment.probabilities[disease][i]
+    return {"tier": ("healthy", "high_risk", "chronic")[tier.tier[i]],
+            "tier_source": ("record", "measurement", "model")[tier.source[i]], "confirmed": bool(tier.confirmed[i]),
+            "p_healthy": round(float(p[0]), 6), "p_high_risk": round(float(p[1]), 6), "p_chronic": round(float(p[2]), 6),
+            "findings": _findings(assessment, i, disease, values, lang)}
+
+
+def payload(records: list[dict[str, Any]], assessment: Assessment, model: Any, columns: dict[str, np.ndarray], *,
+            explain: bool, lang: str) -> list[dict[str, Any]]:
+    """One JSON-ready assessment per record, in order."""
+    explained: dict[str, list[list[str]]] = {}
+    if explain:
+        for disease in ("diabetes", "hypertension"):
+            explained[disease] = model_reasons(model, columns, assessment.derived, disease, lang=lang,  # type: ignore[arg-type]
+                                               top=model.config.worklist.top_features)
+    out = []
+    for i, record in enumerate(records):
+        values = {name: float(columns[name][i]) if name in columns else float(record.get(name) or np.nan)
+                  for name in _VALUES}
+        values["cdrs_points"] = float(assessment.cdrs.total[i])
+        action, disease = assessment.action.action[i], assessment.action.disease[i]
+        item: dict[str, Any] = {
+            "resident_id": record["resident_id"], "team_id": record["team_id"],
+            "overall_tier": assessment.overall[i],
+            "diabetes": _disease(assessment, i, "diabetes", values, lang),
+            "hypertension": _disease(assessment, i, "hypertension", values, lang),
+            "cdrs": {"total": int(assessment.cdrs.total[i]),
+                     "points": {k: int(assessment.cdrs.points[k][i]) for k in CDRS_ITEMS},
+                     "complete": bool(assessment.cdrs.complete[i]),
+                     "in_validated_age": bool(assessment.cdrs.in_validated_age[i])},
+            "action": action, "action_disease": disease, "due_date": str(assessment.action.due[i]),
+            "priority": float(assessment.action.priority[i]), "tests": assessment.action.tests[i],
+            "model_version": assessment.model_version,
+        }
+        if explain:
+            reasons = [action_reason(action, disease, "", lang, values)]  # type: ignore[arg-type]
+            reasons += finding_reasons(assessment.findings, values, i, ("diabetes", "hypertension"), lang)  # type: ignore[arg-type]
+            for name in ("diabetes", "hypertension"):
+                if assessment.tiers[name].source[i] == 2:
+                    reasons += explained[name][i]
+            item["reasons"] = reasons
+        out.append(item)
+    return out
+
+
+@router.post("/assessments", response_model=AssessmentResponse,
+             summary="Assess residents: tiers, calibrated probabilities, findings, action and due date")
+def create_assessments(
+    body: AssessmentRequest,
+    request: Request,
+    model: ModelDep,
+    caller: CallerDep,
+    explain: bool = Query(False, description="Add plain-language reasons"),
+    lang: Literal["zh", "en"] = Query("zh", description="Language of findings and reasons"),
+    as_of: dt.date | None = Query(None, description="As-of date (default: today)"),
+) -> Response:
+    records = [record.model_dump() for record in body.records]
+    for record in records:
+        if not caller.may_read(record["team_id"]):
+            raise team_not_found(record["team_id"])
+    columns = columns_from_values(records)
+    assessment = assess(columns, model, as_of=as_of, num_threads=1 if len(records) <= 64 else 0)
+    request.app.state.metrics.assessments.inc(len(records))
+    content = {"model_version": model.version, "as_of": str(as_of or dt.date.today()),
+               "assessments": payload(records, assessment, model, columns, explain=explain, lang=lang)}
+    return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")

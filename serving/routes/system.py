@@ -1,0 +1,53 @@
+"""Model information, health, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from riskmodel.exceptions import StoreError
+from serving.deps import CallerDep, HolderDep, ModelDep
+from serving.models import ModelInfo
+
+router = APIRouter()
+
+
+@router.get("/v1/model", response_model=ModelInfo, tags=["model"],
+            summary="The model being served: registered name, version, alias, training data summary, metrics")
+def model_info(model: ModelDep, holder: HolderDep, caller: CallerDep) -> ModelInfo:
+    name, _, rest = model.version.partition("/")
+    alias = holder.uri.split("@", 1)[1] if "@" in holder.uri else None
+    return ModelInfo(registered_name=name if rest else holder.uri, version=rest or model.version, alias=alias,
+                     schema_version=model.schema_version, training_data=model.training_summary,
+                     metrics={k: (v if isinstance(v, float) and math.isfinite(v) else None) for k, v in model.metrics.items()})
+
+
+@router.get("/healthz", tags=["operations"], summary="The process is alive")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["operations"], summary="A model is loaded and the store answers")
+def readyz(request: Request) -> JSONResponse:
+    holder = request.app.state.holder
+    checks = {"model": holder.current is not None}
+    try:
+        checks["store"] = request.app.state.store.latest_batch() is not None
+    except StoreError:
+        checks["store"] = False
+    ready = checks["model"]
+    return JSONResponse({"ready": ready, "checks": checks,
+                         "model_version": holder.current.version if holder.current else None},
+                        status_code=200 if ready else 503)
+
+
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+def metrics(request: Request) -> Response:
+    state = request.app.state
+    if state.holder.current is not None:
+        state.metrics.model.clear()
+        state.metrics.model.labels(state.holder.current.version).set(1)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,96 @@
+"""The served model: loaded once at start-up, swapped atomically when the champion alias moves.
+
+Handlers read :attr:`ModelHolder.current` once per request, so a request in flight finishes on the model it
+started with while new requests get the new one: no request fails or is dropped during a switch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from riskmodel.config import RiskConfig
+from riskmodel.model import RiskModel
+
+logger = logging.getLogger("riskmodel.serving")
+
+
+class ModelHolder:
+    """Holds the current model and polls the registry for a new version of the same URI.
+
+    Parameters
+    ----------
+    uri
+        ``models:/riskmodel@champion`` (polled), a fixed version, or a local folder (not polled).
+    config
+        Tracking store location and poll interval.
+    loader, resolver
+        How to load a model and find the version a URI points at now (the training registry by default).
+    """
+
+    def __init__(self, uri: str, config: RiskConfig, *,
+                 loader: Callable[[str, RiskConfig], RiskModel] | None = None,
+                 resolver: Callable[[str, RiskConfig], str | None] | None = None) -> None:
+        from training.registry import load_model, resolve_version
+
+        self.uri = uri
+        self.config = config
+        self._load = loader or load_model
+        self._resolve = resolver or resolve_version
+        self.current: RiskModel | None = None
+        self.current_registered: str | None = None
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> RiskModel:
+        """Load the model the URI points at now, and make it current."""
+        with self._lock:
+            registered = self._resolve(self.uri, self.config)
+            model = self._load(self.uri if registered is None else self._pinned(registered), self.config)
+            self.current, self.current_registered = model, registered
+            self.last_error = None
+        logger.info("model loaded: %s", model.version)
+        return model
+
+    def _pinned(self, version: str) -> str:
+        name = self.uri.removeprefix("models:/").split("@")[0].split("/")[0]
+        return f"models:/{name}/{version}"
+
+    def check_for_update(self) -> bool:
+        """Load a new version if the URI now points elsewhere; True when the model changed."""
+        if not self.uri.startswith("models:/") or "@" not in self.uri:
+            return False
+        try:
+            registered = self._resolve(self.uri, self.config)
+            if registered is None or registered == self.current_registered:
+                return False
+            model = self._load(self._pinned(registered), self.config)
+        except Exception as exc:  # noqa: BLE001 - keep serving the current model, report the failure
+            self.last_error = f"{exc.__class__.__name__}: {exc}"
+            logger.warning("model update check failed, still serving %s: %s",
+                           self.current.version if self.current else None, self.last_error)
+            return False
+        with self._lock:
+            self.current, self.current_registered = model, registered
+        logger.info("switched to model %s", model.version)
+        return True
+
+    def start_polling(self) -> None:
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(self.config.serving.model_poll_seconds):
+                self.check_for_update()
+
+        self._thread = threading.Thread(target=loop, name="model-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
