@@ -1,0 +1,103 @@
+"""Shared fixtures: config, a small synthetic population, a trained model, stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskmodel.config import RiskConfig, load_config
+from riskmodel.model import RiskModel
+from riskmodel.records import read_residents
+from riskmodel.synth import write_population
+
+NHANES = Path(__file__).resolve().parents[2] / "shared" / "data" / "nhanes"
+SYNTH_AS_OF = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="session")
+def config() -> RiskConfig:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def population_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("population") / "residents.parquet"
+    return write_population(path, 24_000, teams=20, seed=7, as_of=SYNTH_AS_OF)
+
+
+@pytest.fixture(scope="session")
+def population(population_file: Path) -> pd.DataFrame:
+    return read_residents(population_file).residents
+
+
+@pytest.fixture(scope="session")
+def trained(population: pd.DataFrame, config: RiskConfig):  # type: ignore[no-untyped-def]
+    from training.train import train_risk_model
+
+    return train_risk_model(population, config)
+
+
+@pytest.fixture(scope="session")
+def model(trained) -> RiskModel:  # type: ignore[no-untyped-def]
+    return trained.model
+
+
+@pytest.fixture()
+def tracking_config(tmp_path: Path, config: RiskConfig, monkeypatch: pytest.MonkeyPatch) -> RiskConfig:
+    """Config pointing MLflow and the store at fresh SQLite files in a temporary working directory."""
+    monkeypatch.chdir(tmp_path)
+    return config.model_copy(update={
+        "tracking": config.tracking.model_copy(update={"uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}),
+        "store": config.store.model_copy(update={"url": f"sqlite:///{tmp_path / 'riskmodel.db'}"}),
+    })
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL URL: RISKMODEL_TEST_POSTGRES_URL if set (CI), else a throwaway local cluster when the
+    server binaries are installed; skipped when neither is available."""
+    url = os.environ.get("RISKMODEL_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [shutil.which("initdb") or ""]
+    initdb = candidates[-1]
+    if not initdb or not os.path.exists(initdb):
+        pytest.skip("no PostgreSQL server available (set RISKMODEL_TEST_POSTGRES_URL or install postgresql)")
+    bindir = Path(initdb).parent
+    folder = tmp_path_factory.mktemp("pg")
+    data, port = folder / "data", _free_port()
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            ready = subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True)
+            if ready.returncode == 0:
+                break
+            time.sleep(0.2)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)

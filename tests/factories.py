@@ -1,0 +1,58 @@
+"""Builders of test residents: ``make_resident(**overrides)`` and friends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.records import resident_columns, validate_records
+
+BASE_RESIDENT: dict[str, Any] = {
+    "resident_id": "r-0001",
+    "team_id": "team-a",
+    "sex": "F",
+    "age_years": 45.0,
+    "grid_id": "grid-1",
+    "exam_date": "2026-05-01",
+    "height_cm": 160.0,
+    "weight_kg": 55.0,
+    "waist_cm": 72.0,
+    "sbp_mmhg": 112.0,
+    "dbp_mmhg": 72.0,
+    "bp_date": "2026-05-01",
+    "fpg_mmol_l": 5.0,
+    "hba1c_pct": 5.2,
+    "glucose_date": "2026-05-01",
+    "smoking": "never",
+    "physically_active": True,
+    "family_history_diabetes": False,
+    "diagnosed_diabetes": False,
+    "diagnosed_hypertension": False,
+    "on_glucose_lowering": False,
+    "on_antihypertensive": False,
+}
+AS_OF = "2026-07-01"
+
+
+def make_resident(**overrides: Any) -> dict[str, Any]:
+    """A healthy 45-year-old woman examined two months before :data:`AS_OF`, with overrides applied
+    (``None`` removes a value)."""
+    record = dict(BASE_RESIDENT)
+    record.update(overrides)
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def make_residents(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Validated frame of the given records (each through ``make_resident``), ids made unique."""
+    records = [make_resident(**{"resident_id": f"r-{i:04d}", **row}) for i, row in enumerate(rows)]
+    checked = validate_records(records)
+    assert checked.rejected.empty, checked.rejected["errors"].tolist()
+    return checked.residents
+
+
+def columns_of(**overrides: Any) -> dict[str, np.ndarray]:
+    """Rule-input columns of one resident."""
+    return resident_columns(make_residents([overrides]))
