@@ -1,0 +1,92 @@
+"""MLflow logging, registry aliases, promotion gate, loading, and privacy (issue 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from riskmodel.exceptions import ModelNotFoundError, PromotionRefusedError, SchemaMismatchError
+from training.promote import promote
+from training.registry import load_model
+from training.tracking import log_training
+
+
+@pytest.fixture()
+def registered(trained, tracking_config):
+    version = log_training(trained, tracking_config, data_sources=["residents.parquet"])
+    return tracking_config, version
+
+
+def _client(config) -> MlflowClient:
+    return MlflowClient(tracking_uri=config.tracking.uri, registry_uri=config.tracking.uri)
+
+
+def test_training_registers_a_challenger_with_artifacts(registered):
+    config, version = registered
+    client = _client(config)
+    assert str(client.get_model_version_by_alias("riskmodel", "challenger").version) == version
+    run = client.get_run(client.get_model_version("riskmodel", version).run_id)
+    assert run.data.metrics["diabetes_auroc"] > 0.7
+    assert run.data.params["tiers.chronic_threshold"] == "0.5"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    for name in ("diabetes_roc_pr.png", "diabetes_calibration.png", "diabetes_shap_summary.png",
+                 "hypertension_tier_confusion.png", "diabetes_subgroups.csv", "evaluation_report.md"):
+        assert f"evaluation/{name}" in artifacts
+    assert client.get_model_version("riskmodel", version).tags["schema_version"] == "1"
+
+
+def test_promotion_gate_refuses_worse_challenger_and_force_is_recorded(registered, trained):
+    config, first = registered
+    assert promote(config).version == first
+    worse = trained.__class__(model=trained.model, evaluations=trained.evaluations,
+                              metrics={**trained.metrics, "diabetes_auroc": trained.metrics["diabetes_auroc"] - 0.05},
+                              data_summary=trained.data_summary, explanation_sample=trained.explanation_sample)
+    second = log_training(worse, config, data_sources=["residents.parquet"])
+    with pytest.raises(PromotionRefusedError, match="diabetes_auroc"):
+        promote(config)
+    client = _client(config)
+    assert str(client.get_model_version_by_alias("riskmodel", "champion").version) == first
+    forced = promote(config, force=True, reason="test")
+    assert forced.forced and str(client.get_model_version_by_alias("riskmodel", "champion").version) == second
+    assert client.get_model_version("riskmodel", second).tags["forced_promotion"] == "true"
+
+
+def test_load_by_alias_version_and_path(registered, tmp_path):
+    config, version = registered
+    promote(config)
+    champion = load_model("models:/riskmodel@champion", config)
+    assert champion.version == f"riskmodel/{version}"
+    assert load_model(f"models:/riskmodel/{version}", config).version == f"riskmodel/{version}"
+    with pytest.raises(ModelNotFoundError):
+        load_model("models:/riskmodel@nonexistent", config)
+    folder = champion.save(tmp_path / "saved")
+    manifest = json.loads((folder / "riskmodel.json").read_text())
+    manifest["schema_version"] = 99
+    (folder / "riskmodel.json").write_text(json.dumps(manifest))
+    with pytest.raises(SchemaMismatchError, match="schema version 99"):
+        load_model(str(folder), config)
+
+
+def test_nothing_identifying_a_resident_reaches_mlflow(registered, population):
+    config, version = registered
+    client = _client(config)
+    run = client.get_run(client.get_model_version("riskmodel", version).run_id)
+    ids = set(population["resident_id"])
+    texts = [json.dumps(run.data.params), json.dumps(run.data.tags), " ".join(run.data.metrics)]
+    texts.append(json.dumps(client.get_model_version("riskmodel", version).tags))
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="",
+                                                     tracking_uri=config.tracking.uri))
+    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/riskmodel/{version}",
+                                                         tracking_uri=config.tracking.uri))
+    for folder in (local, model_dir):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix not in {".png"}:
+                texts.append(path.read_text(encoding="utf-8", errors="ignore"))
+    blob = "\n".join(texts)
+    leaked = [resident for resident in ids if resident in blob]
+    assert not leaked, leaked[:5]
+    assert "example-resident-0001" in blob  # the made-up input example is there instead

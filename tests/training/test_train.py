@@ -1,0 +1,66 @@
+"""Training and evaluation (SPEC section 3 models, issue 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from riskmodel.features import feature_names
+from riskmodel.model import RiskModel
+from riskmodel.records import read_residents
+from tests.conftest import NHANES
+
+
+def test_models_exclude_their_own_defining_fields():
+    assert not {"fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct", "diagnosed_diabetes", "on_glucose_lowering"} & set(
+        feature_names("diabetes"))
+    assert not {"sbp_mmhg", "dbp_mmhg", "diagnosed_hypertension", "on_antihypertensive"} & set(
+        feature_names("hypertension"))
+    assert "resident_id" not in feature_names("diabetes") and "cdrs_points" in feature_names("diabetes")
+
+
+def test_synthetic_metrics_land_in_the_published_range(trained):
+    metrics = trained.metrics
+    for disease in ("diabetes", "hypertension"):
+        assert 0.70 <= metrics[f"{disease}_auroc"] <= 0.87, metrics[f"{disease}_auroc"]
+        assert metrics[f"{disease}_ece"] <= 0.03
+        assert metrics[f"{disease}_auroc"] > metrics[f"{disease}_baseline_auroc"]
+    subgroups = trained.evaluations["diabetes"].subgroups
+    assert set(subgroups["subgroup"]) == {"sex", "age_band", "team"}
+
+
+def test_calibrated_probabilities_sum_to_one_and_training_is_deterministic(population, config, model):
+    from riskmodel.records import resident_columns
+    from riskmodel.scoring import assess
+    from training.train import train_risk_model
+
+    head = population.head(2000)
+    first = assess(resident_columns(head), model).probabilities["diabetes"]
+    assert np.allclose(first.sum(axis=1), 1.0)
+    again = train_risk_model(population, config).model
+    second = assess(resident_columns(head), again).probabilities["diabetes"]
+    assert np.array_equal(first, second)
+
+
+def test_saved_model_round_trips(tmp_path, model, population):
+    from riskmodel.records import resident_columns
+    from riskmodel.scoring import assess
+
+    loaded = RiskModel.load(model.save(tmp_path / "m"))
+    columns = resident_columns(population.head(100))
+    assert np.array_equal(assess(columns, model).probabilities["hypertension"],
+                          assess(columns, loaded).probabilities["hypertension"])
+
+
+@pytest.mark.slow
+def test_nhanes_temporal_validation_beats_cdrs_and_is_calibrated(config):
+    """SPEC section 10: trained on 2011-2014, tested on 2015-2016, AUROC >= CDRS + 0.03, ECE <= 0.02."""
+    from training.train import train_risk_model
+
+    train = read_residents([NHANES / "nhanes_2011_2012.csv", NHANES / "nhanes_2013_2014.csv"]).residents
+    test = read_residents(NHANES / "nhanes_2015_2016.csv").residents
+    metrics = train_risk_model(train, config, test=test).metrics
+    assert metrics["diabetes_evaluated_residents"] == 4536 and metrics["diabetes_evaluated_positives"] == 152
+    assert metrics["diabetes_auroc"] >= metrics["diabetes_baseline_auroc"] + 0.03
+    assert metrics["diabetes_ece"] <= 0.02
+    assert metrics["hypertension_auroc"] > metrics["hypertension_baseline_auroc"]
