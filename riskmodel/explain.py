@@ -136,12 +136,13 @@ def finding_reasons(findings: Mapping[str, np.ndarray], values: Mapping[str, flo
 
 
 def _body_size(values: Mapping[str, float], lang: Lang) -> str:
+    """BMI with its WS/T 428 category, and the waist against the central-obesity cut-off for the sex."""
     parts = []
     if not np.isnan(values["bmi_kg_m2"]):
-        parts.append(f"{'体重指数' if lang == 'zh' else 'BMI'} {values['bmi_kg_m2']:.1f}")
+        parts.append(_describe_bmi(values["bmi_kg_m2"], lang))
     if not np.isnan(values["waist_cm"]):
-        parts.append(f"{'腰围' if lang == 'zh' else 'waist'} {values['waist_cm']:.0f} cm")
-    return ("，" if lang == "zh" else ", ").join(parts)
+        parts.append(describe_feature("waist_cm", values["waist_cm"], is_male=values.get("is_male") == 1.0, lang=lang))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def model_reasons(model: RiskModel, columns: Mapping[str, np.ndarray], derived: Mapping[str, np.ndarray],

@@ -106,6 +106,7 @@ def build_worklist(
         tests = assessment.action.tests[i]
         values = {name: float(columns[name][i]) for name in _VALUE_COLUMNS}
         values["cdrs_points"] = float(assessment.cdrs.total[i])
+        values["is_male"] = float(columns["sex"][i] == "M")
         diseases = (disease,) if disease else ("diabetes", "hypertension")
         own_test = _disease_test(tests, disease)
         reasons = [action_reason(assessment.action.action[i], disease, own_test, lang, values)]

@@ -54,6 +54,7 @@ def payload(records: list[dict[str, Any]], assessment: Assessment, model: Any, c
         values = {name: float(columns[name][i]) if name in columns else float(record.get(name) or np.nan)
                   for name in _VALUES}
         values["cdrs_points"] = float(assessment.cdrs.total[i])
+        values["is_male"] = float(columns["sex"][i] == "M")
         action, disease = assessment.action.action[i], assessment.action.disease[i]
         item: dict[str, Any] = {
             "resident_id": record["resident_id"], "team_id": record["team_id"],
