@@ -189,6 +189,16 @@ def _load(model_uri: str | None, settings: RiskConfig):  # type: ignore[no-untyp
         return load_model(model_uri, settings)
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so a stopped batch removes its temporary files."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _count_rows(path: Path) -> int | None:
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
@@ -220,6 +230,7 @@ def score(
 
     if engine not in ("local", "spark"):
         raise fail(f"--engine must be local or spark, not '{engine}'")
+    _stop_cleanly_on_sigterm()
     try:
         settings = _config(config)
         if not input.exists():
@@ -232,7 +243,7 @@ def score(
 
             with err_console.status(f"scoring on Spark ({spark_master})"):
                 summary = score_file_spark(input, output, fitted, config=settings, as_of=day, store=result_store,
-                                           master=spark_master, model_uri=model)
+                                           master=spark_master)
         else:
             with progress_bar("scoring residents") as bar:
                 task = bar.add_task("score", total=_count_rows(input))

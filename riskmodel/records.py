@@ -278,6 +278,8 @@ def validate_table(
     *,
     first_row_number: int = 1,
     seen_ids: SeenIds | None = None,
+    row_numbers: np.ndarray | None = None,
+    known_duplicates: np.ndarray | None = None,
 ) -> ValidatedChunk:
     """Coerce and validate one chunk of raw input.
 
@@ -290,6 +292,10 @@ def validate_table(
     seen_ids
         Resident ids already accepted in earlier chunks of the same batch, to reject duplicates across
         chunks; updated with this chunk's accepted ids.
+    row_numbers
+        Explicit 1-based row numbers of the chunk's rows (when chunks are not contiguous, as on Spark).
+    known_duplicates
+        Rows found elsewhere to repeat an earlier row's resident_id (Spark marks these across partitions).
     """
     check_required_columns(table.column_names, "input")
     n_rows = table.num_rows
@@ -312,9 +318,10 @@ def validate_table(
     with np.errstate(invalid="ignore"):
         bp_inverted = typed["sbp_mmhg"] <= typed["dbp_mmhg"]
     problems.add(bp_inverted, "sbp_mmhg", "systolic BP must be above diastolic BP")
-    id_hashes = _check_unique_ids(typed["resident_id"], problems, seen_ids)
+    id_hashes = _check_unique_ids(typed["resident_id"], problems, seen_ids, known_duplicates)
 
-    row_numbers = np.arange(first_row_number, first_row_number + n_rows)
+    if row_numbers is None:
+        row_numbers = np.arange(first_row_number, first_row_number + n_rows)
     good = ~problems.any
     extras = [name for name in table.column_names if name not in COLUMNS_BY_NAME]
     frame = pd.DataFrame({name: _to_series(values, COLUMNS_BY_NAME[name]) for name, values in typed.items()})
@@ -412,11 +419,14 @@ class SeenIds:
             self._chunks.append(np.sort(hashes))
 
 
-def _check_unique_ids(ids: pa.Array, problems: _Problems, seen: SeenIds | None) -> np.ndarray:
+def _check_unique_ids(ids: pa.Array, problems: _Problems, seen: SeenIds | None,
+                      known: np.ndarray | None = None) -> np.ndarray:
     """Reject repeated ids, within the chunk and against earlier chunks; returns the ids' hashes."""
     present = _mask(pc.is_valid(ids))
     hashes = SeenIds.hash(ids)
     duplicated = present & pd.Series(hashes).duplicated(keep="first").to_numpy()
+    if known is not None:
+        duplicated |= present & known
     problems.add(duplicated, "resident_id", "duplicate resident_id in this batch")
     if seen is not None:
         earlier = present & seen.contains(hashes)

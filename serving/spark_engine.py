@@ -1,0 +1,207 @@
+"""The Spark engine of batch scoring (``riskmodel score --engine spark``): the same scoring path, on Spark.
+
+Spark glue only: reading, row numbering and cross-partition duplicate marking happen in Spark; each Arrow
+batch is validated and scored by :func:`riskmodel.records.validate_table` and
+:func:`riskmodel.scoring.assess` on the workers (``mapInArrow``), the model shipped once as a broadcast
+and loaded once per worker process. The driver streams the ordered result into the single output file, the
+rejected-rows file and the store, exactly as the local engine writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from riskmodel.batch import BatchSummary, _count, _output_frame, _TableWriter, output_schema, rejected_path, \
+    rejected_schema
+from riskmodel.config import RiskConfig
+from riskmodel.exceptions import InputFileError
+from riskmodel.model import RiskModel
+from riskmodel.records import check_required_columns, file_columns, input_format, resident_columns, validate_table
+from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.scoring import assess, with_outputs
+from riskmodel.store import ResultStore
+
+_ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
+_MODELS: dict[int, RiskModel] = {}
+
+
+def _model_files(model: RiskModel) -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory() as folder:
+        saved = model.save(Path(folder) / "model")
+        return {path.name: path.read_bytes() for path in saved.iterdir()}
+
+
+def _worker_model(broadcast: Any, version: str) -> RiskModel:
+    """Load the broadcast model once per worker process."""
+    key = broadcast.id if hasattr(broadcast, "id") else id(broadcast)
+    if key not in _MODELS:
+        folder = Path(tempfile.mkdtemp(prefix="riskmodel-model-"))
+        for name, content in broadcast.value.items():
+            (folder / name).write_bytes(content)
+        _MODELS[key] = RiskModel.load(folder, version=version)
+    return _MODELS[key]
+
+
+def _result_schema(extras: list[str]) -> pa.Schema:
+    base = output_schema(extras)
+    return pa.schema([*base, pa.field(_ROW, pa.int64()), pa.field(_REJECTED, pa.bool_()),
+                      pa.field(_ERRORS, pa.string()), pa.field(_RAW, pa.string())])
+
+
+def _score_batches(batches: Iterator[pa.RecordBatch], *, broadcast: Any, version: str, config: RiskConfig,
+                   as_of: dt.date, extras: list[str]) -> Iterator[pa.RecordBatch]:
+    model = _worker_model(broadcast, version)
+    schema = _result_schema(extras)
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        rows = table.column(_ROW).to_numpy()
+        duplicates = table.column(_DUP).to_numpy(zero_copy_only=False).astype(bool)
+        raw = table.drop_columns([_ROW, _DUP])
+        chunk = validate_table(raw, row_numbers=rows, known_duplicates=duplicates)
+        parts = []
+        if len(chunk.residents):
+            scored = with_outputs(chunk.residents, assess(resident_columns(chunk.residents), model, as_of=as_of,
+                                                          config=config))
+            frame = _output_frame(scored, output_schema(extras))
+            frame[_ROW] = scored.index.to_numpy()
+            frame[_REJECTED] = False
+            frame[_ERRORS] = None
+            frame[_RAW] = None
+            parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
+        if len(chunk.rejected):
+            rejected = chunk.rejected
+            values = rejected.drop(columns=["row_number", "errors"])
+            frame = pd.DataFrame({name: pd.Series([None] * len(rejected), dtype=object) for name in schema.names})
+            frame[_ROW] = rejected["row_number"].to_numpy()
+            frame[_REJECTED] = True
+            frame[_ERRORS] = rejected["errors"].to_numpy()
+            frame[_RAW] = [json.dumps(record, ensure_ascii=False, default=str)
+                           for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")]
+            parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
+        for part in parts:
+            yield from part.to_batches()
+
+
+def _session(master: str) -> Any:
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    # Workers must run the interpreter that has riskmodel installed; a cluster sets PYSPARK_PYTHON itself.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return (SparkSession.builder.master(master).appName("riskmodel-score")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate())
+
+
+def _read(spark: Any, path: Path, columns: list[str]) -> Any:
+    from pyspark.sql import functions as F
+
+    if input_format(path) == "csv":
+        frame = spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8") \
+            .option("multiLine", False).csv(str(path))
+    else:
+        frame = spark.read.parquet(str(path))
+        frame = frame.select([F.col(name).cast("string").alias(name) for name in frame.columns])
+    return frame.select(columns)
+
+
+def score_file_spark(
+    input_path: str | Path,
+    output_path: str | Path,
+    model: RiskModel,
+    *,
+    config: RiskConfig,
+    as_of: dt.date,
+    store: ResultStore | None = None,
+    master: str = "local[2]",
+) -> BatchSummary:
+    """Score a file on Spark; the output, rejected rows and store batch equal the local engine's."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    input_path, output_path = Path(input_path), Path(output_path)
+    columns = file_columns(input_path)
+    check_required_columns(columns, str(input_path))
+    if output_path.suffix.lower() not in {".csv", ".parquet"}:
+        raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
+    known = set(COLUMN_NAMES)
+    extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
+    spark = _session(master)
+    raw = _read(spark, input_path, columns)
+    numbered = raw.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1)).toDF([*columns, _ROW])
+    first = F.row_number().over(Window.partitionBy("resident_id").orderBy(_ROW))
+    marked = numbered.withColumn(_DUP, F.col("resident_id").isNotNull() & (first > 1)).orderBy(_ROW)
+    broadcast = spark.sparkContext.broadcast(_model_files(model))
+    version = model.version
+
+    def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _score_batches(batches, broadcast=broadcast, version=version, config=config, as_of=as_of,
+                              extras=extras)
+
+    result = marked.mapInArrow(score, from_arrow_schema(_result_schema(extras))).orderBy(_ROW)
+    summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
+    with tempfile.TemporaryDirectory(prefix="riskmodel-spark-") as scratch:
+        result.write.parquet(str(Path(scratch) / "parts"))
+        _assemble(Path(scratch) / "parts", output_path, columns, extras, summary, store, model, as_of, input_path)
+    return summary
+
+
+def _assemble(parts: Path, output_path: Path, columns: list[str], extras: list[str], summary: BatchSummary,
+              store: ResultStore | None, model: RiskModel, as_of: dt.date, source: Path) -> None:
+    """Stream Spark's ordered part files into the single output file, the rejected file and the store."""
+    writer = _TableWriter(output_path, output_schema(extras))
+    rejected_writer = _TableWriter(rejected_path(output_path), rejected_schema(columns))
+    batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=str(source)) if store else None
+    try:
+        for part in sorted(parts.glob("part-*.parquet")):
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=50_000):
+                frame = batch.to_pandas()
+                flags = frame[_REJECTED].astype(bool)
+                scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW]))
+                rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
+                rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
+                rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
+                writer.write(_output_frame(scored, writer.schema))
+                rejected_writer.write(rejected.reindex(columns=rejected_writer.schema.names))
+                if store is not None and batch_id is not None and len(scored):
+                    store.write_rows(batch_id, scored)
+                _count(summary, scored, rejected)
+        writer.commit()
+        rejected_writer.commit()
+    except BaseException:
+        writer.abort()
+        rejected_writer.abort()
+        raise
+    if store is not None and batch_id is not None:
+        store.complete_batch(batch_id, rows_scored=summary.rows_scored, rows_rejected=summary.rows_rejected)
+        summary.batch_id = batch_id
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arrow-read output rows back into the scored-frame dtypes the writers and the store expect."""
+    frame = frame.set_index(_ROW)
+    frame.index.name = "row_number"
+    for column in RESIDENT_COLUMNS:
+        if column.kind == "date":
+            frame[column.name] = pd.to_datetime(frame[column.name]).astype("datetime64[s]")
+        elif column.kind == "bool":
+            frame[column.name] = frame[column.name].astype("boolean")
+        elif column.kind == "int":
+            frame[column.name] = frame[column.name].astype("Int64")
+    frame["due_date"] = pd.to_datetime(frame["due_date"]).astype("datetime64[s]")
+    return frame
