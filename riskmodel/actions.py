@@ -98,8 +98,14 @@ def _clip(values: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 99.0)
 
 
-def _managed_actions(columns: Mapping[str, np.ndarray], managed: np.ndarray, uncontrolled_now: np.ndarray,
-                     severity: np.ndarray, as_of: np.datetime64, recheck_test: int):
+def _managed_actions(
+    columns: Mapping[str, np.ndarray],
+    managed: np.ndarray,
+    uncontrolled_now: np.ndarray,
+    severity: np.ndarray,
+    as_of: np.datetime64,
+    recheck_test: int,
+):
     """Classes 3-5 for managed patients: refer, recheck, follow-up overdue (BPHS 2017)."""
     n = len(managed)
     visits = columns["uncontrolled_visits"]
@@ -107,52 +113,68 @@ def _managed_actions(columns: Mapping[str, np.ndarray], managed: np.ndarray, unc
     refer = managed & (visits >= REFER_AFTER_UNCONTROLLED_VISITS)
     recheck = managed & ~refer & (uncontrolled_now | (visits == 1))
     overdue = managed & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
-    overdue_due = np.where(np.isnat(columns["last_followup_date"]), as_of,
-                           columns["last_followup_date"] + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
+    overdue_due = np.where(
+        np.isnat(columns["last_followup_date"]),
+        as_of,
+        columns["last_followup_date"] + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"),
+    )
     action = first_match([refer, recheck, overdue], [REFER, RECHECK, OVERDUE], default=NONE)
-    due = first_match([refer, recheck, overdue],
-                    [_days(n, as_of), _days(n, as_of, RECHECK_WITHIN_DAYS), overdue_due.astype("datetime64[D]")],
-                    default=overdue_due.astype("datetime64[D]"))
-    within = first_match([refer, recheck, overdue],
-                       [_clip(20.0 * visits), _clip(severity), np.where(np.isnan(since), 99.0, _clip((since - 90) / 2.75))],
-                       default=0.0)
+    due = first_match(
+        [refer, recheck, overdue],
+        [_days(n, as_of), _days(n, as_of, RECHECK_WITHIN_DAYS), overdue_due.astype("datetime64[D]")],
+        default=overdue_due.astype("datetime64[D]"),
+    )
+    within = first_match(
+        [refer, recheck, overdue],
+        [_clip(20.0 * visits), _clip(severity), np.where(np.isnan(since), 99.0, _clip((since - 90) / 2.75))],
+        default=0.0,
+    )
     test = np.where(action == RECHECK, recheck_test, NO_TEST)
     return action, due.astype("datetime64[D]"), within, test
 
 
-def _screening_due(test_dates: np.ndarray, tested: np.ndarray, interval_days: np.ndarray,
-                   as_of: np.datetime64) -> np.ndarray:
+def _screening_due(
+    test_dates: np.ndarray, tested: np.ndarray, interval_days: np.ndarray, as_of: np.datetime64
+) -> np.ndarray:
     """When the next screening test is due: never tested or undated -> today, else last test + interval."""
     due = test_dates + interval_days.astype("timedelta64[D]")
     return np.where(tested & ~np.isnat(test_dates), due, as_of).astype("datetime64[D]")
 
 
-def diabetes_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray,
-                    as_of: np.datetime64, config: RiskConfig) -> DiseaseAction:
+def diabetes_action(
+    columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray, as_of: np.datetime64, config: RiskConfig
+) -> DiseaseAction:
     """The diabetes action per resident (SPEC sections 4.5, 5 and 6)."""
     n = len(tier.tier)
     fpg, ogtt, hba1c = columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"]
     recent = fresh(columns["glucose_date"], as_of, config.worklist.emergency_lookback_days)
     emergency = recent & glucose_emergency(fpg, ogtt)
     with np.errstate(invalid="ignore"):
-        emergency_severity = 50 + np.fmax(np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
-                                                  5 * (ogtt - GLUCOSE_EMERGENCY_HIGH_MMOL_L)),
-                                          20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg))
+        emergency_severity = 50 + np.fmax(
+            np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 5 * (ogtt - GLUCOSE_EMERGENCY_HIGH_MMOL_L)),
+            20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg),
+        )
         confirm = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT)
-        confirm_severity = np.fmax(np.fmax(10 * (fpg - FPG_DIABETES_MMOL_L), 25 * (hba1c - HBA1C_DIABETES_PCT)),
-                                   5 * (ogtt - OGTT_2H_DIABETES_MMOL_L))
+        confirm_severity = np.fmax(
+            np.fmax(10 * (fpg - FPG_DIABETES_MMOL_L), 25 * (hba1c - HBA1C_DIABETES_PCT)),
+            5 * (ogtt - OGTT_2H_DIABETES_MMOL_L),
+        )
         confirm_test = np.where(fpg >= FPG_DIABETES_MMOL_L, HBA1C, FPG)
     managed = recorded(columns, "diabetes")
     current = fresh(columns["glucose_date"], as_of, FOLLOW_UP_INTERVAL_DAYS)
     uncontrolled = current & (glucose_controlled(fpg) == 0.0)
     managed_action, managed_due, managed_within, managed_test = _managed_actions(
-        columns, managed, uncontrolled, 10 * (fpg - FPG_DIABETES_MMOL_L), as_of, FPG)
+        columns, managed, uncontrolled, 10 * (fpg - FPG_DIABETES_MMOL_L), as_of, FPG
+    )
 
     # Screening (SPEC section 5): interval by group, test named by the last FPG.
     intervals = config.screening.diabetes_interval_days
     with np.errstate(invalid="ignore"):
-        prediabetes = ((fpg >= (5.6 if config.glycaemia.criteria == "ada" else 6.1)) & (fpg < FPG_DIABETES_MMOL_L)) \
-            | ((ogtt >= 7.8) & (ogtt < OGTT_2H_DIABETES_MMOL_L)) | ((hba1c >= 5.7) & (hba1c < HBA1C_DIABETES_PCT))
+        prediabetes = (
+            ((fpg >= (5.6 if config.glycaemia.criteria == "ada" else 6.1)) & (fpg < FPG_DIABETES_MMOL_L))
+            | ((ogtt >= 7.8) & (ogtt < OGTT_2H_DIABETES_MMOL_L))
+            | ((hba1c >= 5.7) & (hba1c < HBA1C_DIABETES_PCT))
+        )
     yearly = (tier.tier >= HIGH_RISK) | (columns["age_years"] >= config.screening.diabetes_yearly_from_age)
     interval = first_match([prediabetes, yearly], [intervals.prediabetes, intervals.high_risk], default=intervals.other)
     tested = ~np.isnan(fpg) | ~np.isnan(ogtt) | ~np.isnan(hba1c)
@@ -163,21 +185,29 @@ def diabetes_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
-    action = first_match([emergency, confirm & ~managed, managed, screen],
-                       [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE)
-    due = first_match([action == REFER_NOW, action == CONFIRM, managed],
-                    [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due], default=screen_due)
-    within = first_match([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
-                       [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
-                       default=0.0)
-    test = first_match([action == CONFIRM, managed, action == SCREEN], [confirm_test, managed_test, screen_test],
-                     default=NO_TEST)
+    action = first_match(
+        [emergency, confirm & ~managed, managed, screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
+    )
+    due = first_match(
+        [action == REFER_NOW, action == CONFIRM, managed],
+        [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due],
+        default=screen_due,
+    )
+    within = first_match(
+        [action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
+        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
+        default=0.0,
+    )
+    test = first_match(
+        [action == CONFIRM, managed, action == SCREEN], [confirm_test, managed_test, screen_test], default=NO_TEST
+    )
     test = np.where((action == CONFIRM) & tier.confirmed, NO_TEST, test)
     return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
 
 
-def hypertension_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray,
-                        as_of: np.datetime64, config: RiskConfig) -> DiseaseAction:
+def hypertension_action(
+    columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray, as_of: np.datetime64, config: RiskConfig
+) -> DiseaseAction:
     """The hypertension action per resident (SPEC sections 4.5, 5 and 6)."""
     n = len(tier.tier)
     sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
@@ -191,8 +221,13 @@ def hypertension_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p:
     current = fresh(columns["bp_date"], as_of, FOLLOW_UP_INTERVAL_DAYS)
     uncontrolled = current & (bp_controlled(sbp, dbp, columns["age_years"]) == 0.0)
     managed_action, managed_due, managed_within, managed_test = _managed_actions(
-        columns, managed, uncontrolled, np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG)),
-        as_of, BP)
+        columns,
+        managed,
+        uncontrolled,
+        np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG)),
+        as_of,
+        BP,
+    )
 
     intervals = config.screening.bp_interval_days
     band = bphs_high_risk_band(sbp, dbp)
@@ -204,13 +239,19 @@ def hypertension_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p:
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
-    action = first_match([emergency, confirm & ~managed, managed, screen],
-                       [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE)
-    due = first_match([action == REFER_NOW, action == CONFIRM, managed],
-                    [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due], default=screen_due)
-    within = first_match([action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
-                       [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
-                       default=0.0)
+    action = first_match(
+        [emergency, confirm & ~managed, managed, screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
+    )
+    due = first_match(
+        [action == REFER_NOW, action == CONFIRM, managed],
+        [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due],
+        default=screen_due,
+    )
+    within = first_match(
+        [action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
+        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
+        default=0.0,
+    )
     test = first_match([action == CONFIRM, managed, action == SCREEN], [BP, managed_test, BP], default=NO_TEST)
     return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
 
@@ -218,15 +259,22 @@ def hypertension_action(columns: Mapping[str, np.ndarray], tier: DiseaseTier, p:
 def resident_action(diabetes: DiseaseAction, hypertension: DiseaseAction) -> ResidentAction:
     """The most urgent action over both diseases; tests lists every test due for either."""
     use_dm = (diabetes.action < hypertension.action) | (
-        (diabetes.action == hypertension.action) & (diabetes.within >= hypertension.within))
+        (diabetes.action == hypertension.action) & (diabetes.within >= hypertension.within)
+    )
     action = np.where(use_dm, diabetes.action, hypertension.action)
     within = np.where(use_dm, diabetes.within, hypertension.within)
     both_none = action == NONE
-    due = np.where(both_none, np.minimum(diabetes.due, hypertension.due), np.where(use_dm, diabetes.due, hypertension.due))
+    due = np.where(
+        both_none, np.minimum(diabetes.due, hypertension.due), np.where(use_dm, diabetes.due, hypertension.due)
+    )
     priority = np.round(100.0 * (6 - action) + within, 3)
     disease = np.where(both_none, None, np.where(use_dm, "diabetes", "hypertension")).astype(object)
     dm_test = np.where(diabetes.action < NONE, TESTS[diabetes.test], "")
     htn_test = np.where(hypertension.action < NONE, TESTS[hypertension.test], "")
-    tests = np.char.strip(np.char.add(np.char.add(dm_test.astype(str), np.where(
-        (dm_test != "") & (htn_test != ""), ", ", "")), htn_test.astype(str))).astype(object)
+    tests = np.char.strip(
+        np.char.add(
+            np.char.add(dm_test.astype(str), np.where((dm_test != "") & (htn_test != ""), ", ", "")),
+            htn_test.astype(str),
+        )
+    ).astype(object)
     return ResidentAction(ACTION_NAMES[action], due.astype("datetime64[D]"), priority, disease, tests)

@@ -30,10 +30,19 @@ from riskmodel.store import ResultStore
 
 logger = logging.getLogger(__name__)
 
-_ARROW_TYPES = {"str": pa.string(), "category": pa.string(), "float": pa.float64(), "int": pa.int64(),
-                "bool": pa.bool_(), "date": pa.date32()}
+_ARROW_TYPES = {
+    "str": pa.string(),
+    "category": pa.string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
 _OUTPUT_ARROW = {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name} | {
-    "cdrs_points": pa.int64(), "due_date": pa.date32(), "priority": pa.float64()}
+    "cdrs_points": pa.int64(),
+    "due_date": pa.date32(),
+    "priority": pa.float64(),
+}
 
 
 @dataclass
@@ -43,8 +52,9 @@ class BatchSummary:
     rows_read: int = 0
     rows_scored: int = 0
     rows_rejected: int = 0
-    tiers: dict[str, Counter[str]] = field(default_factory=lambda: {
-        "diabetes_tier": Counter(), "hypertension_tier": Counter(), "overall_tier": Counter()})
+    tiers: dict[str, Counter[str]] = field(
+        default_factory=lambda: {"diabetes_tier": Counter(), "hypertension_tier": Counter(), "overall_tier": Counter()}
+    )
     actions: Counter[str] = field(default_factory=Counter)
     output: Path | None = None
     rejected_output: Path | None = None
@@ -65,8 +75,10 @@ def output_schema(extra_columns: list[str]) -> pa.Schema:
 
 
 def rejected_schema(input_columns: list[str]) -> pa.Schema:
-    return pa.schema([pa.field("row_number", pa.int64()), pa.field("errors", pa.string())]
-                     + [pa.field(name, pa.string()) for name in input_columns])
+    return pa.schema(
+        [pa.field("row_number", pa.int64()), pa.field("errors", pa.string())]
+        + [pa.field(name, pa.string()) for name in input_columns]
+    )
 
 
 class _TableWriter:
@@ -111,8 +123,9 @@ def _output_frame(scored: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
     return frame
 
 
-def score_chunks(chunks: Iterator[ValidatedChunk], model: RiskModel, *, as_of: dt.date | None,
-                 config: RiskConfig) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+def score_chunks(
+    chunks: Iterator[ValidatedChunk], model: RiskModel, *, as_of: dt.date | None, config: RiskConfig
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine."""
     from riskmodel.records import resident_columns
 

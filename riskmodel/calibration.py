@@ -61,8 +61,12 @@ class MatrixScaling:
         return softmax(scores)
 
     def to_dict(self) -> dict[str, object]:
-        return {"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist(), "fitted_on": self.fitted_on_,
-                "identity": self.identity_}
+        return {
+            "coef": self.coef_.tolist(),
+            "intercept": self.intercept_.tolist(),
+            "fitted_on": self.fitted_on_,
+            "identity": self.identity_,
+        }
 
     @classmethod
     def from_dict(cls, state: dict[str, object]) -> MatrixScaling:

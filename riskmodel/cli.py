@@ -34,8 +34,13 @@ ConfigOption = Annotated[
 def progress_bar(description: str) -> Progress:
     """A progress bar on standard error, quiet when standard error is not a terminal."""
     return Progress(
-        TextColumn(f"[bold]{description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=False, disable=not sys.stderr.isatty(),
+        TextColumn(f"[bold]{description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not sys.stderr.isatty(),
     )
 
 
@@ -51,22 +56,33 @@ def fail(message: str) -> typer.Exit:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 @app.command()
 def synth(
     residents: Annotated[int, typer.Option("--residents", help="How many residents to generate.")] = 100_000,
-    teams: Annotated[int | None, typer.Option("--teams", help="How many family-doctor teams (each at most "
-                                              "1,500 residents). Default: about 1,200 residents a team.",
-                                              show_default=False)] = None,
+    teams: Annotated[
+        int | None,
+        typer.Option(
+            "--teams",
+            help="How many family-doctor teams (each at most 1,500 residents). Default: about 1,200 residents a team.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same file.")] = 42,
     out: Annotated[Path, typer.Option("--out", help="Output file, .csv or .parquet.")] = Path("residents.parquet"),
-    as_of: Annotated[dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"],
-                                                      help="As-of date the record dates are relative to "
-                                                      "(default: synth.as_of in the config).",
-                                                      show_default=False)] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="As-of date the record dates are relative to (default: synth.as_of in the config).",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Generate a synthetic population of Chinese adults in the resident-record schema."""
@@ -78,8 +94,14 @@ def synth(
         as_of_date = as_of.date() if as_of else settings.synth.as_of
         with progress_bar("generating residents") as bar:
             task = bar.add_task("synth", total=residents)
-            write_population(out, residents, teams=team_count, seed=seed, as_of=as_of_date,
-                             on_chunk=lambda rows: bar.advance(task, rows))
+            write_population(
+                out,
+                residents,
+                teams=team_count,
+                seed=seed,
+                as_of=as_of_date,
+                on_chunk=lambda rows: bar.advance(task, rows),
+            )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     console.print(f"wrote {residents:,} residents in {team_count:,} teams to {out} (as of {as_of_date}, seed {seed})")
@@ -107,11 +129,20 @@ def _metrics_table(metrics: dict[str, float], title: str) -> None:
 
 @app.command()
 def train(
-    data: Annotated[list[Path], typer.Option("--data", help="Training records: a CSV/Parquet file, several "
-                                             "(repeat --data), or a folder of them.")],
-    test_data: Annotated[list[Path] | None, typer.Option("--test-data", help="Separate test records (e.g. a later "
-                                                         "survey cycle); default: a held-out split by resident.",
-                                                         show_default=False)] = None,
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data", help="Training records: a CSV/Parquet file, several (repeat --data), or a folder of them."
+        ),
+    ],
+    test_data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--test-data",
+            help="Separate test records (e.g. a later survey cycle); default: a held-out split by resident.",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Train both disease models, evaluate them, log the run to MLflow and register a 'challenger'."""
@@ -129,24 +160,31 @@ def train(
         if rejected:
             err_console.print(f"[yellow]{rejected} rows rejected by validation were left out[/]")
         with err_console.status("training") as status:
-            result = train_risk_model(training.residents, settings,
-                                      test=testing.residents if testing else None,
-                                      on_step=lambda text: status.update(text))
+            result = train_risk_model(
+                training.residents,
+                settings,
+                test=testing.residents if testing else None,
+                on_step=lambda text: status.update(text),
+            )
             status.update("logging to MLflow")
             version = log_training(result, settings, data_sources=[str(f) for f in files])
     except (RiskModelError, ValueError) as exc:
         raise fail(str(exc)) from exc
     _metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
-    console.print(f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
-                  f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'")
+    console.print(
+        f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
+        f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'"
+    )
 
 
 @app.command()
 def promote(
-    version: Annotated[str | None, typer.Option("--version", help="Version to promote (default: the challenger).",
-                                                show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote even if the gate fails (recorded on the version).")]
-    = False,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote (default: the challenger).", show_default=False)
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if the gate fails (recorded on the version).")
+    ] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why a forced promotion was needed (recorded).")] = "",
     config: ConfigOption = None,
 ) -> None:
@@ -172,14 +210,26 @@ def promote(
 
 # ---------------------------------------------------------------------------------------------- scoring
 
-ModelOption = Annotated[str | None, typer.Option("--model", help="Model URI (models:/riskmodel@champion, "
-                                                 "models:/riskmodel/3) or a local model folder.",
-                                                 show_default=False)]
-StoreOption = Annotated[str | None, typer.Option("--store", help="Result store URL (default: store.url in the "
-                                                 "config, a SQLite file in the working directory).",
-                                                 show_default=False)]
-AsOfOption = Annotated[dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"],
-                                                        help="As-of date (default: today).", show_default=False)]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Model URI (models:/riskmodel@champion, models:/riskmodel/3) or a local model folder.",
+        show_default=False,
+    ),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Result store URL (default: store.url in the config, a SQLite file in the working directory).",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: today).", show_default=False),
+]
 
 
 def _load(model_uri: str | None, settings: RiskConfig):  # type: ignore[no-untyped-def]
@@ -212,15 +262,21 @@ def _count_rows(path: Path) -> int | None:
 @app.command()
 def score(
     input: Annotated[Path, typer.Option("--input", help="Resident records, .csv or .parquet.")],
-    output: Annotated[Path, typer.Option("--output", help="Scored output, .csv or .parquet; rejected rows go to "
-                                         "<stem>.rejected.<ext> beside it.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Scored output, .csv or .parquet; rejected rows go to <stem>.rejected.<ext> beside it."
+        ),
+    ],
     model: ModelOption = None,
-    engine: Annotated[str, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a "
-                                        "cluster).")] = "local",
+    engine: Annotated[
+        str, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a cluster).")
+    ] = "local",
     store: StoreOption = None,
     as_of: AsOfOption = None,
-    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
-    = "local[2]",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[2]",
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the batch to the result store.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -242,23 +298,36 @@ def score(
             from serving.spark_engine import score_file_spark
 
             with err_console.status(f"scoring on Spark ({spark_master})"):
-                summary = score_file_spark(input, output, fitted, config=settings, as_of=day, store=result_store,
-                                           master=spark_master)
+                summary = score_file_spark(
+                    input, output, fitted, config=settings, as_of=day, store=result_store, master=spark_master
+                )
         else:
             with progress_bar("scoring residents") as bar:
                 task = bar.add_task("score", total=_count_rows(input))
-                summary = score_file(input, output, fitted, config=settings, as_of=day, store=result_store,
-                                     on_rows=lambda rows: bar.advance(task, rows))
+                summary = score_file(
+                    input,
+                    output,
+                    fitted,
+                    config=settings,
+                    as_of=day,
+                    store=result_store,
+                    on_rows=lambda rows: bar.advance(task, rows),
+                )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
-    console.print(f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
-                  f"rejected (model {fitted.version}, as of {day})")
+    console.print(
+        f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
+        f"rejected (model {fitted.version}, as of {day})"
+    )
     for name, counts in summary.tiers.items():
-        console.print(f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}"
-                                                for tier in ("healthy", "high_risk", "chronic")))
+        console.print(
+            f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}" for tier in ("healthy", "high_risk", "chronic"))
+        )
     console.print("  actions: " + ", ".join(f"{name} {count:,}" for name, count in summary.actions.most_common()))
-    console.print(f"wrote {summary.output} and {summary.rejected_output}"
-                  + (f"; store batch {summary.batch_id}" if summary.batch_id else ""))
+    console.print(
+        f"wrote {summary.output} and {summary.rejected_output}"
+        + (f"; store batch {summary.batch_id}" if summary.batch_id else "")
+    )
 
 
 # -------------------------------------------------------------------------------------------- work lists
@@ -269,13 +338,18 @@ def print_worklist(worklist, team: str, batch: dict, lang: str) -> None:  # type
     from riskmodel.worklist import action_counts
 
     zh = lang == "zh"
-    console.print(f"[bold]团队 {team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型 {batch['model_version']}）" if zh
-                  else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})")
+    console.print(
+        f"[bold]团队 {team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型 {batch['model_version']}）"
+        if zh
+        else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})"
+    )
     due, tests, tiers = ("截止", "检查", "糖尿病/高血压") if zh else ("due", "tests", "DM/HTN")
     for row in worklist.itertuples():
-        console.print(f"[bold]{row.rank:>3}. {row.resident_id}[/]  [cyan]{row.action}[/]  {due} {row.due_date}  "
-                      f"{tests}: {row.tests or '-'}  {tiers}: {row.diabetes_tier}/{row.hypertension_tier}",
-                      highlight=False)
+        console.print(
+            f"[bold]{row.rank:>3}. {row.resident_id}[/]  [cyan]{row.action}[/]  {due} {row.due_date}  "
+            f"{tests}: {row.tests or '-'}  {tiers}: {row.diabetes_tier}/{row.hypertension_tier}",
+            highlight=False,
+        )
         for reason in row.reasons:
             console.print(f"       - {reason}", highlight=False, soft_wrap=True)
     console.print(", ".join(f"{name} {count}" for name, count in action_counts(worklist).items()), highlight=False)
@@ -285,9 +359,15 @@ def print_worklist(worklist, team: str, batch: dict, lang: str) -> None:  # type
 def worklist(
     team: Annotated[str, typer.Option("--team", help="Team id.")],
     as_of: AsOfOption = None,
-    capacity: Annotated[int | None, typer.Option("--capacity", min=1, help="Slots for each of follow_up_overdue "
-                                                 "and screen (default: worklist.capacity).",
-                                                 show_default=False)] = None,
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            "--capacity",
+            min=1,
+            help="Slots for each of follow_up_overdue and screen (default: worklist.capacity).",
+            show_default=False,
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: zh or en.")] = "zh",
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     store: StoreOption = None,
@@ -307,9 +387,15 @@ def worklist(
     try:
         settings = _config(config)
         fitted = _load(model, settings)
-        entries, batch = team_worklist(ResultStore(store or settings.store.url), team, fitted,
-                                       as_of=as_of.date() if as_of else None, capacity=capacity,
-                                       lang=lang, config=settings)  # type: ignore[arg-type]
+        entries, batch = team_worklist(
+            ResultStore(store or settings.store.url),
+            team,
+            fitted,
+            as_of=as_of.date() if as_of else None,
+            capacity=capacity,
+            lang=lang,
+            config=settings,
+        )  # type: ignore[arg-type]
     except (RiskModelError, LookupError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     if output_format == "table":
@@ -318,8 +404,14 @@ def worklist(
         flat = entries.assign(reasons=entries["reasons"].map(" | ".join))
         sys.stdout.write(flat.to_csv(index=False))
     else:
-        sys.stdout.write(json.dumps(entries.assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records"),
-                                    ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                entries.assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records"),
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 # ------------------------------------------------------------------------------------------- the service
@@ -327,10 +419,12 @@ def worklist(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option("--host", help="Interface (default: serving.host).",
-                                             show_default=False)] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (default: serving.port).", show_default=False)]
-    = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface (default: serving.host).", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default: serving.port).", show_default=False)
+    ] = None,
     model: ModelOption = None,
     store: StoreOption = None,
     config: ConfigOption = None,
@@ -350,8 +444,13 @@ def serve(
         application = create_app(settings, model_uri=model, store_url=store, holder=holder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
-    uvicorn.run(application, host=host or settings.serving.host, port=port or settings.serving.port,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        application,
+        host=host or settings.serving.host,
+        port=port or settings.serving.port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the demo
@@ -387,13 +486,20 @@ def demo(
         console.rule("1. synthetic population")
         with progress_bar("generating residents") as bar:
             task = bar.add_task("synth", total=residents)
-            write_population(population, residents, teams=teams, seed=seed, as_of=as_of_date,
-                             on_chunk=lambda rows: bar.advance(task, rows))
+            write_population(
+                population,
+                residents,
+                teams=teams,
+                seed=seed,
+                as_of=as_of_date,
+                on_chunk=lambda rows: bar.advance(task, rows),
+            )
         console.print(f"{residents:,} residents in {teams} teams, as of {as_of_date} -> {population}")
         console.rule("2. training")
         with err_console.status("training") as status:
-            result = train_risk_model(read_residents(population).residents, settings,
-                                      on_step=lambda text: status.update(text))
+            result = train_risk_model(
+                read_residents(population).residents, settings, on_step=lambda text: status.update(text)
+            )
             status.update("logging to MLflow")
             version = log_training(result, settings, data_sources=[str(population)])
         _metrics_table(result.metrics, f"held-out residents ({result.data_summary['test_residents']:,})")
@@ -405,10 +511,19 @@ def demo(
         store = ResultStore(settings.store.url)
         with progress_bar("scoring residents") as bar:
             task = bar.add_task("score", total=residents)
-            summary = score_file(population, folder / "scored.parquet", fitted, config=settings, as_of=as_of_date,
-                                 store=store, on_rows=lambda rows: bar.advance(task, rows))
-        console.print(f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; store batch "
-                      f"{summary.batch_id} in {settings.store.url}")
+            summary = score_file(
+                population,
+                folder / "scored.parquet",
+                fitted,
+                config=settings,
+                as_of=as_of_date,
+                store=store,
+                on_rows=lambda rows: bar.advance(task, rows),
+            )
+        console.print(
+            f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; store batch "
+            f"{summary.batch_id} in {settings.store.url}"
+        )
         console.rule("5. work list")
         team = store.teams()[0]
         entries, batch = team_worklist(store, team, fitted, capacity=15, lang=lang, config=settings)  # type: ignore[arg-type]

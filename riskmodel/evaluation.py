@@ -49,8 +49,9 @@ def calibration_table(labels: np.ndarray, probabilities: np.ndarray, *, bins: in
     """Per-bin mean predicted and observed rate, for calibration plots."""
     which = np.minimum((probabilities * bins).astype(int), bins - 1)
     frame = pd.DataFrame({"bin": which, "predicted": probabilities, "observed": np.asarray(labels, dtype=float)})
-    table = frame.groupby("bin").agg(predicted=("predicted", "mean"), observed=("observed", "mean"),
-                                     residents=("observed", "size"))
+    table = frame.groupby("bin").agg(
+        predicted=("predicted", "mean"), observed=("observed", "mean"), residents=("observed", "size")
+    )
     return table.reset_index()
 
 
@@ -127,8 +128,9 @@ def evaluate_disease(
         "auprc": auprc(target, score),
         "baseline_auroc": auroc(target, baseline[served]),
         "ece": expected_calibration_error(target, score),
-        "ece_all_classes": float(np.mean([expected_calibration_error(labels == k, probabilities[:, k])
-                                          for k in range(3)])),
+        "ece_all_classes": float(
+            np.mean([expected_calibration_error(labels == k, probabilities[:, k]) for k in range(3)])
+        ),
         "log_loss": multiclass_log_loss(labels, probabilities),
         "brier": multiclass_brier(labels, probabilities),
         "sensitivity_chronic": sensitivity,
@@ -146,12 +148,19 @@ def evaluate_disease(
     for group_name, values in groups.items():
         for value in pd.unique(values[served]):
             inside = values[served] == value
-            rows.append({"disease": disease, "subgroup": group_name, "value": str(value),
-                         "residents": int(inside.sum()), "positives": int(target[inside].sum()),
-                         "auroc": auroc(target[inside], score[inside]),
-                         "baseline_auroc": auroc(target[inside], baseline[served][inside]),
-                         "mean_p_chronic": float(score[inside].mean()),
-                         "observed_rate": float(target[inside].mean())})
+            rows.append(
+                {
+                    "disease": disease,
+                    "subgroup": group_name,
+                    "value": str(value),
+                    "residents": int(inside.sum()),
+                    "positives": int(target[inside].sum()),
+                    "auroc": auroc(target[inside], score[inside]),
+                    "baseline_auroc": auroc(target[inside], baseline[served][inside]),
+                    "mean_p_chronic": float(score[inside].mean()),
+                    "observed_rate": float(target[inside].mean()),
+                }
+            )
     return DiseaseEvaluation(
         metrics=metrics,
         confusion=confusion(labels, model_tier),

@@ -42,34 +42,74 @@ FEATURE_WORDS: dict[str, tuple[str, str, str, int]] = {
 }
 # boolean feature -> ((en yes, zh yes), (en no, zh no))
 FLAG_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "physically_active": (("physically active", "规律身体活动"), ("physically inactive (sedentary)", "身体活动不足（静坐生活方式）")),
+    "physically_active": (
+        ("physically active", "规律身体活动"),
+        ("physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
+    ),
     "alcohol_excess": (("long-term excess alcohol", "长期过量饮酒"), ("no excess alcohol", "无过量饮酒")),
     "high_salt_diet": (("high-salt diet", "高盐饮食"), ("no high-salt diet", "非高盐饮食")),
-    "family_history_diabetes": (("first-degree relative with diabetes", "一级亲属有糖尿病"),
-                                ("no family history of diabetes", "无糖尿病家族史")),
-    "family_history_hypertension": (("family history of hypertension", "有高血压家族史"),
-                                    ("no family history of hypertension", "无高血压家族史")),
-    "gdm_history": (("history of gestational diabetes", "有妊娠期糖尿病史"), ("no gestational diabetes", "无妊娠期糖尿病史")),
-    "ascvd_history": (("cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"), ("no ASCVD", "无动脉粥样硬化性心血管疾病")),
-    "diagnosed_hypertension": (("diagnosed hypertension", "已诊断高血压"), ("no hypertension diagnosis", "未诊断高血压")),
+    "family_history_diabetes": (
+        ("first-degree relative with diabetes", "一级亲属有糖尿病"),
+        ("no family history of diabetes", "无糖尿病家族史"),
+    ),
+    "family_history_hypertension": (
+        ("family history of hypertension", "有高血压家族史"),
+        ("no family history of hypertension", "无高血压家族史"),
+    ),
+    "gdm_history": (
+        ("history of gestational diabetes", "有妊娠期糖尿病史"),
+        ("no gestational diabetes", "无妊娠期糖尿病史"),
+    ),
+    "ascvd_history": (
+        ("cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"),
+        ("no ASCVD", "无动脉粥样硬化性心血管疾病"),
+    ),
+    "diagnosed_hypertension": (
+        ("diagnosed hypertension", "已诊断高血压"),
+        ("no hypertension diagnosis", "未诊断高血压"),
+    ),
     "diagnosed_diabetes": (("diagnosed diabetes", "已诊断糖尿病"), ("no diabetes diagnosis", "未诊断糖尿病")),
-    "on_antihypertensive": (("on antihypertensive treatment", "正在服用降压药"), ("no antihypertensive treatment", "未服用降压药")),
-    "on_glucose_lowering": (("on glucose-lowering treatment", "正在接受降糖治疗"), ("no glucose-lowering treatment", "未接受降糖治疗")),
-    "on_lipid_lowering": (("on lipid-lowering treatment", "正在服用调脂药"), ("no lipid-lowering treatment", "未服用调脂药")),
+    "on_antihypertensive": (
+        ("on antihypertensive treatment", "正在服用降压药"),
+        ("no antihypertensive treatment", "未服用降压药"),
+    ),
+    "on_glucose_lowering": (
+        ("on glucose-lowering treatment", "正在接受降糖治疗"),
+        ("no glucose-lowering treatment", "未接受降糖治疗"),
+    ),
+    "on_lipid_lowering": (
+        ("on lipid-lowering treatment", "正在服用调脂药"),
+        ("no lipid-lowering treatment", "未服用调脂药"),
+    ),
     "is_male": (("male sex", "男性"), ("female sex", "女性")),
     "central_obesity": (("central obesity", "中心性肥胖"), ("no central obesity", "无中心性肥胖")),
 }
-SMOKING_WORDS = {0.0: ("never smoked", "从不吸烟"), 1.0: ("former smoker", "已戒烟"), 2.0: ("current smoker", "目前吸烟")}
-BMI_WORDS = {0: ("underweight", "体重过低"), 1: ("normal weight", "体重正常"), 2: ("overweight", "超重"), 3: ("obese", "肥胖")}
+SMOKING_WORDS = {
+    0.0: ("never smoked", "从不吸烟"),
+    1.0: ("former smoker", "已戒烟"),
+    2.0: ("current smoker", "目前吸烟"),
+}
+BMI_WORDS = {
+    0: ("underweight", "体重过低"),
+    1: ("normal weight", "体重正常"),
+    2: ("overweight", "超重"),
+    3: ("obese", "肥胖"),
+}
 
 ACTION_WORDS: dict[str, tuple[str, str]] = {
     "refer_now": ("Refer now: emergency values in the latest readings", "立即转诊：最近一次测量达到危急值"),
-    "confirm_diagnosis": ("Result in the diagnostic range without a recorded diagnosis: recall to confirm within 14 days",
-                          "测量值达到诊断标准但尚未确诊：14天内召回复查确认"),
-    "refer": ("Two or more consecutive uncontrolled follow-ups: refer, and follow the referral up within 14 days",
-              "连续两次及以上随访控制不满意：转诊，并于14天内随访转诊情况"),
-    "recheck": ("Latest values uncontrolled: adjust treatment and recheck within 14 days",
-                "最近一次控制不满意：调整治疗，14天内复查"),
+    "confirm_diagnosis": (
+        "Result in the diagnostic range without a recorded diagnosis: recall to confirm within 14 days",
+        "测量值达到诊断标准但尚未确诊：14天内召回复查确认",
+    ),
+    "refer": (
+        "Two or more consecutive uncontrolled follow-ups: refer, and follow the referral up within 14 days",
+        "连续两次及以上随访控制不满意：转诊，并于14天内随访转诊情况",
+    ),
+    "recheck": (
+        "Latest values uncontrolled: adjust treatment and recheck within 14 days",
+        "最近一次控制不满意：调整治疗，14天内复查",
+    ),
     "follow_up_overdue": ("No face-to-face follow-up in the last 90 days", "超过90天未进行面对面随访"),
     "screen": ("Screening test due", "应进行筛查"),
     "none": ("Nothing due", "暂无待办"),
@@ -99,8 +139,11 @@ def describe_feature(name: str, value: float, *, is_male: bool, lang: Lang, wais
             return _pick(("waist not recorded", "腰围未记录"), lang)
         cut = 90 if is_male else 85
         if waist >= cut:
-            return (f"腰围 {waist:.0f} cm，高于{'男性' if is_male else '女性'} {cut} cm 的中心性肥胖标准" if lang == "zh"
-                    else f"waist {waist:.0f} cm, above the {cut} cm central-obesity cut-off for {'men' if is_male else 'women'}")
+            return (
+                f"腰围 {waist:.0f} cm，高于{'男性' if is_male else '女性'} {cut} cm 的中心性肥胖标准"
+                if lang == "zh"
+                else f"waist {waist:.0f} cm, above the {cut} cm central-obesity cut-off for {'men' if is_male else 'women'}"
+            )
         return f"腰围 {waist:.0f} cm" if lang == "zh" else f"waist {waist:.0f} cm"
     if name in ("bmi_kg_m2", "bmi_category"):
         return _describe_bmi(value if name == "bmi_kg_m2" else float("nan"), lang)
@@ -110,8 +153,11 @@ def describe_feature(name: str, value: float, *, is_male: bool, lang: Lang, wais
     if name == "age_years":
         return f"年龄 {value:.0f} 岁" if lang == "zh" else f"age {value:.0f}"
     shown = _number(value, decimals)
-    return f"{zh} {shown}{(' ' + unit) if unit else ''}".replace(" points", " 分") if lang == "zh" \
+    return (
+        f"{zh} {shown}{(' ' + unit) if unit else ''}".replace(" points", " 分")
+        if lang == "zh"
         else f"{en} {shown}{(' ' + unit) if unit else ''}"
+    )
 
 
 def _describe_bmi(bmi: float, lang: Lang) -> str:
@@ -122,8 +168,9 @@ def _describe_bmi(bmi: float, lang: Lang) -> str:
     return f"体重指数 {bmi:.1f}（{words[1]}）" if lang == "zh" else f"BMI {bmi:.1f} ({words[0]})"
 
 
-def finding_reasons(findings: Mapping[str, np.ndarray], values: Mapping[str, float], row: int,
-                    diseases: tuple[str, ...], lang: Lang) -> list[str]:
+def finding_reasons(
+    findings: Mapping[str, np.ndarray], values: Mapping[str, float], row: int, diseases: tuple[str, ...], lang: Lang
+) -> list[str]:
     """The guideline findings a resident meets, in words, each with its reference."""
     reasons = []
     for code, met in findings.items():
@@ -145,8 +192,15 @@ def _body_size(values: Mapping[str, float], lang: Lang) -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-def model_reasons(model: RiskModel, columns: Mapping[str, np.ndarray], derived: Mapping[str, np.ndarray],
-                  disease: Disease, *, lang: Lang, top: int) -> list[list[str]]:
+def model_reasons(
+    model: RiskModel,
+    columns: Mapping[str, np.ndarray],
+    derived: Mapping[str, np.ndarray],
+    disease: Disease,
+    *,
+    lang: Lang,
+    top: int,
+) -> list[list[str]]:
     """Per resident: the ``top`` features pushing P(chronic) up most, in words (TreeSHAP contributions)."""
     if top == 0 or len(columns["age_years"]) == 0:
         return [[] for _ in range(len(columns["age_years"]))]
@@ -165,8 +219,9 @@ def model_reasons(model: RiskModel, columns: Mapping[str, np.ndarray], derived: 
             if np.isnan(matrix[i, j]):  # missingness is not a reason a doctor can act on
                 continue
             name = fitted.features[j]
-            text = describe_feature(name, float(matrix[i, j]), is_male=bool(is_male[i]), lang=lang,
-                                    waist_cm=float(columns["waist_cm"][i]))
+            text = describe_feature(
+                name, float(matrix[i, j]), is_male=bool(is_male[i]), lang=lang, waist_cm=float(columns["waist_cm"][i])
+            )
             words.append(f"{text}（提高{label}风险）" if lang == "zh" else f"{text} (raises {label} risk)")
             if len(words) == top:
                 break
@@ -178,23 +233,35 @@ def measured_values(disease: str | None, values: Mapping[str, float], lang: Lang
     """The disease's latest defining values in words (empty when none were measured)."""
     if disease == "hypertension" and not np.isnan(values["sbp_mmhg"]):
         return f"{'血压' if lang == 'zh' else 'BP'} {values['sbp_mmhg']:.0f}/{values['dbp_mmhg']:.0f} mmHg"
-    names = {"fpg_mmol_l": ("FPG", "空腹血糖", "mmol/L"), "ogtt_2h_mmol_l": ("OGTT-2h", "糖负荷后2小时血糖", "mmol/L"),
-             "hba1c_pct": ("HbA1c", "糖化血红蛋白", "%")}
-    parts = [f"{zh if lang == 'zh' else en} {values[key]:.1f} {unit}" for key, (en, zh, unit) in names.items()
-             if disease == "diabetes" and not np.isnan(values.get(key, np.nan))]
+    names = {
+        "fpg_mmol_l": ("FPG", "空腹血糖", "mmol/L"),
+        "ogtt_2h_mmol_l": ("OGTT-2h", "糖负荷后2小时血糖", "mmol/L"),
+        "hba1c_pct": ("HbA1c", "糖化血红蛋白", "%"),
+    }
+    parts = [
+        f"{zh if lang == 'zh' else en} {values[key]:.1f} {unit}"
+        for key, (en, zh, unit) in names.items()
+        if disease == "diabetes" and not np.isnan(values.get(key, np.nan))
+    ]
     return ("，" if lang == "zh" else ", ").join(parts)
 
 
-def action_reason(action: str, disease: str | None, tests: str, lang: Lang, values: Mapping[str, float] | None = None
-                  ) -> str:
+def action_reason(
+    action: str, disease: str | None, tests: str, lang: Lang, values: Mapping[str, float] | None = None
+) -> str:
     """The action in words, naming the disease, the values behind it and the tests to order."""
     text = _pick(ACTION_WORDS[action], lang)
-    shown = measured_values(disease, values, lang) if values is not None and action in (
-        "refer_now", "confirm_diagnosis", "recheck") else ""
+    shown = (
+        measured_values(disease, values, lang)
+        if values is not None and action in ("refer_now", "confirm_diagnosis", "recheck")
+        else ""
+    )
     if shown:
         text += f"（{shown}）" if lang == "zh" else f" ({shown})"
     if disease:
-        text = f"{_pick(DISEASE_WORDS[disease], lang)}：{text}" if lang == "zh" else f"{DISEASE_WORDS[disease][0]}: {text}"
+        text = (
+            f"{_pick(DISEASE_WORDS[disease], lang)}：{text}" if lang == "zh" else f"{DISEASE_WORDS[disease][0]}: {text}"
+        )
     if tests:
         text += f"（检查项目：{tests}）" if lang == "zh" else f" (order: {tests})"
     return text

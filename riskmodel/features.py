@@ -22,27 +22,53 @@ from riskmodel.schema import RESIDENT_COLUMNS
 
 Disease = Literal["diabetes", "hypertension"]
 
-NOT_FEATURES = frozenset({
-    "resident_id", "team_id", "grid_id", "exam_date", "bp_date", "glucose_date", "last_followup_date",
-    "uncontrolled_visits",
-})
+NOT_FEATURES = frozenset(
+    {
+        "resident_id",
+        "team_id",
+        "grid_id",
+        "exam_date",
+        "bp_date",
+        "glucose_date",
+        "last_followup_date",
+        "uncontrolled_visits",
+    }
+)
 DEFINING_FIELDS: dict[str, frozenset[str]] = {
     "diabetes": frozenset({"fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct", "diagnosed_diabetes", "on_glucose_lowering"}),
     "hypertension": frozenset({"sbp_mmhg", "dbp_mmhg", "diagnosed_hypertension", "on_antihypertensive"}),
 }
 SMOKING_CODES = {"never": 0.0, "former": 1.0, "current": 2.0}
 DERIVED_FEATURES: dict[str, tuple[str, ...]] = {
-    "diabetes": ("is_male", "smoking_code", "bmi_category", "waist_to_height", "tg_hdl_ratio", "non_hdl_mmol_l",
-                 "central_obesity", "pulse_pressure_mmhg", "cdrs_points"),
-    "hypertension": ("is_male", "smoking_code", "bmi_category", "waist_to_height", "tg_hdl_ratio",
-                     "non_hdl_mmol_l", "central_obesity", "bphs_risk_count"),
+    "diabetes": (
+        "is_male",
+        "smoking_code",
+        "bmi_category",
+        "waist_to_height",
+        "tg_hdl_ratio",
+        "non_hdl_mmol_l",
+        "central_obesity",
+        "pulse_pressure_mmhg",
+        "cdrs_points",
+    ),
+    "hypertension": (
+        "is_male",
+        "smoking_code",
+        "bmi_category",
+        "waist_to_height",
+        "tg_hdl_ratio",
+        "non_hdl_mmol_l",
+        "central_obesity",
+        "bphs_risk_count",
+    ),
 }
 
 
 def feature_names(disease: Disease) -> tuple[str, ...]:
     """The model's input columns for one disease, in order."""
     schema = tuple(
-        c.name for c in RESIDENT_COLUMNS
+        c.name
+        for c in RESIDENT_COLUMNS
         if c.name not in NOT_FEATURES and c.name not in DEFINING_FIELDS[disease] and c.kind != "category"
     )
     return schema + DERIVED_FEATURES[disease]
@@ -57,18 +83,27 @@ def derived_features(columns: Mapping[str, np.ndarray], cdrs_total: np.ndarray |
     """Every derived feature of both diseases, as float columns (NaN where an input is missing)."""
     is_male = columns["sex"] == "M"
     smoking = columns["smoking"]
-    smoking_code = np.select([smoking == name for name in SMOKING_CODES], list(SMOKING_CODES.values()),
-                             default=np.nan)
+    smoking_code = np.select([smoking == name for name in SMOKING_CODES], list(SMOKING_CODES.values()), default=np.nan)
     bmi_cat = bmi_category(columns["bmi_kg_m2"]).astype(np.float64)
     bmi_cat[bmi_cat < 0] = np.nan
     waist = columns["waist_cm"]
     if cdrs_total is None:
-        cdrs_total = cdrs_score(columns["age_years"], columns["bmi_kg_m2"], waist, columns["sbp_mmhg"],
-                                columns["family_history_diabetes"], is_male).total
+        cdrs_total = cdrs_score(
+            columns["age_years"],
+            columns["bmi_kg_m2"],
+            waist,
+            columns["sbp_mmhg"],
+            columns["family_history_diabetes"],
+            is_male,
+        ).total
     bphs = hypertension_findings(columns)
-    bphs_count = sum((bphs[code].astype(np.float64) for code in
-                      ("htn_overweight", "htn_family_history", "htn_alcohol", "htn_age", "htn_high_salt")),
-                     np.zeros(len(waist)))
+    bphs_count = sum(
+        (
+            bphs[code].astype(np.float64)
+            for code in ("htn_overweight", "htn_family_history", "htn_alcohol", "htn_age", "htn_high_salt")
+        ),
+        np.zeros(len(waist)),
+    )
     obesity = central_obesity(waist, is_male).astype(np.float64)
     obesity[np.isnan(waist)] = np.nan
     return {

@@ -29,14 +29,24 @@ def recorded(columns: Mapping[str, np.ndarray], disease: Disease) -> np.ndarray:
 def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: RiskConfig) -> np.ndarray:
     """0 healthy, 1 high_risk, 2 chronic, -1 no defining measurement and no record."""
     if disease == "diabetes":
-        status = glycaemic_status(columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"],
-                                  criteria=config.glycaemia.criteria,
-                                  use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes)
-        measured = first_match([status.category == 2, status.category == 1, status.category == 0],
-                             [CHRONIC, HIGH_RISK, HEALTHY], default=UNDECIDED)
+        status = glycaemic_status(
+            columns["fpg_mmol_l"],
+            columns["ogtt_2h_mmol_l"],
+            columns["hba1c_pct"],
+            criteria=config.glycaemia.criteria,
+            use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
+        )
+        measured = first_match(
+            [status.category == 2, status.category == 1, status.category == 0],
+            [CHRONIC, HIGH_RISK, HEALTHY],
+            default=UNDECIDED,
+        )
     else:
         sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
         category = bp_category(sbp, dbp)
-        measured = first_match([category == HYPERTENSION, bphs_high_risk_band(sbp, dbp), category >= 0],
-                             [CHRONIC, HIGH_RISK, HEALTHY], default=UNDECIDED)
+        measured = first_match(
+            [category == HYPERTENSION, bphs_high_risk_band(sbp, dbp), category >= 0],
+            [CHRONIC, HIGH_RISK, HEALTHY],
+            default=UNDECIDED,
+        )
     return np.where(recorded(columns, disease), CHRONIC, measured).astype(np.int8)

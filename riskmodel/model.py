@@ -46,7 +46,7 @@ class DiseaseModel:
         """TreeSHAP contributions of each feature to the raw chronic-class score, (n, n_features)."""
         width = len(self.features) + 1
         contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True))
-        return contrib[:, 2 * width: 3 * width - 1]
+        return contrib[:, 2 * width : 3 * width - 1]
 
 
 @dataclass
@@ -64,8 +64,9 @@ class RiskModel:
     def disease(self, name: Disease) -> DiseaseModel:
         return self.diabetes if name == "diabetes" else self.hypertension
 
-    def predict(self, columns: Mapping[str, np.ndarray], derived: Mapping[str, np.ndarray], *,
-                num_threads: int = 0) -> dict[str, np.ndarray]:
+    def predict(
+        self, columns: Mapping[str, np.ndarray], derived: Mapping[str, np.ndarray], *, num_threads: int = 0
+    ) -> dict[str, np.ndarray]:
         """Calibrated probabilities per disease, ``{"diabetes": (n, 3), "hypertension": (n, 3)}``."""
         out: dict[str, np.ndarray] = {}
         for name in DISEASES:

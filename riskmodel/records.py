@@ -335,8 +335,9 @@ def validate_table(
     return ValidatedChunk(residents=residents, rejected=rejected)
 
 
-def _rejected_frame(table: pa.Table, row_numbers: np.ndarray, positions: np.ndarray,
-                    messages: list[str]) -> pd.DataFrame:
+def _rejected_frame(
+    table: pa.Table, row_numbers: np.ndarray, positions: np.ndarray, messages: list[str]
+) -> pd.DataFrame:
     raw = table.take(pa.array(positions, pa.int64())).to_pandas() if len(positions) else None
     rejected = pd.DataFrame({"row_number": row_numbers.astype("int64"), "errors": messages})
     if raw is not None:
@@ -392,7 +393,9 @@ def _derive_bmi(typed: dict[str, Any], problems: _Problems) -> None:
     column = COLUMNS_BY_NAME["bmi_kg_m2"]
     with np.errstate(invalid="ignore"):
         outside = fill & ((derived < column.low) | (derived > column.high))  # type: ignore[operator]
-    problems.add(outside, "bmi_kg_m2", f"derived from height and weight, out of range {column.low:g}-{column.high:g}", derived)
+    problems.add(
+        outside, "bmi_kg_m2", f"derived from height and weight, out of range {column.low:g}-{column.high:g}", derived
+    )
     typed["bmi_kg_m2"] = np.where(fill, np.round(derived, 1), bmi)
 
 
@@ -419,8 +422,9 @@ class SeenIds:
             self._chunks.append(np.sort(hashes))
 
 
-def _check_unique_ids(ids: pa.Array, problems: _Problems, seen: SeenIds | None,
-                      known: np.ndarray | None = None) -> np.ndarray:
+def _check_unique_ids(
+    ids: pa.Array, problems: _Problems, seen: SeenIds | None, known: np.ndarray | None = None
+) -> np.ndarray:
     """Reject repeated ids, within the chunk and against earlier chunks; returns the ids' hashes."""
     present = _mask(pc.is_valid(ids))
     hashes = SeenIds.hash(ids)

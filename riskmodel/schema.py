@@ -55,8 +55,9 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     Column("weight_kg", "float", "weight, kg", low=25, high=300),
     # SPEC section 2 gives 10-80, 0.5-20 and 0.1-5 for BMI, TC and HDL; real NHANES adults reach BMI 82.9,
     # TC 21.0 and HDL 5.84 mmol/L, so those upper limits are widened to keep real people (see README).
-    Column("bmi_kg_m2", "float", "body-mass index, kg/m2 (derived from height and weight when missing)",
-           low=10, high=100),
+    Column(
+        "bmi_kg_m2", "float", "body-mass index, kg/m2 (derived from height and weight when missing)", low=10, high=100
+    ),
     Column("waist_cm", "float", "waist circumference, cm", low=40, high=200),
     Column("sbp_mmhg", "float", "office systolic BP, mean of the readings at one visit, mmHg", low=60, high=300),
     Column("dbp_mmhg", "float", "office diastolic BP, mean of the readings at one visit, mmHg", low=30, high=200),
@@ -83,8 +84,9 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     Column("on_antihypertensive", "bool", "current antihypertensive treatment"),
     Column("on_lipid_lowering", "bool", "current lipid-lowering treatment"),
     Column("last_followup_date", "date", "last face-to-face follow-up of a managed patient"),
-    Column("uncontrolled_visits", "int", "consecutive follow-ups at which the condition was not controlled",
-           low=0, high=20),
+    Column(
+        "uncontrolled_visits", "int", "consecutive follow-ups at which the condition was not controlled", low=0, high=20
+    ),
 )
 
 COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in RESIDENT_COLUMNS}

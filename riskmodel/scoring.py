@@ -99,23 +99,38 @@ def assess(
     config = config or model.config
     day = as_of_day(as_of)
     is_male = columns["sex"] == "M"
-    cdrs = cdrs_score(columns["age_years"], columns["bmi_kg_m2"], columns["waist_cm"], columns["sbp_mmhg"],
-                      columns["family_history_diabetes"], is_male)
+    cdrs = cdrs_score(
+        columns["age_years"],
+        columns["bmi_kg_m2"],
+        columns["waist_cm"],
+        columns["sbp_mmhg"],
+        columns["family_history_diabetes"],
+        is_male,
+    )
     derived = derived_features(columns, cdrs.total)
-    probabilities = dict(probabilities) if probabilities is not None else model.predict(
-        columns, derived, num_threads=num_threads)
+    probabilities = (
+        dict(probabilities) if probabilities is not None else model.predict(columns, derived, num_threads=num_threads)
+    )
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
     tiers = {
-        "diabetes": diabetes_tier(columns, day, config, cdrs_total=cdrs.total,
-                                  model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config)),
-        "hypertension": hypertension_tier(columns, day, config,
-                                          model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config)),
+        "diabetes": diabetes_tier(
+            columns, day, config, cdrs_total=cdrs.total, model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config)
+        ),
+        "hypertension": hypertension_tier(
+            columns, day, config, model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config)
+        ),
     }
-    history = glycaemic_status(columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"],
-                               criteria=config.glycaemia.criteria,
-                               use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes)
-    findings = {**diabetes_findings(columns, history, cdrs.total, profile=config.glycaemia.high_risk_profile),
-                **hypertension_findings(columns)}
+    history = glycaemic_status(
+        columns["fpg_mmol_l"],
+        columns["ogtt_2h_mmol_l"],
+        columns["hba1c_pct"],
+        criteria=config.glycaemia.criteria,
+        use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
+    )
+    findings = {
+        **diabetes_findings(columns, history, cdrs.total, profile=config.glycaemia.high_risk_profile),
+        **hypertension_findings(columns),
+    }
     action = resident_action(
         diabetes_action(columns, tiers["diabetes"], dm_p, day, config),
         hypertension_action(columns, tiers["hypertension"], htn_p, day, config),
@@ -142,7 +157,11 @@ def output_columns(assessment: Assessment) -> dict[str, np.ndarray]:
         out[f"{disease}_tier_source"] = assessment.tiers[disease].source_names()
     for disease in ("diabetes", "hypertension"):
         p = assessment.probabilities[disease]
-        out[f"{disease}_p_healthy"], out[f"{disease}_p_high_risk"], out[f"{disease}_p_chronic"] = p[:, 0], p[:, 1], p[:, 2]
+        out[f"{disease}_p_healthy"], out[f"{disease}_p_high_risk"], out[f"{disease}_p_chronic"] = (
+            p[:, 0],
+            p[:, 1],
+            p[:, 2],
+        )
     out["cdrs_points"] = assessment.cdrs.total.astype(np.int64)
     out["action"] = assessment.action.action
     out["due_date"] = assessment.action.due

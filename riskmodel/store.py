@@ -24,15 +24,26 @@ from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-_SQL_TYPES: dict[str, Any] = {"str": sa.String(128), "category": sa.String(16), "float": sa.Float, "int": sa.Integer,
-                              "bool": sa.Boolean, "date": sa.Date}
-_OUTPUT_TYPES: dict[str, Any] = {"cdrs_points": sa.Integer, "due_date": sa.Date, "priority": sa.Float,
-                                 "model_version": sa.String(64)}
+_SQL_TYPES: dict[str, Any] = {
+    "str": sa.String(128),
+    "category": sa.String(16),
+    "float": sa.Float,
+    "int": sa.Integer,
+    "bool": sa.Boolean,
+    "date": sa.Date,
+}
+_OUTPUT_TYPES: dict[str, Any] = {
+    "cdrs_points": sa.Integer,
+    "due_date": sa.Date,
+    "priority": sa.Float,
+    "model_version": sa.String(64),
+}
 PROBABILITY_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if "_p_" in c)
 
 metadata = sa.MetaData()
 batches = sa.Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     sa.Column("batch_id", sa.String(40), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
@@ -44,11 +55,17 @@ batches = sa.Table(
     sa.Column("completed_at", sa.DateTime),
 )
 scored_residents = sa.Table(
-    "scored_residents", metadata,
+    "scored_residents",
+    metadata,
     sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
-    *[sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name == "resident_id", nullable=not c.required)
-      for c in RESIDENT_COLUMNS],
-    *[sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24))) for name in OUTPUT_COLUMNS],
+    *[
+        sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name == "resident_id", nullable=not c.required)
+        for c in RESIDENT_COLUMNS
+    ],
+    *[
+        sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24)))
+        for name in OUTPUT_COLUMNS
+    ],
     sa.Index("ix_scored_team", "batch_id", "team_id"),
 )
 
@@ -88,14 +105,25 @@ class ResultStore:
         """Start a batch under status ``writing``; remove batches that killed runs left incomplete."""
         batch_id = uuid.uuid4().hex
         with self.engine.begin() as connection:
-            stale = [row.batch_id for row in connection.execute(
-                sa.select(batches.c.batch_id).where(batches.c.status == "writing"))]
+            stale = [
+                row.batch_id
+                for row in connection.execute(sa.select(batches.c.batch_id).where(batches.c.status == "writing"))
+            ]
             for old in stale:
                 connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
                 connection.execute(batches.delete().where(batches.c.batch_id == old))
-            connection.execute(batches.insert().values(
-                batch_id=batch_id, status="writing", as_of=as_of, model_version=model_version, source=source[-256:],
-                rows_scored=0, rows_rejected=0, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            connection.execute(
+                batches.insert().values(
+                    batch_id=batch_id,
+                    status="writing",
+                    as_of=as_of,
+                    model_version=model_version,
+                    source=source[-256:],
+                    rows_scored=0,
+                    rows_rejected=0,
+                    created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
         logger.info("batch %s started (%d incomplete batches removed)", batch_id, len(stale))
         return batch_id
 
@@ -111,8 +139,12 @@ class ResultStore:
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
             if self.engine.dialect.name == "postgresql":
-                with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-                        f"COPY scored_residents ({', '.join(names)}) FROM STDIN") as copy:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(  # type: ignore[union-attr]
+                        f"COPY scored_residents ({', '.join(names)}) FROM STDIN"
+                    ) as copy,
+                ):
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -124,13 +156,25 @@ class ResultStore:
     def complete_batch(self, batch_id: str, *, rows_scored: int, rows_rejected: int) -> None:
         """Make a batch visible to readers, and prune old complete batches."""
         with self.engine.begin() as connection:
-            connection.execute(batches.update().where(batches.c.batch_id == batch_id).values(
-                status="complete", rows_scored=rows_scored, rows_rejected=rows_rejected,
-                completed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-            complete = [row.batch_id for row in connection.execute(
-                sa.select(batches.c.batch_id).where(batches.c.status == "complete")
-                .order_by(batches.c.completed_at.desc()))]
-            for old in complete[self.keep_batches:]:
+            connection.execute(
+                batches.update()
+                .where(batches.c.batch_id == batch_id)
+                .values(
+                    status="complete",
+                    rows_scored=rows_scored,
+                    rows_rejected=rows_rejected,
+                    completed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+            complete = [
+                row.batch_id
+                for row in connection.execute(
+                    sa.select(batches.c.batch_id)
+                    .where(batches.c.status == "complete")
+                    .order_by(batches.c.completed_at.desc())
+                )
+            ]
+            for old in complete[self.keep_batches :]:
                 connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
                 connection.execute(batches.delete().where(batches.c.batch_id == old))
         logger.info("batch %s complete: %d scored, %d rejected", batch_id, rows_scored, rows_rejected)
@@ -140,9 +184,16 @@ class ResultStore:
     def latest_batch(self) -> dict[str, Any] | None:
         """The latest complete batch's row in ``batches``, or None."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(batches).where(batches.c.status == "complete")
-                .order_by(batches.c.completed_at.desc()).limit(1)).mappings().first()
+            row = (
+                connection.execute(
+                    sa.select(batches)
+                    .where(batches.c.status == "complete")
+                    .order_by(batches.c.completed_at.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
         return dict(row) if row else None
 
     def team_residents(self, team_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -150,11 +201,13 @@ class ResultStore:
         batch = self.latest_batch()
         if batch is None:
             raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
-        query = sa.select(scored_residents).where(scored_residents.c.batch_id == batch["batch_id"],
-                                                  scored_residents.c.team_id == team_id)
+        query = sa.select(scored_residents).where(
+            scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.team_id == team_id
+        )
         with self.engine.connect() as connection:
-            frame = pd.DataFrame(connection.execute(query).mappings().all(),
-                                 columns=[c.name for c in scored_residents.columns])
+            frame = pd.DataFrame(
+                connection.execute(query).mappings().all(), columns=[c.name for c in scored_residents.columns]
+            )
         return _typed(frame), batch
 
     def teams(self) -> list[str]:
@@ -162,9 +215,15 @@ class ResultStore:
         if batch is None:
             return []
         with self.engine.connect() as connection:
-            return [row[0] for row in connection.execute(
-                sa.select(scored_residents.c.team_id).where(scored_residents.c.batch_id == batch["batch_id"])
-                .distinct().order_by(scored_residents.c.team_id))]
+            return [
+                row[0]
+                for row in connection.execute(
+                    sa.select(scored_residents.c.team_id)
+                    .where(scored_residents.c.batch_id == batch["batch_id"])
+                    .distinct()
+                    .order_by(scored_residents.c.team_id)
+                )
+            ]
 
     def dispose(self) -> None:
         if self._engine is not None:
@@ -195,7 +254,9 @@ def _tuples(scored: pd.DataFrame, batch_id: str, *, iso_dates: bool) -> list[tup
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[D]")
             text = days.astype(str) if iso_dates else days.astype(object)
-            columns.append([None if missing else item for item, missing in zip(text.tolist(), np.isnat(days), strict=True)])
+            columns.append(
+                [None if missing else item for item, missing in zip(text.tolist(), np.isnat(days), strict=True)]
+            )
         elif isinstance(values.dtype, pd.BooleanDtype | pd.Int64Dtype):
             columns.append(values.astype(object).where(values.notna(), None).tolist())
         elif values.dtype.kind == "f":
@@ -229,5 +290,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stored_probabilities(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The batch's probabilities per disease as (n, 3) arrays, for re-assessing as of another date."""
-    return {disease: frame[[f"{disease}_p_healthy", f"{disease}_p_high_risk", f"{disease}_p_chronic"]].to_numpy(
-        dtype=np.float64) for disease in ("diabetes", "hypertension")}
+    return {
+        disease: frame[[f"{disease}_p_healthy", f"{disease}_p_high_risk", f"{disease}_p_chronic"]].to_numpy(
+            dtype=np.float64
+        )
+        for disease in ("diabetes", "hypertension")
+    }

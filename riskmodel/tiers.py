@@ -66,8 +66,9 @@ def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
     return age
 
 
-def fresh_values(columns: Mapping[str, np.ndarray], names: tuple[str, ...], date_column: str,
-                 as_of: np.datetime64, valid_days: int) -> dict[str, np.ndarray]:
+def fresh_values(
+    columns: Mapping[str, np.ndarray], names: tuple[str, ...], date_column: str, as_of: np.datetime64, valid_days: int
+) -> dict[str, np.ndarray]:
     """The named results with stale ones blanked to NaN."""
     keep = fresh(columns[date_column], as_of, valid_days)
     return {name: np.where(keep, columns[name], np.nan) for name in names}
@@ -84,8 +85,9 @@ def policy_tier(p_high_risk: np.ndarray, p_chronic: np.ndarray, config: RiskConf
     ).astype(np.int8)
 
 
-def _combine(record: np.ndarray, measured_tier: np.ndarray, model_tier: np.ndarray | None,
-             confirmed_measurement: np.ndarray) -> DiseaseTier:
+def _combine(
+    record: np.ndarray, measured_tier: np.ndarray, model_tier: np.ndarray | None, confirmed_measurement: np.ndarray
+) -> DiseaseTier:
     measured = measured_tier != UNDECIDED
     tier = np.where(record, CHRONIC, measured_tier)
     if model_tier is not None:
@@ -110,11 +112,20 @@ def diabetes_tier(
     CDS 2020 diagnostic criteria; an asymptomatic person needs two qualifying results to confirm.
     """
     record = (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
-    results = fresh_values(columns, ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"), "glucose_date", as_of,
-                           config.tiers.glucose_result_valid_days)
-    status = glycaemic_status(results["fpg_mmol_l"], results["ogtt_2h_mmol_l"], results["hba1c_pct"],
-                              criteria=config.glycaemia.criteria,
-                              use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes)
+    results = fresh_values(
+        columns,
+        ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"),
+        "glucose_date",
+        as_of,
+        config.tiers.glucose_result_valid_days,
+    )
+    status = glycaemic_status(
+        results["fpg_mmol_l"],
+        results["ogtt_2h_mmol_l"],
+        results["hba1c_pct"],
+        criteria=config.glycaemia.criteria,
+        use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
+    )
     measured = first_match(
         [status.category == DIABETES, status.category == PREDIABETES, status.category == NORMAL],
         [CHRONIC, HIGH_RISK, HEALTHY],

@@ -21,12 +21,32 @@ from riskmodel.records import resident_columns
 from riskmodel.scoring import assess
 
 WORKLIST_COLUMNS = (
-    "rank", "resident_id", "team_id", "grid_id", "action", "action_disease", "due_date", "priority", "tests",
-    "diabetes_tier", "hypertension_tier", "overall_tier", "diabetes_p_chronic", "hypertension_p_chronic",
+    "rank",
+    "resident_id",
+    "team_id",
+    "grid_id",
+    "action",
+    "action_disease",
+    "due_date",
+    "priority",
+    "tests",
+    "diabetes_tier",
+    "hypertension_tier",
+    "overall_tier",
+    "diabetes_p_chronic",
+    "hypertension_p_chronic",
     "reasons",
 )
-_VALUE_COLUMNS = ("age_years", "bmi_kg_m2", "waist_cm", "sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l",
-                  "hba1c_pct")
+_VALUE_COLUMNS = (
+    "age_years",
+    "bmi_kg_m2",
+    "waist_cm",
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "fpg_mmol_l",
+    "ogtt_2h_mmol_l",
+    "hba1c_pct",
+)
 
 
 def _disease_test(tests: str, disease: str | None) -> str:
@@ -36,8 +56,9 @@ def _disease_test(tests: str, disease: str | None) -> str:
     return "BP" if "BP" in tests else ""
 
 
-def _model_explanations(model: RiskModel, columns: dict[str, np.ndarray], assessment: Any, chosen: np.ndarray,
-                        lang: Lang, top: int) -> dict[int, list[str]]:
+def _model_explanations(
+    model: RiskModel, columns: dict[str, np.ndarray], assessment: Any, chosen: np.ndarray, lang: Lang, top: int
+) -> dict[int, list[str]]:
     """Model reasons for listed residents whose action's disease tier the model decided (only they need one)."""
     explained: dict[int, list[str]] = {}
     for disease in ("diabetes", "hypertension"):
@@ -112,18 +133,25 @@ def build_worklist(
         reasons = [action_reason(assessment.action.action[i], disease, own_test, lang, values)]
         reasons += finding_reasons(assessment.findings, values, i, diseases, lang)
         reasons += explained.get(i, [])
-        entries.append({
-            "rank": rank, "resident_id": ids[i], "team_id": teams[i], "grid_id": grids[i],
-            "action": assessment.action.action[i], "action_disease": disease,
-            "due_date": pd.Timestamp(assessment.action.due[i]).date(), "priority": float(assessment.action.priority[i]),
-            "tests": tests,
-            "diabetes_tier": assessment.tiers["diabetes"].tier_names()[i],
-            "hypertension_tier": assessment.tiers["hypertension"].tier_names()[i],
-            "overall_tier": assessment.overall[i],
-            "diabetes_p_chronic": float(assessment.probabilities["diabetes"][i, 2]),
-            "hypertension_p_chronic": float(assessment.probabilities["hypertension"][i, 2]),
-            "reasons": reasons,
-        })
+        entries.append(
+            {
+                "rank": rank,
+                "resident_id": ids[i],
+                "team_id": teams[i],
+                "grid_id": grids[i],
+                "action": assessment.action.action[i],
+                "action_disease": disease,
+                "due_date": pd.Timestamp(assessment.action.due[i]).date(),
+                "priority": float(assessment.action.priority[i]),
+                "tests": tests,
+                "diabetes_tier": assessment.tiers["diabetes"].tier_names()[i],
+                "hypertension_tier": assessment.tiers["hypertension"].tier_names()[i],
+                "overall_tier": assessment.overall[i],
+                "diabetes_p_chronic": float(assessment.probabilities["diabetes"][i, 2]),
+                "hypertension_p_chronic": float(assessment.probabilities["hypertension"][i, 2]),
+                "reasons": reasons,
+            }
+        )
     return pd.DataFrame(entries, columns=list(WORKLIST_COLUMNS))
 
 
@@ -154,6 +182,13 @@ def team_worklist(
     if residents.empty:
         raise LookupError(f"team {team_id} has no residents in the latest batch")
     when = as_of or batch["as_of"]
-    worklist = build_worklist(residents, model, as_of=when, capacity=capacity, lang=lang, config=config,
-                              probabilities=stored_probabilities(residents))
+    worklist = build_worklist(
+        residents,
+        model,
+        as_of=when,
+        capacity=capacity,
+        lang=lang,
+        config=config,
+        probabilities=stored_probabilities(residents),
+    )
     return worklist, {**batch, "worklist_as_of": str(pd.Timestamp(when).date())}

@@ -20,8 +20,14 @@ from training.registry import DEFAULT_MODEL_URI
 logger = logging.getLogger("riskmodel.serving")
 
 
-def create_app(config: RiskConfig, *, model_uri: str | None = None, store_url: str | None = None,
-               holder: ModelHolder | None = None, poll: bool = True) -> FastAPI:
+def create_app(
+    config: RiskConfig,
+    *,
+    model_uri: str | None = None,
+    store_url: str | None = None,
+    holder: ModelHolder | None = None,
+    poll: bool = True,
+) -> FastAPI:
     """Build the API. The model loads once, in the lifespan (or earlier through ``holder``), and is then
     swapped in place when the champion alias moves (polled every ``serving.model_poll_seconds``)."""
     model_holder = holder or ModelHolder(model_uri or DEFAULT_MODEL_URI, config)

@@ -40,8 +40,9 @@ class KeyRing:
 
     def caller(self, api_key: str | None) -> Caller:
         if not api_key:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header",
-                                headers={"WWW-Authenticate": "X-API-Key"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header", headers={"WWW-Authenticate": "X-API-Key"}
+            )
         offered = digest(api_key)
         for known, teams in self._keys.items():
             if hmac.compare_digest(known, offered):

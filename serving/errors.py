@@ -20,8 +20,15 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _field(tuple(e.get("loc", ()))), "loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
-               "type": e.get("type", "")} for e in exc.errors()]
+    errors = [
+        {
+            "field": _field(tuple(e.get("loc", ()))),
+            "loc": list(e.get("loc", ())),
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors()
+    ]
     logger.info("422 on %s: %d field errors", request.url.path, len(errors))
     return JSONResponse({"detail": errors}, status_code=422)
 

@@ -52,8 +52,9 @@ def _field(column: Column) -> tuple[Any, Any]:
 
 
 class _RecordBase(BaseModel):
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True,
-                              json_schema_extra={"examples": [EXAMPLE_RESIDENT]})
+    model_config = ConfigDict(
+        extra="allow", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE_RESIDENT]}
+    )
 
     @model_validator(mode="after")
     def _bp_order(self) -> _RecordBase:

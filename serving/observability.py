@@ -15,11 +15,16 @@ logger = logging.getLogger("riskmodel.serving.access")
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("riskmodel_http_requests_total", "HTTP requests", ["route", "method", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("riskmodel_http_request_seconds", "HTTP request latency", ["route"],
-                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
-                                 registry=self.registry)
+        self.requests = Counter(
+            "riskmodel_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "riskmodel_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=self.registry,
+        )
         self.assessments = Counter("riskmodel_assessments_total", "Residents assessed", registry=self.registry)
         self.model = Gauge("riskmodel_model_info", "Model being served", ["version"], registry=self.registry)
 
@@ -76,8 +81,16 @@ class ObservabilityMiddleware:
         self.metrics.requests.labels(template, scope.get("method", ""), str(status_code)).inc()
         self.metrics.latency.labels(template).observe(elapsed)
         if logger.isEnabledFor(logging.INFO):
-            logger.info(json.dumps({"route": template, "method": scope.get("method"), "status": status_code,
-                                    "ms": round(elapsed * 1000, 2)}))
+            logger.info(
+                json.dumps(
+                    {
+                        "route": template,
+                        "method": scope.get("method"),
+                        "status": status_code,
+                        "ms": round(elapsed * 1000, 2),
+                    }
+                )
+            )
 
 
 class _BodyTooLarge(Exception):
@@ -86,6 +99,11 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(send: Any, limit: int) -> None:
     body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -20,8 +20,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from riskmodel.batch import BatchSummary, _count, _output_frame, _TableWriter, output_schema, rejected_path, \
-    rejected_schema
+from riskmodel.batch import (
+    BatchSummary,
+    _count,
+    _output_frame,
+    _TableWriter,
+    output_schema,
+    rejected_path,
+    rejected_schema,
+)
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
@@ -53,12 +60,26 @@ def _worker_model(broadcast: Any, version: str) -> RiskModel:
 
 def _result_schema(extras: list[str]) -> pa.Schema:
     base = output_schema(extras)
-    return pa.schema([*base, pa.field(_ROW, pa.int64()), pa.field(_REJECTED, pa.bool_()),
-                      pa.field(_ERRORS, pa.string()), pa.field(_RAW, pa.string())])
+    return pa.schema(
+        [
+            *base,
+            pa.field(_ROW, pa.int64()),
+            pa.field(_REJECTED, pa.bool_()),
+            pa.field(_ERRORS, pa.string()),
+            pa.field(_RAW, pa.string()),
+        ]
+    )
 
 
-def _score_batches(batches: Iterator[pa.RecordBatch], *, broadcast: Any, version: str, config: RiskConfig,
-                   as_of: dt.date, extras: list[str]) -> Iterator[pa.RecordBatch]:
+def _score_batches(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    broadcast: Any,
+    version: str,
+    config: RiskConfig,
+    as_of: dt.date,
+    extras: list[str],
+) -> Iterator[pa.RecordBatch]:
     model = _worker_model(broadcast, version)
     schema = _result_schema(extras)
     for batch in batches:
@@ -69,8 +90,9 @@ def _score_batches(batches: Iterator[pa.RecordBatch], *, broadcast: Any, version
         chunk = validate_table(raw, row_numbers=rows, known_duplicates=duplicates)
         parts = []
         if len(chunk.residents):
-            scored = with_outputs(chunk.residents, assess(resident_columns(chunk.residents), model, as_of=as_of,
-                                                          config=config))
+            scored = with_outputs(
+                chunk.residents, assess(resident_columns(chunk.residents), model, as_of=as_of, config=config)
+            )
             frame = _output_frame(scored, output_schema(extras))
             frame[_ROW] = scored.index.to_numpy()
             frame[_REJECTED] = False
@@ -84,8 +106,10 @@ def _score_batches(batches: Iterator[pa.RecordBatch], *, broadcast: Any, version
             frame[_ROW] = rejected["row_number"].to_numpy()
             frame[_REJECTED] = True
             frame[_ERRORS] = rejected["errors"].to_numpy()
-            frame[_RAW] = [json.dumps(record, ensure_ascii=False, default=str)
-                           for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")]
+            frame[_RAW] = [
+                json.dumps(record, ensure_ascii=False, default=str)
+                for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")
+            ]
             parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
         for part in parts:
             yield from part.to_batches()
@@ -100,19 +124,27 @@ def _session(master: str) -> Any:
     # Workers must run the interpreter that has riskmodel installed; a cluster sets PYSPARK_PYTHON itself.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return (SparkSession.builder.master(master).appName("riskmodel-score")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate())
+    return (
+        SparkSession.builder.master(master)
+        .appName("riskmodel-score")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .getOrCreate()
+    )
 
 
 def _read(spark: Any, path: Path, columns: list[str]) -> Any:
     from pyspark.sql import functions as F
 
     if input_format(path) == "csv":
-        frame = spark.read.option("header", True).option("inferSchema", False).option("encoding", "UTF-8") \
-            .option("multiLine", False).csv(str(path))
+        frame = (
+            spark.read.option("header", True)
+            .option("inferSchema", False)
+            .option("encoding", "UTF-8")
+            .option("multiLine", False)
+            .csv(str(path))
+        )
     else:
         frame = spark.read.parquet(str(path))
         frame = frame.select([F.col(name).cast("string").alias(name) for name in frame.columns])
@@ -150,8 +182,7 @@ def score_file_spark(
     version = model.version
 
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return _score_batches(batches, broadcast=broadcast, version=version, config=config, as_of=as_of,
-                              extras=extras)
+        return _score_batches(batches, broadcast=broadcast, version=version, config=config, as_of=as_of, extras=extras)
 
     result = marked.mapInArrow(score, from_arrow_schema(_result_schema(extras))).orderBy(_ROW)
     summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
@@ -161,8 +192,17 @@ def score_file_spark(
     return summary
 
 
-def _assemble(parts: Path, output_path: Path, columns: list[str], extras: list[str], summary: BatchSummary,
-              store: ResultStore | None, model: RiskModel, as_of: dt.date, source: Path) -> None:
+def _assemble(
+    parts: Path,
+    output_path: Path,
+    columns: list[str],
+    extras: list[str],
+    summary: BatchSummary,
+    store: ResultStore | None,
+    model: RiskModel,
+    as_of: dt.date,
+    source: Path,
+) -> None:
     """Stream Spark's ordered part files into the single output file, the rejected file and the store."""
     writer = _TableWriter(output_path, output_schema(extras))
     rejected_writer = _TableWriter(rejected_path(output_path), rejected_schema(columns))

@@ -29,9 +29,14 @@ class ModelHolder:
         How to load a model and find the version a URI points at now (the training registry by default).
     """
 
-    def __init__(self, uri: str, config: RiskConfig, *,
-                 loader: Callable[[str, RiskConfig], RiskModel] | None = None,
-                 resolver: Callable[[str, RiskConfig], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        config: RiskConfig,
+        *,
+        loader: Callable[[str, RiskConfig], RiskModel] | None = None,
+        resolver: Callable[[str, RiskConfig], str | None] | None = None,
+    ) -> None:
         from training.registry import load_model, resolve_version
 
         self.uri = uri
@@ -70,8 +75,11 @@ class ModelHolder:
             model = self._load(self._pinned(registered), self.config)
         except Exception as exc:  # noqa: BLE001 - keep serving the current model, report the failure
             self.last_error = f"{exc.__class__.__name__}: {exc}"
-            logger.warning("model update check failed, still serving %s: %s",
-                           self.current.version if self.current else None, self.last_error)
+            logger.warning(
+                "model update check failed, still serving %s: %s",
+                self.current.version if self.current else None,
+                self.last_error,
+            )
             return False
         with self._lock:
             self.current, self.current_registered = model, registered

@@ -35,8 +35,9 @@ def gate(challenger: dict[str, float], champion: dict[str, float], config: RiskC
     """Compare each gated metric: the challenger may be worse than the champion by at most the tolerance."""
     tolerance = config.promotion.tolerance
     rows = []
-    for metric, higher in [(m, True) for m in config.promotion.higher_is_better] + \
-                          [(m, False) for m in config.promotion.lower_is_better]:
+    for metric, higher in [(m, True) for m in config.promotion.higher_is_better] + [
+        (m, False) for m in config.promotion.lower_is_better
+    ]:
         new, old = challenger.get(metric, math.nan), champion.get(metric, math.nan)
         if math.isnan(old):
             passed = True
@@ -67,8 +68,11 @@ def promote(config: RiskConfig, *, version: str | None = None, force: bool = Fal
     except MlflowException as exc:
         raise ModelNotFoundError(f"'{name}' has no version {target}") from exc
     current = _alias_version(client, name, "champion")
-    rows = gate(version_metrics(client, name, target),
-                version_metrics(client, name, current) if current and current != target else {}, config)
+    rows = gate(
+        version_metrics(client, name, target),
+        version_metrics(client, name, current) if current and current != target else {},
+        config,
+    )
     failed = [row for row in rows if not row.passed]
     if failed and not force:
         raise PromotionRefusedError(
@@ -82,5 +86,7 @@ def promote(config: RiskConfig, *, version: str | None = None, force: bool = Fal
     if force:
         client.set_model_version_tag(name, target, "forced_promotion", "true")
         client.set_model_version_tag(name, target, "forced_promotion_reason", reason or "no reason given")
-        client.set_model_version_tag(name, target, "forced_over_failed_gate", ", ".join(r.metric for r in failed) or "none")
+        client.set_model_version_tag(
+            name, target, "forced_over_failed_gate", ", ".join(r.metric for r in failed) or "none"
+        )
     return Promotion(name=name, version=target, previous_champion=current, forced=force, gate=rows)

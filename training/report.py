@@ -17,9 +17,21 @@ from riskmodel.schema import TIERS  # noqa: E402
 from training.train import TrainingResult  # noqa: E402
 
 BASELINE_NAMES = {"diabetes": "CDRS", "hypertension": "BPHS criteria count"}
-HEADLINE = ("auroc", "baseline_auroc", "auroc_gain_over_baseline", "auprc", "ece", "log_loss", "brier",
-            "sensitivity_chronic", "specificity_chronic", "sensitivity_high_risk_or_above",
-            "specificity_high_risk_or_above", "evaluated_residents", "evaluated_positives")
+HEADLINE = (
+    "auroc",
+    "baseline_auroc",
+    "auroc_gain_over_baseline",
+    "auprc",
+    "ece",
+    "log_loss",
+    "brier",
+    "sensitivity_chronic",
+    "specificity_chronic",
+    "sensitivity_high_risk_or_above",
+    "specificity_high_risk_or_above",
+    "evaluated_residents",
+    "evaluated_positives",
+)
 
 
 def _roc_pr(disease: str, evaluation: DiseaseEvaluation, folder: Path) -> Path:
@@ -48,8 +60,11 @@ def _calibration(disease: str, evaluation: DiseaseEvaluation, folder: Path) -> P
     figure, axis = plt.subplots(figsize=(5, 5))
     axis.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect")
     axis.plot(table["predicted"], table["observed"], marker="o", label="model")
-    axis.set(xlabel="mean predicted P(chronic)", ylabel="observed share chronic",
-             title=f"{disease}: calibration (ECE {evaluation.metrics['ece']:.3f})")
+    axis.set(
+        xlabel="mean predicted P(chronic)",
+        ylabel="observed share chronic",
+        title=f"{disease}: calibration (ECE {evaluation.metrics['ece']:.3f})",
+    )
     axis.legend()
     path = folder / f"{disease}_calibration.png"
     figure.tight_layout()
@@ -70,12 +85,15 @@ def _shap_summary(disease: str, matrix: np.ndarray, contributions: np.ndarray, f
         if finite.any():
             low, high = np.nanpercentile(values[finite], [5, 95])
             colour[finite] = np.clip((values[finite] - low) / (high - low + 1e-12), 0, 1)
-        axis.scatter(contributions[:, j], row + rng.uniform(-0.3, 0.3, len(values)), c=colour, cmap="coolwarm",
-                     s=4, alpha=0.6)
+        axis.scatter(
+            contributions[:, j], row + rng.uniform(-0.3, 0.3, len(values)), c=colour, cmap="coolwarm", s=4, alpha=0.6
+        )
     axis.set_yticks(range(len(order)), names[order])
     axis.axvline(0, color="grey", lw=0.8)
-    axis.set(xlabel="SHAP contribution to the chronic-class score (log-odds)",
-             title=f"{disease}: feature contributions (red = high value)")
+    axis.set(
+        xlabel="SHAP contribution to the chronic-class score (log-odds)",
+        title=f"{disease}: feature contributions (red = high value)",
+    )
     path = folder / f"{disease}_shap_summary.png"
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -117,24 +135,38 @@ def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for disease, evaluation in result.evaluations.items():
-        written += [_roc_pr(disease, evaluation, folder), _calibration(disease, evaluation, folder),
-                    _confusion(disease, evaluation, folder)]
+        written += [
+            _roc_pr(disease, evaluation, folder),
+            _calibration(disease, evaluation, folder),
+            _confusion(disease, evaluation, folder),
+        ]
         matrix, contributions = result.explanation_sample[disease]
         written.append(_shap_summary(disease, matrix, contributions, folder))
         subgroups = folder / f"{disease}_subgroups.csv"
         evaluation.subgroups.to_csv(subgroups, index=False)
         written.append(subgroups)
     lines = [
-        "# riskmodel evaluation report", "",
+        "# riskmodel evaluation report",
+        "",
         "Population: test residents with no recorded diagnosis or treatment of the disease and with a defining",
         "measurement; target: undiagnosed chronic disease by the guideline measurement rules. Baselines: CDRS",
-        "(diabetes), count of non-BP BPHS high-risk criteria (hypertension), on the same residents.", "",
-        "| metric | diabetes | hypertension |", "|---|---|---|",
-        *[f"| {name} | {d} | {h} |" for name, d, h in metrics_rows(result.metrics)], "",
-        "## Training data", "", *[f"- {k}: {v}" for k, v in result.data_summary.items()], "",
-        "## Plots", "",
-        *[f"![{p.stem}]({p.name})" for p in written if p.suffix == ".png"], "",
-        "## Subgroups", "", "Per-subgroup AUROC is in `diabetes_subgroups.csv` and `hypertension_subgroups.csv`.",
+        "(diabetes), count of non-BP BPHS high-risk criteria (hypertension), on the same residents.",
+        "",
+        "| metric | diabetes | hypertension |",
+        "|---|---|---|",
+        *[f"| {name} | {d} | {h} |" for name, d, h in metrics_rows(result.metrics)],
+        "",
+        "## Training data",
+        "",
+        *[f"- {k}: {v}" for k, v in result.data_summary.items()],
+        "",
+        "## Plots",
+        "",
+        *[f"![{p.stem}]({p.name})" for p in written if p.suffix == ".png"],
+        "",
+        "## Subgroups",
+        "",
+        "Per-subgroup AUROC is in `diabetes_subgroups.csv` and `hypertension_subgroups.csv`.",
     ]
     report = folder / "evaluation_report.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")

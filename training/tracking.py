@@ -27,15 +27,37 @@ from training.report import write_report
 from training.train import TrainingResult
 
 ARTIFACT_NAME = "riskmodel"
-_MLFLOW_TYPES = {"str": "string", "category": "string", "float": "double", "int": "long", "bool": "boolean",
-                 "date": "string"}
+_MLFLOW_TYPES = {
+    "str": "string",
+    "category": "string",
+    "float": "double",
+    "int": "long",
+    "bool": "boolean",
+    "date": "string",
+}
 
 EXAMPLE_RESIDENT: dict[str, Any] = {
-    "resident_id": "example-resident-0001", "team_id": "example-team", "sex": "F", "age_years": 52.0,
-    "grid_id": "example-grid", "exam_date": "2026-03-02", "height_cm": 158.0, "weight_kg": 64.0, "bmi_kg_m2": 25.6,
-    "waist_cm": 86.0, "sbp_mmhg": 134.0, "dbp_mmhg": 84.0, "bp_date": "2026-03-02", "fpg_mmol_l": 5.9,
-    "hba1c_pct": 5.8, "glucose_date": "2026-03-02", "smoking": "never", "physically_active": False,
-    "family_history_diabetes": True, "diagnosed_diabetes": False, "diagnosed_hypertension": False,
+    "resident_id": "example-resident-0001",
+    "team_id": "example-team",
+    "sex": "F",
+    "age_years": 52.0,
+    "grid_id": "example-grid",
+    "exam_date": "2026-03-02",
+    "height_cm": 158.0,
+    "weight_kg": 64.0,
+    "bmi_kg_m2": 25.6,
+    "waist_cm": 86.0,
+    "sbp_mmhg": 134.0,
+    "dbp_mmhg": 84.0,
+    "bp_date": "2026-03-02",
+    "fpg_mmol_l": 5.9,
+    "hba1c_pct": 5.8,
+    "glucose_date": "2026-03-02",
+    "smoking": "never",
+    "physically_active": False,
+    "family_history_diabetes": True,
+    "diagnosed_diabetes": False,
+    "diagnosed_hypertension": False,
 }
 """A made-up resident for the MLflow input example and the API docs; not a real person."""
 
@@ -50,9 +72,17 @@ def configure(config: RiskConfig) -> MlflowClient:
 def model_signature() -> ModelSignature:
     """The MLflow signature derived from the record schema (dates travel as ISO strings)."""
     inputs = Schema([ColSpec(_MLFLOW_TYPES[c.kind], c.name, required=c.required) for c in RESIDENT_COLUMNS])
-    kinds = {"diabetes_tier": "string", "hypertension_tier": "string", "overall_tier": "string",
-             "diabetes_tier_source": "string", "hypertension_tier_source": "string", "cdrs_points": "long",
-             "action": "string", "due_date": "string", "model_version": "string"}
+    kinds = {
+        "diabetes_tier": "string",
+        "hypertension_tier": "string",
+        "overall_tier": "string",
+        "diabetes_tier_source": "string",
+        "hypertension_tier_source": "string",
+        "cdrs_points": "long",
+        "action": "string",
+        "due_date": "string",
+        "model_version": "string",
+    }
     outputs = Schema([ColSpec(kinds.get(name, "double"), name) for name in OUTPUT_COLUMNS])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
@@ -117,8 +147,10 @@ def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: li
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
-    return [f"{package}=={version(package)}" for package in
-            ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pyyaml", "pydantic")]
+    return [
+        f"{package}=={version(package)}"
+        for package in ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pyyaml", "pydantic")
+    ]
 
 
 def version_metrics(client: MlflowClient, name: str, version: str) -> dict[str, float]:

@@ -44,8 +44,9 @@ class TrainingResult:
     """Per disease: (feature matrix, chronic-class contributions) of up to 2,000 test residents."""
 
 
-def split_residents(resident_ids: pd.Series, *, seed: int, test_fraction: float,
-                    validation_fraction: float) -> np.ndarray:
+def split_residents(
+    resident_ids: pd.Series, *, seed: int, test_fraction: float, validation_fraction: float
+) -> np.ndarray:
     """Assign each resident to train (0), validation (1) or test (2) by a hash of id and seed."""
     hashed = pd.util.hash_pandas_object(resident_ids.astype("string"), index=False, hash_key=f"{seed:016d}"[:16])
     unit = (hashed.to_numpy() % np.uint64(1_000_000)).astype(np.float64) / 1_000_000
@@ -55,15 +56,26 @@ def split_residents(resident_ids: pd.Series, *, seed: int, test_fraction: float,
 def lightgbm_params(config: RiskConfig) -> dict[str, Any]:
     m = config.model
     return {
-        "objective": "multiclass", "num_class": 3, "learning_rate": m.learning_rate, "num_leaves": m.num_leaves,
-        "min_data_in_leaf": m.min_child_samples, "feature_fraction": m.feature_fraction,
-        "bagging_fraction": m.bagging_fraction, "bagging_freq": 1, "lambda_l2": m.lambda_l2, "seed": m.seed,
-        "deterministic": True, "force_row_wise": True, "num_threads": m.num_threads, "verbose": -1,
+        "objective": "multiclass",
+        "num_class": 3,
+        "learning_rate": m.learning_rate,
+        "num_leaves": m.num_leaves,
+        "min_data_in_leaf": m.min_child_samples,
+        "feature_fraction": m.feature_fraction,
+        "bagging_fraction": m.bagging_fraction,
+        "bagging_freq": 1,
+        "lambda_l2": m.lambda_l2,
+        "seed": m.seed,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": m.num_threads,
+        "verbose": -1,
     }
 
 
-def _fit_disease(disease: Disease, x: np.ndarray, y: np.ndarray, roles: np.ndarray, served: np.ndarray,
-                 config: RiskConfig) -> DiseaseModel:
+def _fit_disease(
+    disease: Disease, x: np.ndarray, y: np.ndarray, roles: np.ndarray, served: np.ndarray, config: RiskConfig
+) -> DiseaseModel:
     train, valid = roles == TRAIN, roles == VALID
     if train.sum() < MIN_LABELLED or valid.sum() < MIN_LABELLED // 4:
         raise ValueError(
@@ -118,18 +130,28 @@ def train_risk_model(
     columns = resident_columns(frame)
     derived = derived_features(columns)
     if test is None:
-        roles = split_residents(frame["resident_id"], seed=config.model.seed,
-                                test_fraction=config.model.test_fraction,
-                                validation_fraction=config.model.validation_fraction)
+        roles = split_residents(
+            frame["resident_id"],
+            seed=config.model.seed,
+            test_fraction=config.model.test_fraction,
+            validation_fraction=config.model.validation_fraction,
+        )
     else:
-        inner = split_residents(train["resident_id"], seed=config.model.seed, test_fraction=0.0,
-                                validation_fraction=config.model.validation_fraction)
+        inner = split_residents(
+            train["resident_id"],
+            seed=config.model.seed,
+            test_fraction=0.0,
+            validation_fraction=config.model.validation_fraction,
+        )
         roles = np.concatenate([inner, np.full(len(test), TEST)])
     models: dict[str, DiseaseModel] = {}
     evaluations: dict[str, DiseaseEvaluation] = {}
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    summary: dict[str, Any] = {"residents": int(len(frame)), "teams": int(frame["team_id"].nunique()),
-                               "test_residents": int((roles == TEST).sum())}
+    summary: dict[str, Any] = {
+        "residents": int(len(frame)),
+        "teams": int(frame["team_id"].nunique()),
+        "test_residents": int((roles == TEST).sum()),
+    }
     for disease in DISEASES:
         step(f"training the {disease} model")
         labels = tier_labels(columns, disease, config)  # type: ignore[arg-type]
@@ -148,8 +170,11 @@ def train_risk_model(
             model_tier=policy_tier(probabilities[:, 1], probabilities[:, 2], config),
             served=served[test_rows],
             baseline=_baseline(disease, derived)[test_rows],  # type: ignore[arg-type]
-            groups={"sex": columns["sex"][test_rows], "age_band": age_band(columns["age_years"][test_rows]),
-                    "team": frame["team_id"].to_numpy(dtype=object)[test_rows]},
+            groups={
+                "sex": columns["sex"][test_rows],
+                "age_band": age_band(columns["age_years"][test_rows]),
+                "team": frame["team_id"].to_numpy(dtype=object)[test_rows],
+            },
         )
         sample = np.flatnonzero(test_rows)[:2000]
         samples[disease] = (x[sample], model.contributions(x[sample]))
@@ -157,7 +182,13 @@ def train_risk_model(
         summary[f"{disease}_training_labels"] = {tier: int(c) for tier, c in zip(TIERS, counts, strict=True)}
         summary[f"{disease}_trees_per_class"] = int(model.booster.current_iteration())
     metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()}
-    risk_model = RiskModel(diabetes=models["diabetes"], hypertension=models["hypertension"], config=config,
-                           training_summary=summary, metrics=metrics)
-    return TrainingResult(model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary,
-                          explanation_sample=samples)
+    risk_model = RiskModel(
+        diabetes=models["diabetes"],
+        hypertension=models["hypertension"],
+        config=config,
+        training_summary=summary,
+        metrics=metrics,
+    )
+    return TrainingResult(
+        model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary, explanation_sample=samples
+    )

@@ -60,45 +60,107 @@ class Finding:
 FINDINGS: dict[str, Finding] = {
     finding.code: finding
     for finding in (
-        Finding("dm_age", "diabetes", "age {age_years:.0f}, at or above the diabetes screening age",
-                "年龄 {age_years:.0f} 岁，达到糖尿病筛查年龄", "CDS 2020 / 2024"),
-        Finding("dm_prediabetes", "diabetes", "prediabetes result in the record (IFG, IGT or HbA1c range)",
-                "既往糖尿病前期（空腹血糖受损、糖耐量异常或糖化血红蛋白升高）", "CDS 2020"),
-        Finding("dm_overweight", "diabetes", "{body_size}: overweight, obesity or central obesity",
-                "{body_size}：超重、肥胖或中心性肥胖", "CDS 2020; WS/T 428-2013"),
-        Finding("dm_sedentary", "diabetes", "physically inactive (sedentary)", "静坐生活方式，身体活动不足",
-                "CDS 2020"),
-        Finding("dm_family_history", "diabetes", "first-degree relative with type 2 diabetes",
-                "一级亲属中有2型糖尿病患者", "CDS 2020"),
-        Finding("dm_gdm_history", "diabetes", "history of gestational diabetes or macrosomia",
-                "有妊娠期糖尿病史或巨大儿生产史", "CDS 2020"),
-        Finding("dm_hypertension", "diabetes", "hypertension or on antihypertensive treatment",
-                "高血压或正在接受降压治疗", "CDS 2020"),
-        Finding("dm_dyslipidaemia", "diabetes", "dyslipidaemia (low HDL or high TG) or on lipid-lowering drugs",
-                "血脂异常（高密度脂蛋白降低或甘油三酯升高）或正在接受调脂治疗", "CDS 2020"),
-        Finding("dm_ascvd", "diabetes", "atherosclerotic cardiovascular disease", "动脉粥样硬化性心血管疾病",
-                "CDS 2020"),
-        Finding("dm_cdrs", "diabetes", "Chinese Diabetes Risk Score {cdrs_points:.0f}, at or above 25",
-                "中国糖尿病风险评分 {cdrs_points:.0f} 分，≥25 分", "CDS 2024; Zhou 2013"),
-        Finding("htn_bp_band", "hypertension", "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg in the 130-139/85-89 band",
-                "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，处于 130-139/85-89 mmHg 的高危范围", "BPHS 2017"),
-        Finding("htn_overweight", "hypertension",
-                "{body_size}: overweight, obesity or central obesity",
-                "{body_size}：超重、肥胖或中心性肥胖", "BPHS 2017; WS/T 428-2013"),
-        Finding("htn_family_history", "hypertension", "family history of hypertension", "有高血压家族史",
-                "BPHS 2017"),
+        Finding(
+            "dm_age",
+            "diabetes",
+            "age {age_years:.0f}, at or above the diabetes screening age",
+            "年龄 {age_years:.0f} 岁，达到糖尿病筛查年龄",
+            "CDS 2020 / 2024",
+        ),
+        Finding(
+            "dm_prediabetes",
+            "diabetes",
+            "prediabetes result in the record (IFG, IGT or HbA1c range)",
+            "既往糖尿病前期（空腹血糖受损、糖耐量异常或糖化血红蛋白升高）",
+            "CDS 2020",
+        ),
+        Finding(
+            "dm_overweight",
+            "diabetes",
+            "{body_size}: overweight, obesity or central obesity",
+            "{body_size}：超重、肥胖或中心性肥胖",
+            "CDS 2020; WS/T 428-2013",
+        ),
+        Finding(
+            "dm_sedentary", "diabetes", "physically inactive (sedentary)", "静坐生活方式，身体活动不足", "CDS 2020"
+        ),
+        Finding(
+            "dm_family_history",
+            "diabetes",
+            "first-degree relative with type 2 diabetes",
+            "一级亲属中有2型糖尿病患者",
+            "CDS 2020",
+        ),
+        Finding(
+            "dm_gdm_history",
+            "diabetes",
+            "history of gestational diabetes or macrosomia",
+            "有妊娠期糖尿病史或巨大儿生产史",
+            "CDS 2020",
+        ),
+        Finding(
+            "dm_hypertension",
+            "diabetes",
+            "hypertension or on antihypertensive treatment",
+            "高血压或正在接受降压治疗",
+            "CDS 2020",
+        ),
+        Finding(
+            "dm_dyslipidaemia",
+            "diabetes",
+            "dyslipidaemia (low HDL or high TG) or on lipid-lowering drugs",
+            "血脂异常（高密度脂蛋白降低或甘油三酯升高）或正在接受调脂治疗",
+            "CDS 2020",
+        ),
+        Finding(
+            "dm_ascvd", "diabetes", "atherosclerotic cardiovascular disease", "动脉粥样硬化性心血管疾病", "CDS 2020"
+        ),
+        Finding(
+            "dm_cdrs",
+            "diabetes",
+            "Chinese Diabetes Risk Score {cdrs_points:.0f}, at or above 25",
+            "中国糖尿病风险评分 {cdrs_points:.0f} 分，≥25 分",
+            "CDS 2024; Zhou 2013",
+        ),
+        Finding(
+            "htn_bp_band",
+            "hypertension",
+            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg in the 130-139/85-89 band",
+            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，处于 130-139/85-89 mmHg 的高危范围",
+            "BPHS 2017",
+        ),
+        Finding(
+            "htn_overweight",
+            "hypertension",
+            "{body_size}: overweight, obesity or central obesity",
+            "{body_size}：超重、肥胖或中心性肥胖",
+            "BPHS 2017; WS/T 428-2013",
+        ),
+        Finding("htn_family_history", "hypertension", "family history of hypertension", "有高血压家族史", "BPHS 2017"),
         Finding("htn_alcohol", "hypertension", "long-term excess alcohol", "长期过量饮酒", "BPHS 2017"),
-        Finding("htn_age", "hypertension", "age {age_years:.0f}, 55 or over", "年龄 {age_years:.0f} 岁，≥55 岁",
-                "BPHS 2017"),
+        Finding(
+            "htn_age", "hypertension", "age {age_years:.0f}, 55 or over", "年龄 {age_years:.0f} 岁，≥55 岁", "BPHS 2017"
+        ),
         Finding("htn_high_salt", "hypertension", "long-term high-salt diet", "长期高盐饮食", "BPHS 2017"),
-        Finding("htn_high_normal", "hypertension", "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg is high-normal (120-139/80-89)",
-                "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，属正常高值（120-139/80-89）", "Chinese hypertension guideline 2018"),
+        Finding(
+            "htn_high_normal",
+            "hypertension",
+            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg is high-normal (120-139/80-89)",
+            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，属正常高值（120-139/80-89）",
+            "Chinese hypertension guideline 2018",
+        ),
     )
 }
 
 DIABETES_RISK_CODES = tuple(c for c, f in FINDINGS.items() if f.disease == "diabetes")
-HYPERTENSION_RISK_CODES = ("htn_bp_band", "htn_overweight", "htn_family_history", "htn_alcohol", "htn_age",
-                           "htn_high_salt")
+HYPERTENSION_RISK_CODES = (
+    "htn_bp_band",
+    "htn_overweight",
+    "htn_family_history",
+    "htn_alcohol",
+    "htn_age",
+    "htn_high_salt",
+)
 
 
 def _yes(values: np.ndarray) -> np.ndarray:
@@ -136,7 +198,8 @@ def diabetes_findings(
             "dm_sedentary": columns["physically_active"] == 0.0,
             "dm_family_history": _yes(columns["family_history_diabetes"]),
             "dm_gdm_history": _yes(columns["gdm_history"]),
-            "dm_hypertension": hypertension | _yes(columns["diagnosed_hypertension"])
+            "dm_hypertension": hypertension
+            | _yes(columns["diagnosed_hypertension"])
             | _yes(columns["on_antihypertensive"]),
             "dm_dyslipidaemia": low_hdl | (columns["tg_mmol_l"] >= TG_HIGH_MMOL_L) | _yes(columns["on_lipid_lowering"]),
             "dm_ascvd": _yes(columns["ascvd_history"]),

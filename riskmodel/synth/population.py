@@ -50,8 +50,15 @@ MAX_TEAM_SIZE = 1_500
 GRID_SIZE = 300
 
 # Adult age bands (years, share) after the 2020 census.
-AGE_BANDS = ((18, 30, 0.17), (30, 40, 0.19), (40, 50, 0.19), (50, 60, 0.20), (60, 70, 0.14), (70, 80, 0.08),
-             (80, 95, 0.03))
+AGE_BANDS = (
+    (18, 30, 0.17),
+    (30, 40, 0.19),
+    (40, 50, 0.19),
+    (50, 60, 0.20),
+    (60, 70, 0.14),
+    (70, 80, 0.08),
+    (80, 95, 0.03),
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,9 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     active = _bernoulli(rng, np.clip(0.42 - 0.003 * (age - 45), 0.15, 0.6), n)
     smoke_draw = rng.random(n)
     current_p, former_p = np.where(male, 0.505, 0.021), np.where(male, 0.09, 0.006)
-    smoking = np.where(smoke_draw < current_p, "current",
-                       np.where(smoke_draw < current_p + former_p, "former", "never")).astype(object)
+    smoking = np.where(
+        smoke_draw < current_p, "current", np.where(smoke_draw < current_p + former_p, "former", "never")
+    ).astype(object)
     alcohol = _bernoulli(rng, np.where(male, 0.17, 0.02), n)
     salt = _bernoulli(rng, 0.42, n)
     fh_dm = _bernoulli(rng, 0.13, n)
@@ -100,8 +108,17 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     weight = bmi * (height / 100) ** 2
 
     # Glycaemic load and values.
-    g = (0.42 * age_c + 0.11 * (bmi - 23.6) + 0.035 * waist_resid + 0.55 * fh_dm + 0.18 * ~active
-         + 0.35 * gdm + 0.12 * (smoking == "current") + 0.1 * male + rng.normal(0, 1.5, n))
+    g = (
+        0.42 * age_c
+        + 0.11 * (bmi - 23.6)
+        + 0.035 * waist_resid
+        + 0.55 * fh_dm
+        + 0.18 * ~active
+        + 0.35 * gdm
+        + 0.12 * (smoking == "current")
+        + 0.1 * male
+        + rng.normal(0, 1.5, n)
+    )
     g = 0.735 * g  # rescaled so that the larger unobserved part keeps the spread of glycaemia
     diabetic_excess = np.where(g > 1.68, rng.gamma(2.0, 1.0, n) * (g - 1.2), 0.0)
     fpg = 5.25 + 0.52 * g + 1.25 * diabetic_excess + rng.normal(0, 0.42, n)
@@ -116,8 +133,18 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     ldl = np.clip(tc - hdl - tg / 2.2 + rng.normal(0, 0.15, n), 0.3, None)
 
     # Untreated blood pressure.
-    sbp0 = (120.5 + 6.2 * age_c + 0.35 * age_c**2 + 1.15 * (bmi - 23.6) + 3.5 * male + 2.5 * salt + 3.0 * alcohol
-            + 3.0 * fh_htn + 1.5 * (g > 1.55) + rng.normal(0, 14.5, n))
+    sbp0 = (
+        120.5
+        + 6.2 * age_c
+        + 0.35 * age_c**2
+        + 1.15 * (bmi - 23.6)
+        + 3.5 * male
+        + 2.5 * salt
+        + 3.0 * alcohol
+        + 3.0 * fh_htn
+        + 1.5 * (g > 1.55)
+        + rng.normal(0, 14.5, n)
+    )
     dbp0 = 0.38 * sbp0 + 29.0 + 0.45 * (bmi - 23.6) - 2.2 * np.clip(age_c - 1.5, 0, None) + rng.normal(0, 6.5, n)
     has_htn = (sbp0 >= 140) | (dbp0 >= 90)
 
@@ -131,12 +158,16 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     htn_diag = has_htn & _bernoulli(rng, 0.469, n)
     htn_treated = htn_diag & _bernoulli(rng, 0.407 / 0.469, n)
     htn_controlled = htn_treated & _bernoulli(rng, 0.153 / 0.407, n)
-    sbp = np.where(htn_controlled, rng.uniform(112, 139, n),
-                   np.where(htn_treated, np.maximum(sbp0 - 8, rng.uniform(140, 152, n)), sbp0))
+    sbp = np.where(
+        htn_controlled,
+        rng.uniform(112, 139, n),
+        np.where(htn_treated, np.maximum(sbp0 - 8, rng.uniform(140, 152, n)), sbp0),
+    )
     dbp = np.where(htn_controlled, np.minimum(dbp0 - 8, rng.uniform(68, 89, n)), np.where(htn_treated, dbp0 - 4, dbp0))
 
-    ascvd = _bernoulli(rng, np.clip(0.004 * np.exp(0.55 * age_c) * (1 + has_htn + has_dm + (smoking == "current")),
-                                    0, 0.4), n)
+    ascvd = _bernoulli(
+        rng, np.clip(0.004 * np.exp(0.55 * age_c) * (1 + has_htn + has_dm + (smoking == "current")), 0, 0.4), n
+    )
     lipid_drugs = _bernoulli(rng, np.where(ascvd, 0.55, np.where(dm_diag, 0.2, 0.025)), n)
 
     columns: dict[str, np.ndarray] = {
@@ -172,8 +203,9 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     return Truth(columns=columns, has_diabetes=has_dm, has_hypertension=has_htn)
 
 
-def _days_ago(rng: np.random.Generator, n: int, shares: tuple[float, float, float], spans: tuple[int, int, int, int]
-              ) -> np.ndarray:
+def _days_ago(
+    rng: np.random.Generator, n: int, shares: tuple[float, float, float], spans: tuple[int, int, int, int]
+) -> np.ndarray:
     """Draw how many days ago an event was: three bands with the given shares between the span bounds."""
     band = rng.choice(3, size=n, p=np.array(shares) / sum(shares))
     low = np.array(spans[:3])[band]
@@ -199,17 +231,27 @@ def apply_record_gaps(rng: np.random.Generator, truth: Truth, as_of: dt.date) ->
         "weight_kg": examined & _bernoulli(rng, 0.97, n),
         "waist_cm": examined & _bernoulli(rng, 0.85, n),
         "sbp_mmhg": examined & _bernoulli(rng, 0.95, n),
-        "fpg_mmol_l": fpg_done, "ogtt_2h_mmol_l": ogtt_done, "hba1c_pct": hba1c_done,
-        "tc_mmol_l": lipids_done, "tg_mmol_l": lipids_done, "hdl_mmol_l": lipids_done,
+        "fpg_mmol_l": fpg_done,
+        "ogtt_2h_mmol_l": ogtt_done,
+        "hba1c_pct": hba1c_done,
+        "tc_mmol_l": lipids_done,
+        "tg_mmol_l": lipids_done,
+        "hdl_mmol_l": lipids_done,
         "ldl_mmol_l": lipids_done & _bernoulli(rng, 0.9, n),
     }
     masks["dbp_mmhg"] = masks["sbp_mmhg"]
     masks["bmi_kg_m2"] = masks["height_cm"] & masks["weight_kg"]
     for name, keep in masks.items():
         columns[name] = np.where(keep, truth.columns[name], np.nan)
-    for name, known_p in (("family_history_diabetes", 0.85), ("family_history_hypertension", 0.85),
-                          ("physically_active", 0.9), ("alcohol_excess", 0.9), ("high_salt_diet", 0.8),
-                          ("gdm_history", 0.9), ("smoking", 0.93)):
+    for name, known_p in (
+        ("family_history_diabetes", 0.85),
+        ("family_history_hypertension", 0.85),
+        ("physically_active", 0.9),
+        ("alcohol_excess", 0.9),
+        ("high_salt_diet", 0.8),
+        ("gdm_history", 0.9),
+        ("smoking", 0.93),
+    ):
         columns[name] = _blank(truth.columns[name], _bernoulli(rng, known_p, n))
     columns["gdm_history"] = _blank(columns["gdm_history"], truth.columns["sex"] == "F")  # type: ignore[arg-type]
 
@@ -221,15 +263,19 @@ def apply_record_gaps(rng: np.random.Generator, truth: Truth, as_of: dt.date) ->
     bp_date = np.where(masks["sbp_mmhg"], exam_date, np.datetime64("NaT"))
     at_followup = followed & (np.isnat(exam_date) | (last_followup > exam_date))
     for name in ("sbp_mmhg", "dbp_mmhg"):
-        columns[name] = np.where(at_followup & truth.columns["diagnosed_hypertension"], truth.columns[name],
-                                 columns[name])
+        columns[name] = np.where(
+            at_followup & truth.columns["diagnosed_hypertension"], truth.columns[name], columns[name]
+        )
     bp_date = np.where(at_followup & truth.columns["diagnosed_hypertension"], last_followup, bp_date)
     glucose_date = np.where(fpg_done | hba1c_done, exam_date, np.datetime64("NaT"))
     dm_followup = at_followup & truth.columns["diagnosed_diabetes"]
     columns["fpg_mmol_l"] = np.where(dm_followup, truth.columns["fpg_mmol_l"], columns["fpg_mmol_l"])
     glucose_date = np.where(dm_followup, last_followup, glucose_date)
     uncontrolled = managed & (
-        (truth.columns["diagnosed_hypertension"] & ((truth.columns["sbp_mmhg"] >= 140) | (truth.columns["dbp_mmhg"] >= 90)))
+        (
+            truth.columns["diagnosed_hypertension"]
+            & ((truth.columns["sbp_mmhg"] >= 140) | (truth.columns["dbp_mmhg"] >= 90))
+        )
         | (truth.columns["diagnosed_diabetes"] & (truth.columns["fpg_mmol_l"] >= 7.0))
     )
     streak = rng.choice([1, 1, 1, 2, 2, 3, 4], size=n)
@@ -332,8 +378,11 @@ def write_population(
     try:
         for table in iter_population(residents, teams=teams, seed=seed, as_of=as_of):
             if writer is None:
-                writer = (pq.ParquetWriter(partial, table.schema, compression="zstd") if suffix == ".parquet"
-                          else pacsv.CSVWriter(partial, table.schema))
+                writer = (
+                    pq.ParquetWriter(partial, table.schema, compression="zstd")
+                    if suffix == ".parquet"
+                    else pacsv.CSVWriter(partial, table.schema)
+                )
             writer.write_table(table)
             if on_chunk is not None:
                 on_chunk(table.num_rows)

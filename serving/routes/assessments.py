@@ -22,7 +22,9 @@ router = APIRouter(prefix="/v1", tags=["assessments"])
 _VALUES = ("age_years", "bmi_kg_m2", "waist_cm", "sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
 
 
-def _findings(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> list[dict[str, str]]:
+def _findings(
+    assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str
+) -> list[dict[str, str]]:
     out = []
     for code, met in assessment.findings.items():
         finding = FINDINGS[code]
@@ -35,38 +37,63 @@ def _findings(assessment: Assessment, i: int, disease: str, values: dict[str, fl
 def _disease(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> dict[str, Any]:
     tier = assessment.tiers[disease]
     p = assessment.probabilities[disease][i]
-    return {"tier": ("healthy", "high_risk", "chronic")[tier.tier[i]],
-            "tier_source": ("record", "measurement", "model")[tier.source[i]], "confirmed": bool(tier.confirmed[i]),
-            "p_healthy": round(float(p[0]), 6), "p_high_risk": round(float(p[1]), 6), "p_chronic": round(float(p[2]), 6),
-            "findings": _findings(assessment, i, disease, values, lang)}
+    return {
+        "tier": ("healthy", "high_risk", "chronic")[tier.tier[i]],
+        "tier_source": ("record", "measurement", "model")[tier.source[i]],
+        "confirmed": bool(tier.confirmed[i]),
+        "p_healthy": round(float(p[0]), 6),
+        "p_high_risk": round(float(p[1]), 6),
+        "p_chronic": round(float(p[2]), 6),
+        "findings": _findings(assessment, i, disease, values, lang),
+    }
 
 
-def payload(records: list[dict[str, Any]], assessment: Assessment, model: Any, columns: dict[str, np.ndarray], *,
-            explain: bool, lang: str) -> list[dict[str, Any]]:
+def payload(
+    records: list[dict[str, Any]],
+    assessment: Assessment,
+    model: Any,
+    columns: dict[str, np.ndarray],
+    *,
+    explain: bool,
+    lang: str,
+) -> list[dict[str, Any]]:
     """One JSON-ready assessment per record, in order."""
     explained: dict[str, list[list[str]]] = {}
     if explain:
         for disease in ("diabetes", "hypertension"):
-            explained[disease] = model_reasons(model, columns, assessment.derived, disease, lang=lang,  # type: ignore[arg-type]
-                                               top=model.config.worklist.top_features)
+            explained[disease] = model_reasons(
+                model,
+                columns,
+                assessment.derived,
+                disease,
+                lang=lang,  # type: ignore[arg-type]
+                top=model.config.worklist.top_features,
+            )
     out = []
     for i, record in enumerate(records):
-        values = {name: float(columns[name][i]) if name in columns else float(record.get(name) or np.nan)
-                  for name in _VALUES}
+        values = {
+            name: float(columns[name][i]) if name in columns else float(record.get(name) or np.nan) for name in _VALUES
+        }
         values["cdrs_points"] = float(assessment.cdrs.total[i])
         values["is_male"] = float(columns["sex"][i] == "M")
         action, disease = assessment.action.action[i], assessment.action.disease[i]
         item: dict[str, Any] = {
-            "resident_id": record["resident_id"], "team_id": record["team_id"],
+            "resident_id": record["resident_id"],
+            "team_id": record["team_id"],
             "overall_tier": assessment.overall[i],
             "diabetes": _disease(assessment, i, "diabetes", values, lang),
             "hypertension": _disease(assessment, i, "hypertension", values, lang),
-            "cdrs": {"total": int(assessment.cdrs.total[i]),
-                     "points": {k: int(assessment.cdrs.points[k][i]) for k in CDRS_ITEMS},
-                     "complete": bool(assessment.cdrs.complete[i]),
-                     "in_validated_age": bool(assessment.cdrs.in_validated_age[i])},
-            "action": action, "action_disease": disease, "due_date": str(assessment.action.due[i]),
-            "priority": float(assessment.action.priority[i]), "tests": assessment.action.tests[i],
+            "cdrs": {
+                "total": int(assessment.cdrs.total[i]),
+                "points": {k: int(assessment.cdrs.points[k][i]) for k in CDRS_ITEMS},
+                "complete": bool(assessment.cdrs.complete[i]),
+                "in_validated_age": bool(assessment.cdrs.in_validated_age[i]),
+            },
+            "action": action,
+            "action_disease": disease,
+            "due_date": str(assessment.action.due[i]),
+            "priority": float(assessment.action.priority[i]),
+            "tests": assessment.action.tests[i],
             "model_version": assessment.model_version,
         }
         if explain:
@@ -80,8 +107,11 @@ def payload(records: list[dict[str, Any]], assessment: Assessment, model: Any, c
     return out
 
 
-@router.post("/assessments", response_model=AssessmentResponse,
-             summary="Assess residents: tiers, calibrated probabilities, findings, action and due date")
+@router.post(
+    "/assessments",
+    response_model=AssessmentResponse,
+    summary="Assess residents: tiers, calibrated probabilities, findings, action and due date",
+)
 def create_assessments(
     body: AssessmentRequest,
     request: Request,
@@ -98,6 +128,9 @@ def create_assessments(
     columns = columns_from_values(records)
     assessment = assess(columns, model, as_of=as_of, num_threads=1 if len(records) <= 64 else 0)
     request.app.state.metrics.assessments.inc(len(records))
-    content = {"model_version": model.version, "as_of": str(as_of or dt.date.today()),
-               "assessments": payload(records, assessment, model, columns, explain=explain, lang=lang)}
+    content = {
+        "model_version": model.version,
+        "as_of": str(as_of or dt.date.today()),
+        "assessments": payload(records, assessment, model, columns, explain=explain, lang=lang),
+    }
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")

@@ -15,14 +15,23 @@ from serving.models import ModelInfo
 router = APIRouter()
 
 
-@router.get("/v1/model", response_model=ModelInfo, tags=["model"],
-            summary="The model being served: registered name, version, alias, training data summary, metrics")
+@router.get(
+    "/v1/model",
+    response_model=ModelInfo,
+    tags=["model"],
+    summary="The model being served: registered name, version, alias, training data summary, metrics",
+)
 def model_info(model: ModelDep, holder: HolderDep, caller: CallerDep) -> ModelInfo:
     name, _, rest = model.version.partition("/")
     alias = holder.uri.split("@", 1)[1] if "@" in holder.uri else None
-    return ModelInfo(registered_name=name if rest else holder.uri, version=rest or model.version, alias=alias,
-                     schema_version=model.schema_version, training_data=model.training_summary,
-                     metrics={k: (v if isinstance(v, float) and math.isfinite(v) else None) for k, v in model.metrics.items()})
+    return ModelInfo(
+        registered_name=name if rest else holder.uri,
+        version=rest or model.version,
+        alias=alias,
+        schema_version=model.schema_version,
+        training_data=model.training_summary,
+        metrics={k: (v if isinstance(v, float) and math.isfinite(v) else None) for k, v in model.metrics.items()},
+    )
 
 
 @router.get("/healthz", tags=["operations"], summary="The process is alive")
@@ -39,9 +48,10 @@ def readyz(request: Request) -> JSONResponse:
     except StoreError:
         checks["store"] = False
     ready = checks["model"]
-    return JSONResponse({"ready": ready, "checks": checks,
-                         "model_version": holder.current.version if holder.current else None},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"ready": ready, "checks": checks, "model_version": holder.current.version if holder.current else None},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -16,8 +16,11 @@ from serving.models import WorklistResponse
 router = APIRouter(prefix="/v1", tags=["work lists"])
 
 
-@router.get("/teams/{team_id}/worklist", response_model=WorklistResponse,
-            summary="A team's prioritised work list (refer now, confirm, refer, recheck, overdue, screen)")
+@router.get(
+    "/teams/{team_id}/worklist",
+    response_model=WorklistResponse,
+    summary="A team's prioritised work list (refer now, confirm, refer, recheck, overdue, screen)",
+)
 def get_worklist(
     model: ModelDep,
     store: StoreDep,
@@ -34,7 +37,14 @@ def get_worklist(
     except LookupError as exc:
         raise team_not_found(team_id) from exc
     rows = entries.drop(columns=["team_id"]).assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records")
-    content = {"team_id": team_id, "as_of": batch["worklist_as_of"], "batch_id": batch["batch_id"],
-               "batch_as_of": str(batch["as_of"]), "model_version": batch["model_version"],
-               "capacity": capacity or model.config.worklist.capacity, "counts": action_counts(entries), "entries": rows}
+    content = {
+        "team_id": team_id,
+        "as_of": batch["worklist_as_of"],
+        "batch_id": batch["batch_id"],
+        "batch_as_of": str(batch["as_of"]),
+        "model_version": batch["model_version"],
+        "capacity": capacity or model.config.worklist.capacity,
+        "counts": action_counts(entries),
+        "entries": rows,
+    }
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")

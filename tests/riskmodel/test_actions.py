@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.actions import diabetes_action, hypertension_action, resident_action, ACTION_NAMES
+from riskmodel.actions import ACTION_NAMES, diabetes_action, hypertension_action, resident_action
 from riskmodel.tiers import HEALTHY, diabetes_tier, hypertension_tier
 from riskmodel.worklist import select_entries
 from tests.factories import AS_OF, columns_of
@@ -25,19 +25,29 @@ def _action(config, p_chronic=0.1, **overrides):
 
 
 RECENT = {"bp_date": "2026-06-20", "glucose_date": "2026-06-20"}
-MANAGED_HTN = {"diagnosed_hypertension": True, "on_antihypertensive": True, "last_followup_date": "2026-06-20",
-               "uncontrolled_visits": 0, "sbp_mmhg": 128, "dbp_mmhg": 80, **RECENT}
+MANAGED_HTN = {
+    "diagnosed_hypertension": True,
+    "on_antihypertensive": True,
+    "last_followup_date": "2026-06-20",
+    "uncontrolled_visits": 0,
+    "sbp_mmhg": 128,
+    "dbp_mmhg": 80,
+    **RECENT,
+}
 
 
-@pytest.mark.parametrize(("overrides", "action"), [
-    ({"sbp_mmhg": 179, "dbp_mmhg": 100, **RECENT}, "confirm_diagnosis"),
-    ({"sbp_mmhg": 180, "dbp_mmhg": 100, **RECENT}, "refer_now"),
-    ({"sbp_mmhg": 170, "dbp_mmhg": 110, **RECENT}, "refer_now"),
-    ({"fpg_mmol_l": 16.7, **RECENT}, "refer_now"),
-    ({"fpg_mmol_l": 3.9, **RECENT}, "refer_now"),
-    ({"fpg_mmol_l": 4.0, **RECENT}, "none"),
-    ({"sbp_mmhg": 185, "dbp_mmhg": 100, "bp_date": "2026-05-31"}, "confirm_diagnosis"),  # older than the look-back
-])
+@pytest.mark.parametrize(
+    ("overrides", "action"),
+    [
+        ({"sbp_mmhg": 179, "dbp_mmhg": 100, **RECENT}, "confirm_diagnosis"),
+        ({"sbp_mmhg": 180, "dbp_mmhg": 100, **RECENT}, "refer_now"),
+        ({"sbp_mmhg": 170, "dbp_mmhg": 110, **RECENT}, "refer_now"),
+        ({"fpg_mmol_l": 16.7, **RECENT}, "refer_now"),
+        ({"fpg_mmol_l": 3.9, **RECENT}, "refer_now"),
+        ({"fpg_mmol_l": 4.0, **RECENT}, "none"),
+        ({"sbp_mmhg": 185, "dbp_mmhg": 100, "bp_date": "2026-05-31"}, "confirm_diagnosis"),  # older than the look-back
+    ],
+)
 def test_refer_now_on_recent_emergency_values(config, overrides, action):
     assert _action(config, **overrides)[0] == action
 
@@ -52,29 +62,36 @@ def test_uncontrolled_streak(config, visits, action):
     assert _action(config, **{**MANAGED_HTN, "uncontrolled_visits": visits})[0] == action
 
 
-@pytest.mark.parametrize(("sbp", "age", "action"), [(139, 50, "none"), (140, 50, "recheck"), (149, 65, "none"),
-                                                    (150, 65, "recheck")])
+@pytest.mark.parametrize(
+    ("sbp", "age", "action"), [(139, 50, "none"), (140, 50, "recheck"), (149, 65, "none"), (150, 65, "recheck")]
+)
 def test_recheck_when_latest_values_uncontrolled(config, sbp, age, action):
     assert _action(config, **{**MANAGED_HTN, "sbp_mmhg": sbp, "age_years": age})[0] == action
 
 
-@pytest.mark.parametrize(("followup", "action", "due"), [
-    ("2026-04-02", "none", "2026-07-01"),                 # 90 days ago: due today, not yet overdue
-    ("2026-04-01", "follow_up_overdue", "2026-06-30"),    # 91 days ago
-    (None, "follow_up_overdue", "2026-07-01"),
-])
+@pytest.mark.parametrize(
+    ("followup", "action", "due"),
+    [
+        ("2026-04-02", "none", "2026-07-01"),  # 90 days ago: due today, not yet overdue
+        ("2026-04-01", "follow_up_overdue", "2026-06-30"),  # 91 days ago
+        (None, "follow_up_overdue", "2026-07-01"),
+    ],
+)
 def test_follow_up_overdue_after_90_days(config, followup, action, due):
     result = _action(config, **{**MANAGED_HTN, "last_followup_date": followup})
     assert result[:2] == (action, due)
 
 
-@pytest.mark.parametrize(("age", "glucose_date", "action"), [
-    (45, "2025-07-01", "screen"),    # age >= 40: yearly, 365 days since the test
-    (45, "2025-07-02", "none"),
-    (30, "2025-07-01", "none"),      # younger: every 36 months
-    (30, "2023-07-03", "none"),      # 1,095 days (36 months) end on 2026-07-02
-    (30, "2023-07-02", "screen"),
-])
+@pytest.mark.parametrize(
+    ("age", "glucose_date", "action"),
+    [
+        (45, "2025-07-01", "screen"),  # age >= 40: yearly, 365 days since the test
+        (45, "2025-07-02", "none"),
+        (30, "2025-07-01", "none"),  # younger: every 36 months
+        (30, "2023-07-03", "none"),  # 1,095 days (36 months) end on 2026-07-02
+        (30, "2023-07-02", "screen"),
+    ],
+)
 def test_diabetes_screening_interval_by_group(config, age, glucose_date, action):
     result = _action(config, age_years=age, glucose_date=glucose_date, bp_date="2026-06-01", exam_date=None)
     assert result[0] == action
@@ -108,5 +125,12 @@ def test_capacity_truncates_only_overdue_and_screen():
 
 
 def test_action_names_follow_spec_order():
-    assert ACTION_NAMES.tolist() == ["refer_now", "confirm_diagnosis", "refer", "recheck", "follow_up_overdue",
-                                     "screen", "none"]
+    assert ACTION_NAMES.tolist() == [
+        "refer_now",
+        "confirm_diagnosis",
+        "refer",
+        "recheck",
+        "follow_up_overdue",
+        "screen",
+        "none",
+    ]

@@ -44,8 +44,15 @@ def test_scores_good_rows_lists_bad_rows_and_keeps_extra_columns(tmp_path, mixed
     assert rejected["errors"].str.contains("sbp_mmhg|sex|duplicate").all()
     probabilities = scored[[c for c in OUTPUT_COLUMNS if c.startswith("diabetes_p_")]].sum(axis=1)
     assert probabilities.between(0.999, 1.001).all()
-    assert set(scored["action"]) <= {"refer_now", "confirm_diagnosis", "refer", "recheck", "follow_up_overdue",
-                                     "screen", "none"}
+    assert set(scored["action"]) <= {
+        "refer_now",
+        "confirm_diagnosis",
+        "refer",
+        "recheck",
+        "follow_up_overdue",
+        "screen",
+        "none",
+    }
 
 
 def test_batch_output_equals_library_scoring(tmp_path, population_file, model, config):
@@ -64,15 +71,24 @@ def test_batch_output_equals_library_scoring(tmp_path, population_file, model, c
 
 def test_failure_leaves_no_output_and_store_keeps_previous_batch(tmp_path, population_file, model, config):
     store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}")
-    first = score_file(population_file, tmp_path / "first.parquet", model, config=config, as_of=SYNTH_AS_OF,
-                       store=store)
+    first = score_file(
+        population_file, tmp_path / "first.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store
+    )
 
     def explode(rows: int) -> None:
         raise KeyboardInterrupt  # as if the operator stopped the run midway
 
     with pytest.raises(KeyboardInterrupt):
-        score_file(population_file, tmp_path / "second.parquet", model, config=config, as_of=SYNTH_AS_OF,
-                   store=store, chunk_rows=5000, on_rows=explode)
+        score_file(
+            population_file,
+            tmp_path / "second.parquet",
+            model,
+            config=config,
+            as_of=SYNTH_AS_OF,
+            store=store,
+            chunk_rows=5000,
+            on_rows=explode,
+        )
     assert not (tmp_path / "second.parquet").exists()
     assert not rejected_path(tmp_path / "second.parquet").exists()
     assert not list(tmp_path.glob(".second*"))

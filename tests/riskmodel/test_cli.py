@@ -39,8 +39,9 @@ def test_too_few_teams_and_bad_files_fail_with_one_line(tmp_path):
     assert result.exit_code == 1 and "1500 limit" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("resident_id,age_years\nx,40\n")
-    result = runner.invoke(app, ["score", "--input", str(bad), "--output", str(tmp_path / "o.csv"),
-                                 "--model", str(tmp_path), "--no-store"])
+    result = runner.invoke(
+        app, ["score", "--input", str(bad), "--output", str(tmp_path / "o.csv"), "--model", str(tmp_path), "--no-store"]
+    )
     assert result.exit_code == 1 and "error" in result.output
 
 
@@ -52,13 +53,43 @@ def model_dir(model, tmp_path):
 def test_score_then_worklist_in_every_format(tmp_path, population_file, model_dir, monkeypatch):
     monkeypatch.chdir(tmp_path)
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    result = runner.invoke(app, ["score", "--input", str(population_file), "--output", "scored.parquet",
-                                 "--model", str(model_dir), "--store", store, "--as-of", "2026-07-01"])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "--input",
+            str(population_file),
+            "--output",
+            "scored.parquet",
+            "--model",
+            str(model_dir),
+            "--store",
+            store,
+            "--as-of",
+            "2026-07-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "24,000 rows = 24,000 scored + 0 rejected" in result.output
     for fmt, marker in (("table", "Work list, team T00003"), ("csv", "rank,resident_id"), ("json", '"rank": 1')):
-        listed = runner.invoke(app, ["worklist", "--team", "T00003", "--lang", "en", "--format", fmt, "--capacity", "5",
-                                     "--model", str(model_dir), "--store", store])
+        listed = runner.invoke(
+            app,
+            [
+                "worklist",
+                "--team",
+                "T00003",
+                "--lang",
+                "en",
+                "--format",
+                fmt,
+                "--capacity",
+                "5",
+                "--model",
+                str(model_dir),
+                "--store",
+                store,
+            ],
+        )
         assert listed.exit_code == 0, listed.output
         assert marker in listed.output
     missing = runner.invoke(app, ["worklist", "--team", "NOPE", "--model", str(model_dir), "--store", store])
@@ -74,13 +105,27 @@ def test_killing_a_score_run_leaves_no_output_and_keeps_the_previous_batch(tmp_p
     big = write_population(tmp_path / "big.csv", 300_000, teams=250, seed=1, as_of=SYNTH_AS_OF)
     small = write_population(tmp_path / "small.csv", 2_000, teams=2, seed=1, as_of=SYNTH_AS_OF)
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    command = [sys.executable, "-m", "riskmodel", "score", "--model", str(model_dir), "--store", store,
-               "--as-of", "2026-07-01"]
-    subprocess.run([*command, "--input", str(small), "--output", str(tmp_path / "first.csv")], check=True,
-                   capture_output=True)
+    command = [
+        sys.executable,
+        "-m",
+        "riskmodel",
+        "score",
+        "--model",
+        str(model_dir),
+        "--store",
+        store,
+        "--as-of",
+        "2026-07-01",
+    ]
+    subprocess.run(
+        [*command, "--input", str(small), "--output", str(tmp_path / "first.csv")], check=True, capture_output=True
+    )
     before = ResultStore(store).latest_batch()
-    process = subprocess.Popen([*command, "--input", str(big), "--output", str(tmp_path / "second.csv")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, "--input", str(big), "--output", str(tmp_path / "second.csv")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".second.csv.partial")):
         time.sleep(0.1)

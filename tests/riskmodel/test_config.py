@@ -32,8 +32,13 @@ def test_unordered_intervals_and_unknown_keys_are_refused(tmp_path):
 
 def test_environment_overrides_deployment_values_only():
     digest = hashlib.sha256(b"secret").hexdigest()
-    config = load_config(environ={"RISKMODEL_STORE_URL": "sqlite:///x.db", "RISKMODEL_PORT": "9000",
-                                  "RISKMODEL_API_KEYS": json.dumps({digest: ["team-a"]})})
+    config = load_config(
+        environ={
+            "RISKMODEL_STORE_URL": "sqlite:///x.db",
+            "RISKMODEL_PORT": "9000",
+            "RISKMODEL_API_KEYS": json.dumps({digest: ["team-a"]}),
+        }
+    )
     assert config.store.url == "sqlite:///x.db" and config.serving.port == 9000
     assert config.serving.api_keys == {digest: ("team-a",)}
     assert "serving.api_keys" not in config.as_flat_dict()

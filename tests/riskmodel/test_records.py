@@ -12,7 +12,10 @@ from riskmodel.records import iter_validated, read_residents, resident_columns, 
 from tests.conftest import NHANES
 from tests.factories import make_resident
 
-HEADER = "resident_id,team_id,sex,age_years,height_cm,weight_kg,bmi_kg_m2,sbp_mmhg,dbp_mmhg,smoking,physically_active,exam_date\n"
+HEADER = (
+    "resident_id,team_id,sex,age_years,height_cm,weight_kg,bmi_kg_m2,sbp_mmhg,dbp_mmhg,smoking,"
+    "physically_active,exam_date\n"
+)
 
 
 def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
@@ -22,16 +25,19 @@ def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
 
 
 def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_path):
-    path = _csv(tmp_path, (
-        "a1,t1,M,50,170,70,,130,80,never,true,2026-01-01\n"
-        "a2,t1,X,50,170,70,,130,80,never,true,2026-01-01\n"
-        "a3,t1,F,150,170,70,,130,80,never,true,2026-01-01\n"
-        "a4,t1,F,40,170,70,,80,90,never,true,2026-01-01\n"
-        "a5,t1,F,40,170,70,,120,80,sometimes,maybe,2026-13-01\n"
-        "a1,t1,F,40,170,70,,120,80,never,是,2026-01-01\n"
-        ",t1,F,40,170,70,,120,80,never,否,2026-01-01\n"
-        "a8,t1,F,abc,170,70,,120,80,never,1,2026-01-01\n"
-    ))
+    path = _csv(
+        tmp_path,
+        (
+            "a1,t1,M,50,170,70,,130,80,never,true,2026-01-01\n"
+            "a2,t1,X,50,170,70,,130,80,never,true,2026-01-01\n"
+            "a3,t1,F,150,170,70,,130,80,never,true,2026-01-01\n"
+            "a4,t1,F,40,170,70,,80,90,never,true,2026-01-01\n"
+            "a5,t1,F,40,170,70,,120,80,sometimes,maybe,2026-13-01\n"
+            "a1,t1,F,40,170,70,,120,80,never,是,2026-01-01\n"
+            ",t1,F,40,170,70,,120,80,never,否,2026-01-01\n"
+            "a8,t1,F,abc,170,70,,120,80,never,1,2026-01-01\n"
+        ),
+    )
     result = read_residents(path)
     assert result.residents["resident_id"].tolist() == ["a1"]
     errors = dict(zip(result.rejected["row_number"], result.rejected["errors"], strict=True))
@@ -39,8 +45,11 @@ def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_
     assert "sex: not one of M, F" in errors[2]
     assert "age_years: out of range 18-120 (150)" in errors[3]
     assert "sbp_mmhg: systolic BP must be above diastolic BP" in errors[4]
-    for expected in ("smoking: not one of never, former, current", "physically_active: not a boolean",
-                     "exam_date: not an ISO 8601 date"):
+    for expected in (
+        "smoking: not one of never, former, current",
+        "physically_active: not a boolean",
+        "exam_date: not an ISO 8601 date",
+    ):
         assert expected in errors[5]
     assert "resident_id: duplicate resident_id" in errors[6]
     assert "resident_id: required value is missing" in errors[7]
@@ -48,8 +57,21 @@ def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_
     assert result.rejected.loc[result.rejected["row_number"] == 2, "sex"].iloc[0] == "X"
 
 
-@pytest.mark.parametrize(("text", "value"), [("true", True), ("1", True), ("yes", True), ("是", True), (" YES ", True),
-                                             ("false", False), ("0", False), ("no", False), ("否", False), ("", None)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("是", True),
+        (" YES ", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("否", False),
+        ("", None),
+    ],
+)
 def test_boolean_spellings(text, value):
     checked = validate_records([make_resident(physically_active=text)])
     got = checked.residents["physically_active"].iloc[0]
@@ -63,8 +85,10 @@ def test_bmi_is_derived_from_height_and_weight_when_missing():
     assert given.residents["bmi_kg_m2"].iloc[0] == 30
 
 
-@pytest.mark.parametrize(("column", "low", "high"), [("age_years", 18, 120), ("sbp_mmhg", 60, 300), ("hba1c_pct", 3, 20),
-                                                     ("uncontrolled_visits", 0, 20)])
+@pytest.mark.parametrize(
+    ("column", "low", "high"),
+    [("age_years", 18, 120), ("sbp_mmhg", 60, 300), ("hba1c_pct", 3, 20), ("uncontrolled_visits", 0, 20)],
+)
 def test_range_bounds_are_inclusive(column, low, high):
     for value, ok in ((low, True), (high, True), (low - 0.5, False), (high + 0.5, False)):
         overrides = {column: value, **({"dbp_mmhg": 40} if column == "sbp_mmhg" else {})}

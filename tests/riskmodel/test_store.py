@@ -13,13 +13,10 @@ from tests.conftest import SYNTH_AS_OF
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    sqlite = f"sqlite:///{tmp_path / 'store.db'}"
+    url = sqlite if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     result = ResultStore(url, keep_batches=2)
     yield result
-    import sqlalchemy as sa
 
     from riskmodel.store import metadata
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.tiers import CHRONIC, HEALTHY, HIGH_RISK, MEASUREMENT, MODEL, RECORD, diabetes_tier, \
-    hypertension_tier, policy_tier
+from riskmodel.tiers import (
+    CHRONIC,
+    HEALTHY,
+    HIGH_RISK,
+    MEASUREMENT,
+    MODEL,
+    RECORD,
+    diabetes_tier,
+    hypertension_tier,
+    policy_tier,
+)
 from tests.factories import AS_OF, columns_of
 
 DAY = np.datetime64(AS_OF, "D")
@@ -27,17 +36,24 @@ def test_recorded_diagnosis_or_treatment_is_chronic_by_record(config):
         assert (tier.tier[0], tier.source[0], tier.confirmed[0]) == (CHRONIC, RECORD, True)
 
 
-@pytest.mark.parametrize(("fpg", "hba1c", "tier", "confirmed"), [
-    (7.0, 5.2, CHRONIC, False), (7.0, 6.5, CHRONIC, True), (6.1, 5.2, HIGH_RISK, False), (5.0, 5.7, HIGH_RISK, False),
-    (6.0, 5.6, HEALTHY, False),
-])
+@pytest.mark.parametrize(
+    ("fpg", "hba1c", "tier", "confirmed"),
+    [
+        (7.0, 5.2, CHRONIC, False),
+        (7.0, 6.5, CHRONIC, True),
+        (6.1, 5.2, HIGH_RISK, False),
+        (5.0, 5.7, HIGH_RISK, False),
+        (6.0, 5.6, HEALTHY, False),
+    ],
+)
 def test_fresh_glucose_decides_the_diabetes_tier(config, fpg, hba1c, tier, confirmed):
     result = _dm(config, model_tier=CHRONIC, fpg_mmol_l=fpg, hba1c_pct=hba1c)
     assert (result.tier[0], result.source[0], result.confirmed[0]) == (tier, MEASUREMENT, confirmed)
 
 
-@pytest.mark.parametrize(("glucose_date", "source"), [("2025-07-01", MEASUREMENT), ("2025-06-30", MODEL),
-                                                      (None, MEASUREMENT)])
+@pytest.mark.parametrize(
+    ("glucose_date", "source"), [("2025-07-01", MEASUREMENT), ("2025-06-30", MODEL), (None, MEASUREMENT)]
+)
 def test_freshness_boundary_is_result_valid_days(config, glucose_date, source):
     # 365 days before the as-of date still counts; 366 days does not; an undated result counts.
     result = _dm(config, model_tier=HIGH_RISK, fpg_mmol_l=7.4, glucose_date=glucose_date, exam_date=None)
@@ -55,8 +71,17 @@ def test_cdrs_25_raises_healthy_to_high_risk(config, cdrs, tier):
     assert _dm(config, cdrs=cdrs).tier[0] == tier
 
 
-@pytest.mark.parametrize(("sbp", "dbp", "tier"), [(129, 84, HEALTHY), (130, 70, HIGH_RISK), (120, 85, HIGH_RISK),
-                                                  (139, 89, HIGH_RISK), (140, 70, CHRONIC), (120, 90, CHRONIC)])
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "tier"),
+    [
+        (129, 84, HEALTHY),
+        (130, 70, HIGH_RISK),
+        (120, 85, HIGH_RISK),
+        (139, 89, HIGH_RISK),
+        (140, 70, CHRONIC),
+        (120, 90, CHRONIC),
+    ],
+)
 def test_fresh_bp_decides_the_hypertension_tier(config, sbp, dbp, tier):
     result = _htn(config, model_tier=CHRONIC if tier == HEALTHY else HEALTHY, sbp_mmhg=sbp, dbp_mmhg=dbp)
     assert (result.tier[0], result.source[0]) == (tier, MEASUREMENT)
@@ -68,7 +93,9 @@ def test_stale_bp_leaves_hypertension_to_the_model(config):
     assert (result.tier[0], result.source[0]) == (HIGH_RISK, MODEL)
 
 
-@pytest.mark.parametrize(("p_hr", "p_c", "tier"), [(0.0, 0.5, CHRONIC), (0.5, 0.4999, HIGH_RISK),
-                                                   (0.25, 0.2499, HEALTHY), (0.25, 0.25, HIGH_RISK)])
+@pytest.mark.parametrize(
+    ("p_hr", "p_c", "tier"),
+    [(0.0, 0.5, CHRONIC), (0.5, 0.4999, HIGH_RISK), (0.25, 0.2499, HEALTHY), (0.25, 0.25, HIGH_RISK)],
+)
 def test_probability_policy_at_its_thresholds(config, p_hr, p_c, tier):
     assert policy_tier(np.array([p_hr]), np.array([p_c]), config)[0] == tier

@@ -38,7 +38,9 @@ def test_capacity_never_cuts_urgent_classes(team, model):
     small = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=1, lang="en")
     large = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=1000, lang="en")
     urgent = ["refer_now", "confirm_diagnosis", "refer", "recheck"]
-    assert (small["action"].isin(urgent).sum() == large["action"].isin(urgent).sum()) and small["action"].isin(urgent).any()
+    assert (small["action"].isin(urgent).sum() == large["action"].isin(urgent).sum()) and small["action"].isin(
+        urgent
+    ).any()
 
 
 def test_model_reasons_name_values_for_model_decided_screens(team, model):

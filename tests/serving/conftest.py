@@ -20,12 +20,21 @@ def served(tmp_path_factory, model, config, population_file):
     folder = tmp_path_factory.mktemp("served")
     model_dir = model.save(folder / "model")
     store_url = f"sqlite:///{folder / 'store.db'}"
-    score_file(population_file, folder / "scored.parquet", model, config=config, as_of=SYNTH_AS_OF,
-               store=ResultStore(store_url))
-    keys = {hashlib.sha256(ALL_KEY.encode()).hexdigest(): ("*",),
-            hashlib.sha256(TEAM_KEY.encode()).hexdigest(): ("T00001",)}
-    settings = config.model_copy(update={"serving": config.serving.model_copy(update={"api_keys": keys,
-                                                                                       "max_body_bytes": 400_000})})
+    score_file(
+        population_file,
+        folder / "scored.parquet",
+        model,
+        config=config,
+        as_of=SYNTH_AS_OF,
+        store=ResultStore(store_url),
+    )
+    keys = {
+        hashlib.sha256(ALL_KEY.encode()).hexdigest(): ("*",),
+        hashlib.sha256(TEAM_KEY.encode()).hexdigest(): ("T00001",),
+    }
+    settings = config.model_copy(
+        update={"serving": config.serving.model_copy(update={"api_keys": keys, "max_body_bytes": 400_000})}
+    )
     return settings, str(model_dir), store_url
 
 

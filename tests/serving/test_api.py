@@ -18,9 +18,24 @@ def _record(**overrides):
 
 
 def test_assessment_of_one_resident(client):
-    response = client.post("/v1/assessments?explain=true&lang=en", json={"records": [_record(
-        age_years=58, sex="M", waist_cm=96, sbp_mmhg=136, dbp_mmhg=86, fpg_mmol_l=None, hba1c_pct=None,
-        glucose_date=None)]}, headers=ALL)
+    response = client.post(
+        "/v1/assessments?explain=true&lang=en",
+        json={
+            "records": [
+                _record(
+                    age_years=58,
+                    sex="M",
+                    waist_cm=96,
+                    sbp_mmhg=136,
+                    dbp_mmhg=86,
+                    fpg_mmol_l=None,
+                    hba1c_pct=None,
+                    glucose_date=None,
+                )
+            ]
+        },
+        headers=ALL,
+    )
     assert response.status_code == 200
     body = response.json()
     item = body["assessments"][0]
@@ -35,8 +50,11 @@ def test_assessment_of_one_resident(client):
 
 
 def test_untested_low_risk_resident_is_tiered_by_the_model(client):
-    body = client.post("/v1/assessments", json={"records": [_record(age_years=25, fpg_mmol_l=None, hba1c_pct=None,
-                                                                    glucose_date=None)]}, headers=ALL).json()
+    body = client.post(
+        "/v1/assessments",
+        json={"records": [_record(age_years=25, fpg_mmol_l=None, hba1c_pct=None, glucose_date=None)]},
+        headers=ALL,
+    ).json()
     assert body["assessments"][0]["diabetes"]["tier_source"] == "model"
 
 
@@ -47,19 +65,28 @@ def test_assessments_keep_order_and_chinese_reasons(client):
     assert any("年龄" in " ".join(a["reasons"]) for a in body["assessments"])
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"records": [_record(age_years=150)]}, "records.0.age_years"),
-    ({"records": [_record(sex="X")]}, "records.0.sex"),
-    ({"records": [_record(sbp_mmhg=80, dbp_mmhg=90)]}, "records.0"),
-    ({"records": [_record(exam_date="2026-13-40")]}, "records.0.exam_date"),
-    ({"records": [_record(physically_active="maybe")]}, "records.0.physically_active"),
-    ({"records": [{"team_id": "T00001", "sex": "F", "age_years": 40}]}, "records.0.resident_id"),
-    ({"records": []}, "records"),
-    ({"records": [_record()] * 2}, "records"),
-    ({"records": [{"resident_id": f"r{i}", "team_id": "T00001", "sex": "F", "age_years": 40} for i in range(1001)]},
-     "records"),
-    ({"rows": []}, "records"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"records": [_record(age_years=150)]}, "records.0.age_years"),
+        ({"records": [_record(sex="X")]}, "records.0.sex"),
+        ({"records": [_record(sbp_mmhg=80, dbp_mmhg=90)]}, "records.0"),
+        ({"records": [_record(exam_date="2026-13-40")]}, "records.0.exam_date"),
+        ({"records": [_record(physically_active="maybe")]}, "records.0.physically_active"),
+        ({"records": [{"team_id": "T00001", "sex": "F", "age_years": 40}]}, "records.0.resident_id"),
+        ({"records": []}, "records"),
+        ({"records": [_record()] * 2}, "records"),
+        (
+            {
+                "records": [
+                    {"resident_id": f"r{i}", "team_id": "T00001", "sex": "F", "age_years": 40} for i in range(1001)
+                ]
+            },
+            "records",
+        ),
+        ({"rows": []}, "records"),
+    ],
+)
 def test_bad_input_is_422_with_the_field_path(client, body, field):
     response = client.post("/v1/assessments", json=body, headers=ALL)
     assert response.status_code == 422
@@ -67,7 +94,9 @@ def test_bad_input_is_422_with_the_field_path(client, body, field):
 
 
 def test_malformed_json_and_nan_are_422(client):
-    response = client.post("/v1/assessments", content=b'{"records": [', headers={**ALL, "content-type": "application/json"})
+    response = client.post(
+        "/v1/assessments", content=b'{"records": [', headers={**ALL, "content-type": "application/json"}
+    )
     assert response.status_code == 422
     nan = b'{"records": [{"resident_id": "a", "team_id": "T00001", "sex": "F", "age_years": NaN}]}'
     response = client.post("/v1/assessments", content=nan, headers={**ALL, "content-type": "application/json"})
@@ -82,10 +111,13 @@ def test_body_size_is_limited(client):
 
 def test_keys_are_required_and_bound_to_teams(client):
     assert client.post("/v1/assessments", json={"records": [_record()]}).status_code == 401
-    assert client.post("/v1/assessments", json={"records": [_record()]},
-                       headers={"X-API-Key": "wrong"}).status_code == 401
+    assert (
+        client.post("/v1/assessments", json={"records": [_record()]}, headers={"X-API-Key": "wrong"}).status_code == 401
+    )
     assert client.get("/v1/model").status_code == 401
-    assert client.post("/v1/assessments", json={"records": [_record(team_id="T00002")]}, headers=TEAM).status_code == 404
+    assert (
+        client.post("/v1/assessments", json={"records": [_record(team_id="T00002")]}, headers=TEAM).status_code == 404
+    )
     assert client.get("/v1/teams/T00002/worklist", headers=TEAM).status_code == 404
     assert client.get("/v1/teams/T00001/worklist", headers=TEAM).status_code == 200
     assert client.get("/v1/teams/NO-SUCH-TEAM/worklist", headers=ALL).status_code == 404

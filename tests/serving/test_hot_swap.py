@@ -27,8 +27,13 @@ def _port() -> int:
 
 @pytest.mark.slow
 def test_champion_switch_under_continuous_requests(trained, tracking_config):
-    config = tracking_config.model_copy(update={"serving": tracking_config.serving.model_copy(update={
-        "api_keys": {hashlib.sha256(KEY.encode()).hexdigest(): ("*",)}, "model_poll_seconds": 0.2})})
+    config = tracking_config.model_copy(
+        update={
+            "serving": tracking_config.serving.model_copy(
+                update={"api_keys": {hashlib.sha256(KEY.encode()).hexdigest(): ("*",)}, "model_poll_seconds": 0.2}
+            )
+        }
+    )
     first = log_training(trained, config, data_sources=["a"])
     promote(config)
     app = create_app(config, model_uri="models:/riskmodel@champion")

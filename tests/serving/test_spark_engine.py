@@ -22,8 +22,9 @@ def test_spark_output_equals_local_output(tmp_path, population_file, model, conf
     source = tmp_path / "input.csv"
     frame.to_csv(source, index=False)
     local = score_file(source, tmp_path / "local.parquet", model, config=config, as_of=SYNTH_AS_OF, chunk_rows=1500)
-    spark = score_file_spark(source, tmp_path / "spark.parquet", model, config=config, as_of=SYNTH_AS_OF,
-                             master="local[2]")
+    spark = score_file_spark(
+        source, tmp_path / "spark.parquet", model, config=config, as_of=SYNTH_AS_OF, master="local[2]"
+    )
     assert (local.rows_scored, local.rows_rejected) == (spark.rows_scored, spark.rows_rejected) == (5998, 2)
     a, b = pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "spark.parquet")
     assert list(a.columns) == list(b.columns)
@@ -32,6 +33,8 @@ def test_spark_output_equals_local_output(tmp_path, population_file, model, conf
             assert np.allclose(a[name].to_numpy(), b[name].to_numpy(), equal_nan=True, atol=1e-12), name
         else:
             assert a[name].astype(str).tolist() == b[name].astype(str).tolist(), name
-    ra, rb = pd.read_parquet(rejected_path(tmp_path / "local.parquet")), pd.read_parquet(
-        rejected_path(tmp_path / "spark.parquet"))
+    ra, rb = (
+        pd.read_parquet(rejected_path(tmp_path / "local.parquet")),
+        pd.read_parquet(rejected_path(tmp_path / "spark.parquet")),
+    )
     assert ra[["row_number", "errors"]].values.tolist() == rb[["row_number", "errors"]].values.tolist()

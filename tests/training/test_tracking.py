@@ -33,8 +33,14 @@ def test_training_registers_a_challenger_with_artifacts(registered):
     assert run.data.metrics["diabetes_auroc"] > 0.7
     assert run.data.params["tiers.chronic_threshold"] == "0.5"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
-    for name in ("diabetes_roc_pr.png", "diabetes_calibration.png", "diabetes_shap_summary.png",
-                 "hypertension_tier_confusion.png", "diabetes_subgroups.csv", "evaluation_report.md"):
+    for name in (
+        "diabetes_roc_pr.png",
+        "diabetes_calibration.png",
+        "diabetes_shap_summary.png",
+        "hypertension_tier_confusion.png",
+        "diabetes_subgroups.csv",
+        "evaluation_report.md",
+    ):
         assert f"evaluation/{name}" in artifacts
     assert client.get_model_version("riskmodel", version).tags["schema_version"] == "1"
 
@@ -42,9 +48,13 @@ def test_training_registers_a_challenger_with_artifacts(registered):
 def test_promotion_gate_refuses_worse_challenger_and_force_is_recorded(registered, trained):
     config, first = registered
     assert promote(config).version == first
-    worse = trained.__class__(model=trained.model, evaluations=trained.evaluations,
-                              metrics={**trained.metrics, "diabetes_auroc": trained.metrics["diabetes_auroc"] - 0.05},
-                              data_summary=trained.data_summary, explanation_sample=trained.explanation_sample)
+    worse = trained.__class__(
+        model=trained.model,
+        evaluations=trained.evaluations,
+        metrics={**trained.metrics, "diabetes_auroc": trained.metrics["diabetes_auroc"] - 0.05},
+        data_summary=trained.data_summary,
+        explanation_sample=trained.explanation_sample,
+    )
     second = log_training(worse, config, data_sources=["residents.parquet"])
     with pytest.raises(PromotionRefusedError, match="diabetes_auroc"):
         promote(config)
@@ -78,10 +88,14 @@ def test_nothing_identifying_a_resident_reaches_mlflow(registered, population):
     ids = set(population["resident_id"])
     texts = [json.dumps(run.data.params), json.dumps(run.data.tags), " ".join(run.data.metrics)]
     texts.append(json.dumps(client.get_model_version("riskmodel", version).tags))
-    local = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="",
-                                                     tracking_uri=config.tracking.uri))
-    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/riskmodel/{version}",
-                                                         tracking_uri=config.tracking.uri))
+    local = Path(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="", tracking_uri=config.tracking.uri)
+    )
+    model_dir = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/riskmodel/{version}", tracking_uri=config.tracking.uri
+        )
+    )
     for folder in (local, model_dir):
         for path in folder.rglob("*"):
             if path.is_file() and path.suffix not in {".png"}:

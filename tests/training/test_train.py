@@ -13,9 +13,11 @@ from tests.conftest import NHANES
 
 def test_models_exclude_their_own_defining_fields():
     assert not {"fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct", "diagnosed_diabetes", "on_glucose_lowering"} & set(
-        feature_names("diabetes"))
+        feature_names("diabetes")
+    )
     assert not {"sbp_mmhg", "dbp_mmhg", "diagnosed_hypertension", "on_antihypertensive"} & set(
-        feature_names("hypertension"))
+        feature_names("hypertension")
+    )
     assert "resident_id" not in feature_names("diabetes") and "cdrs_points" in feature_names("diabetes")
 
 
@@ -48,8 +50,9 @@ def test_saved_model_round_trips(tmp_path, model, population):
 
     loaded = RiskModel.load(model.save(tmp_path / "m"))
     columns = resident_columns(population.head(100))
-    assert np.array_equal(assess(columns, model).probabilities["hypertension"],
-                          assess(columns, loaded).probabilities["hypertension"])
+    assert np.array_equal(
+        assess(columns, model).probabilities["hypertension"], assess(columns, loaded).probabilities["hypertension"]
+    )
 
 
 @pytest.mark.slow

@@ -1,0 +1,196 @@
+"""SPEC section 10: the API on loopback. Single-resident POST /v1/assessments p50 <= 5 ms, p99 <= 20 ms;
+requests/s for 1 and 100 records a request; the same model under ``mlflow models serve`` with the same load,
+side by side in one run (target: >= 3 x its throughput).
+
+Both servers run as separate processes with one worker on this machine; the load generator is bounded (a
+fixed number of requests per measurement) and talks only to 127.0.0.1.
+Usage: python benchmarks/api.py [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.common import save
+from benchmarks.fixtures import AS_OF, population
+from riskmodel.config import load_config
+from riskmodel.records import read_residents
+from training.promote import promote
+from training.tracking import log_training
+from training.train import train_risk_model
+
+KEY = "benchmark-key"
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _records(folder: Path, n: int) -> list[dict[str, Any]]:
+    frame = read_residents(population(folder, 2000, seed=4)).residents.head(n)
+    out = []
+    for record in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in record.items():
+            if value is None or value is __import__("pandas").NA or (isinstance(value, float) and value != value):
+                continue
+            clean[key] = value.date().isoformat() if hasattr(value, "date") and hasattr(value, "hour") else value
+        out.append(clean)
+    return out
+
+
+def _latencies(url: str, body: dict[str, Any], headers: dict[str, str], count: int) -> list[float]:
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for _ in range(50):
+            client.post(url, json=body).raise_for_status()
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            client.post(url, json=body).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _throughput(url: str, body: dict[str, Any], headers: dict[str, str], count: int, connections: int = 4) -> float:
+    per = count // connections
+    errors: list[str] = []
+
+    def worker() -> None:
+        with httpx.Client(headers=headers, timeout=60) as client:
+            for _ in range(per):
+                response = client.post(url, json=body)
+                if response.status_code != 200:
+                    errors.append(response.text[:200])
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(errors[0])
+    return per * connections / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        tracking = f"sqlite:///{folder / 'mlflow.db'}"
+        env = {
+            **os.environ,
+            "RISKMODEL_TRACKING_URI": tracking,
+            "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
+            "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(KEY.encode()).hexdigest(): ["*"]}),
+            "MLFLOW_TRACKING_URI": tracking,
+        }
+        config = load_config(environ=env)
+        result = train_risk_model(read_residents(population(folder, 100_000, seed=9)).residents, config)
+        version = log_training(result, config, data_sources=["benchmark"])
+        promote(config)
+        records = _records(folder, 100)
+        ours_port, mlflow_port = _port(), _port()
+        ours = subprocess.Popen(
+            [sys.executable, "-m", "riskmodel", "serve", "--port", str(ours_port)],
+            env=env,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        theirs = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "models",
+                "serve",
+                "-m",
+                f"models:/riskmodel/{version}",
+                "--env-manager",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mlflow_port),
+            ],
+            env=env,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait(f"http://127.0.0.1:{ours_port}/readyz")
+            _wait(f"http://127.0.0.1:{mlflow_port}/ping")
+            ours_url = f"http://127.0.0.1:{ours_port}/v1/assessments?as_of={AS_OF}"
+            theirs_url = f"http://127.0.0.1:{mlflow_port}/invocations"
+            headers = {"X-API-Key": KEY}
+            one, hundred = {"records": records[:1]}, {"records": records}
+            mlflow_one, mlflow_hundred = {"dataframe_records": records[:1]}, {"dataframe_records": records}
+            latency = sorted(_latencies(ours_url, one, headers, args.requests))
+            mlflow_latency = sorted(_latencies(theirs_url, mlflow_one, {}, max(200, args.requests // 10)))
+            rates = {
+                "ours_1_record_rps": _throughput(ours_url, one, headers, args.requests),
+                "mlflow_1_record_rps": _throughput(theirs_url, mlflow_one, {}, max(200, args.requests // 5)),
+                "ours_100_records_rps": _throughput(ours_url, hundred, headers, max(100, args.requests // 10)),
+                "mlflow_100_records_rps": _throughput(theirs_url, mlflow_hundred, {}, max(40, args.requests // 40)),
+            }
+        finally:
+            for process in (ours, theirs):
+                process.terminate()
+                process.wait(timeout=30)
+
+    def pct(values: list[float], q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+    save(
+        "api",
+        {
+            "single_resident_ms": {
+                "p50": pct(latency, 0.5),
+                "p99": pct(latency, 0.99),
+                "mean": round(statistics.mean(latency), 2),
+            },
+            "mlflow_single_resident_ms": {"p50": pct(mlflow_latency, 0.5), "p99": pct(mlflow_latency, 0.99)},
+            **{k: round(v, 1) for k, v in rates.items()},
+            "throughput_ratio_1_record": round(rates["ours_1_record_rps"] / rates["mlflow_1_record_rps"], 2),
+            "throughput_ratio_100_records": round(rates["ours_100_records_rps"] / rates["mlflow_100_records_rps"], 2),
+            "connections": 4,
+            "targets": {"p50_ms": 5, "p99_ms": 20, "ratio": 3},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

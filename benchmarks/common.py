@@ -1,0 +1,49 @@
+"""Shared by the benchmark scripts: machine description, results files, peak memory of a child process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def machine() -> dict[str, Any]:
+    import psutil
+
+    return {
+        "date": dt.date.today().isoformat(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+    }
+
+
+def save(name: str, result: dict[str, Any]) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **result}, indent=2, default=str), encoding="utf-8")
+    print(json.dumps(result, indent=2, default=str))
+    return path
+
+
+def run_child(code: str, *args: str) -> tuple[dict[str, Any], float]:
+    """Run Python code in a fresh process; returns (its JSON on the last stdout line, its peak RSS in MiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    completed = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak_kib <= before:  # ru_maxrss of children is the max over all children so far; ask the child itself
+        pass
+    payload = json.loads(completed.stdout.strip().splitlines()[-1])
+    return payload, payload.get("peak_rss_mib", peak_kib / 1024)
+
+
+PEAK_RSS = "import resource; peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
