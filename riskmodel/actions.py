@@ -145,7 +145,6 @@ def diabetes_action(
     columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray, as_of: np.datetime64, config: RiskConfig
 ) -> DiseaseAction:
     """The diabetes action per resident (SPEC sections 4.5, 5 and 6)."""
-    n = len(tier.tier)
     fpg, ogtt, hba1c = columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"]
     recent = fresh(columns["glucose_date"], as_of, config.worklist.emergency_lookback_days)
     emergency = recent & glucose_emergency(fpg, ogtt)
@@ -185,24 +184,13 @@ def diabetes_action(
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
-    action = first_match(
-        [emergency, confirm & ~managed, managed, screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
+    return _compose(
+        as_of,
+        emergency=(emergency, emergency_severity),
+        confirm=(confirm & ~managed, confirm_severity, np.where(tier.confirmed, NO_TEST, confirm_test)),
+        managed=(managed, managed_action, managed_due, managed_within, managed_test),
+        screen=(screen, screen_due, yield_score, screen_test),
     )
-    due = first_match(
-        [action == REFER_NOW, action == CONFIRM, managed],
-        [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due],
-        default=screen_due,
-    )
-    within = first_match(
-        [action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
-        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
-        default=0.0,
-    )
-    test = first_match(
-        [action == CONFIRM, managed, action == SCREEN], [confirm_test, managed_test, screen_test], default=NO_TEST
-    )
-    test = np.where((action == CONFIRM) & tier.confirmed, NO_TEST, test)
-    return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
 
 
 def hypertension_action(
@@ -239,20 +227,50 @@ def hypertension_action(
     screen = ~managed & (screen_due <= as_of)
     yield_score = 98 * p[:, 2] + p[:, 1]
 
+    every = np.full(n, BP, dtype=np.int8)
+    return _compose(
+        as_of,
+        emergency=(emergency, emergency_severity),
+        confirm=(confirm & ~managed, confirm_severity, every),
+        managed=(managed, managed_action, managed_due, managed_within, managed_test),
+        screen=(screen, screen_due, yield_score, every),
+    )
+
+
+def _compose(
+    as_of: np.datetime64,
+    *,
+    emergency: tuple[np.ndarray, np.ndarray],
+    confirm: tuple[np.ndarray, np.ndarray, np.ndarray],
+    managed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    screen: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> DiseaseAction:
+    """One disease's action from its candidate classes, most urgent first (the module docstring's order).
+
+    Each candidate is (mask, then what it implies): emergency (mask, severity); confirm (mask, severity,
+    test); managed (mask, action, due, within, test); screen (mask, due, expected yield, test).
+    """
+    is_emergency, emergency_severity = emergency
+    is_confirm, confirm_severity, confirm_test = confirm
+    is_managed, managed_action, managed_due, managed_within, managed_test = managed
+    is_screen, screen_due, yield_score, screen_test = screen
+    n = len(is_emergency)
     action = first_match(
-        [emergency, confirm & ~managed, managed, screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
+        [is_emergency, is_confirm, is_managed, is_screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
     )
     due = first_match(
-        [action == REFER_NOW, action == CONFIRM, managed],
+        [action == REFER_NOW, action == CONFIRM, is_managed],
         [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due],
         default=screen_due,
     )
     within = first_match(
-        [action == REFER_NOW, action == CONFIRM, managed, action == SCREEN],
+        [action == REFER_NOW, action == CONFIRM, is_managed, action == SCREEN],
         [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
         default=0.0,
     )
-    test = first_match([action == CONFIRM, managed, action == SCREEN], [BP, managed_test, BP], default=NO_TEST)
+    test = first_match(
+        [action == CONFIRM, is_managed, action == SCREEN], [confirm_test, managed_test, screen_test], default=NO_TEST
+    )
     return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
 
 

@@ -137,6 +137,65 @@ def score_chunks(
             yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
 
 
+class BatchOutputs:
+    """Where one batch goes: the output file, the rejected-rows file beside it, and the store.
+
+    Use as a context manager: on a clean exit the files are renamed into place and the store batch is
+    completed; on any exception (or interrupt) the temporary files are removed and the store batch stays
+    invisible. Both engines write through this.
+    """
+
+    def __init__(
+        self,
+        output_path: Path,
+        *,
+        input_columns: list[str],
+        model: RiskModel,
+        as_of: dt.date,
+        store: ResultStore | None,
+        source: str,
+    ) -> None:
+        if output_path.suffix.lower() not in {".csv", ".parquet"}:
+            raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
+        known = {c.name for c in RESIDENT_COLUMNS}
+        extras = [name for name in input_columns if name not in known and name not in OUTPUT_COLUMNS]
+        self.extras = extras
+        self.summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
+        self._store = store
+        self._writer = _TableWriter(output_path, output_schema(extras))
+        self._rejected = _TableWriter(rejected_path(output_path), rejected_schema(input_columns))
+        self._batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=source) if store else None
+
+    def write(self, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:
+        self._writer.write(_output_frame(scored, self._writer.schema))
+        self._rejected.write(rejected.reindex(columns=self._rejected.schema.names))
+        if self._store is not None and self._batch_id is not None and len(scored):
+            self._store.write_rows(self._batch_id, scored)
+        _count(self.summary, scored, rejected)
+
+    def __enter__(self) -> BatchOutputs:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        if kind is not None:
+            self._writer.abort()
+            self._rejected.abort()
+            return
+        self._writer.commit()
+        self._rejected.commit()
+        if self._store is not None and self._batch_id is not None:
+            self._store.complete_batch(
+                self._batch_id, rows_scored=self.summary.rows_scored, rows_rejected=self.summary.rows_rejected
+            )
+            self.summary.batch_id = self._batch_id
+        logger.info(
+            "scored %d rows, rejected %d (batch %s)",
+            self.summary.rows_scored,
+            self.summary.rows_rejected,
+            self._batch_id,
+        )
+
+
 def score_file(
     input_path: str | Path,
     output_path: str | Path,
@@ -155,35 +214,21 @@ def score_file(
     input_format(input_path)
     if output_path.suffix.lower() not in {".csv", ".parquet"}:
         raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
-    columns = file_columns(input_path)
-    known = {c.name for c in RESIDENT_COLUMNS}
-    extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
     as_of = as_of or dt.date.today()
-    summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
-    writer = _TableWriter(output_path, output_schema(extras))
-    rejected_writer = _TableWriter(rejected_path(output_path), rejected_schema(columns))
-    batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=str(input_path)) if store else None
-    try:
+    with BatchOutputs(
+        output_path,
+        input_columns=file_columns(input_path),
+        model=model,
+        as_of=as_of,
+        store=store,
+        source=str(input_path),
+    ) as outputs:
         chunks = iter_validated(input_path, chunk_rows=chunk_rows)
         for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config):
-            writer.write(_output_frame(scored, writer.schema))
-            rejected_writer.write(rejected.reindex(columns=rejected_writer.schema.names))
-            if store is not None and batch_id is not None and len(scored):
-                store.write_rows(batch_id, scored)
-            _count(summary, scored, rejected)
+            outputs.write(scored, rejected)
             if on_rows is not None:
                 on_rows(len(scored) + len(rejected))
-        writer.commit()
-        rejected_writer.commit()
-    except BaseException:
-        writer.abort()
-        rejected_writer.abort()
-        raise
-    if store is not None and batch_id is not None:
-        store.complete_batch(batch_id, rows_scored=summary.rows_scored, rows_rejected=summary.rows_rejected)
-        summary.batch_id = batch_id
-    logger.info("scored %d rows, rejected %d (batch %s)", summary.rows_scored, summary.rows_rejected, batch_id)
-    return summary
+    return outputs.summary
 
 
 def _count(summary: BatchSummary, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:

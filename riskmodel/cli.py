@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from riskmodel.config import RiskConfig, load_config
-from riskmodel.exceptions import RiskModelError
+from riskmodel.exceptions import PromotionRefusedError, RiskModelError
 
 app = typer.Typer(
     name="riskmodel",
@@ -504,7 +504,11 @@ def demo(
             version = log_training(result, settings, data_sources=[str(population)])
         _metrics_table(result.metrics, f"held-out residents ({result.data_summary['test_residents']:,})")
         console.rule("3. promotion")
-        done = promote_version(settings, version=version, force=True, reason="riskmodel demo")
+        try:
+            done = promote_version(settings, version=version)
+        except PromotionRefusedError as refused:
+            err_console.print(f"[yellow]gate refused: {refused}[/]; the demo promotes its own model anyway")
+            done = promote_version(settings, version=version, force=True, reason="riskmodel demo")
         console.print(f"version {done.version} is champion (previous: {done.previous_champion or 'none'})")
         console.rule("4. batch scoring into the store")
         fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)

@@ -13,10 +13,8 @@ import numpy as np
 
 from riskmodel.config import RiskConfig
 from riskmodel.features import Disease
-from riskmodel.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_high_risk_band
 from riskmodel.guidelines.glycaemia import glycaemic_status
-from riskmodel.tiers import CHRONIC, HEALTHY, HIGH_RISK, UNDECIDED
-from riskmodel.vectorised import first_match
+from riskmodel.tiers import CHRONIC, bp_tier, glycaemic_tier
 
 
 def recorded(columns: Mapping[str, np.ndarray], disease: Disease) -> np.ndarray:
@@ -36,17 +34,7 @@ def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: Ris
             criteria=config.glycaemia.criteria,
             use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
         )
-        measured = first_match(
-            [status.category == 2, status.category == 1, status.category == 0],
-            [CHRONIC, HIGH_RISK, HEALTHY],
-            default=UNDECIDED,
-        )
+        measured = glycaemic_tier(status.category)
     else:
-        sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
-        category = bp_category(sbp, dbp)
-        measured = first_match(
-            [category == HYPERTENSION, bphs_high_risk_band(sbp, dbp), category >= 0],
-            [CHRONIC, HIGH_RISK, HEALTHY],
-            default=UNDECIDED,
-        )
+        measured = bp_tier(columns["sbp_mmhg"], columns["dbp_mmhg"])
     return np.where(recorded(columns, disease), CHRONIC, measured).astype(np.int8)

@@ -74,6 +74,27 @@ def fresh_values(
     return {name: np.where(keep, columns[name], np.nan) for name in names}
 
 
+def glycaemic_tier(category: np.ndarray) -> np.ndarray:
+    """Tier by glycaemic category (SPEC 3): diabetes range chronic, prediabetes high_risk, normal healthy,
+    no result undecided."""
+    return first_match(
+        [category == DIABETES, category == PREDIABETES, category == NORMAL],
+        [CHRONIC, HIGH_RISK, HEALTHY],
+        default=UNDECIDED,
+    ).astype(np.int8)
+
+
+def bp_tier(sbp_mmhg: np.ndarray, dbp_mmhg: np.ndarray) -> np.ndarray:
+    """Tier by BP (SPEC 3): >= 140/90 chronic, the BPHS band 130-139/85-89 high_risk, lower healthy,
+    no reading undecided."""
+    category = bp_category(sbp_mmhg, dbp_mmhg)
+    return first_match(
+        [category == HYPERTENSION, bphs_high_risk_band(sbp_mmhg, dbp_mmhg), category >= 0],
+        [CHRONIC, HIGH_RISK, HEALTHY],
+        default=UNDECIDED,
+    ).astype(np.int8)
+
+
 def policy_tier(p_high_risk: np.ndarray, p_chronic: np.ndarray, config: RiskConfig) -> np.ndarray:
     """The model's tier: chronic at P(chronic) >= chronic_threshold, else high_risk at
     P(high_risk) + P(chronic) >= high_risk_threshold, else healthy (config ``tiers``)."""
@@ -126,12 +147,7 @@ def diabetes_tier(
         criteria=config.glycaemia.criteria,
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
-    measured = first_match(
-        [status.category == DIABETES, status.category == PREDIABETES, status.category == NORMAL],
-        [CHRONIC, HIGH_RISK, HEALTHY],
-        default=UNDECIDED,
-    )
-    combined = _combine(record, measured, model_tier, status.diabetic_tests >= 2)
+    combined = _combine(record, glycaemic_tier(status.category), model_tier, status.diabetic_tests >= 2)
     raise_by_cdrs = (combined.tier == HEALTHY) & (cdrs_total >= CDRS_HIGH_RISK_POINTS)
     return DiseaseTier(
         tier=np.where(raise_by_cdrs, HIGH_RISK, combined.tier).astype(np.int8),
@@ -154,12 +170,7 @@ def hypertension_tier(
     """
     record = (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
     bp = fresh_values(columns, ("sbp_mmhg", "dbp_mmhg"), "bp_date", as_of, config.tiers.bp_result_valid_days)
-    category = bp_category(bp["sbp_mmhg"], bp["dbp_mmhg"])
-    measured = first_match(
-        [category == HYPERTENSION, bphs_high_risk_band(bp["sbp_mmhg"], bp["dbp_mmhg"]), category >= 0],
-        [CHRONIC, HIGH_RISK, HEALTHY],
-        default=UNDECIDED,
-    )
+    measured = bp_tier(bp["sbp_mmhg"], bp["dbp_mmhg"])
     return _combine(record, measured, model_tier, np.zeros(len(record), dtype=bool))
 
 

@@ -20,15 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from riskmodel.batch import (
-    BatchSummary,
-    _count,
-    _output_frame,
-    _TableWriter,
-    output_schema,
-    rejected_path,
-    rejected_schema,
-)
+from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, output_schema
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
@@ -185,51 +177,27 @@ def score_file_spark(
         return _score_batches(batches, broadcast=broadcast, version=version, config=config, as_of=as_of, extras=extras)
 
     result = marked.mapInArrow(score, from_arrow_schema(_result_schema(extras))).orderBy(_ROW)
-    summary = BatchSummary(output=output_path, rejected_output=rejected_path(output_path))
     with tempfile.TemporaryDirectory(prefix="riskmodel-spark-") as scratch:
         result.write.parquet(str(Path(scratch) / "parts"))
-        _assemble(Path(scratch) / "parts", output_path, columns, extras, summary, store, model, as_of, input_path)
-    return summary
+        with BatchOutputs(
+            output_path, input_columns=columns, model=model, as_of=as_of, store=store, source=str(input_path)
+        ) as outputs:
+            for scored, rejected in _ordered_parts(Path(scratch) / "parts", columns):
+                outputs.write(scored, rejected)
+    return outputs.summary
 
 
-def _assemble(
-    parts: Path,
-    output_path: Path,
-    columns: list[str],
-    extras: list[str],
-    summary: BatchSummary,
-    store: ResultStore | None,
-    model: RiskModel,
-    as_of: dt.date,
-    source: Path,
-) -> None:
-    """Stream Spark's ordered part files into the single output file, the rejected file and the store."""
-    writer = _TableWriter(output_path, output_schema(extras))
-    rejected_writer = _TableWriter(rejected_path(output_path), rejected_schema(columns))
-    batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=str(source)) if store else None
-    try:
-        for part in sorted(parts.glob("part-*.parquet")):
-            for batch in pq.ParquetFile(part).iter_batches(batch_size=50_000):
-                frame = batch.to_pandas()
-                flags = frame[_REJECTED].astype(bool)
-                scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW]))
-                rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
-                rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
-                rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
-                writer.write(_output_frame(scored, writer.schema))
-                rejected_writer.write(rejected.reindex(columns=rejected_writer.schema.names))
-                if store is not None and batch_id is not None and len(scored):
-                    store.write_rows(batch_id, scored)
-                _count(summary, scored, rejected)
-        writer.commit()
-        rejected_writer.commit()
-    except BaseException:
-        writer.abort()
-        rejected_writer.abort()
-        raise
-    if store is not None and batch_id is not None:
-        store.complete_batch(batch_id, rows_scored=summary.rows_scored, rows_rejected=summary.rows_rejected)
-        summary.batch_id = batch_id
+def _ordered_parts(parts: Path, columns: list[str]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Spark's ordered part files as (scored, rejected) frames, streamed in bounded batches."""
+    for part in sorted(parts.glob("part-*.parquet")):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=50_000):
+            frame = batch.to_pandas()
+            flags = frame[_REJECTED].astype(bool)
+            scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW]))
+            rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
+            rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
+            rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
+            yield scored, rejected
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

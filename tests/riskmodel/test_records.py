@@ -138,3 +138,12 @@ def test_resident_columns_are_numpy_forms():
     assert columns["physically_active"].dtype.kind == "f"
     assert columns["exam_date"].dtype == "datetime64[D]"
     assert columns["sex"].tolist() == ["F"]
+
+
+def test_records_with_nan_and_timestamps_validate_like_files():
+    import math
+
+    record = make_resident(waist_cm=math.nan, exam_date=pd.Timestamp("2026-05-01"), physically_active=None)
+    checked = validate_records([record])
+    assert checked.rejected.empty, checked.rejected["errors"].tolist()
+    assert pd.isna(checked.residents["waist_cm"].iloc[0])
