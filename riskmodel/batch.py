@@ -116,10 +116,7 @@ def _output_frame(scored: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
         if name not in frame.columns:
             frame[name] = None
     frame = frame[schema.names]
-    for column in RESIDENT_COLUMNS:
-        if column.kind == "date":
-            frame[column.name] = frame[column.name].dt.date
-    frame["due_date"] = frame["due_date"].dt.date
+    # datetime64 columns stay as they are: Arrow casts them to date32 by the output schema.
     return frame
 
 

@@ -148,7 +148,7 @@ def feature_matrix(
         )
     derived = derived if derived is not None else derived_features(columns)
     n = len(columns["age_years"])
-    matrix = np.empty((n, len(names)), dtype=np.float64)
+    matrix = np.empty((n, len(names)), dtype=np.float64, order="F")  # LightGBM reads column-major as is
     for j, name in enumerate(names):
         matrix[:, j] = derived[name] if name in derived else columns[name]
     return matrix

@@ -162,6 +162,13 @@ def _mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _coerce_number(array: pa.ChunkedArray, column: Column) -> _Coerced:
     if _is_string(array):
         text = _trimmed(array)
+        try:  # fast path: a clean column casts in one kernel; the regex below only runs on a bad one
+            values = pc.cast(text, pa.float64())
+            finite = pc.fill_null(pc.is_finite(values), True)
+            if pc.all(finite).as_py() is not False:
+                return _Coerced(values, np.zeros(len(array), dtype=bool), "")
+        except pa.ArrowInvalid:
+            pass
         looks_numeric = pc.match_substring_regex(text, _NUMBER_PATTERN)
         bad = _mask(pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(looks_numeric, False))))
         values = pc.cast(pc.if_else(looks_numeric, text, pa.scalar(None, pa.string())), pa.float64())
