@@ -50,7 +50,7 @@ from riskmodel.guidelines.glycaemia import (
 )
 from riskmodel.labels import recorded
 from riskmodel.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh
-from riskmodel.vectorised import first_match
+from riskmodel.vectorised import MISSING, first_match
 
 ACTIONS = ("refer_now", "confirm_diagnosis", "refer", "recheck", "follow_up_overdue", "screen", "none")
 ACTION_NAMES = np.array(ACTIONS, dtype=object)
@@ -286,7 +286,7 @@ def resident_action(diabetes: DiseaseAction, hypertension: DiseaseAction) -> Res
         both_none, np.minimum(diabetes.due, hypertension.due), np.where(use_dm, diabetes.due, hypertension.due)
     )
     priority = np.round(100.0 * (6 - action) + within, 3)
-    disease = np.where(both_none, None, np.where(use_dm, "diabetes", "hypertension")).astype(object)
+    disease = np.where(both_none, MISSING, np.where(use_dm, "diabetes", "hypertension")).astype(object)
     dm_test = np.where(diabetes.action < NONE, TESTS[diabetes.test], "")
     htn_test = np.where(hypertension.action < NONE, TESTS[hypertension.test], "")
     tests = np.char.strip(

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import PromotionRefusedError, RiskModelError
+
+if TYPE_CHECKING:
+    from riskmodel.explain import Lang
 
 app = typer.Typer(
     name="riskmodel",
@@ -393,9 +396,9 @@ def worklist(
             fitted,
             as_of=as_of.date() if as_of else None,
             capacity=capacity,
-            lang=lang,
+            lang=cast("Lang", lang),
             config=settings,
-        )  # type: ignore[arg-type]
+        )
     except (RiskModelError, LookupError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     if output_format == "table":
@@ -530,7 +533,7 @@ def demo(
         )
         console.rule("5. work list")
         team = store.teams()[0]
-        entries, batch = team_worklist(store, team, fitted, capacity=15, lang=lang, config=settings)  # type: ignore[arg-type]
+        entries, batch = team_worklist(store, team, fitted, capacity=15, lang=cast("Lang", lang), config=settings)
         print_worklist(entries, team, batch, lang)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc

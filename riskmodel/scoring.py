@@ -67,7 +67,7 @@ def as_of_day(as_of: dt.date | np.datetime64 | str | None) -> np.datetime64:
     """The as-of date as ``datetime64[D]``; today when ``None``."""
     if as_of is None:
         return np.datetime64(dt.date.today(), "D")
-    return np.datetime64(as_of, "D")
+    return np.datetime64(pd.Timestamp(as_of).date(), "D")
 
 
 def assess(

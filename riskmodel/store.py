@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from riskmodel.exceptions import StoreError
 from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.vectorised import MISSING
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class ResultStore:
         rows = _tuples(scored, batch_id, iso_dates=self.engine.dialect.name == "sqlite")
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
+            if raw is None:
+                raise StoreError("the store connection has no driver connection")
             if self.engine.dialect.name == "postgresql":
                 with (
                     raw.cursor() as cursor,
@@ -261,7 +264,7 @@ def _tuples(scored: pd.DataFrame, batch_id: str, *, iso_dates: bool) -> list[tup
             columns.append(values.astype(object).where(values.notna(), None).tolist())
         elif values.dtype.kind == "f":
             array = values.to_numpy()
-            columns.append(np.where(np.isnan(array), None, array).tolist())
+            columns.append(np.where(np.isnan(array), MISSING, array).tolist())
         elif values.dtype.kind in "iu":
             columns.append(values.tolist())
         else:

@@ -18,7 +18,7 @@ from riskmodel.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_
 from riskmodel.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.guidelines.glycaemia import DIABETES, NORMAL, PREDIABETES, glycaemic_status
 from riskmodel.schema import TIER_SOURCES, TIERS
-from riskmodel.vectorised import first_match
+from riskmodel.vectorised import MISSING, first_match
 
 UNDECIDED, HEALTHY, HIGH_RISK, CHRONIC = -1, 0, 1, 2
 RECORD, MEASUREMENT, MODEL = 0, 1, 2
@@ -45,7 +45,7 @@ class DiseaseTier:
     confirmed: np.ndarray
 
     def tier_names(self) -> np.ndarray:
-        return np.where(self.tier >= 0, TIER_NAMES[np.clip(self.tier, 0, 2)], None)
+        return np.where(self.tier >= 0, TIER_NAMES[np.clip(self.tier, 0, 2)], MISSING)
 
     def source_names(self) -> np.ndarray:
         return SOURCE_NAMES[self.source]

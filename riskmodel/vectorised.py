@@ -15,3 +15,7 @@ def first_match(conditions: Sequence[np.ndarray], choices: Sequence[Any], defaul
     for condition, choice in zip(reversed(conditions), reversed(choices), strict=True):
         result = np.where(condition, choice, result)
     return np.broadcast_to(result, np.shape(conditions[0])).copy() if np.ndim(result) == 0 else result
+
+
+MISSING: np.ndarray = np.array(None, dtype=object)
+"""A missing value for ``np.where`` on object columns (``None`` as a typed 0-d array)."""

@@ -74,7 +74,7 @@ def _calibration(disease: str, evaluation: DiseaseEvaluation, folder: Path) -> P
 
 
 def _shap_summary(disease: str, matrix: np.ndarray, contributions: np.ndarray, folder: Path, top: int = 15) -> Path:
-    names = np.array(feature_names(disease))  # type: ignore[arg-type]
+    names: np.ndarray = np.array(feature_names(disease))  # type: ignore[arg-type]
     order = np.argsort(np.abs(contributions).mean(axis=0))[::-1][:top][::-1]
     figure, axis = plt.subplots(figsize=(7, 0.4 * len(order) + 1.5))
     rng = np.random.default_rng(0)

@@ -18,6 +18,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
+from mlflow.pyfunc import PythonModel
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
@@ -87,7 +88,7 @@ def model_signature() -> ModelSignature:
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
-class RiskModelPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
     """MLflow pyfunc wrapper: records in, the batch output columns out, through the one scoring path."""
 
     def load_context(self, context: Any) -> None:
@@ -99,7 +100,7 @@ class RiskModelPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         from riskmodel.records import validate_records
         from riskmodel.scoring import score_frame
 
-        records = model_input.to_dict(orient="records")
+        records = [{str(k): v for k, v in row.items()} for row in model_input.to_dict(orient="records")]
         checked = validate_records(records)
         scored = score_frame(checked.residents, self._model)
         return scored[list(OUTPUT_COLUMNS)].astype({"due_date": "string"})

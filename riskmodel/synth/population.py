@@ -35,6 +35,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +45,7 @@ import pyarrow.parquet as pq
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.schema import COLUMNS_BY_NAME, RESIDENT_COLUMNS
+from riskmodel.vectorised import MISSING
 
 CHUNK_ROWS = 100_000
 MAX_TEAM_SIZE = 1_500
@@ -215,7 +217,7 @@ def _days_ago(
 
 def apply_record_gaps(rng: np.random.Generator, truth: Truth, as_of: dt.date) -> dict[str, object]:
     """Layer 4: dates, missing tests and follow-up history as a health record holds them."""
-    columns: dict[str, object] = dict(truth.columns)
+    columns: dict[str, Any] = dict(truth.columns)
     n = len(truth.has_diabetes)
     as_of_day = np.datetime64(as_of, "D")
     examined = _bernoulli(rng, 0.88, n)
@@ -289,7 +291,7 @@ def apply_record_gaps(rng: np.random.Generator, truth: Truth, as_of: dt.date) ->
 
 def _blank(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     if values.dtype == object:
-        return np.where(keep, values, None)
+        return np.where(keep, values, MISSING)
     return np.where(keep, values.astype(float), np.nan)
 
 
