@@ -115,6 +115,8 @@ def main() -> None:
             "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
             "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(KEY.encode()).hexdigest(): ["*"]}),
             "MLFLOW_TRACKING_URI": tracking,
+            # mlflow models serve starts `uvicorn` by name: the venv's bin must be on PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         config = load_config(environ=env)
         result = train_risk_model(read_residents(population(folder, 100_000, seed=9)).residents, config)

@@ -208,9 +208,8 @@ class ResultStore:
             scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.team_id == team_id
         )
         with self.engine.connect() as connection:
-            frame = pd.DataFrame(
-                connection.execute(query).mappings().all(), columns=[c.name for c in scored_residents.columns]
-            )
+            rows = connection.execute(query).all()
+        frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
         return _typed(frame), batch
 
     def teams(self) -> list[str]:
@@ -283,7 +282,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         elif column.kind == "float":
             frame[column.name] = values.astype(np.float64)
         elif column.kind == "date":
-            frame[column.name] = pd.to_datetime(values).astype("datetime64[s]")
+            days = np.array([None if v is None else v for v in values.tolist()], dtype="datetime64[D]")
+            frame[column.name] = days.astype("datetime64[s]")
         else:
             frame[column.name] = values.astype(object).where(values.notna(), None)
     for name in PROBABILITY_COLUMNS:

@@ -117,6 +117,7 @@ def build_worklist(
     assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities)
     chosen = select_entries(assessment.action.action, assessment.action.priority, capacity)
     explained = _model_explanations(model, columns, assessment, chosen, lang, config.worklist.top_features)
+    tier_names = {disease: assessment.tiers[disease].tier_names() for disease in ("diabetes", "hypertension")}
     ids = residents["resident_id"].to_numpy(dtype=object)
     teams = residents["team_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
@@ -144,8 +145,8 @@ def build_worklist(
                 "due_date": pd.Timestamp(assessment.action.due[i]).date(),
                 "priority": float(assessment.action.priority[i]),
                 "tests": tests,
-                "diabetes_tier": assessment.tiers["diabetes"].tier_names()[i],
-                "hypertension_tier": assessment.tiers["hypertension"].tier_names()[i],
+                "diabetes_tier": tier_names["diabetes"][i],
+                "hypertension_tier": tier_names["hypertension"][i],
                 "overall_tier": assessment.overall[i],
                 "diabetes_p_chronic": float(assessment.probabilities["diabetes"][i, 2]),
                 "hypertension_p_chronic": float(assessment.probabilities["hypertension"][i, 2]),

@@ -1,0 +1,1 @@
+"""Training, evaluation, MLflow tracking, registry loading and promotion (the only package that uses MLflow)."""

@@ -67,3 +67,14 @@ def test_nhanes_temporal_validation_beats_cdrs_and_is_calibrated(config):
     assert metrics["diabetes_auroc"] >= metrics["diabetes_baseline_auroc"] + 0.03
     assert metrics["diabetes_ece"] <= 0.02
     assert metrics["hypertension_auroc"] > metrics["hypertension_baseline_auroc"]
+
+
+def test_chronic_class_explainer_matches_full_treeshap(model, population):
+    from riskmodel.features import feature_matrix
+    from riskmodel.records import resident_columns
+
+    matrix = feature_matrix(resident_columns(population.head(200)), "diabetes")
+    fitted = model.disease("diabetes")
+    width = matrix.shape[1] + 1
+    full = np.asarray(fitted.booster.predict(matrix, pred_contrib=True))[:, 2 * width : 3 * width - 1]
+    assert np.allclose(fitted.contributions(matrix), full, atol=1e-12)
