@@ -23,10 +23,11 @@ import pyarrow.parquet as pq
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
-from riskmodel.records import DEFAULT_CHUNK_ROWS, ValidatedChunk, input_format, iter_validated
+from riskmodel.records import DEFAULT_CHUNK_ROWS, input_format, iter_validated
 from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.scoring import as_of_day, assess, with_outputs
 from riskmodel.store import ResultStore
+from riskmodel.validation import ValidatedChunk
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from riskmodel.config import RiskConfig, load_config
-from riskmodel.exceptions import PromotionRefusedError, RiskModelError
+from riskmodel.console import console, err_console, metrics_table, print_worklist, progress_bar
+from riskmodel.exceptions import RiskModelError
 
 if TYPE_CHECKING:
     from riskmodel.explain import Lang
@@ -26,25 +25,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="YAML config file (default: configs/default.yaml).", show_default=False)
 ]
-
-
-def progress_bar(description: str) -> Progress:
-    """A progress bar on standard error, quiet when standard error is not a terminal."""
-    return Progress(
-        TextColumn(f"[bold]{description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-        disable=not sys.stderr.isatty(),
-    )
 
 
 def _config(path: Path | None) -> RiskConfig:
@@ -117,19 +101,6 @@ def run() -> None:  # pragma: no cover - console entry point alias
 # --------------------------------------------------------------------------------------------- training
 
 
-def _metrics_table(metrics: dict[str, float], title: str) -> None:
-    from rich.table import Table
-
-    from training.report import metrics_rows
-
-    table = Table(title=title)
-    for name in ("metric", "diabetes", "hypertension"):
-        table.add_column(name, justify="left" if name == "metric" else "right")
-    for row in metrics_rows(metrics):
-        table.add_row(*row)
-    console.print(table)
-
-
 @app.command()
 def train(
     data: Annotated[
@@ -173,7 +144,7 @@ def train(
             version = log_training(result, settings, data_sources=[str(f) for f in files])
     except (RiskModelError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    _metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
+    metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
     console.print(
         f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
         f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'"
@@ -336,28 +307,6 @@ def score(
 # -------------------------------------------------------------------------------------------- work lists
 
 
-def print_worklist(worklist, team: str, batch: dict, lang: str) -> None:  # type: ignore[no-untyped-def]
-    """One block per resident: a header line, then the reasons; readable on paper and in a narrow terminal."""
-    from riskmodel.worklist import action_counts
-
-    zh = lang == "zh"
-    console.print(
-        f"[bold]团队 {team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型 {batch['model_version']}）"
-        if zh
-        else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})"
-    )
-    due, tests, tiers = ("截止", "检查", "糖尿病/高血压") if zh else ("due", "tests", "DM/HTN")
-    for row in worklist.itertuples():
-        console.print(
-            f"[bold]{row.rank:>3}. {row.resident_id}[/]  [cyan]{row.action}[/]  {due} {row.due_date}  "
-            f"{tests}: {row.tests or '-'}  {tiers}: {row.diabetes_tier}/{row.hypertension_tier}",
-            highlight=False,
-        )
-        for reason in row.reasons:
-            console.print(f"       - {reason}", highlight=False, soft_wrap=True)
-    console.print(", ".join(f"{name} {count}" for name, count in action_counts(worklist).items()), highlight=False)
-
-
 @app.command()
 def worklist(
     team: Annotated[str, typer.Option("--team", help="Team id.")],
@@ -470,70 +419,11 @@ def demo(
     """The main job end to end on the embedded defaults: synthetic population, training, promotion, batch
     scoring into the store, and one team's work list printed. MLflow and the store use the configured
     locations (mlflow.db and riskmodel.db in the working directory by default)."""
-    from riskmodel.batch import score_file
-    from riskmodel.records import read_residents
-    from riskmodel.store import ResultStore
-    from riskmodel.synth import write_population
-    from riskmodel.worklist import team_worklist
-    from training.promote import promote as promote_version
-    from training.registry import load_model
-    from training.tracking import log_training
-    from training.train import train_risk_model
+    from riskmodel.demo import run_demo
 
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not '{lang}'")
     try:
-        settings = _config(config)
-        as_of_date = settings.synth.as_of
-        folder.mkdir(parents=True, exist_ok=True)
-        teams = max(1, -(-residents // settings.synth.residents_per_team))
-        population = folder / "residents.parquet"
-        console.rule("1. synthetic population")
-        with progress_bar("generating residents") as bar:
-            task = bar.add_task("synth", total=residents)
-            write_population(
-                population,
-                residents,
-                teams=teams,
-                seed=seed,
-                as_of=as_of_date,
-                on_chunk=lambda rows: bar.advance(task, rows),
-            )
-        console.print(f"{residents:,} residents in {teams} teams, as of {as_of_date} -> {population}")
-        console.rule("2. training")
-        with err_console.status("training") as status:
-            result = train_risk_model(
-                read_residents(population).residents, settings, on_step=lambda text: status.update(text)
-            )
-            status.update("logging to MLflow")
-            version = log_training(result, settings, data_sources=[str(population)])
-        _metrics_table(result.metrics, f"held-out residents ({result.data_summary['test_residents']:,})")
-        console.rule("3. promotion")
-        try:
-            done = promote_version(settings, version=version)
-        except PromotionRefusedError as refused:
-            err_console.print(f"[yellow]gate refused: {refused}[/]; the demo promotes its own model anyway")
-            done = promote_version(settings, version=version, force=True, reason="riskmodel demo")
-        console.print(f"version {done.version} is champion (previous: {done.previous_champion or 'none'})")
-        console.rule("4. batch scoring into the store")
-        fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
-        store = ResultStore(settings.store.url)
-        with progress_bar("scoring residents") as bar:
-            task = bar.add_task("score", total=residents)
-            summary = score_file(
-                population,
-                folder / "scored.parquet",
-                fitted,
-                config=settings,
-                as_of=as_of_date,
-                store=store,
-                on_rows=lambda rows: bar.advance(task, rows),
-            )
-        console.print(
-            f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; store batch "
-            f"{summary.batch_id} in {settings.store.url}"
-        )
-        console.rule("5. work list")
-        team = store.teams()[0]
-        entries, batch = team_worklist(store, team, fitted, capacity=15, lang=cast("Lang", lang), config=settings)
-        print_worklist(entries, team, batch, lang)
+        run_demo(_config(config), residents=residents, seed=seed, lang=cast("Lang", lang), folder=folder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc

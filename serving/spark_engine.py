@@ -24,10 +24,11 @@ from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, output_sc
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
-from riskmodel.records import check_required_columns, file_columns, input_format, resident_columns, validate_table
+from riskmodel.records import file_columns, input_format, resident_columns
 from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.scoring import assess, with_outputs
 from riskmodel.store import ResultStore
+from riskmodel.validation import check_required_columns, validate_table
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
 _MODELS: dict[int, RiskModel] = {}
@@ -116,14 +117,38 @@ def _session(master: str) -> Any:
     # Workers must run the interpreter that has riskmodel installed; a cluster sets PYSPARK_PYTHON itself.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder
+    if master.startswith("local"):  # keep a local run on loopback
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     return (
-        SparkSession.builder.master(master)
+        builder.master(master)
         .appName("riskmodel-score")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
     )
+
+
+def _numbered(frame: Any) -> Any:
+    """Add 1-based input row numbers without leaving the JVM.
+
+    ``monotonically_increasing_id`` is the partition index shifted left by 33 bits plus the row's position in
+    its partition; a file's partitions are read in order, so the row number is the count of rows in earlier
+    partitions plus that position plus one.
+    """
+    from pyspark.sql import functions as F
+
+    tagged = frame.withColumn("_partition", F.spark_partition_id()).withColumn("_id", F.monotonically_increasing_id())
+    counts = dict(sorted((row["_partition"], row["count"]) for row in tagged.groupBy("_partition").count().collect()))
+    offsets, total = [], 0
+    for partition, count in counts.items():
+        offsets += [F.lit(partition), F.lit(total)]
+        total += count
+    before = F.create_map(*offsets)[F.col("_partition")] if offsets else F.lit(0)
+    position = F.col("_id") - F.shiftleft(F.col("_partition").cast("long"), 33)
+    return tagged.withColumn(_ROW, before + position + 1).drop("_partition", "_id")
 
 
 def _read(spark: Any, path: Path, columns: list[str]) -> Any:
@@ -167,9 +192,9 @@ def score_file_spark(
     extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
     spark = _session(master)
     raw = _read(spark, input_path, columns)
-    numbered = raw.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1)).toDF([*columns, _ROW])
+    numbered = _numbered(raw)
     first = F.row_number().over(Window.partitionBy("resident_id").orderBy(_ROW))
-    marked = numbered.withColumn(_DUP, F.col("resident_id").isNotNull() & (first > 1)).orderBy(_ROW)
+    marked = numbered.withColumn(_DUP, F.col("resident_id").isNotNull() & (first > 1))
     broadcast = spark.sparkContext.broadcast(_model_files(model))
     version = model.version
 

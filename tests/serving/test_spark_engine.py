@@ -13,7 +13,10 @@ from tests.conftest import SYNTH_AS_OF
 
 @pytest.mark.slow
 def test_spark_output_equals_local_output(tmp_path, population_file, model, config):
-    from serving.spark_engine import score_file_spark
+    from serving.spark_engine import _session, score_file_spark
+
+    # Small input splits, so the 6,000 rows span several partitions and the duplicate crosses them.
+    _session("local[2]").conf.set("spark.sql.files.maxPartitionBytes", "300000")
 
     frame = pq.read_table(population_file).slice(0, 6000).to_pandas()
     frame["note"] = "x"
