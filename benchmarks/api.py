@@ -55,14 +55,17 @@ def _wait(url: str, seconds: float = 120) -> None:
 
 
 def _records(folder: Path, n: int) -> list[dict[str, Any]]:
+    """Synthetic residents as JSON-ready records (missing values left out, dates as ISO text)."""
+    import pandas as pd
+
     frame = read_residents(population(folder, 2000, seed=4)).residents.head(n)
     out = []
     for record in frame.to_dict(orient="records"):
         clean = {}
         for key, value in record.items():
-            if value is None or value is __import__("pandas").NA or (isinstance(value, float) and value != value):
+            if pd.api.types.is_scalar(value) and pd.isna(value):
                 continue
-            clean[key] = value.date().isoformat() if hasattr(value, "date") and hasattr(value, "hour") else value
+            clean[key] = value.date().isoformat() if isinstance(value, pd.Timestamp) else value
         out.append(clean)
     return out
 

@@ -95,7 +95,8 @@ def _days(n: int, as_of: np.datetime64, offset: int = 0) -> np.ndarray:
 
 
 def _clip(values: np.ndarray) -> np.ndarray:
-    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 99.0)
+    """Into [0, 99], NaN to 0 (``fmax`` returns the non-NaN operand)."""
+    return np.fmin(np.fmax(values, 0.0), 99.0)
 
 
 def _managed_actions(

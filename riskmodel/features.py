@@ -79,7 +79,11 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return numerator / denominator
 
 
-def derived_features(columns: Mapping[str, np.ndarray], cdrs_total: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def derived_features(
+    columns: Mapping[str, np.ndarray],
+    cdrs_total: np.ndarray | None = None,
+    bphs: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Every derived feature of both diseases, as float columns (NaN where an input is missing)."""
     is_male = columns["sex"] == "M"
     smoking = columns["smoking"]
@@ -96,7 +100,7 @@ def derived_features(columns: Mapping[str, np.ndarray], cdrs_total: np.ndarray |
             columns["family_history_diabetes"],
             is_male,
         ).total
-    bphs = hypertension_findings(columns)
+    bphs = bphs if bphs is not None else hypertension_findings(columns)
     bphs_count = sum(
         (
             bphs[code].astype(np.float64)

@@ -97,6 +97,14 @@ class RiskModel:
     training_summary: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
 
+    def prepare_explanations(self) -> RiskModel:
+        """Build the chronic-class explainers now rather than on the first work list (for servers)."""
+        for name in DISEASES:
+            model = self.disease(name)  # type: ignore[arg-type]
+            if model._chronic_trees is None:
+                model._chronic_trees = chronic_class_booster(model.booster)
+        return self
+
     def disease(self, name: Disease) -> DiseaseModel:
         return self.diabetes if name == "diabetes" else self.hypertension
 

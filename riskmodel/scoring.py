@@ -107,7 +107,8 @@ def assess(
         columns["family_history_diabetes"],
         is_male,
     )
-    derived = derived_features(columns, cdrs.total)
+    htn_findings = hypertension_findings(columns)
+    derived = derived_features(columns, cdrs.total, htn_findings)
     probabilities = (
         dict(probabilities) if probabilities is not None else model.predict(columns, derived, num_threads=num_threads)
     )
@@ -129,7 +130,7 @@ def assess(
     )
     findings = {
         **diabetes_findings(columns, history, cdrs.total, profile=config.glycaemia.high_risk_profile),
-        **hypertension_findings(columns),
+        **htn_findings,
     }
     action = resident_action(
         diabetes_action(columns, tiers["diabetes"], dm_p, day, config),

@@ -55,6 +55,7 @@ class ModelHolder:
         with self._lock:
             registered = self._resolve(self.uri, self.config)
             model = self._load(self.uri if registered is None else self._pinned(registered), self.config)
+            model.prepare_explanations()
             self.current, self.current_registered = model, registered
             self.last_error = None
         logger.info("model loaded: %s", model.version)
@@ -72,7 +73,7 @@ class ModelHolder:
             registered = self._resolve(self.uri, self.config)
             if registered is None or registered == self.current_registered:
                 return False
-            model = self._load(self._pinned(registered), self.config)
+            model = self._load(self._pinned(registered), self.config).prepare_explanations()
         except Exception as exc:  # noqa: BLE001 - keep serving the current model, report the failure
             self.last_error = f"{exc.__class__.__name__}: {exc}"
             logger.warning(

@@ -28,11 +28,13 @@ from training.report import write_report
 from training.train import TrainingResult
 
 ARTIFACT_NAME = "riskmodel"
+# Whole-number columns travel as double: a pandas column of integers with gaps is float (MLflow cannot cast
+# NaN to long); validation still checks they are whole numbers.
 _MLFLOW_TYPES = {
     "str": "string",
     "category": "string",
     "float": "double",
-    "int": "long",
+    "int": "double",
     "bool": "boolean",
     "date": "string",
 }
