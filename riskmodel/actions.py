@@ -148,7 +148,8 @@ def diabetes_action(
     """The diabetes action per resident (SPEC sections 4.5, 5 and 6)."""
     fpg, ogtt, hba1c = columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"]
     recent = fresh(columns["glucose_date"], as_of, config.worklist.emergency_lookback_days)
-    emergency = recent & glucose_emergency(fpg, ogtt)
+    managed = recorded(columns, "diabetes")
+    emergency = recent & glucose_emergency(fpg, ogtt, managed=managed)
     with np.errstate(invalid="ignore"):
         emergency_severity = 50 + np.fmax(
             np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 5 * (ogtt - GLUCOSE_EMERGENCY_HIGH_MMOL_L)),
@@ -160,7 +161,6 @@ def diabetes_action(
             5 * (ogtt - OGTT_2H_DIABETES_MMOL_L),
         )
         confirm_test = np.where(fpg >= FPG_DIABETES_MMOL_L, HBA1C, FPG)
-    managed = recorded(columns, "diabetes")
     current = fresh(columns["glucose_date"], as_of, FOLLOW_UP_INTERVAL_DAYS)
     uncontrolled = current & (glucose_controlled(fpg) == 0.0)
     managed_action, managed_due, managed_within, managed_test = _managed_actions(

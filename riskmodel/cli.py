@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
@@ -46,6 +47,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log prog
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if not verbose:  # MLflow sets up its own INFO logging when imported; keep the screen to our output
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 @app.command()

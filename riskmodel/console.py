@@ -42,7 +42,9 @@ def metrics_table(metrics: dict[str, float], title: str) -> None:
     console.print(table)
 
 
-def print_worklist(worklist: pd.DataFrame, team: str, batch: dict[str, Any], lang: str) -> None:
+def print_worklist(
+    worklist: pd.DataFrame, team: str, batch: dict[str, Any], lang: str, *, limit: int | None = None
+) -> None:
     """One block per resident: a header line, then the reasons; readable on paper and in a narrow terminal."""
     from riskmodel.worklist import action_counts
 
@@ -53,7 +55,8 @@ def print_worklist(worklist: pd.DataFrame, team: str, batch: dict[str, Any], lan
         else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})"
     )
     due, tests, tiers = ("截止", "检查", "糖尿病/高血压") if zh else ("due", "tests", "DM/HTN")
-    for row in worklist.itertuples():
+    shown = worklist if limit is None else worklist.head(limit)
+    for row in shown.itertuples():
         console.print(
             f"[bold]{row.rank:>3}. {row.resident_id}[/]  [cyan]{row.action}[/]  {due} {row.due_date}  "
             f"{tests}: {row.tests or '-'}  {tiers}: {row.diabetes_tier}/{row.hypertension_tier}",
@@ -61,4 +64,12 @@ def print_worklist(worklist: pd.DataFrame, team: str, batch: dict[str, Any], lan
         )
         for reason in row.reasons:
             console.print(f"       - {reason}", highlight=False, soft_wrap=True)
+    if len(shown) < len(worklist):
+        more = len(worklist) - len(shown)
+        console.print(
+            f"… 另有 {more} 条：riskmodel worklist --team {team}"
+            if zh
+            else f"… {more} more: riskmodel worklist --team {team}",
+            highlight=False,
+        )
     console.print(", ".join(f"{name} {count}" for name, count in action_counts(worklist).items()), highlight=False)

@@ -79,4 +79,4 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     console.rule("5. work list")
     team = store.teams()[0]
     entries, batch = team_worklist(store, team, fitted, capacity=15, lang=lang, config=settings)
-    print_worklist(entries, team, batch, lang)
+    print_worklist(entries, team, batch, lang, limit=25)

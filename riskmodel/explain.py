@@ -102,6 +102,10 @@ ACTION_WORDS: dict[str, tuple[str, str]] = {
         "Result in the diagnostic range without a recorded diagnosis: recall to confirm within 14 days",
         "测量值达到诊断标准但尚未确诊：14天内召回复查确认",
     ),
+    "confirm_diagnosis_confirmed": (
+        "Two different tests in the diagnostic range without a recorded diagnosis: record the diagnosis and start management",
+        "两项不同检查均达到诊断标准但尚未登记诊断：登记诊断并纳入慢病管理",
+    ),
     "refer": (
         "Two or more consecutive uncontrolled follow-ups: refer, and follow the referral up within 14 days",
         "连续两次及以上随访控制不满意：转诊，并于14天内随访转诊情况",
@@ -247,10 +251,20 @@ def measured_values(disease: str | None, values: Mapping[str, float], lang: Lang
 
 
 def action_reason(
-    action: str, disease: str | None, tests: str, lang: Lang, values: Mapping[str, float] | None = None
+    action: str,
+    disease: str | None,
+    tests: str,
+    lang: Lang,
+    values: Mapping[str, float] | None = None,
+    *,
+    confirmed: bool = False,
 ) -> str:
-    """The action in words, naming the disease, the values behind it and the tests to order."""
-    text = _pick(ACTION_WORDS[action], lang)
+    """The action in words, naming the disease, the values behind it and the tests to order.
+
+    ``confirmed``: a ``confirm_diagnosis`` whose two different tests already confirm it (record it, not recall).
+    """
+    key = "confirm_diagnosis_confirmed" if action == "confirm_diagnosis" and confirmed else action
+    text = _pick(ACTION_WORDS[key], lang)
     shown = (
         measured_values(disease, values, lang)
         if values is not None and action in ("refer_now", "confirm_diagnosis", "recheck")

@@ -131,7 +131,8 @@ def build_worklist(
         values["is_male"] = float(columns["sex"][i] == "M")
         diseases = (disease,) if disease else ("diabetes", "hypertension")
         own_test = _disease_test(tests, disease)
-        reasons = [action_reason(assessment.action.action[i], disease, own_test, lang, values)]
+        confirmed = bool(disease and assessment.tiers[disease].confirmed[i])
+        reasons = [action_reason(assessment.action.action[i], disease, own_test, lang, values, confirmed=confirmed)]
         reasons += finding_reasons(assessment.findings, values, i, diseases, lang)
         reasons += explained.get(i, [])
         entries.append(

@@ -112,11 +112,15 @@ def glucose_controlled(fpg_mmol_l: np.ndarray) -> np.ndarray:
         return np.where(np.isnan(fpg_mmol_l), np.nan, (fpg_mmol_l < FPG_CONTROLLED_BELOW_MMOL_L).astype(float))
 
 
-def glucose_emergency(fpg_mmol_l: np.ndarray, ogtt_2h_mmol_l: np.ndarray) -> np.ndarray:
-    """Glucose >= 16.7 or <= 3.9 mmol/L: refer at once [BPHS2017]. The OGTT counts only for the high bound."""
+def glucose_emergency(fpg_mmol_l: np.ndarray, ogtt_2h_mmol_l: np.ndarray, *, managed: np.ndarray) -> np.ndarray:
+    """Glucose >= 16.7 mmol/L (anyone), or <= 3.9 mmol/L in a managed diabetes patient: refer at once [BPHS2017].
+
+    The BPHS low bound is part of diabetes patient management: it flags treatment-induced hypoglycaemia, so it
+    applies to residents with a recorded diagnosis or treatment. The OGTT counts only for the high bound.
+    """
     with np.errstate(invalid="ignore"):
         return (
             (fpg_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
-            | (fpg_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L)
+            | (managed & (fpg_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L))
             | (ogtt_2h_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
         )

@@ -100,7 +100,8 @@ def payload(
             "model_version": assessment.model_version,
         }
         if explain:
-            reasons = [action_reason(action, disease, "", lang, values)]  # type: ignore[arg-type]
+            confirmed = bool(disease and assessment.tiers[disease].confirmed[i])
+            reasons = [action_reason(action, disease, "", lang, values, confirmed=confirmed)]  # type: ignore[arg-type]
             reasons += finding_reasons(assessment.findings, values, i, ("diabetes", "hypertension"), lang)  # type: ignore[arg-type]
             for name in ("diabetes", "hypertension"):
                 if assessment.tiers[name].source[i] == 2:

@@ -43,7 +43,8 @@ MANAGED_HTN = {
         ({"sbp_mmhg": 180, "dbp_mmhg": 100, **RECENT}, "refer_now"),
         ({"sbp_mmhg": 170, "dbp_mmhg": 110, **RECENT}, "refer_now"),
         ({"fpg_mmol_l": 16.7, **RECENT}, "refer_now"),
-        ({"fpg_mmol_l": 3.9, **RECENT}, "refer_now"),
+        ({"fpg_mmol_l": 3.9, "on_glucose_lowering": True, "last_followup_date": "2026-06-20", **RECENT}, "refer_now"),
+        ({"fpg_mmol_l": 3.9, **RECENT}, "none"),  # the low bound is for managed patients (hypoglycaemia on treatment)
         ({"fpg_mmol_l": 4.0, **RECENT}, "none"),
         ({"sbp_mmhg": 185, "dbp_mmhg": 100, "bp_date": "2026-05-31"}, "confirm_diagnosis"),  # older than the look-back
     ],

@@ -108,17 +108,18 @@ def test_bp_emergency(sbp, dbp, emergency):
 
 
 @pytest.mark.parametrize(
-    ("fpg", "ogtt", "emergency"),
+    ("fpg", "ogtt", "managed", "emergency"),
     [
-        (16.69, NAN, False),
-        (16.7, NAN, True),
-        (3.91, NAN, False),
-        (3.9, NAN, True),
-        (5.0, 16.7, True),
+        (16.69, NAN, False, False),
+        (16.7, NAN, False, True),
+        (3.91, NAN, True, False),
+        (3.9, NAN, True, True),
+        (3.9, NAN, False, False),
+        (5.0, 16.7, False, True),
     ],
 )
-def test_glucose_emergency(fpg, ogtt, emergency):
-    assert glucose_emergency(_arr(fpg), _arr(ogtt))[0] == emergency
+def test_glucose_emergency(fpg, ogtt, managed, emergency):
+    assert glucose_emergency(_arr(fpg), _arr(ogtt), managed=np.array([managed]))[0] == emergency
 
 
 @pytest.mark.parametrize(("fpg", "controlled"), [(6.99, 1.0), (7.0, 0.0)])

@@ -47,3 +47,13 @@ def test_model_reasons_name_values_for_model_decided_screens(team, model):
     worklist = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=50, lang="en")
     screens = worklist[worklist["action"] == "screen"]
     assert screens["reasons"].map(lambda r: any("raises" in line for line in r)).any()
+
+
+def test_confirmed_measurement_diagnosis_is_recorded_not_recalled(model):
+    from tests.factories import make_residents
+
+    residents = make_residents([{"fpg_mmol_l": 8.0, "hba1c_pct": 7.0}, {"fpg_mmol_l": 8.0, "hba1c_pct": 5.5}])
+    worklist = build_worklist(residents, model, as_of="2026-07-01", lang="en").set_index("resident_id")
+    assert "record the diagnosis" in worklist.loc["r-0000", "reasons"][0]
+    assert "recall to confirm" in worklist.loc["r-0001", "reasons"][0]
+    assert worklist.loc["r-0001", "tests"].startswith("HbA1c")
