@@ -9,7 +9,6 @@ import pytest
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.records import iter_validated, read_residents, resident_columns, validate_records
-from tests.conftest import NHANES
 from tests.factories import make_resident
 
 HEADER = (
@@ -127,8 +126,8 @@ def test_duplicates_are_caught_across_chunks_and_unknown_columns_kept(tmp_path):
     assert read_residents(extra).residents["village_note"].tolist() == ["note"]
 
 
-def test_nhanes_files_pass_validation_without_rejections():
-    result = read_residents(NHANES)
+def test_nhanes_files_pass_validation_without_rejections(nhanes):
+    result = read_residents(nhanes)
     assert len(result.rejected) == 0
     assert len(result.residents) == 5807 + 6048 + 5922
 

@@ -8,7 +8,6 @@ import pytest
 from riskmodel.features import feature_names
 from riskmodel.model import RiskModel
 from riskmodel.records import read_residents
-from tests.conftest import NHANES
 
 
 def test_models_exclude_their_own_defining_fields():
@@ -56,12 +55,12 @@ def test_saved_model_round_trips(tmp_path, model, population):
 
 
 @pytest.mark.slow
-def test_nhanes_temporal_validation_beats_cdrs_and_is_calibrated(config):
+def test_nhanes_temporal_validation_beats_cdrs_and_is_calibrated(config, nhanes):
     """SPEC section 10: trained on 2011-2014, tested on 2015-2016, AUROC >= CDRS + 0.03, ECE <= 0.02."""
     from training.train import train_risk_model
 
-    train = read_residents([NHANES / "nhanes_2011_2012.csv", NHANES / "nhanes_2013_2014.csv"]).residents
-    test = read_residents(NHANES / "nhanes_2015_2016.csv").residents
+    train = read_residents([nhanes / "nhanes_2011_2012.csv", nhanes / "nhanes_2013_2014.csv"]).residents
+    test = read_residents(nhanes / "nhanes_2015_2016.csv").residents
     metrics = train_risk_model(train, config, test=test).metrics
     assert metrics["diabetes_evaluated_residents"] == 4536 and metrics["diabetes_evaluated_positives"] == 152
     assert metrics["diabetes_auroc"] >= metrics["diabetes_baseline_auroc"] + 0.03
