@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 
 from riskmodel.config import RiskConfig, load_config
-from riskmodel.console import console, err_console, metrics_table, print_worklist, progress_bar
+from riskmodel.console import console, counting, err_console, metrics_table, print_worklist
 from riskmodel.exceptions import RiskModelError
 
 if TYPE_CHECKING:
@@ -76,22 +76,14 @@ def synth(
     config: ConfigOption = None,
 ) -> None:
     """Generate a synthetic population of Chinese adults in the resident-record schema."""
-    from riskmodel.synth import write_population
+    from riskmodel.synth import default_team_count, write_population
 
     try:
         settings = _config(config)
-        team_count = teams or max(1, -(-residents // settings.synth.residents_per_team))
+        team_count = teams or default_team_count(residents, settings.synth.residents_per_team)
         as_of_date = as_of.date() if as_of else settings.synth.as_of
-        with progress_bar("generating residents") as bar:
-            task = bar.add_task("synth", total=residents)
-            write_population(
-                out,
-                residents,
-                teams=team_count,
-                seed=seed,
-                as_of=as_of_date,
-                on_chunk=lambda rows: bar.advance(task, rows),
-            )
+        with counting("generating residents", residents) as advance:
+            write_population(out, residents, teams=team_count, seed=seed, as_of=as_of_date, on_chunk=advance)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     console.print(f"wrote {residents:,} residents in {team_count:,} teams to {out} (as of {as_of_date}, seed {seed})")
@@ -279,16 +271,9 @@ def score(
                     input, output, fitted, config=settings, as_of=day, store=result_store, master=spark_master
                 )
         else:
-            with progress_bar("scoring residents") as bar:
-                task = bar.add_task("score", total=_count_rows(input))
+            with counting("scoring residents", _count_rows(input)) as advance:
                 summary = score_file(
-                    input,
-                    output,
-                    fitted,
-                    config=settings,
-                    as_of=day,
-                    store=result_store,
-                    on_rows=lambda rows: bar.advance(task, rows),
+                    input, output, fitted, config=settings, as_of=day, store=result_store, on_rows=advance
                 )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc

@@ -6,6 +6,8 @@ Presentation only: every function here draws values computed elsewhere.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -28,6 +30,14 @@ def progress_bar(description: str) -> Progress:
         transient=False,
         disable=not sys.stderr.isatty(),
     )
+
+
+@contextmanager
+def counting(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar for rows or residents; yields the callback that advances it by a count."""
+    with progress_bar(description) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda count: bar.advance(task, count)
 
 
 def metrics_table(metrics: dict[str, float], title: str) -> None:

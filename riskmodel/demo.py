@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskmodel.config import RiskConfig
-from riskmodel.console import console, err_console, metrics_table, print_worklist, progress_bar
+from riskmodel.console import console, counting, err_console, metrics_table, print_worklist
 from riskmodel.exceptions import PromotionRefusedError
 from riskmodel.explain import Lang
 
@@ -20,7 +20,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     from riskmodel.batch import score_file
     from riskmodel.records import read_residents
     from riskmodel.store import ResultStore
-    from riskmodel.synth import write_population
+    from riskmodel.synth import default_team_count, write_population
     from riskmodel.worklist import team_worklist
     from training.promote import promote as promote_version
     from training.registry import load_model
@@ -29,19 +29,11 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
 
     as_of_date = settings.synth.as_of
     folder.mkdir(parents=True, exist_ok=True)
-    teams = max(1, -(-residents // settings.synth.residents_per_team))
+    teams = default_team_count(residents, settings.synth.residents_per_team)
     population = folder / "residents.parquet"
     console.rule("1. synthetic population")
-    with progress_bar("generating residents") as bar:
-        task = bar.add_task("synth", total=residents)
-        write_population(
-            population,
-            residents,
-            teams=teams,
-            seed=seed,
-            as_of=as_of_date,
-            on_chunk=lambda rows: bar.advance(task, rows),
-        )
+    with counting("generating residents", residents) as advance:
+        write_population(population, residents, teams=teams, seed=seed, as_of=as_of_date, on_chunk=advance)
     console.print(f"{residents:,} residents in {teams} teams, as of {as_of_date} -> {population}")
     console.rule("2. training")
     with err_console.status("training") as status:
@@ -61,8 +53,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     console.rule("4. batch scoring into the store")
     fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
     store = ResultStore(settings.store.url)
-    with progress_bar("scoring residents") as bar:
-        task = bar.add_task("score", total=residents)
+    with counting("scoring residents", residents) as advance:
         summary = score_file(
             population,
             folder / "scored.parquet",
@@ -70,7 +61,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
             config=settings,
             as_of=as_of_date,
             store=store,
-            on_rows=lambda rows: bar.advance(task, rows),
+            on_rows=advance,
         )
     console.print(
         f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; store batch "

@@ -39,28 +39,18 @@ DEFINING_FIELDS: dict[str, frozenset[str]] = {
     "hypertension": frozenset({"sbp_mmhg", "dbp_mmhg", "diagnosed_hypertension", "on_antihypertensive"}),
 }
 SMOKING_CODES = {"never": 0.0, "former": 1.0, "current": 2.0}
+_SHARED_DERIVED = (
+    "is_male",
+    "smoking_code",
+    "bmi_category",
+    "waist_to_height",
+    "tg_hdl_ratio",
+    "non_hdl_mmol_l",
+    "central_obesity",
+)
 DERIVED_FEATURES: dict[str, tuple[str, ...]] = {
-    "diabetes": (
-        "is_male",
-        "smoking_code",
-        "bmi_category",
-        "waist_to_height",
-        "tg_hdl_ratio",
-        "non_hdl_mmol_l",
-        "central_obesity",
-        "pulse_pressure_mmhg",
-        "cdrs_points",
-    ),
-    "hypertension": (
-        "is_male",
-        "smoking_code",
-        "bmi_category",
-        "waist_to_height",
-        "tg_hdl_ratio",
-        "non_hdl_mmol_l",
-        "central_obesity",
-        "bphs_risk_count",
-    ),
+    "diabetes": (*_SHARED_DERIVED, "pulse_pressure_mmhg", "cdrs_points"),
+    "hypertension": (*_SHARED_DERIVED, "bphs_risk_count"),
 }
 
 

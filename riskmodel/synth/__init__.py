@@ -3,6 +3,7 @@
 from riskmodel.synth.population import (
     CHUNK_ROWS,
     Truth,
+    default_team_count,
     draw_truth,
     generate_chunk,
     iter_population,
@@ -13,6 +14,7 @@ from riskmodel.synth.population import (
 __all__ = [
     "CHUNK_ROWS",
     "Truth",
+    "default_team_count",
     "draw_truth",
     "generate_chunk",
     "iter_population",

@@ -336,6 +336,11 @@ def generate_chunk(seed: int, chunk_index: int, n: int, as_of: dt.date, resident
     return pa.table({c.name: arrays[c.name] for c in RESIDENT_COLUMNS})
 
 
+def default_team_count(residents: int, residents_per_team: int) -> int:
+    """Enough teams for ``residents`` at about ``residents_per_team`` each (the config's ``synth`` default)."""
+    return max(1, math.ceil(residents / residents_per_team))
+
+
 def residents_per_team(residents: int, teams: int) -> int:
     """Residents per team for an even split; refuses a split above the 1,500-resident team limit."""
     if residents <= 0 or teams <= 0:
