@@ -79,7 +79,7 @@ def main() -> None:
         memory = []
         for size in args.memory_sizes:
             source_n = population(folder, size, seed=8)
-            payload, _ = run_child(MEMORY_CHILD, str(model_dir), str(source_n), str(folder / "m.parquet"))
+            payload = run_child(MEMORY_CHILD, str(model_dir), str(source_n), str(folder / "m.parquet"))
             memory.append(payload)
             source_n.unlink()
     save(

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -35,15 +34,11 @@ def save(name: str, result: dict[str, Any]) -> Path:
     return path
 
 
-def run_child(code: str, *args: str) -> tuple[dict[str, Any], float]:
-    """Run Python code in a fresh process; returns (its JSON on the last stdout line, its peak RSS in MiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_child(code: str, *args: str) -> dict[str, Any]:
+    """Run Python code in a fresh process; returns the JSON it prints on its last line (which reports its own
+    peak RSS through :data:`PEAK_RSS`)."""
     completed = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak_kib <= before:  # ru_maxrss of children is the max over all children so far; ask the child itself
-        pass
-    payload = json.loads(completed.stdout.strip().splitlines()[-1])
-    return payload, payload.get("peak_rss_mib", peak_kib / 1024)
+    return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 PEAK_RSS = "import resource; peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"

@@ -34,7 +34,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for n, suffix in ((1_000_000, "parquet"), (1_000_000, "csv"), (args.big, "parquet")):
-            payload, _ = run_child(CHILD, str(n), f"{folder}/population.{suffix}")
+            payload = run_child(CHILD, str(n), f"{folder}/population.{suffix}")
             payload["format"] = suffix
             payload["residents_per_second"] = round(n / payload["seconds"])
             results.append(payload)

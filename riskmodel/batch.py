@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
-from riskmodel.records import DEFAULT_CHUNK_ROWS, input_format, iter_validated
+from riskmodel.records import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
 from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
-from riskmodel.scoring import as_of_day, assess, with_outputs
+from riskmodel.scoring import assess, with_outputs
 from riskmodel.store import ResultStore
 from riskmodel.validation import ValidatedChunk
 
@@ -60,6 +60,12 @@ class BatchSummary:
     output: Path | None = None
     rejected_output: Path | None = None
     batch_id: str | None = None
+
+
+def check_output(output: Path) -> None:
+    """An output must be .csv or .parquet (checked before any work starts)."""
+    if output.suffix.lower() not in {".csv", ".parquet"}:
+        raise InputFileError(f"{output}: choose a .csv or .parquet output")
 
 
 def rejected_path(output: Path) -> Path:
@@ -125,8 +131,6 @@ def score_chunks(
     chunks: Iterator[ValidatedChunk], model: RiskModel, *, as_of: dt.date | None, config: RiskConfig
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine."""
-    from riskmodel.records import resident_columns
-
     for chunk in chunks:
         if len(chunk.residents):
             assessment = assess(resident_columns(chunk.residents), model, as_of=as_of, config=config)
@@ -153,8 +157,7 @@ class BatchOutputs:
         store: ResultStore | None,
         source: str,
     ) -> None:
-        if output_path.suffix.lower() not in {".csv", ".parquet"}:
-            raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
+        check_output(output_path)
         known = {c.name for c in RESIDENT_COLUMNS}
         extras = [name for name in input_columns if name not in known and name not in OUTPUT_COLUMNS]
         self.extras = extras
@@ -206,12 +209,7 @@ def score_file(
     on_rows: Callable[[int], None] | None = None,
 ) -> BatchSummary:
     """Score a CSV or Parquet file into an output file (and the store, when given)."""
-    from riskmodel.records import file_columns
-
     input_path, output_path = Path(input_path), Path(output_path)
-    input_format(input_path)
-    if output_path.suffix.lower() not in {".csv", ".parquet"}:
-        raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
     as_of = as_of or dt.date.today()
     with BatchOutputs(
         output_path,
@@ -236,7 +234,3 @@ def _count(summary: BatchSummary, scored: pd.DataFrame, rejected: pd.DataFrame) 
     for name, counter in summary.tiers.items():
         counter.update(scored[name].value_counts().to_dict() if len(scored) else {})
     summary.actions.update(scored["action"].value_counts().to_dict() if len(scored) else {})
-
-
-def as_of_date(value: str | dt.date | None) -> dt.date:
-    return pd.Timestamp(as_of_day(value)).date()

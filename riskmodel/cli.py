@@ -89,10 +89,6 @@ def synth(
     console.print(f"wrote {residents:,} residents in {team_count:,} teams to {out} (as of {as_of_date}, seed {seed})")
 
 
-def run() -> None:  # pragma: no cover - console entry point alias
-    app()
-
-
 # --------------------------------------------------------------------------------------------- training
 
 

@@ -176,14 +176,18 @@ def finding_reasons(
     findings: Mapping[str, np.ndarray], values: Mapping[str, float], row: int, diseases: tuple[str, ...], lang: Lang
 ) -> list[str]:
     """The guideline findings a resident meets, in words, each with its reference."""
-    reasons = []
-    for code, met in findings.items():
-        finding = FINDINGS[code]
-        if finding.disease in diseases and met[row]:
-            template = finding.zh if lang == "zh" else finding.en
-            text = template.format(body_size=_body_size(values, lang), **values)
-            reasons.append(f"{text} [{finding.reference}]")
-    return reasons
+    return [
+        f"{finding_text(code, values, lang)} [{FINDINGS[code].reference}]"
+        for code, met in findings.items()
+        if FINDINGS[code].disease in diseases and met[row]
+    ]
+
+
+def finding_text(code: str, values: Mapping[str, float], lang: Lang) -> str:
+    """One finding in words, with the resident's values filled in."""
+    finding = FINDINGS[code]
+    template = finding.zh if lang == "zh" else finding.en
+    return template.format(body_size=_body_size(values, lang), **values)
 
 
 def _body_size(values: Mapping[str, float], lang: Lang) -> str:

@@ -94,11 +94,6 @@ COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in RESIDENT_COLUMNS
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in RESIDENT_COLUMNS if c.required)
 
 
-def columns_of_kind(*kinds: ColumnKind) -> tuple[str, ...]:
-    """Names of the schema columns of the given kinds, in schema order."""
-    return tuple(column.name for column in RESIDENT_COLUMNS if column.kind in kinds)
-
-
 # Accepted spellings of booleans in CSV (SPEC section 2), compared after strip and lower-case.
 TRUE_SPELLINGS = frozenset({"true", "1", "yes", "是", "1.0"})
 FALSE_SPELLINGS = frozenset({"false", "0", "no", "否", "0.0"})

@@ -282,7 +282,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         elif column.kind == "float":
             frame[column.name] = values.astype(np.float64)
         elif column.kind == "date":
-            days = np.array([None if v is None else v for v in values.tolist()], dtype="datetime64[D]")
+            days = np.array(values.tolist(), dtype="datetime64[D]")  # date objects and None (NaT)
             frame[column.name] = days.astype("datetime64[s]")
         else:
             frame[column.name] = values.astype(object).where(values.notna(), None)

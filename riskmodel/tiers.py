@@ -53,10 +53,8 @@ class DiseaseTier:
 
 def fresh(dates: np.ndarray, as_of: np.datetime64, valid_days: int) -> np.ndarray:
     """A result counts if taken within ``valid_days`` before the as-of date, or undated (SPEC section 3)."""
-    age_days = (as_of - dates).astype("timedelta64[D]").astype(np.float64)
-    age_days[np.isnat(dates)] = np.nan
     with np.errstate(invalid="ignore"):
-        return np.isnat(dates) | (age_days <= valid_days)
+        return np.isnat(dates) | (days_before(as_of, dates) <= valid_days)
 
 
 def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:

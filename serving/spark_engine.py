@@ -20,9 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, output_schema
+from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema
 from riskmodel.config import RiskConfig
-from riskmodel.exceptions import InputFileError
 from riskmodel.model import RiskModel
 from riskmodel.records import file_columns, input_format, resident_columns
 from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
@@ -186,8 +185,7 @@ def score_file_spark(
     input_path, output_path = Path(input_path), Path(output_path)
     columns = file_columns(input_path)
     check_required_columns(columns, str(input_path))
-    if output_path.suffix.lower() not in {".csv", ".parquet"}:
-        raise InputFileError(f"{output_path}: choose a .csv or .parquet output")
+    check_output(output_path)  # before Spark starts
     known = set(COLUMN_NAMES)
     extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
     spark = _session(master)

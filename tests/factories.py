@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,3 +57,16 @@ def make_residents(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 def columns_of(**overrides: Any) -> dict[str, np.ndarray]:
     """Rule-input columns of one resident."""
     return resident_columns(make_residents([overrides]))
+
+
+CSV_HEADER = (
+    "resident_id,team_id,sex,age_years,height_cm,weight_kg,bmi_kg_m2,sbp_mmhg,dbp_mmhg,smoking,"
+    "physically_active,exam_date\n"
+)
+
+
+def write_csv(tmp_path: Path, body: str, header: str = CSV_HEADER) -> Path:
+    """A CSV of records in the given header's columns (``body``: the data lines)."""
+    path = tmp_path / "records.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return path

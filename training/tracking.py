@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel
@@ -162,11 +161,3 @@ def version_metrics(client: MlflowClient, name: str, version: str) -> dict[str, 
     if not model_version.run_id:
         return {}
     return dict(client.get_run(model_version.run_id).data.metrics)
-
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -10,7 +10,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from riskmodel.explain import action_reason, finding_reasons, model_reasons
+from riskmodel.explain import action_reason, finding_reasons, finding_text, model_reasons
 from riskmodel.guidelines.cdrs import CDRS_ITEMS
 from riskmodel.guidelines.findings import FINDINGS
 from riskmodel.records import columns_from_values
@@ -28,13 +28,11 @@ _VALUES = ("age_years", "bmi_kg_m2", "waist_cm", "sbp_mmhg", "dbp_mmhg", "fpg_mm
 def _findings(
     assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str
 ) -> list[dict[str, str]]:
-    out = []
-    for code, met in assessment.findings.items():
-        finding = FINDINGS[code]
-        if finding.disease == disease and met[i]:
-            text = finding_reasons({code: met}, values, i, (disease,), lang)[0]  # type: ignore[arg-type]
-            out.append({"code": code, "text": text.rsplit(" [", 1)[0], "reference": finding.reference})
-    return out
+    return [
+        {"code": code, "text": finding_text(code, values, lang), "reference": FINDINGS[code].reference}  # type: ignore[arg-type]
+        for code, met in assessment.findings.items()
+        if FINDINGS[code].disease == disease and met[i]
+    ]
 
 
 def _disease(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> dict[str, Any]:

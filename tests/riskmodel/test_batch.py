@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from riskmodel.actions import ACTIONS
 from riskmodel.batch import rejected_path, score_file
 from riskmodel.exceptions import InputFileError
 from riskmodel.records import read_residents
@@ -44,15 +45,7 @@ def test_scores_good_rows_lists_bad_rows_and_keeps_extra_columns(tmp_path, mixed
     assert rejected["errors"].str.contains("sbp_mmhg|sex|duplicate").all()
     probabilities = scored[[c for c in OUTPUT_COLUMNS if c.startswith("diabetes_p_")]].sum(axis=1)
     assert probabilities.between(0.999, 1.001).all()
-    assert set(scored["action"]) <= {
-        "refer_now",
-        "confirm_diagnosis",
-        "refer",
-        "recheck",
-        "follow_up_overdue",
-        "screen",
-        "none",
-    }
+    assert set(scored["action"]) <= set(ACTIONS)
 
 
 def test_batch_output_equals_library_scoring(tmp_path, population_file, model, config):

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.records import iter_validated, read_residents, resident_columns, validate_records
-from tests.factories import make_resident
-
-HEADER = (
-    "resident_id,team_id,sex,age_years,height_cm,weight_kg,bmi_kg_m2,sbp_mmhg,dbp_mmhg,smoking,"
-    "physically_active,exam_date\n"
-)
-
-
-def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
-    path = tmp_path / "records.csv"
-    path.write_text(header + body, encoding="utf-8")
-    return path
+from tests.factories import CSV_HEADER, make_resident, write_csv
 
 
 def test_missing_required_column_stops_with_one_line(tmp_path):
-    path = _csv(tmp_path, "a1,t1,50\n", header="resident_id,team_id,age_years\n")
+    path = write_csv(tmp_path, "a1,t1,50\n", header="resident_id,team_id,age_years\n")
     with pytest.raises(InputFileError, match=r"missing required column\(s\) sex") as caught:
         read_residents(path)
     assert "\n" not in str(caught.value)
@@ -44,7 +31,7 @@ def test_corrupt_parquet_stops(tmp_path):
 
 def test_duplicates_are_caught_across_chunks_and_unknown_columns_kept(tmp_path):
     rows = "".join(f"id{i % 150},t1,F,40,160,55,,120,80,never,true,2026-01-01\n" for i in range(300))
-    path = _csv(tmp_path, rows, header=HEADER.rstrip("\n") + "\n")
+    path = write_csv(tmp_path, rows, header=CSV_HEADER.rstrip("\n") + "\n")
     chunks = list(iter_validated(path, chunk_rows=100))
     assert sum(len(c.residents) for c in chunks) == 150
     assert sum(len(c.rejected) for c in chunks) == 150

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from riskmodel.records import read_residents, validate_records
-from tests.factories import make_resident
-
-HEADER = (
-    "resident_id,team_id,sex,age_years,height_cm,weight_kg,bmi_kg_m2,sbp_mmhg,dbp_mmhg,smoking,"
-    "physically_active,exam_date\n"
-)
-
-
-def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
-    path = tmp_path / "records.csv"
-    path.write_text(header + body, encoding="utf-8")
-    return path
+from tests.factories import make_resident, write_csv
 
 
 def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_path):
-    path = _csv(
+    path = write_csv(
         tmp_path,
         (
             "a1,t1,M,50,170,70,,130,80,never,true,2026-01-01\n"
