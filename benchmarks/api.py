@@ -28,7 +28,7 @@ import httpx
 from benchmarks.common import save
 from benchmarks.fixtures import AS_OF, population
 from riskmodel.config import load_config
-from riskmodel.records import read_residents
+from riskmodel.records.reading import read_residents
 from training.promote import promote
 from training.tracking import log_training
 from training.train import train_risk_model

@@ -19,15 +19,15 @@ from benchmarks.common import PEAK_RSS, run_child, save
 from benchmarks.fixtures import AS_OF, population, trained_model
 from riskmodel.batch import score_file
 from riskmodel.config import load_config
-from riskmodel.features import derived_features, feature_matrix
-from riskmodel.records import read_residents, resident_columns
+from riskmodel.model.features import derived_features, feature_matrix
+from riskmodel.records.reading import read_residents, resident_columns
 
 MEMORY_CHILD = (
     """
 import json, sys, time, datetime as dt
 from riskmodel.batch import score_file
 from riskmodel.config import load_config
-from riskmodel.model import RiskModel
+from riskmodel.model.tier_model import RiskModel
 model = RiskModel.load(sys.argv[1])
 started = time.perf_counter()
 summary = score_file(sys.argv[2], sys.argv[3], model, config=load_config(), as_of=dt.date(2026, 7, 1))

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from riskmodel.config import RiskConfig, load_config
-from riskmodel.model import RiskModel
-from riskmodel.records import read_residents
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import read_residents
 from riskmodel.synth import write_population
 from training.train import train_risk_model
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.common import save
 from riskmodel.config import load_config
-from riskmodel.records import read_residents
+from riskmodel.records.reading import read_residents
 from riskmodel.synth import write_population
 from training.train import train_risk_model
 

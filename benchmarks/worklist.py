@@ -16,8 +16,8 @@ from benchmarks.common import save
 from benchmarks.fixtures import AS_OF, population, trained_model
 from riskmodel.batch import score_file
 from riskmodel.config import load_config
-from riskmodel.store import ResultStore
-from riskmodel.worklist import team_worklist
+from riskmodel.store.batches import ResultStore
+from riskmodel.worklist.entries import team_worklist
 
 
 def main() -> None:

@@ -3,14 +3,14 @@
 The public library, by module (imported on use, so that the command line starts fast):
 
 - :mod:`riskmodel.config` - ``load_config``, ``RiskConfig``
-- :mod:`riskmodel.records` - ``read_residents``, ``iter_validated``, ``validate_records``, ``resident_columns``
+- :mod:`riskmodel.records.reading` - ``read_residents``, ``iter_validated``, ``validate_records``, ``resident_columns``
 - :mod:`riskmodel.scoring` - ``assess`` (the one scoring path), ``score_frame``
-- :mod:`riskmodel.model` - ``RiskModel`` (load / save a fitted model folder)
-- :mod:`riskmodel.worklist` - ``build_worklist``, ``team_worklist``
+- :mod:`riskmodel.model.tier_model` - ``RiskModel`` (load / save a fitted model folder)
+- :mod:`riskmodel.worklist.entries` - ``build_worklist``, ``team_worklist``
 - :mod:`riskmodel.batch` - ``score_file``
-- :mod:`riskmodel.store` - ``ResultStore``
+- :mod:`riskmodel.store.batches` - ``ResultStore``
 - :mod:`riskmodel.synth` - ``write_population``
-- :mod:`riskmodel.guidelines` - the guideline rules, with their references
+- :mod:`riskmodel.rules.guidelines` - the guideline rules, with their references
 """
 
 __version__ = "0.1.0"

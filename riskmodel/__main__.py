@@ -1,5 +1,5 @@
 """``python -m riskmodel`` runs the command line."""
 
-from riskmodel.cli import app
+from riskmodel.cli.commands import app
 
 app()

@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
-from riskmodel.model import RiskModel
-from riskmodel.records import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
-from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
+from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.scoring import assess, with_outputs
-from riskmodel.store import ResultStore
-from riskmodel.validation import ValidatedChunk
+from riskmodel.store.batches import ResultStore
+from riskmodel.records.validation import ValidatedChunk
 
 logger = logging.getLogger(__name__)
 

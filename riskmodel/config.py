@@ -1,7 +1,7 @@
 """One typed, validated configuration object, loaded from ``configs/*.yaml``.
 
 Guideline thresholds are *not* here: they are named constants beside their rules in
-:mod:`riskmodel.guidelines`. What lives here are the numbers we chose (probability cut-offs, screening
+:mod:`riskmodel.rules.guidelines`. What lives here are the numbers we chose (probability cut-offs, screening
 intervals, capacities, model hyper-parameters) and deployment values. Environment variables override the
 deployment values only: ``RISKMODEL_TRACKING_URI``, ``RISKMODEL_STORE_URL``, ``RISKMODEL_API_KEYS``,
 ``RISKMODEL_HOST`` and ``RISKMODEL_PORT``.

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmodel.actions import ResidentAction, diabetes_action, hypertension_action, resident_action
+from riskmodel.rules.actions import ResidentAction, diabetes_action, hypertension_action, resident_action
 from riskmodel.config import RiskConfig
-from riskmodel.features import derived_features
-from riskmodel.guidelines.cdrs import CdrsScore, cdrs_score
-from riskmodel.guidelines.findings import diabetes_findings, hypertension_findings
-from riskmodel.guidelines.glycaemia import glycaemic_status
-from riskmodel.model import RiskModel
-from riskmodel.records import resident_columns
-from riskmodel.schema import OUTPUT_COLUMNS, TIERS
-from riskmodel.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
+from riskmodel.model.features import derived_features
+from riskmodel.rules.guidelines.cdrs import CdrsScore, cdrs_score
+from riskmodel.rules.guidelines.findings import diabetes_findings, hypertension_findings
+from riskmodel.rules.guidelines.glycaemia import glycaemic_status
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import resident_columns
+from riskmodel.records.schema import OUTPUT_COLUMNS, TIERS
+from riskmodel.rules.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
 
 TIER_ARRAY = np.array(TIERS, dtype=object)
 
@@ -39,7 +39,7 @@ class Assessment:
     probabilities
         Per disease: calibrated (n, 3) P(healthy), P(high_risk), P(chronic).
     findings
-        Guideline findings per criterion code (see :data:`riskmodel.guidelines.FINDINGS`).
+        Guideline findings per criterion code (see :data:`riskmodel.rules.guidelines.FINDINGS`).
     cdrs
         CDRS per item and total.
     action

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from riskmodel.config import RiskConfig
-from riskmodel.store import ResultStore
+from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
 from serving.observability import Metrics, ObservabilityMiddleware

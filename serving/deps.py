@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
-from riskmodel.model import RiskModel
-from riskmodel.store import ResultStore
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.store.batches import ResultStore
 from serving.auth import Caller, KeyRing
 from serving.state import ModelHolder
 

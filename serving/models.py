@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from riskmodel.schema import FALSE_SPELLINGS, RESIDENT_COLUMNS, TRUE_SPELLINGS, Column
+from riskmodel.records.schema import FALSE_SPELLINGS, RESIDENT_COLUMNS, TRUE_SPELLINGS, Column
 from training.tracking import EXAMPLE_RESIDENT
 
 MAX_RECORDS = 1000

@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 
 from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema
 from riskmodel.config import RiskConfig
-from riskmodel.model import RiskModel
-from riskmodel.records import file_columns, input_format, resident_columns
-from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import file_columns, input_format, resident_columns
+from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.scoring import assess, with_outputs
-from riskmodel.store import ResultStore
-from riskmodel.validation import check_required_columns, validate_table
+from riskmodel.store.batches import ResultStore
+from riskmodel.records.validation import check_required_columns, validate_table
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
 _MODELS: dict[int, RiskModel] = {}

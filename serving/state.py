@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from riskmodel.config import RiskConfig
-from riskmodel.model import RiskModel
+from riskmodel.model.tier_model import RiskModel
 
 logger = logging.getLogger("riskmodel.serving")
 

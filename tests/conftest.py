@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from riskmodel.config import RiskConfig, load_config
-from riskmodel.model import RiskModel
-from riskmodel.records import read_residents
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import read_residents
 from riskmodel.synth import write_population
 
 NHANES = Path(

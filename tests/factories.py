@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.records import resident_columns, validate_records
+from riskmodel.records.reading import resident_columns, validate_records
 
 BASE_RESIDENT: dict[str, Any] = {
     "resident_id": "r-0001",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import ModelNotFoundError
-from riskmodel.model import RiskModel
+from riskmodel.model.tier_model import RiskModel
 from training.tracking import ARTIFACT_NAME
 
 DEFAULT_MODEL_URI = "models:/riskmodel@champion"

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from riskmodel.evaluation import DiseaseEvaluation  # noqa: E402
-from riskmodel.features import feature_names  # noqa: E402
-from riskmodel.schema import TIERS  # noqa: E402
+from riskmodel.model.evaluation import DiseaseEvaluation  # noqa: E402
+from riskmodel.model.features import feature_names  # noqa: E402
+from riskmodel.records.schema import TIERS  # noqa: E402
 from training.train import TrainingResult  # noqa: E402
 
 BASELINE_NAMES = {"diabetes": "CDRS", "hypertension": "BPHS criteria count"}

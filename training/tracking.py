@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 
 from riskmodel.config import RiskConfig
-from riskmodel.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS, SCHEMA_VERSION
+from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS, SCHEMA_VERSION
 from training.report import write_report
 from training.train import TrainingResult
 
@@ -93,12 +93,12 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
     """MLflow pyfunc wrapper: records in, the batch output columns out, through the one scoring path."""
 
     def load_context(self, context: Any) -> None:
-        from riskmodel.model import RiskModel
+        from riskmodel.model.tier_model import RiskModel
 
         self._model = RiskModel.load(context.artifacts[ARTIFACT_NAME])
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        from riskmodel.records import validate_records
+        from riskmodel.records.reading import validate_records
         from riskmodel.scoring import score_frame
 
         records = [{str(k): v for k, v in row.items()} for row in model_input.to_dict(orient="records")]

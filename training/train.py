@@ -16,15 +16,15 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskmodel.calibration import MatrixScaling
+from riskmodel.model.calibration import MatrixScaling
 from riskmodel.config import RiskConfig
-from riskmodel.evaluation import DiseaseEvaluation, age_band, evaluate_disease
-from riskmodel.features import Disease, derived_features, feature_matrix, feature_names
-from riskmodel.labels import recorded, tier_labels
-from riskmodel.model import DiseaseModel, RiskModel
-from riskmodel.records import resident_columns
-from riskmodel.schema import DISEASES, TIERS
-from riskmodel.tiers import policy_tier
+from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_disease
+from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
+from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.tier_model import DiseaseModel, RiskModel
+from riskmodel.records.reading import resident_columns
+from riskmodel.records.schema import DISEASES, TIERS
+from riskmodel.rules.tiers import policy_tier
 
 logger = logging.getLogger(__name__)
 

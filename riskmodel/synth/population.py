@@ -44,7 +44,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from riskmodel.exceptions import InputFileError
-from riskmodel.schema import COLUMNS_BY_NAME, RESIDENT_COLUMNS
+from riskmodel.records.schema import COLUMNS_BY_NAME, RESIDENT_COLUMNS
 from riskmodel.vectorised import MISSING
 
 CHUNK_ROWS = 100_000

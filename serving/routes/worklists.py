@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from riskmodel.worklist import action_counts, team_worklist
+from riskmodel.worklist.entries import action_counts, team_worklist
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import WorklistResponse

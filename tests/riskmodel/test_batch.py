@@ -8,13 +8,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from riskmodel.actions import ACTIONS
+from riskmodel.rules.actions import ACTIONS
 from riskmodel.batch import rejected_path, score_file
 from riskmodel.exceptions import InputFileError
-from riskmodel.records import read_residents
-from riskmodel.schema import COLUMN_NAMES, OUTPUT_COLUMNS
+from riskmodel.records.reading import read_residents
+from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS
 from riskmodel.scoring import score_frame
-from riskmodel.store import ResultStore
+from riskmodel.store.batches import ResultStore
 from tests.conftest import SYNTH_AS_OF
 
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from riskmodel.exceptions import InputFileError
-from riskmodel.records import read_residents
+from riskmodel.records.reading import read_residents
 from riskmodel.synth import draw_truth, generate_chunk, residents_per_team, write_population
 
 # target, tolerance (absolute). SPEC section 9's own figures conflict in places (SBP 131 +/- 21 with a

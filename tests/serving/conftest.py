@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from riskmodel.batch import score_file
-from riskmodel.store import ResultStore
+from riskmodel.store.batches import ResultStore
 from serving.app import create_app
 from tests.conftest import SYNTH_AS_OF
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.features import feature_names
-from riskmodel.model import RiskModel
-from riskmodel.records import read_residents
+from riskmodel.model.features import feature_names
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import read_residents
 
 
 def test_models_exclude_their_own_defining_fields():
@@ -31,7 +31,7 @@ def test_synthetic_metrics_land_in_the_published_range(trained):
 
 
 def test_calibrated_probabilities_sum_to_one_and_training_is_deterministic(population, config, model):
-    from riskmodel.records import resident_columns
+    from riskmodel.records.reading import resident_columns
     from riskmodel.scoring import assess
     from training.train import train_risk_model
 
@@ -44,7 +44,7 @@ def test_calibrated_probabilities_sum_to_one_and_training_is_deterministic(popul
 
 
 def test_saved_model_round_trips(tmp_path, model, population):
-    from riskmodel.records import resident_columns
+    from riskmodel.records.reading import resident_columns
     from riskmodel.scoring import assess
 
     loaded = RiskModel.load(model.save(tmp_path / "m"))
@@ -69,8 +69,8 @@ def test_nhanes_temporal_validation_beats_cdrs_and_is_calibrated(config, nhanes)
 
 
 def test_chronic_class_explainer_matches_full_treeshap(model, population):
-    from riskmodel.features import feature_matrix
-    from riskmodel.records import resident_columns
+    from riskmodel.model.features import feature_matrix
+    from riskmodel.records.reading import resident_columns
 
     matrix = feature_matrix(resident_columns(population.head(200)), "diabetes")
     fitted = model.disease("diabetes")

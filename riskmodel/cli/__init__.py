@@ -1,0 +1,1 @@
+"""The command line (``riskmodel``): commands, what the console shows, and the demo."""

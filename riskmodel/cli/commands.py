@@ -1,0 +1,413 @@
+"""The ``riskmodel`` command line (SPEC section 7). Commands parse, call the library and format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from riskmodel.config import RiskConfig, load_config
+from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.exceptions import RiskModelError
+
+if TYPE_CHECKING:
+    from riskmodel.worklist.explain import Lang
+
+app = typer.Typer(
+    name="riskmodel",
+    help="Find and follow residents with type 2 diabetes and hypertension: tiers, calibrated risk, "
+    "and prioritised work lists for family-doctor teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML config file (default: configs/default.yaml).", show_default=False)
+]
+
+
+def _config(path: Path | None) -> RiskConfig:
+    return load_config(path)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line naming the problem on standard error and exit non-zero."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if not verbose:  # MLflow sets up its own INFO logging when imported; keep the screen to our output
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+
+
+@app.command()
+def synth(
+    residents: Annotated[int, typer.Option("--residents", help="How many residents to generate.")] = 100_000,
+    teams: Annotated[
+        int | None,
+        typer.Option(
+            "--teams",
+            help="How many family-doctor teams (each at most 1,500 residents). Default: about 1,200 residents a team.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same file.")] = 42,
+    out: Annotated[Path, typer.Option("--out", help="Output file, .csv or .parquet.")] = Path("residents.parquet"),
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="As-of date the record dates are relative to (default: synth.as_of in the config).",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Generate a synthetic population of Chinese adults in the resident-record schema."""
+    from riskmodel.synth import default_team_count, write_population
+
+    try:
+        settings = _config(config)
+        team_count = teams or default_team_count(residents, settings.synth.residents_per_team)
+        as_of_date = as_of.date() if as_of else settings.synth.as_of
+        with counting("generating residents", residents) as advance:
+            write_population(out, residents, teams=team_count, seed=seed, as_of=as_of_date, on_chunk=advance)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"wrote {residents:,} residents in {team_count:,} teams to {out} (as of {as_of_date}, seed {seed})")
+
+
+# --------------------------------------------------------------------------------------------- training
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data", help="Training records: a CSV/Parquet file, several (repeat --data), or a folder of them."
+        ),
+    ],
+    test_data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--test-data",
+            help="Separate test records (e.g. a later survey cycle); default: a held-out split by resident.",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train both disease models, evaluate them, log the run to MLflow and register a 'challenger'."""
+    from riskmodel.records.reading import expand_paths, read_residents
+    from training.tracking import log_training
+    from training.train import train_risk_model
+
+    try:
+        settings = _config(config)
+        files = expand_paths(data)
+        with err_console.status("reading and validating records"):
+            training = read_residents(files)
+            testing = read_residents(expand_paths(test_data)) if test_data else None
+        rejected = len(training.rejected) + (len(testing.rejected) if testing else 0)
+        if rejected:
+            err_console.print(f"[yellow]{rejected} rows rejected by validation were left out[/]")
+        with err_console.status("training") as status:
+            result = train_risk_model(
+                training.residents,
+                settings,
+                test=testing.residents if testing else None,
+                on_step=lambda text: status.update(text),
+            )
+            status.update("logging to MLflow")
+            version = log_training(result, settings, data_sources=[str(f) for f in files])
+    except (RiskModelError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
+    console.print(
+        f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
+        f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'"
+    )
+
+
+@app.command()
+def promote(
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote (default: the challenger).", show_default=False)
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if the gate fails (recorded on the version).")
+    ] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why a forced promotion was needed (recorded).")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Move the 'champion' alias to the challenger when no gated metric is worse beyond the tolerance."""
+    from rich.table import Table
+
+    from training.promote import promote as promote_version
+
+    try:
+        settings = _config(config)
+        done = promote_version(settings, version=version, force=force, reason=reason)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    table = Table(title=f"promotion gate (tolerance {settings.promotion.tolerance})")
+    for name in ("metric", f"version {done.version}", f"champion {done.previous_champion or '-'}", "passed"):
+        table.add_column(name)
+    for row in done.gate:
+        table.add_row(row.metric, f"{row.challenger:.4f}", f"{row.champion:.4f}", "yes" if row.passed else "NO")
+    console.print(table)
+    forced = " (forced)" if done.forced else ""
+    console.print(f"{done.name} version {done.version} is now 'champion'{forced}")
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Model URI (models:/riskmodel@champion, models:/riskmodel/3) or a local model folder.",
+        show_default=False,
+    ),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Result store URL (default: store.url in the config, a SQLite file in the working directory).",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: today).", show_default=False),
+]
+
+
+def _load(model_uri: str | None, settings: RiskConfig):  # type: ignore[no-untyped-def]
+    from training.registry import load_model
+
+    with err_console.status("loading the model"):
+        return load_model(model_uri, settings)
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so a stopped batch removes its temporary files."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _count_rows(path: Path) -> int | None:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    with path.open("rb") as handle:
+        lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+    return max(lines - 1, 0)
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Option("--input", help="Resident records, .csv or .parquet.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Scored output, .csv or .parquet; rejected rows go to <stem>.rejected.<ext> beside it."
+        ),
+    ],
+    model: ModelOption = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a cluster).")
+    ] = "local",
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[2]",
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the batch to the result store.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Score a file of resident records in batch: tiers, probabilities, actions, due dates, priorities."""
+    from riskmodel.batch import score_file
+    from riskmodel.store.batches import ResultStore
+
+    if engine not in ("local", "spark"):
+        raise fail(f"--engine must be local or spark, not '{engine}'")
+    _stop_cleanly_on_sigterm()
+    try:
+        settings = _config(config)
+        if not input.exists():
+            raise fail(f"{input}: no such file")
+        fitted = _load(model, settings)
+        result_store = None if no_store else ResultStore(store or settings.store.url)
+        day = as_of.date() if as_of else dt.date.today()
+        if engine == "spark":
+            from serving.spark_engine import score_file_spark
+
+            with err_console.status(f"scoring on Spark ({spark_master})"):
+                summary = score_file_spark(
+                    input, output, fitted, config=settings, as_of=day, store=result_store, master=spark_master
+                )
+        else:
+            with counting("scoring residents", _count_rows(input)) as advance:
+                summary = score_file(
+                    input, output, fitted, config=settings, as_of=day, store=result_store, on_rows=advance
+                )
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    console.print(
+        f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
+        f"rejected (model {fitted.version}, as of {day})"
+    )
+    for name, counts in summary.tiers.items():
+        console.print(
+            f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}" for tier in ("healthy", "high_risk", "chronic"))
+        )
+    console.print("  actions: " + ", ".join(f"{name} {count:,}" for name, count in summary.actions.most_common()))
+    console.print(
+        f"wrote {summary.output} and {summary.rejected_output}"
+        + (f"; store batch {summary.batch_id}" if summary.batch_id else "")
+    )
+
+
+# -------------------------------------------------------------------------------------------- work lists
+
+
+@app.command()
+def worklist(
+    team: Annotated[str, typer.Option("--team", help="Team id.")],
+    as_of: AsOfOption = None,
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            "--capacity",
+            min=1,
+            help="Slots for each of follow_up_overdue and screen (default: worklist.capacity).",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: zh or en.")] = "zh",
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    store: StoreOption = None,
+    model: ModelOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a team's prioritised work list from the latest scored batch."""
+    import json
+
+    from riskmodel.store.batches import ResultStore
+    from riskmodel.worklist.entries import team_worklist
+
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not '{lang}'")
+    if output_format not in ("table", "csv", "json"):
+        raise fail(f"--format must be table, csv or json, not '{output_format}'")
+    try:
+        settings = _config(config)
+        fitted = _load(model, settings)
+        entries, batch = team_worklist(
+            ResultStore(store or settings.store.url),
+            team,
+            fitted,
+            as_of=as_of.date() if as_of else None,
+            capacity=capacity,
+            lang=cast("Lang", lang),
+            config=settings,
+        )
+    except (RiskModelError, LookupError) as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    if output_format == "table":
+        print_worklist(entries, team, batch, lang)
+    elif output_format == "csv":
+        flat = entries.assign(reasons=entries["reasons"].map(" | ".join))
+        sys.stdout.write(flat.to_csv(index=False))
+    else:
+        sys.stdout.write(
+            json.dumps(
+                entries.assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records"),
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
+
+
+# ------------------------------------------------------------------------------------------- the service
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface (default: serving.host).", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default: serving.port).", show_default=False)
+    ] = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the HTTP API (assessments, work lists, model info; OpenAPI at /docs)."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.state import ModelHolder
+    from training.registry import DEFAULT_MODEL_URI
+
+    try:
+        settings = _config(config)
+        holder = ModelHolder(model or DEFAULT_MODEL_URI, settings)
+        with err_console.status("loading the model"):
+            holder.load()
+        application = create_app(settings, model_uri=model, store_url=store, holder=holder)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    uvicorn.run(
+        application,
+        host=host or settings.serving.host,
+        port=port or settings.serving.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- the demo
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option("--residents", help="Size of the synthetic population.")] = 60_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the printed work list: zh or en.")] = "zh",
+    folder: Annotated[Path, typer.Option("--folder", help="Where the demo's data files go.")] = Path("riskmodel-demo"),
+    config: ConfigOption = None,
+) -> None:
+    """The main job end to end on the embedded defaults: synthetic population, training, promotion, batch
+    scoring into the store, and one team's work list printed. MLflow and the store use the configured
+    locations (mlflow.db and riskmodel.db in the working directory by default)."""
+    from riskmodel.cli.demo import run_demo
+
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not '{lang}'")
+    try:
+        run_demo(_config(config), residents=residents, seed=seed, lang=cast("Lang", lang), folder=folder)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""The tier models: features, labels, the fitted classifiers, calibration and evaluation."""

@@ -1,0 +1,1 @@
+"""Residents and their events: the schema (defined once), reading, validation and history derivation."""

@@ -1,0 +1,213 @@
+"""Reading resident records (SPEC sections 2 and 8) and the column forms the rules work on.
+
+Files are read in chunks (CSV through pyarrow's streaming reader, Parquet by row groups) and each chunk is
+validated by :func:`riskmodel.records.validation.validate_table`. A file that cannot be used at all (unreadable,
+unknown format, a required column missing) raises :class:`~riskmodel.exceptions.InputFileError` with one line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from riskmodel.exceptions import InputFileError
+from riskmodel.records.schema import (
+    COLUMN_NAMES,
+    RESIDENT_COLUMNS,
+)
+from riskmodel.records.validation import SeenIds, ValidatedChunk, check_required_columns, validate_table
+
+DEFAULT_CHUNK_ROWS = 250_000
+_NULL_SPELLINGS = ["", "NA", "NaN", "nan", "null", "NULL", "None"]
+
+
+def input_format(path: Path) -> str:
+    """``csv`` or ``parquet`` from the file name; anything else is an input error."""
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return "csv"
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
+    raise InputFileError(f"{path}: unknown input format '{suffix}' (expected .csv or .parquet)")
+
+
+def _csv_header(path: Path) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle))
+    except StopIteration as exc:
+        raise InputFileError(f"{path}: the file is empty (expected a header row)") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read the file: {exc}") from exc
+
+
+def file_columns(path: Path) -> list[str]:
+    """The column names of an input file, read from its header or metadata."""
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if input_format(path) == "csv":
+        return [name.strip() for name in _csv_header(path)]
+    try:
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputFileError(f"{path}: not a readable Parquet file: {exc}") from exc
+
+
+def iter_raw_tables(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pa.Table]:
+    """Yield the file as pyarrow tables of at most about ``chunk_rows`` rows, columns as stored."""
+    path = Path(path)
+    columns = file_columns(path)
+    check_required_columns(columns, str(path))
+    try:
+        if input_format(path) == "parquet":
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=chunk_rows):
+                yield pa.Table.from_batches([batch])
+            return
+        yield from _iter_csv(path, columns, chunk_rows)
+    except pa.ArrowException as exc:
+        raise InputFileError(f"{path}: cannot parse the file: {exc}") from exc
+
+
+def _iter_csv(path: Path, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
+    read = pacsv.ReadOptions(block_size=8 << 20, encoding="utf8")
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()),
+        null_values=_NULL_SPELLINGS,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    reader = pacsv.open_csv(path, read_options=read, convert_options=convert)
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in reader:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            yield pa.Table.from_batches(pending)
+            pending, pending_rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+# ---------------------------------------------------------------------------------------- coercion
+
+
+def iter_validated(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[ValidatedChunk]:
+    """Read and validate a CSV or Parquet file chunk by chunk, with memory bounded by ``chunk_rows``."""
+    seen = SeenIds()
+    next_row = 1
+    for table in iter_raw_tables(path, chunk_rows=chunk_rows):
+        yield validate_table(table, first_row_number=next_row, seen_ids=seen)
+        next_row += table.num_rows
+
+
+def read_residents(paths: str | Path | Iterable[str | Path]) -> ValidatedChunk:
+    """Read and validate whole files (one, several, or every CSV/Parquet file of a folder) into memory."""
+    files = expand_paths(paths)
+    chunks = [chunk for path in files for chunk in iter_validated(path)]
+    residents = pd.concat([c.residents for c in chunks]) if chunks else pd.DataFrame(columns=COLUMN_NAMES)
+    rejected = pd.concat([c.rejected for c in chunks]) if chunks else pd.DataFrame()
+    if len(files) > 1:
+        residents = residents.reset_index(drop=True)
+        duplicated = residents["resident_id"].duplicated()
+        if duplicated.any():
+            raise InputFileError(
+                f"{int(duplicated.sum())} resident_id values appear in more than one of the input files"
+            )
+    return ValidatedChunk(residents=residents, rejected=rejected)
+
+
+def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """A file, a list of files, or a folder (its CSV and Parquet files, sorted) as a list of files."""
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".parquet", ".pq"})
+            if not found:
+                raise InputFileError(f"{path}: the folder holds no .csv or .parquet files")
+            files.extend(found)
+        else:
+            files.append(path)
+    if not files:
+        raise InputFileError("no input files given")
+    return files
+
+
+def _text(value: Any) -> str | None:
+    """A record value as the text a CSV would hold; missing (None, NaN, NaT, NA) as null."""
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def validate_records(records: Sequence[Mapping[str, Any]]) -> ValidatedChunk:
+    """Validate records given as mappings (the library's one-record path), with the same rules as files."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    columns = {name: pa.array([_text(r.get(name)) for r in records], pa.string()) for name in names}
+    return validate_table(pa.table(columns) if columns else pa.table({}))
+
+
+def resident_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The schema columns of a validated frame as numpy arrays, the form every rule works on.
+
+    Numbers and booleans become float64 (booleans 1.0/0.0, missing NaN), dates ``datetime64[D]``
+    (missing NaT) and categories an object array (missing ``None``). Identifiers are not rule inputs and
+    stay in the frame.
+    """
+    columns: dict[str, np.ndarray] = {}
+    for column in RESIDENT_COLUMNS:
+        series = frame[column.name]
+        if column.kind in ("float", "int", "bool"):
+            columns[column.name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif column.kind == "date":
+            columns[column.name] = series.to_numpy(dtype="datetime64[D]")
+        elif column.kind == "category":
+            columns[column.name] = series.to_numpy(dtype=object, na_value=None)
+    return columns
+
+
+def columns_from_values(records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Rule-input columns from records whose values are already typed and checked (the API's pydantic models).
+
+    The same column forms as :func:`resident_columns`, built without pandas so that one record costs little.
+    """
+    columns: dict[str, np.ndarray] = {}
+    for column in RESIDENT_COLUMNS:
+        values = [record.get(column.name) for record in records]
+        if column.kind in ("float", "int", "bool"):
+            columns[column.name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+        elif column.kind == "date":
+            columns[column.name] = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[D]")
+        elif column.kind == "category":
+            columns[column.name] = np.array(values, dtype=object)
+    return columns
+
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "SeenIds",
+    "ValidatedChunk",
+    "check_required_columns",
+    "columns_from_values",
+    "expand_paths",
+    "file_columns",
+    "iter_raw_tables",
+    "iter_validated",
+    "read_residents",
+    "resident_columns",
+    "validate_records",
+    "validate_table",
+]

@@ -1,0 +1,123 @@
+"""The resident record, schema version 1 (SPEC section 2), defined once.
+
+Every consumer derives from :data:`RESIDENT_COLUMNS`: the batch validator (:mod:`riskmodel.records.reading`),
+the API's request model (:mod:`serving.models`), the model feature lists (:mod:`riskmodel.model.features`) and
+the MLflow signature (:mod:`training.tracking`). Nothing else retypes the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SCHEMA_VERSION = 1
+
+ColumnKind = Literal["str", "float", "int", "bool", "date", "category"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the resident record.
+
+    Parameters
+    ----------
+    name
+        Exact column name; units are part of the name.
+    kind
+        Logical type used for coercion and validation.
+    required
+        Required columns must be present in a file and non-empty in every row.
+    low, high
+        Inclusive plausible range for numbers; a value outside is a data error, never clipped.
+    choices
+        Allowed values of a category column.
+    description
+        What the column means, for the API's OpenAPI document and ``--help`` texts.
+    """
+
+    name: str
+    kind: ColumnKind
+    description: str
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+RESIDENT_COLUMNS: tuple[Column, ...] = (
+    Column("resident_id", "str", "pseudonymous resident id (never a national ID number)", required=True),
+    Column("team_id", "str", "family-doctor team the resident signed with", required=True),
+    Column("sex", "category", "sex: M or F", required=True, choices=("M", "F")),
+    Column("age_years", "float", "age at the as-of date, years", required=True, low=18, high=120),
+    Column("grid_id", "str", "village or community grid"),
+    Column("exam_date", "date", "date of the last health check"),
+    Column("height_cm", "float", "height, cm", low=100, high=230),
+    Column("weight_kg", "float", "weight, kg", low=25, high=300),
+    # SPEC section 2 gives 10-80, 0.5-20 and 0.1-5 for BMI, TC and HDL; real NHANES adults reach BMI 82.9,
+    # TC 21.0 and HDL 5.84 mmol/L, so those upper limits are widened to keep real people (see README).
+    Column(
+        "bmi_kg_m2", "float", "body-mass index, kg/m2 (derived from height and weight when missing)", low=10, high=100
+    ),
+    Column("waist_cm", "float", "waist circumference, cm", low=40, high=200),
+    Column("sbp_mmhg", "float", "office systolic BP, mean of the readings at one visit, mmHg", low=60, high=300),
+    Column("dbp_mmhg", "float", "office diastolic BP, mean of the readings at one visit, mmHg", low=30, high=200),
+    Column("bp_date", "date", "date of that BP"),
+    Column("fpg_mmol_l", "float", "fasting plasma glucose, mmol/L", low=1, high=40),
+    Column("ogtt_2h_mmol_l", "float", "2-h glucose of a 75 g OGTT, mmol/L", low=1, high=50),
+    Column("hba1c_pct", "float", "HbA1c, NGSP %", low=3, high=20),
+    Column("glucose_date", "date", "date of the latest glucose / HbA1c result"),
+    Column("tc_mmol_l", "float", "total cholesterol, mmol/L", low=0.5, high=30),
+    Column("tg_mmol_l", "float", "triglycerides, mmol/L", low=0.1, high=50),
+    Column("hdl_mmol_l", "float", "HDL cholesterol, mmol/L", low=0.1, high=8),
+    Column("ldl_mmol_l", "float", "LDL cholesterol, mmol/L", low=0.1, high=15),
+    Column("smoking", "category", "smoking: never, former or current", choices=("never", "former", "current")),
+    Column("physically_active", "bool", ">= 150 min moderate activity a week (not sedentary)"),
+    Column("alcohol_excess", "bool", "long-term excess drinking"),
+    Column("high_salt_diet", "bool", "high-salt diet"),
+    Column("family_history_diabetes", "bool", "first-degree relative with T2DM"),
+    Column("family_history_hypertension", "bool", "first-degree relative with hypertension"),
+    Column("gdm_history", "bool", "prior gestational diabetes or macrosomia"),
+    Column("ascvd_history", "bool", "atherosclerotic cardiovascular disease"),
+    Column("diagnosed_diabetes", "bool", "diabetes diagnosis recorded in the health record"),
+    Column("diagnosed_hypertension", "bool", "hypertension diagnosis recorded in the health record"),
+    Column("on_glucose_lowering", "bool", "current glucose-lowering treatment"),
+    Column("on_antihypertensive", "bool", "current antihypertensive treatment"),
+    Column("on_lipid_lowering", "bool", "current lipid-lowering treatment"),
+    Column("last_followup_date", "date", "last face-to-face follow-up of a managed patient"),
+    Column(
+        "uncontrolled_visits", "int", "consecutive follow-ups at which the condition was not controlled", low=0, high=20
+    ),
+)
+
+COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in RESIDENT_COLUMNS}
+COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in RESIDENT_COLUMNS)
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in RESIDENT_COLUMNS if c.required)
+
+
+# Accepted spellings of booleans in CSV (SPEC section 2), compared after strip and lower-case.
+TRUE_SPELLINGS = frozenset({"true", "1", "yes", "是", "1.0"})
+FALSE_SPELLINGS = frozenset({"false", "0", "no", "否", "0.0"})
+
+# Columns added by scoring (SPEC section 7, batch output), in order.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "diabetes_tier",
+    "hypertension_tier",
+    "overall_tier",
+    "diabetes_tier_source",
+    "hypertension_tier_source",
+    "diabetes_p_healthy",
+    "diabetes_p_high_risk",
+    "diabetes_p_chronic",
+    "hypertension_p_healthy",
+    "hypertension_p_high_risk",
+    "hypertension_p_chronic",
+    "cdrs_points",
+    "action",
+    "due_date",
+    "priority",
+    "model_version",
+)
+
+TIERS: tuple[str, ...] = ("healthy", "high_risk", "chronic")
+TIER_SOURCES: tuple[str, ...] = ("record", "measurement", "model")
+DISEASES: tuple[str, ...] = ("diabetes", "hypertension")

@@ -1,0 +1,368 @@
+"""Validation of resident records, column-wise (SPEC sections 2 and 8).
+
+Every column is coerced with pyarrow compute kernels (strings from CSV, typed columns from Parquet) and
+checked against the schema: type, plausible range, required values, SBP above DBP, unique resident ids.
+Each bad row is set aside with its row number, the column and the reason; the other rows go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskmodel.exceptions import InputFileError
+from riskmodel.records.schema import (
+    COLUMNS_BY_NAME,
+    FALSE_SPELLINGS,
+    REQUIRED_COLUMNS,
+    RESIDENT_COLUMNS,
+    TRUE_SPELLINGS,
+    Column,
+)
+
+_NUMBER_PATTERN = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+@dataclass
+class ValidatedChunk:
+    """One chunk of input after validation.
+
+    Attributes
+    ----------
+    residents
+        Valid rows, typed per the schema (booleans as pandas ``boolean``, dates as ``datetime64``), every
+        schema column present, extra input columns kept after them; the index is the 1-based row number.
+    rejected
+        One row per rejected input row: ``row_number``, ``errors`` and the input values as read.
+    """
+
+    residents: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def check_required_columns(columns: Sequence[str], source: str) -> None:
+    """Raise a one-line error naming the required columns that are missing."""
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise InputFileError(
+            f"{source}: missing required column(s) {', '.join(missing)} "
+            f"(expected at least {', '.join(REQUIRED_COLUMNS)}; found {', '.join(columns) or 'none'})"
+        )
+
+
+@dataclass
+class _Coerced:
+    values: pa.ChunkedArray
+    bad: np.ndarray  # non-empty input that could not be read as the column's kind
+    reason: str
+
+
+def _trimmed(array: pa.ChunkedArray) -> pa.ChunkedArray:
+    trimmed = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _is_string(array: pa.ChunkedArray) -> bool:
+    return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+
+
+def _mask(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _coerce_number(array: pa.ChunkedArray, column: Column) -> _Coerced:
+    if _is_string(array):
+        text = _trimmed(array)
+        try:  # fast path: a clean column casts in one kernel; the regex below only runs on a bad one
+            values = pc.cast(text, pa.float64())
+            finite = pc.fill_null(pc.is_finite(values), True)
+            if pc.all(finite).as_py() is not False:
+                return _Coerced(values, np.zeros(len(array), dtype=bool), "")
+        except pa.ArrowInvalid:
+            pass
+        looks_numeric = pc.match_substring_regex(text, _NUMBER_PATTERN)
+        bad = _mask(pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(looks_numeric, False))))
+        values = pc.cast(pc.if_else(looks_numeric, text, pa.scalar(None, pa.string())), pa.float64())
+    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_decimal(array.type):
+        values, bad = pc.cast(array, pa.float64()), np.zeros(len(array), dtype=bool)
+    elif pa.types.is_null(array.type):
+        values, bad = pa.chunked_array([pa.nulls(len(array), pa.float64())]), np.zeros(len(array), dtype=bool)
+    else:
+        values = pa.chunked_array([pa.nulls(len(array), pa.float64())])
+        bad = _mask(pc.is_valid(array))
+    kind = "a whole number" if column.kind == "int" else "a number"
+    return _Coerced(values, bad, f"not {kind}")
+
+
+def _coerce_bool(array: pa.ChunkedArray) -> _Coerced:
+    if pa.types.is_boolean(array.type):
+        return _Coerced(array, np.zeros(len(array), dtype=bool), "")
+    if pa.types.is_null(array.type):
+        return _Coerced(pa.chunked_array([pa.nulls(len(array), pa.bool_())]), np.zeros(len(array), bool), "")
+    text = pc.utf8_lower(_trimmed(pc.cast(array, pa.string())))
+    is_true = pc.is_in(text, value_set=pa.array(sorted(TRUE_SPELLINGS)))
+    is_false = pc.is_in(text, value_set=pa.array(sorted(FALSE_SPELLINGS)))
+    known = pc.or_(is_true, is_false)
+    values = pc.if_else(known, is_true, pa.scalar(None, pa.bool_()))
+    bad = _mask(pc.and_(pc.is_valid(text), pc.invert(known)))
+    return _Coerced(values, bad, "not a boolean (use true/false, 1/0, yes/no or 是/否)")
+
+
+def _coerce_date(array: pa.ChunkedArray) -> _Coerced:
+    if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):
+        return _Coerced(pc.cast(array, pa.date32()), np.zeros(len(array), dtype=bool), "")
+    if pa.types.is_null(array.type):
+        return _Coerced(pa.chunked_array([pa.nulls(len(array), pa.date32())]), np.zeros(len(array), bool), "")
+    text = _trimmed(pc.cast(array, pa.string()))
+    head = pc.utf8_slice_codeunits(text, 0, 10)
+    tail_ok = pc.or_(
+        pc.less_equal(pc.utf8_length(text), 10),
+        pc.match_substring_regex(text, r"^.{10}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"),
+    )
+    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
+    parsed = pc.if_else(tail_ok, parsed, pa.scalar(None, parsed.type))
+    bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
+    return _Coerced(pc.cast(parsed, pa.date32()), bad, "not an ISO 8601 date (YYYY-MM-DD)")
+
+
+def _coerce_text(array: pa.ChunkedArray, column: Column) -> _Coerced:
+    text = _trimmed(pc.cast(array, pa.string()))
+    if column.kind != "category":
+        return _Coerced(text, np.zeros(len(array), dtype=bool), "")
+    text = pc.utf8_upper(text) if column.name == "sex" else pc.utf8_lower(text)
+    allowed = pc.is_in(text, value_set=pa.array(column.choices))
+    bad = _mask(pc.and_(pc.is_valid(text), pc.invert(allowed)))
+    values = pc.if_else(allowed, text, pa.scalar(None, pa.string()))
+    return _Coerced(values, bad, f"not one of {', '.join(column.choices)}")
+
+
+def _coerce(array: pa.ChunkedArray, column: Column) -> _Coerced:
+    if column.kind in ("float", "int"):
+        return _coerce_number(array, column)
+    if column.kind == "bool":
+        return _coerce_bool(array)
+    if column.kind == "date":
+        return _coerce_date(array)
+    return _coerce_text(array, column)
+
+
+# -------------------------------------------------------------------------------------- validation
+
+
+class _Problems:
+    """Per-row problems, gathered column-wise as (mask, column, reason) and rendered only for bad rows."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.any = np.zeros(n_rows, dtype=bool)
+        self._checks: list[tuple[np.ndarray, str, str, np.ndarray | None]] = []
+
+    def add(self, mask: np.ndarray, column: str, reason: str, values: np.ndarray | None = None) -> None:
+        if mask.any():
+            self.any |= mask
+            self._checks.append((mask, column, reason, values))
+
+    def messages(self) -> list[str]:
+        rows = np.flatnonzero(self.any)
+        position = {row: i for i, row in enumerate(rows)}
+        parts: list[list[str]] = [[] for _ in rows]
+        for mask, column, reason, values in self._checks:
+            for row in np.flatnonzero(mask):
+                shown = "" if values is None else f" ({_show(values[row])})"
+                parts[position[row]].append(f"{column}: {reason}{shown}")
+        return ["; ".join(items) for items in parts]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _range_check(values: np.ndarray, column: Column, problems: _Problems) -> None:
+    if column.low is None or column.high is None:
+        return
+    with np.errstate(invalid="ignore"):
+        outside = (values < column.low) | (values > column.high)
+    problems.add(outside, column.name, f"out of range {column.low:g}-{column.high:g}", values)
+    if column.kind == "int":
+        with np.errstate(invalid="ignore"):
+            fractional = ~np.isnan(values) & (np.floor(values) != values)
+        problems.add(fractional, column.name, "not a whole number", values)
+
+
+def validate_table(
+    table: pa.Table,
+    *,
+    first_row_number: int = 1,
+    seen_ids: SeenIds | None = None,
+    row_numbers: np.ndarray | None = None,
+    known_duplicates: np.ndarray | None = None,
+) -> ValidatedChunk:
+    """Coerce and validate one chunk of raw input.
+
+    Parameters
+    ----------
+    table
+        Raw input as read (strings from CSV, typed columns from Parquet).
+    first_row_number
+        1-based number of the chunk's first data row in the whole input (the header is not counted).
+    seen_ids
+        Resident ids already accepted in earlier chunks of the same batch, to reject duplicates across
+        chunks; updated with this chunk's accepted ids.
+    row_numbers
+        Explicit 1-based row numbers of the chunk's rows (when chunks are not contiguous, as on Spark).
+    known_duplicates
+        Rows found elsewhere to repeat an earlier row's resident_id (Spark marks these across partitions).
+    """
+    check_required_columns(table.column_names, "input")
+    n_rows = table.num_rows
+    problems = _Problems(n_rows)
+    typed: dict[str, Any] = {}
+    for column in RESIDENT_COLUMNS:
+        if column.name not in table.column_names:
+            typed[column.name] = _empty_column(column, n_rows)
+            continue
+        coerced = _coerce(table.column(column.name), column)
+        problems.add(coerced.bad, column.name, coerced.reason)
+        typed[column.name] = _to_numpy(coerced.values, column)
+        if column.required:
+            missing = _mask(pc.is_null(coerced.values)) & ~coerced.bad
+            problems.add(missing, column.name, "required value is missing")
+        if column.kind in ("float", "int"):
+            _range_check(typed[column.name], column, problems)
+
+    _derive_bmi(typed, problems)
+    with np.errstate(invalid="ignore"):
+        bp_inverted = typed["sbp_mmhg"] <= typed["dbp_mmhg"]
+    problems.add(bp_inverted, "sbp_mmhg", "systolic BP must be above diastolic BP")
+    id_hashes = _check_unique_ids(typed["resident_id"], problems, seen_ids, known_duplicates)
+
+    if row_numbers is None:
+        row_numbers = np.arange(first_row_number, first_row_number + n_rows)
+    good = ~problems.any
+    extras = [name for name in table.column_names if name not in COLUMNS_BY_NAME]
+    frame = pd.DataFrame({name: _to_series(values, COLUMNS_BY_NAME[name]) for name, values in typed.items()})
+    for name in extras:
+        frame[name] = table.column(name).to_pandas()
+    frame.index = pd.Index(row_numbers, name="row_number")
+    residents = frame[good]
+    if seen_ids is not None:
+        seen_ids.add(id_hashes[good])
+    rejected = _rejected_frame(table, row_numbers[~good], np.flatnonzero(~good), problems.messages())
+    return ValidatedChunk(residents=residents, rejected=rejected)
+
+
+def _rejected_frame(
+    table: pa.Table, row_numbers: np.ndarray, positions: np.ndarray, messages: list[str]
+) -> pd.DataFrame:
+    raw = table.take(pa.array(positions, pa.int64())).to_pandas() if len(positions) else None
+    rejected = pd.DataFrame({"row_number": row_numbers.astype("int64"), "errors": messages})
+    if raw is not None:
+        for name in raw.columns:
+            rejected[name] = raw[name].astype("string").to_numpy()
+    else:
+        for name in table.column_names:
+            rejected[name] = pd.Series([], dtype="string")
+    return rejected
+
+
+def _empty_column(column: Column, n_rows: int) -> Any:
+    if column.kind in ("float", "int", "bool"):
+        return np.full(n_rows, np.nan)
+    if column.kind == "date":
+        return np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[D]")
+    return pa.nulls(n_rows, pa.string())
+
+
+def _to_numpy(values: pa.ChunkedArray, column: Column) -> Any:
+    """Numbers, booleans and dates as numpy; text stays an Arrow array (converted only where needed)."""
+    if column.kind in ("str", "category"):
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if column.kind in ("float", "int"):
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if column.kind == "bool":
+        return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if column.kind == "date":
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    raise AssertionError(f"unhandled column kind {column.kind}")  # pragma: no cover - kinds are closed
+
+
+def _to_series(values: Any, column: Column) -> pd.Series:
+    if column.kind in ("str", "category"):
+        return pd.Series(pd.arrays.ArrowExtensionArray(values))
+    missing = np.isnan(values) if column.kind != "date" else None
+    if column.kind == "bool":
+        return pd.Series(pd.arrays.BooleanArray(values == 1.0, missing))
+    if column.kind == "int":
+        return pd.Series(pd.arrays.IntegerArray(np.nan_to_num(values).astype(np.int64), missing))
+    if column.kind == "date":
+        return pd.Series(values.astype("datetime64[s]"))
+    return pd.Series(values)
+
+
+def _derive_bmi(typed: dict[str, Any], problems: _Problems) -> None:
+    """Fill a missing BMI from height and weight (SPEC section 2) and range-check the result."""
+    bmi, height, weight = typed["bmi_kg_m2"], typed["height_cm"], typed["weight_kg"]
+    fill = np.isnan(bmi) & ~np.isnan(height) & ~np.isnan(weight)
+    if not fill.any():
+        return
+    derived = np.where(fill, weight / np.square(height / 100.0), np.nan)
+    column = COLUMNS_BY_NAME["bmi_kg_m2"]
+    with np.errstate(invalid="ignore"):
+        outside = fill & ((derived < column.low) | (derived > column.high))  # type: ignore[operator]
+    problems.add(
+        outside, "bmi_kg_m2", f"derived from height and weight, out of range {column.low:g}-{column.high:g}", derived
+    )
+    typed["bmi_kg_m2"] = np.where(fill, np.round(derived, 1), bmi)
+
+
+class SeenIds:
+    """Resident ids accepted so far in a batch, as sorted 64-bit hashes per chunk (8 bytes an id)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[np.ndarray] = []
+
+    @staticmethod
+    def hash(ids: pa.Array) -> np.ndarray:
+        series = pd.Series(pd.arrays.ArrowExtensionArray(ids))
+        return pd.util.hash_pandas_object(series, index=False).to_numpy()
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(hashes), dtype=bool)
+        for chunk in self._chunks:
+            where = np.minimum(np.searchsorted(chunk, hashes), len(chunk) - 1)
+            found |= chunk[where] == hashes
+        return found
+
+    def add(self, hashes: np.ndarray) -> None:
+        if len(hashes):
+            self._chunks.append(np.sort(hashes))
+
+
+def _check_unique_ids(
+    ids: pa.Array, problems: _Problems, seen: SeenIds | None, known: np.ndarray | None = None
+) -> np.ndarray:
+    """Reject repeated ids, within the chunk and against earlier chunks; returns the ids' hashes."""
+    present = _mask(pc.is_valid(ids))
+    hashes = SeenIds.hash(ids)
+    duplicated = present & pd.Series(hashes).duplicated(keep="first").to_numpy()
+    if known is not None:
+        duplicated |= present & known
+    problems.add(duplicated, "resident_id", "duplicate resident_id in this batch")
+    if seen is not None:
+        earlier = present & seen.contains(hashes)
+        problems.add(earlier & ~duplicated, "resident_id", "duplicate resident_id in this batch")
+    return hashes
+
+
+# ------------------------------------------------------------------------------------ entry points

@@ -1,0 +1,1 @@
+"""Clinical rules: guideline thresholds, tiers, screening intervals, control and actions with due dates."""

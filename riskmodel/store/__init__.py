@@ -1,0 +1,1 @@
+"""The result store: tables, migrations, batches and locks."""

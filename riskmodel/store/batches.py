@@ -1,0 +1,301 @@
+"""The result store (SPEC section 7, Store): scored residents per batch, in SQLite or PostgreSQL.
+
+A batch is written under status ``writing`` and flipped to ``complete`` in one transaction at the end;
+readers only ever see the latest complete batch, so a run killed midway leaves the previous batch served.
+Incomplete batches left by killed runs are removed when the next batch starts. Table columns derive from
+the record schema and the batch output columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from riskmodel.exceptions import StoreError
+from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.vectorised import MISSING
+
+logger = logging.getLogger(__name__)
+
+_SQL_TYPES: dict[str, Any] = {
+    "str": sa.String(128),
+    "category": sa.String(16),
+    "float": sa.Float,
+    "int": sa.Integer,
+    "bool": sa.Boolean,
+    "date": sa.Date,
+}
+_OUTPUT_TYPES: dict[str, Any] = {
+    "cdrs_points": sa.Integer,
+    "due_date": sa.Date,
+    "priority": sa.Float,
+    "model_version": sa.String(64),
+}
+PROBABILITY_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if "_p_" in c)
+
+metadata = sa.MetaData()
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch_id", sa.String(40), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(256)),
+    sa.Column("rows_scored", sa.Integer, default=0),
+    sa.Column("rows_rejected", sa.Integer, default=0),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("completed_at", sa.DateTime),
+)
+scored_residents = sa.Table(
+    "scored_residents",
+    metadata,
+    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    *[
+        sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name == "resident_id", nullable=not c.required)
+        for c in RESIDENT_COLUMNS
+    ],
+    *[
+        sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24)))
+        for name in OUTPUT_COLUMNS
+    ],
+    sa.Index("ix_scored_team", "batch_id", "team_id"),
+)
+
+
+class ResultStore:
+    """Scored batches in a relational database.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL: ``sqlite:///riskmodel.db`` (default) or ``postgresql+psycopg://user@host/db``.
+    keep_batches
+        Complete batches kept; older ones are deleted when a new batch completes.
+    """
+
+    def __init__(self, url: str, *, keep_batches: int = 3) -> None:
+        self.url = url
+        self.keep_batches = keep_batches
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
+            try:
+                self._engine = sa.create_engine(url, pool_pre_ping=True)
+                if self._engine.dialect.name == "sqlite":
+                    sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+                metadata.create_all(self._engine)
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot open the result store {_safe(url)}: {exc.__class__.__name__}: {exc}") from exc
+        return self._engine
+
+    # ---------------------------------------------------------------------------------------- writing
+
+    def begin_batch(self, *, as_of: dt.date, model_version: str, source: str) -> str:
+        """Start a batch under status ``writing``; remove batches that killed runs left incomplete."""
+        batch_id = uuid.uuid4().hex
+        with self.engine.begin() as connection:
+            stale = [
+                row.batch_id
+                for row in connection.execute(sa.select(batches.c.batch_id).where(batches.c.status == "writing"))
+            ]
+            for old in stale:
+                connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
+                connection.execute(batches.delete().where(batches.c.batch_id == old))
+            connection.execute(
+                batches.insert().values(
+                    batch_id=batch_id,
+                    status="writing",
+                    as_of=as_of,
+                    model_version=model_version,
+                    source=source[-256:],
+                    rows_scored=0,
+                    rows_rejected=0,
+                    created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+        logger.info("batch %s started (%d incomplete batches removed)", batch_id, len(stale))
+        return batch_id
+
+    def write_rows(self, batch_id: str, scored: pd.DataFrame) -> None:
+        """Append scored residents (a frame with the schema and output columns) to a batch.
+
+        Rows go through the driver's bulk path: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+        """
+        if scored.empty:
+            return
+        names = ["batch_id", *COLUMN_NAMES, *OUTPUT_COLUMNS]
+        rows = _tuples(scored, batch_id, iso_dates=self.engine.dialect.name == "sqlite")
+        with self.engine.begin() as connection:
+            raw = connection.connection.driver_connection
+            if raw is None:
+                raise StoreError("the store connection has no driver connection")
+            if self.engine.dialect.name == "postgresql":
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(  # type: ignore[union-attr]
+                        f"COPY scored_residents ({', '.join(names)}) FROM STDIN"
+                    ) as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in names)
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                cursor.executemany(f"INSERT INTO scored_residents ({', '.join(names)}) VALUES ({marks})", rows)
+                cursor.close()
+
+    def complete_batch(self, batch_id: str, *, rows_scored: int, rows_rejected: int) -> None:
+        """Make a batch visible to readers, and prune old complete batches."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                batches.update()
+                .where(batches.c.batch_id == batch_id)
+                .values(
+                    status="complete",
+                    rows_scored=rows_scored,
+                    rows_rejected=rows_rejected,
+                    completed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+            complete = [
+                row.batch_id
+                for row in connection.execute(
+                    sa.select(batches.c.batch_id)
+                    .where(batches.c.status == "complete")
+                    .order_by(batches.c.completed_at.desc())
+                )
+            ]
+            for old in complete[self.keep_batches :]:
+                connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
+                connection.execute(batches.delete().where(batches.c.batch_id == old))
+        logger.info("batch %s complete: %d scored, %d rejected", batch_id, rows_scored, rows_rejected)
+
+    # ---------------------------------------------------------------------------------------- reading
+
+    def latest_batch(self) -> dict[str, Any] | None:
+        """The latest complete batch's row in ``batches``, or None."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    sa.select(batches)
+                    .where(batches.c.status == "complete")
+                    .order_by(batches.c.completed_at.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    def team_residents(self, team_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """The team's scored residents from the latest complete batch, typed as validated records."""
+        batch = self.latest_batch()
+        if batch is None:
+            raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        query = sa.select(scored_residents).where(
+            scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.team_id == team_id
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
+        return _typed(frame), batch
+
+    def teams(self) -> list[str]:
+        batch = self.latest_batch()
+        if batch is None:
+            return []
+        with self.engine.connect() as connection:
+            return [
+                row[0]
+                for row in connection.execute(
+                    sa.select(scored_residents.c.team_id)
+                    .where(scored_residents.c.batch_id == batch["batch_id"])
+                    .distinct()
+                    .order_by(scored_residents.c.team_id)
+                )
+            ]
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    """A URL with any password hidden, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid store URL>"
+
+
+def _tuples(scored: pd.DataFrame, batch_id: str, *, iso_dates: bool) -> list[tuple[Any, ...]]:
+    """Rows as tuples in table order; missing values as None, dates as ``date`` (or ISO text for SQLite)."""
+    columns: list[list[Any]] = [[batch_id] * len(scored)]
+    for name in [*COLUMN_NAMES, *OUTPUT_COLUMNS]:
+        values = scored[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = values.to_numpy(dtype="datetime64[D]")
+            text = days.astype(str) if iso_dates else days.astype(object)
+            columns.append(
+                [None if missing else item for item, missing in zip(text.tolist(), np.isnat(days), strict=True)]
+            )
+        elif isinstance(values.dtype, pd.BooleanDtype | pd.Int64Dtype):
+            columns.append(values.astype(object).where(values.notna(), None).tolist())
+        elif values.dtype.kind == "f":
+            array = values.to_numpy()
+            columns.append(np.where(np.isnan(array), MISSING, array).tolist())
+        elif values.dtype.kind in "iu":
+            columns.append(values.tolist())
+        else:
+            columns.append(values.astype(object).where(values.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows back into the validated-record dtypes (see :mod:`riskmodel.records.reading`)."""
+    for column in RESIDENT_COLUMNS:
+        values = frame[column.name]
+        if column.kind == "bool":
+            frame[column.name] = values.astype("boolean")
+        elif column.kind == "int":
+            frame[column.name] = values.astype("Int64")
+        elif column.kind == "float":
+            frame[column.name] = values.astype(np.float64)
+        elif column.kind == "date":
+            days = np.array(values.tolist(), dtype="datetime64[D]")  # date objects and None (NaT)
+            frame[column.name] = days.astype("datetime64[s]")
+        else:
+            frame[column.name] = values.astype(object).where(values.notna(), None)
+    for name in PROBABILITY_COLUMNS:
+        frame[name] = frame[name].astype(np.float64)
+    return frame
+
+
+def stored_probabilities(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The batch's probabilities per disease as (n, 3) arrays, for re-assessing as of another date."""
+    return {
+        disease: frame[[f"{disease}_p_healthy", f"{disease}_p_high_risk", f"{disease}_p_chronic"]].to_numpy(
+            dtype=np.float64
+        )
+        for disease in ("diabetes", "hypertension")
+    }

@@ -1,0 +1,90 @@
+"""Column-wise validation of resident records (SPEC sections 2 and 8)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskmodel.records.reading import read_residents, validate_records
+from tests.factories import make_resident, write_csv
+
+
+def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_path):
+    path = write_csv(
+        tmp_path,
+        (
+            "a1,t1,M,50,170,70,,130,80,never,true,2026-01-01\n"
+            "a2,t1,X,50,170,70,,130,80,never,true,2026-01-01\n"
+            "a3,t1,F,150,170,70,,130,80,never,true,2026-01-01\n"
+            "a4,t1,F,40,170,70,,80,90,never,true,2026-01-01\n"
+            "a5,t1,F,40,170,70,,120,80,sometimes,maybe,2026-13-01\n"
+            "a1,t1,F,40,170,70,,120,80,never,是,2026-01-01\n"
+            ",t1,F,40,170,70,,120,80,never,否,2026-01-01\n"
+            "a8,t1,F,abc,170,70,,120,80,never,1,2026-01-01\n"
+        ),
+    )
+    result = read_residents(path)
+    assert result.residents["resident_id"].tolist() == ["a1"]
+    errors = dict(zip(result.rejected["row_number"], result.rejected["errors"], strict=True))
+    assert len(result.residents) + len(result.rejected) == 8
+    assert "sex: not one of M, F" in errors[2]
+    assert "age_years: out of range 18-120 (150)" in errors[3]
+    assert "sbp_mmhg: systolic BP must be above diastolic BP" in errors[4]
+    for expected in (
+        "smoking: not one of never, former, current",
+        "physically_active: not a boolean",
+        "exam_date: not an ISO 8601 date",
+    ):
+        assert expected in errors[5]
+    assert "resident_id: duplicate resident_id" in errors[6]
+    assert "resident_id: required value is missing" in errors[7]
+    assert "age_years: not a number" in errors[8]
+    assert result.rejected.loc[result.rejected["row_number"] == 2, "sex"].iloc[0] == "X"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("是", True),
+        (" YES ", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("否", False),
+        ("", None),
+    ],
+)
+def test_boolean_spellings(text, value):
+    checked = validate_records([make_resident(physically_active=text)])
+    got = checked.residents["physically_active"].iloc[0]
+    assert (got is pd.NA and value is None) or got == value
+
+
+def test_bmi_is_derived_from_height_and_weight_when_missing():
+    checked = validate_records([make_resident(height_cm=160, weight_kg=64)])
+    assert checked.residents["bmi_kg_m2"].iloc[0] == pytest.approx(25.0)
+    given = validate_records([make_resident(height_cm=160, weight_kg=64, bmi_kg_m2=30)])
+    assert given.residents["bmi_kg_m2"].iloc[0] == 30
+
+
+@pytest.mark.parametrize(
+    ("column", "low", "high"),
+    [("age_years", 18, 120), ("sbp_mmhg", 60, 300), ("hba1c_pct", 3, 20), ("uncontrolled_visits", 0, 20)],
+)
+def test_range_bounds_are_inclusive(column, low, high):
+    for value, ok in ((low, True), (high, True), (low - 0.5, False), (high + 0.5, False)):
+        overrides = {column: value, **({"dbp_mmhg": 40} if column == "sbp_mmhg" else {})}
+        checked = validate_records([make_resident(**overrides)])
+        assert checked.rejected.empty == ok, (column, value)
+
+
+def test_records_with_nan_and_timestamps_validate_like_files():
+    import math
+
+    record = make_resident(waist_cm=math.nan, exam_date=pd.Timestamp("2026-05-01"), physically_active=None)
+    checked = validate_records([record])
+    assert checked.rejected.empty, checked.rejected["errors"].tolist()
+    assert pd.isna(checked.residents["waist_cm"].iloc[0])

@@ -1,0 +1,101 @@
+"""Tier precedence (record > fresh measurement > model), freshness, confirmation (SPEC section 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from riskmodel.rules.tiers import (
+    CHRONIC,
+    HEALTHY,
+    HIGH_RISK,
+    MEASUREMENT,
+    MODEL,
+    RECORD,
+    diabetes_tier,
+    hypertension_tier,
+    policy_tier,
+)
+from tests.factories import AS_OF, columns_of
+
+DAY = np.datetime64(AS_OF, "D")
+
+
+def _dm(config, model_tier=HEALTHY, cdrs=0, **overrides):
+    columns = columns_of(**overrides)
+    return diabetes_tier(columns, DAY, config, cdrs_total=np.array([cdrs]), model_tier=np.array([model_tier]))
+
+
+def _htn(config, model_tier=HEALTHY, **overrides):
+    return hypertension_tier(columns_of(**overrides), DAY, config, model_tier=np.array([model_tier]))
+
+
+def test_recorded_diagnosis_or_treatment_is_chronic_by_record(config):
+    for flags in ({"diagnosed_diabetes": True}, {"on_glucose_lowering": True}):
+        tier = _dm(config, fpg_mmol_l=5.0, **flags)
+        assert (tier.tier[0], tier.source[0], tier.confirmed[0]) == (CHRONIC, RECORD, True)
+
+
+@pytest.mark.parametrize(
+    ("fpg", "hba1c", "tier", "confirmed"),
+    [
+        (7.0, 5.2, CHRONIC, False),
+        (7.0, 6.5, CHRONIC, True),
+        (6.1, 5.2, HIGH_RISK, False),
+        (5.0, 5.7, HIGH_RISK, False),
+        (6.0, 5.6, HEALTHY, False),
+    ],
+)
+def test_fresh_glucose_decides_the_diabetes_tier(config, fpg, hba1c, tier, confirmed):
+    result = _dm(config, model_tier=CHRONIC, fpg_mmol_l=fpg, hba1c_pct=hba1c)
+    assert (result.tier[0], result.source[0], result.confirmed[0]) == (tier, MEASUREMENT, confirmed)
+
+
+@pytest.mark.parametrize(
+    ("glucose_date", "source"), [("2025-07-01", MEASUREMENT), ("2025-06-30", MODEL), (None, MEASUREMENT)]
+)
+def test_freshness_boundary_is_result_valid_days(config, glucose_date, source):
+    # 365 days before the as-of date still counts; 366 days does not; an undated result counts.
+    result = _dm(config, model_tier=HIGH_RISK, fpg_mmol_l=7.4, glucose_date=glucose_date, exam_date=None)
+    assert result.source[0] == source
+    assert result.tier[0] == (CHRONIC if source == MEASUREMENT else HIGH_RISK)
+
+
+def test_no_result_leaves_the_tier_to_the_model(config):
+    result = _dm(config, model_tier=CHRONIC, fpg_mmol_l=None, hba1c_pct=None)
+    assert (result.tier[0], result.source[0]) == (CHRONIC, MODEL)
+
+
+@pytest.mark.parametrize(("cdrs", "tier"), [(24, HEALTHY), (25, HIGH_RISK)])
+def test_cdrs_25_raises_healthy_to_high_risk(config, cdrs, tier):
+    assert _dm(config, cdrs=cdrs).tier[0] == tier
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "tier"),
+    [
+        (129, 84, HEALTHY),
+        (130, 70, HIGH_RISK),
+        (120, 85, HIGH_RISK),
+        (139, 89, HIGH_RISK),
+        (140, 70, CHRONIC),
+        (120, 90, CHRONIC),
+    ],
+)
+def test_fresh_bp_decides_the_hypertension_tier(config, sbp, dbp, tier):
+    result = _htn(config, model_tier=CHRONIC if tier == HEALTHY else HEALTHY, sbp_mmhg=sbp, dbp_mmhg=dbp)
+    assert (result.tier[0], result.source[0]) == (tier, MEASUREMENT)
+    assert not result.confirmed[0]  # one record never confirms hypertension (three visits needed)
+
+
+def test_stale_bp_leaves_hypertension_to_the_model(config):
+    result = _htn(config, model_tier=HIGH_RISK, sbp_mmhg=150, dbp_mmhg=95, bp_date="2025-01-01")
+    assert (result.tier[0], result.source[0]) == (HIGH_RISK, MODEL)
+
+
+@pytest.mark.parametrize(
+    ("p_hr", "p_c", "tier"),
+    [(0.0, 0.5, CHRONIC), (0.5, 0.4999, HIGH_RISK), (0.25, 0.2499, HEALTHY), (0.25, 0.25, HIGH_RISK)],
+)
+def test_probability_policy_at_its_thresholds(config, p_hr, p_c, tier):
+    assert policy_tier(np.array([p_hr]), np.array([p_c]), config)[0] == tier
