@@ -25,9 +25,9 @@ from riskmodel.exceptions import InputFileError
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
 from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.records.validation import ValidatedChunk
 from riskmodel.scoring import assess, with_outputs
 from riskmodel.store.batches import ResultStore
-from riskmodel.records.validation import ValidatedChunk
 
 logger = logging.getLogger(__name__)
 

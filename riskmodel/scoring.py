@@ -14,15 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskmodel.rules.actions import ResidentAction, diabetes_action, hypertension_action, resident_action
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import derived_features
-from riskmodel.rules.guidelines.cdrs import CdrsScore, cdrs_score
-from riskmodel.rules.guidelines.findings import diabetes_findings, hypertension_findings
-from riskmodel.rules.guidelines.glycaemia import glycaemic_status
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import OUTPUT_COLUMNS, TIERS
+from riskmodel.rules.actions import ResidentAction, diabetes_action, hypertension_action, resident_action
+from riskmodel.rules.guidelines.cdrs import CdrsScore, cdrs_score
+from riskmodel.rules.guidelines.findings import diabetes_findings, hypertension_findings
+from riskmodel.rules.guidelines.glycaemia import glycaemic_status
 from riskmodel.rules.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
 
 TIER_ARRAY = np.array(TIERS, dtype=object)

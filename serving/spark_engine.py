@@ -25,9 +25,9 @@ from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import file_columns, input_format, resident_columns
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.records.validation import check_required_columns, validate_table
 from riskmodel.scoring import assess, with_outputs
 from riskmodel.store.batches import ResultStore
-from riskmodel.records.validation import check_required_columns, validate_table
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
 _MODELS: dict[int, RiskModel] = {}

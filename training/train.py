@@ -16,8 +16,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskmodel.model.calibration import MatrixScaling
 from riskmodel.config import RiskConfig
+from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_disease
 from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
 from riskmodel.model.labels import recorded, tier_labels

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from riskmodel.config import RiskConfig, load_config
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import RiskModelError
 
 if TYPE_CHECKING:

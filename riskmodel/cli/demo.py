@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riskmodel.config import RiskConfig
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.config import RiskConfig
 from riskmodel.exceptions import PromotionRefusedError
 from riskmodel.worklist.explain import Lang
 

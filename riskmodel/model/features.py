@@ -15,10 +15,10 @@ from typing import Literal
 import numpy as np
 
 from riskmodel.exceptions import SchemaMismatchError
+from riskmodel.records.schema import RESIDENT_COLUMNS
 from riskmodel.rules.guidelines.body_size import bmi_category, central_obesity
 from riskmodel.rules.guidelines.cdrs import cdrs_score
 from riskmodel.rules.guidelines.findings import hypertension_findings
-from riskmodel.records.schema import RESIDENT_COLUMNS
 
 Disease = Literal["diabetes", "hypertension"]
 

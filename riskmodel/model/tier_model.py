@@ -17,9 +17,9 @@ import lightgbm as lgb
 import numpy as np
 import yaml
 
-from riskmodel.model.calibration import MatrixScaling
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import ModelNotFoundError, SchemaMismatchError
+from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.features import Disease, feature_matrix, feature_names
 from riskmodel.records.schema import DISEASES, SCHEMA_VERSION
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskmodel.config import RiskConfig
+from riskmodel.model.labels import recorded
 from riskmodel.rules.guidelines.blood_pressure import (
     DBP_EMERGENCY_MMHG,
     DBP_HYPERTENSION_MMHG,
@@ -48,7 +49,6 @@ from riskmodel.rules.guidelines.glycaemia import (
     glucose_controlled,
     glucose_emergency,
 )
-from riskmodel.model.labels import recorded
 from riskmodel.rules.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh
 from riskmodel.vectorised import MISSING, first_match
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskmodel.config import RiskConfig
+from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_high_risk_band
 from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.rules.guidelines.glycaemia import DIABETES, NORMAL, PREDIABETES, glycaemic_status
-from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.vectorised import MISSING, first_match
 
 UNDECIDED, HEALTHY, HIGH_RISK, CHRONIC = -1, 0, 1, 2

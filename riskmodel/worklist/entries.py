@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.rules.actions import ACTIONS, TRUNCATED_ACTIONS
 from riskmodel.config import RiskConfig
-from riskmodel.worklist.explain import Lang, action_reason, finding_reasons, model_reasons
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import resident_columns
+from riskmodel.rules.actions import ACTIONS, TRUNCATED_ACTIONS
 from riskmodel.scoring import assess
+from riskmodel.worklist.explain import Lang, action_reason, finding_reasons, model_reasons
 
 WORKLIST_COLUMNS = (
     "rank",

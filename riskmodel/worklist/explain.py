@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 
 from riskmodel.model.features import Disease, feature_matrix
+from riskmodel.model.tier_model import RiskModel
 from riskmodel.rules.guidelines.body_size import BMI_OBESE_FROM, BMI_OVERWEIGHT_FROM
 from riskmodel.rules.guidelines.findings import FINDINGS
-from riskmodel.model.tier_model import RiskModel
 
 Lang = Literal["zh", "en"]
 

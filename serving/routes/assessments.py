@@ -10,11 +10,11 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from riskmodel.worklist.explain import action_reason, finding_reasons, finding_text, model_reasons
+from riskmodel.records.reading import columns_from_values
 from riskmodel.rules.guidelines.cdrs import CDRS_ITEMS
 from riskmodel.rules.guidelines.findings import FINDINGS
-from riskmodel.records.reading import columns_from_values
 from riskmodel.scoring import Assessment, assess
+from riskmodel.worklist.explain import action_reason, finding_reasons, finding_text, model_reasons
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep
 from serving.models import AssessmentRequest, AssessmentResponse

@@ -8,11 +8,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from riskmodel.rules.actions import ACTIONS
 from riskmodel.batch import rejected_path, score_file
 from riskmodel.exceptions import InputFileError
 from riskmodel.records.reading import read_residents
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS
+from riskmodel.rules.actions import ACTIONS
 from riskmodel.scoring import score_frame
 from riskmodel.store.batches import ResultStore
 from tests.conftest import SYNTH_AS_OF
