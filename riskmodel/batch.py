@@ -39,11 +39,15 @@ _ARROW_TYPES = {
     "bool": pa.bool_(),
     "date": pa.date32(),
 }
-_OUTPUT_ARROW = {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name} | {
-    "cdrs_points": pa.int64(),
-    "due_date": pa.date32(),
-    "priority": pa.float64(),
-}
+_OUTPUT_ARROW = (
+    {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name}
+    | {name: pa.bool_() for name in OUTPUT_COLUMNS if name.endswith(("_confirmed", "_guideline_high_risk"))}
+    | {
+        "cdrs_points": pa.int64(),
+        "due_date": pa.date32(),
+        "priority": pa.float64(),
+    }
+)
 
 
 @dataclass

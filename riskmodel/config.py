@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,47 +39,97 @@ class GlycaemiaConfig(_Section):
 class TierConfig(_Section):
     glucose_result_valid_days: int = Field(365, gt=0)
     bp_result_valid_days: int = Field(365, gt=0)
-    chronic_threshold: float = Field(0.5, gt=0, lt=1)
+    htn_confirmation_window_days: int = Field(28, gt=0)
+    """Three readings >= 140/90 on different days within this span confirm hypertension (SPEC 3)."""
+    screen_cut: float = Field(0.5, gt=0, lt=1)
+    """Model policy: high_risk at P(chronic) >= this, where the model carries no screen_cut of its own."""
     high_risk_threshold: float = Field(0.5, gt=0, lt=1)
+    """Model policy: high_risk at P(high_risk) + P(chronic) >= this."""
+    model_target_sensitivity: float = Field(0.8, gt=0, lt=1)
+    """The screen_cut chosen at training time is the highest cut with at least this sensitivity."""
+
+
+class ControlConfig(_Section):
+    profile: Literal["bphs2017", "guideline2024"] = "bphs2017"
+    """Control targets of managed patients (SPEC 4.5), named in every controlled / uncontrolled output."""
 
 
 class DiabetesIntervals(_Section):
+    """Days between diabetes tests (SPEC 5), by the first row that applies."""
+
     prediabetes: int = Field(182, gt=0)
     high_risk: int = Field(365, gt=0)
+    by_age: int = Field(365, gt=0)
     other: int = Field(1095, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> DiabetesIntervals:
-        if not self.prediabetes <= self.high_risk <= self.other:
-            raise ValueError("diabetes screening intervals must satisfy prediabetes <= high_risk <= other")
+        if not self.prediabetes <= self.high_risk <= self.other or not self.by_age <= self.other:
+            raise ValueError("diabetes screening intervals must satisfy prediabetes <= high_risk, by_age <= other")
         return self
 
 
 class BloodPressureIntervals(_Section):
+    """Days between BP measurements (SPEC 5), by the first row that applies."""
+
     high_risk_band: int = Field(182, gt=0)
-    high_risk: int = Field(365, gt=0)
+    high_risk: int = Field(182, gt=0)
+    by_age: int = Field(365, gt=0)
     other: int = Field(730, gt=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> BloodPressureIntervals:
-        if not self.high_risk_band <= self.high_risk <= self.other:
-            raise ValueError("BP screening intervals must satisfy high_risk_band <= high_risk <= other")
+        if not self.high_risk_band <= self.high_risk <= self.other or not self.by_age <= self.other:
+            raise ValueError("BP screening intervals must satisfy high_risk_band <= high_risk, by_age <= other")
         return self
 
 
 class ScreeningConfig(_Section):
     diabetes_interval_days: DiabetesIntervals = DiabetesIntervals()
     bp_interval_days: BloodPressureIntervals = BloodPressureIntervals()
-    diabetes_yearly_from_age: float = Field(40, ge=18)
     bp_yearly_from_age: float = Field(35, ge=18)
+    """BP yearly from this age (SPEC 5); the diabetes yearly age is the CDS profile's (40, or 35 for 2024)."""
+
+
+class SeverityConfig(_Section):
+    """Band 2's severity score (SPEC 6): points we chose, summed and clipped to 0-99."""
+
+    bp_grade: tuple[float, float, float] = (20.0, 40.0, 60.0)
+    """Points for the BP behind the action at grade 1, 2 and 3 (CHG 2018 grades)."""
+    glucose_diabetic: float = 20.0
+    """A glucose or HbA1c in the diabetes range."""
+    glucose_high: float = 40.0
+    """FPG or random glucose >= 11.1 mmol/L, or HbA1c >= 9 %."""
+    action: dict[str, float] = {"refer": 15.0, "referral_follow_up": 10.0, "confirm_diagnosis": 5.0, "recheck": 0.0}
+    per_overdue_day: float = Field(0.5, ge=0)
+    max_overdue: float = Field(20.0, ge=0)
 
 
 class WorklistConfig(_Section):
     capacity: int = Field(100, gt=0)
-    """Slots per truncated list (``follow_up_overdue`` and ``screen`` each); classes 1-4 are never cut."""
+    """Entries per truncated band (3: follow_up_overdue, 4: screen); bands 1-2 are never cut."""
+    severity: SeverityConfig = SeverityConfig()
     emergency_lookback_days: int = Field(30, gt=0)
     """Only readings this recent (or undated) can trigger ``refer_now``."""
     top_features: int = Field(3, ge=0, le=10)
+
+
+class DeploymentConfig(_Section):
+    timezone: str = "Asia/Shanghai"
+    """'Today' is the date in this time zone (SPEC 8), not the server's UTC date."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    def today(self) -> dt.date:
+        """Today's date in the configured time zone."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
 
 class ModelConfig(_Section):
@@ -140,6 +191,7 @@ class RiskConfig(_Section):
 
     glycaemia: GlycaemiaConfig = GlycaemiaConfig()
     tiers: TierConfig = TierConfig()
+    control: ControlConfig = ControlConfig()
     screening: ScreeningConfig = ScreeningConfig()
     worklist: WorklistConfig = WorklistConfig()
     model: ModelConfig = ModelConfig()
@@ -148,12 +200,7 @@ class RiskConfig(_Section):
     store: StoreConfig = StoreConfig()
     serving: ServingConfig = ServingConfig()
     synth: SynthConfig = SynthConfig()
-
-    @model_validator(mode="after")
-    def _cutoffs(self) -> RiskConfig:
-        if self.tiers.high_risk_threshold > self.tiers.chronic_threshold + 0.5:
-            raise ValueError("tiers.high_risk_threshold is implausibly far above tiers.chronic_threshold")
-        return self
+    deployment: DeploymentConfig = DeploymentConfig()
 
     def as_flat_dict(self) -> dict[str, Any]:
         """Flatten to ``section.key`` pairs (MLflow parameters); secrets are left out."""

@@ -17,11 +17,12 @@ import pandas as pd
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import derived_features
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.history import STATE_COLUMNS, recorded, row_state, with_latest_values
 from riskmodel.records.reading import resident_columns
-from riskmodel.records.schema import OUTPUT_COLUMNS, TIERS
-from riskmodel.rules.actions import ResidentAction, diabetes_action, hypertension_action, resident_action
+from riskmodel.records.schema import DISEASES, OUTPUT_COLUMNS, TIERS
+from riskmodel.rules.actions import DueActions, ResidentAction, combine, diabetes_actions, hypertension_actions
 from riskmodel.rules.guidelines.cdrs import CdrsScore, cdrs_score
-from riskmodel.rules.guidelines.findings import diabetes_findings, hypertension_findings
+from riskmodel.rules.guidelines.findings import diabetes_findings, guideline_high_risk, hypertension_findings
 from riskmodel.rules.guidelines.glycaemia import glycaemic_status
 from riskmodel.rules.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
 
@@ -34,39 +35,56 @@ class Assessment:
 
     Attributes
     ----------
+    columns
+        The resident columns with each measure's latest value (row or events) in place.
+    state
+        The derived state (:mod:`riskmodel.records.history`): each measure with its date, follow-ups,
+        uncontrolled streaks, confirmations.
     tiers
         Per disease: tier, source and confirmation.
+    guideline_high_risk
+        Per disease: SPEC 3's guideline high-risk flag.
     probabilities
         Per disease: calibrated (n, 3) P(healthy), P(high_risk), P(chronic).
     findings
         Guideline findings per criterion code (see :data:`riskmodel.rules.guidelines.FINDINGS`).
     cdrs
         CDRS per item and total.
+    actions
+        Every due action per disease (:class:`~riskmodel.rules.actions.DueActions`).
     action
-        Action, due date, priority, the disease behind it and the tests to order.
+        The most urgent action, its due date, priority, disease and the tests to order.
     derived
         Derived feature columns (reused for explanations).
     model_version
         The model that produced the probabilities.
+    as_of
+        The date it was assessed against.
     """
 
+    columns: dict[str, np.ndarray]
+    state: dict[str, np.ndarray]
     tiers: dict[str, DiseaseTier]
+    guideline_high_risk: dict[str, np.ndarray]
     overall: np.ndarray
     probabilities: dict[str, np.ndarray]
     findings: dict[str, np.ndarray]
     cdrs: CdrsScore
+    actions: DueActions
     action: ResidentAction
     derived: dict[str, np.ndarray]
     model_version: str
+    control_profile: str
+    as_of: np.datetime64
 
     def __len__(self) -> int:
         return len(self.overall)
 
 
-def as_of_day(as_of: dt.date | np.datetime64 | str | None) -> np.datetime64:
-    """The as-of date as ``datetime64[D]``; today when ``None``."""
+def as_of_day(as_of: dt.date | np.datetime64 | str | None, config: RiskConfig | None = None) -> np.datetime64:
+    """The as-of date as ``datetime64[D]``; today in the configured time zone when ``None`` (SPEC 8)."""
     if as_of is None:
-        return np.datetime64(dt.date.today(), "D")
+        return np.datetime64((config or RiskConfig()).deployment.today(), "D")
     return np.datetime64(pd.Timestamp(as_of).date(), "D")
 
 
@@ -78,8 +96,9 @@ def assess(
     config: RiskConfig | None = None,
     num_threads: int = 0,
     probabilities: Mapping[str, np.ndarray] | None = None,
+    state: Mapping[str, np.ndarray] | None = None,
 ) -> Assessment:
-    """Assess residents given as validated columns (:func:`riskmodel.records.resident_columns`).
+    """Assess residents given as validated columns (:func:`riskmodel.records.reading.resident_columns`).
 
     Parameters
     ----------
@@ -88,16 +107,21 @@ def assess(
     model
         The fitted tier models.
     as_of
-        The date results are judged fresh and actions fall due against; today by default.
+        The date results are judged fresh and actions fall due against; today (configured zone) by default.
     config
         Policy (thresholds, intervals); the model's own training config by default.
     num_threads
         LightGBM threads for prediction (0: all cores; 1 is fastest for a handful of residents).
     probabilities
         Probabilities computed earlier (e.g. by the batch that filled the store); the model is not run.
+    state
+        The residents' state derived from their events (:mod:`riskmodel.records.events_state`); the row's
+        own state when ``None`` (a version-1 input).
     """
     config = config or model.config
-    day = as_of_day(as_of)
+    day = as_of_day(as_of, config)
+    state = dict(state) if state is not None else row_state(columns)
+    columns = with_latest_values(columns, state)
     is_male = columns["sex"] == "M"
     cdrs = cdrs_score(
         columns["age_years"],
@@ -113,12 +137,22 @@ def assess(
         dict(probabilities) if probabilities is not None else model.predict(columns, derived, num_threads=num_threads)
     )
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
+    cuts = getattr(model, "screen_cuts", {}) or {}
     tiers = {
         "diabetes": diabetes_tier(
-            columns, day, config, cdrs_total=cdrs.total, model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config)
+            columns,
+            state,
+            day,
+            config,
+            cdrs=cdrs,
+            model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config, cuts.get("diabetes")),
         ),
         "hypertension": hypertension_tier(
-            columns, day, config, model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config)
+            columns,
+            state,
+            day,
+            config,
+            model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config, cuts.get("hypertension")),
         ),
     }
     history = glycaemic_status(
@@ -129,34 +163,67 @@ def assess(
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
     findings = {
-        **diabetes_findings(columns, history, cdrs.total, profile=config.glycaemia.high_risk_profile),
+        **diabetes_findings(
+            columns,
+            history,
+            cdrs.total,
+            cdrs_in_age=cdrs.in_validated_age,
+            prediabetes_history=state["prediabetes_history"],
+            profile=config.glycaemia.high_risk_profile,
+        ),
         **htn_findings,
     }
-    action = resident_action(
-        diabetes_action(columns, tiers["diabetes"], dm_p, day, config),
-        hypertension_action(columns, tiers["hypertension"], htn_p, day, config),
+    managed = {disease: recorded(columns, state, disease) for disease in DISEASES}
+    flags = {
+        disease: guideline_high_risk(findings, managed[disease], disease, profile=config.glycaemia.high_risk_profile)
+        for disease in DISEASES
+    }
+    actions = combine(
+        diabetes_actions(
+            columns, state, tiers["diabetes"], dm_p, day, config, cdrs=cdrs, guideline_high_risk=flags["diabetes"]
+        ),
+        hypertension_actions(
+            columns,
+            state,
+            tiers["hypertension"],
+            htn_p,
+            day,
+            config,
+            guideline_high_risk=flags["hypertension"],
+            diabetic=managed["diabetes"],
+        ),
     )
     return Assessment(
+        columns=columns,
+        state=state,
         tiers=tiers,
+        guideline_high_risk=flags,
         overall=TIER_ARRAY[overall_tier(tiers["diabetes"].tier, tiers["hypertension"].tier)],
         probabilities=probabilities,
         findings=findings,
         cdrs=cdrs,
-        action=action,
+        actions=actions,
+        action=actions.most_urgent(),
         derived=derived,
         model_version=model.version,
+        control_profile=config.control.profile,
+        as_of=day,
     )
 
 
 def output_columns(assessment: Assessment) -> dict[str, np.ndarray]:
     """The batch output columns of SPEC section 7, in order."""
     out: dict[str, np.ndarray] = {}
-    for disease in ("diabetes", "hypertension"):
+    for disease in DISEASES:
         out[f"{disease}_tier"] = assessment.tiers[disease].tier_names()
     out["overall_tier"] = assessment.overall
-    for disease in ("diabetes", "hypertension"):
+    for disease in DISEASES:
         out[f"{disease}_tier_source"] = assessment.tiers[disease].source_names()
-    for disease in ("diabetes", "hypertension"):
+    for disease in DISEASES:
+        out[f"{disease}_confirmed"] = assessment.tiers[disease].confirmed
+    for disease in DISEASES:
+        out[f"{disease}_guideline_high_risk"] = assessment.guideline_high_risk[disease]
+    for disease in DISEASES:
         p = assessment.probabilities[disease]
         out[f"{disease}_p_healthy"], out[f"{disease}_p_high_risk"], out[f"{disease}_p_chronic"] = (
             p[:, 0],
@@ -168,7 +235,8 @@ def output_columns(assessment: Assessment) -> dict[str, np.ndarray]:
     out["due_date"] = assessment.action.due
     out["priority"] = assessment.action.priority
     out["model_version"] = np.full(len(assessment), assessment.model_version, dtype=object)
-    assert tuple(out) == OUTPUT_COLUMNS  # the contract's order; a code change that breaks it fails loudly
+    if tuple(out) != OUTPUT_COLUMNS:  # the contract's order; a code change that breaks it fails loudly
+        raise RuntimeError(f"output columns {tuple(out)} differ from the contract {OUTPUT_COLUMNS}")
     return out
 
 
@@ -185,10 +253,12 @@ def score_frame(
 
 
 def with_outputs(residents: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
-    """The input frame with the output columns appended (and the confirmation flags the store needs)."""
+    """The input frame with the output columns appended, then the derived state the store keeps
+    (``state_*``; output files leave those out)."""
     outputs = output_columns(assessment)
-    frame = residents.copy()
-    for name, values in outputs.items():
-        frame[name] = values
+    extra = {f"state_{name}": assessment.state[name] for name in STATE_COLUMNS}
+    frame = pd.concat([residents.reset_index(drop=True), pd.DataFrame({**outputs, **extra})], axis=1).set_axis(
+        residents.index
+    )
     frame["due_date"] = frame["due_date"].astype("datetime64[s]")
     return frame

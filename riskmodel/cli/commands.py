@@ -300,7 +300,7 @@ def worklist(
         typer.Option(
             "--capacity",
             min=1,
-            help="Slots for each of follow_up_overdue and screen (default: worklist.capacity).",
+            help="Entries in each of band 3 (follow-up overdue) and band 4 (screen) (default: worklist.capacity).",
             show_default=False,
         ),
     ] = None,
@@ -314,7 +314,7 @@ def worklist(
     import json
 
     from riskmodel.store.batches import ResultStore
-    from riskmodel.worklist.entries import team_worklist
+    from riskmodel.worklist.entries import team_worklist, worklist_body
 
     if lang not in ("zh", "en"):
         raise fail(f"--lang must be zh or en, not '{lang}'")
@@ -337,17 +337,10 @@ def worklist(
     if output_format == "table":
         print_worklist(entries, team, batch, lang)
     elif output_format == "csv":
-        flat = entries.assign(reasons=entries["reasons"].map(" | ".join))
-        sys.stdout.write(flat.to_csv(index=False))
+        sys.stdout.write(entries.to_frame().to_csv(index=False))
     else:
-        sys.stdout.write(
-            json.dumps(
-                entries.assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records"),
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n"
-        )
+        body = {"team_id": team, **worklist_body(entries, batch)}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
 
 
 # ------------------------------------------------------------------------------------------- the service

@@ -1,24 +1,32 @@
-"""Actions, due dates and priority per resident (SPEC section 6).
+"""Every due action per resident and disease, with due dates and a priority (SPEC sections 4.5, 5 and 6).
 
-Each disease proposes at most one action class; the resident's action is the most urgent class over both
-diseases (ties broken by priority). Classes, most urgent first:
+A resident has one work-list entry listing every action due for either disease; the entry's ``action`` is
+the most urgent (batch output keeps that one in its ``action`` column).
 
-1. ``refer_now`` - emergency values in recent readings (BPHS 2017: SBP >= 180 or DBP >= 110; glucose
-   >= 16.7 or <= 3.9 mmol/L). Due today.
-2. ``confirm_diagnosis`` - chronic by measurement without a recorded diagnosis: recall for a confirmatory
-   test within 14 days (or, with two qualifying tests, record the diagnosis and start management).
-3. ``refer`` - managed patient with >= 2 consecutive uncontrolled visits (BPHS 2017). Due today.
-4. ``recheck`` - managed patient whose latest values are uncontrolled (or first uncontrolled visit):
-   within 14 days (BPHS 2017).
-5. ``follow_up_overdue`` - managed patient with no face-to-face follow-up in 90 days, or none recorded.
-6. ``screen`` - not diagnosed and the disease's test is due (SPEC section 5 intervals).
-7. ``none`` - nothing due; the due date is when the next test or follow-up falls due.
+- ``refer_now`` (band 1): fasting or random glucose >= 16.7 (<= 3.9 if managed), BP >= 180/110, or
+  emergency signs, within ``emergency_lookback_days``; due on the reading's (or the sign's) date.
+- ``confirm_diagnosis`` (band 2): an unrecorded measured chronic (SPEC 3); due 14 days after the newest
+  qualifying result.
+- ``refer`` (band 2): managed, >= 2 consecutive uncontrolled follow-ups, or an adverse reaction or
+  complication; due 14 days after that follow-up; for a disease it replaces ``recheck``.
+- ``referral_follow_up`` (band 2): a referral sent, not yet arrived or returned; due 14 days after sending.
+- ``recheck`` (band 2): managed, the newest follow-up (or a reading since it) uncontrolled; due 14 days
+  after it.
+- ``follow_up_overdue`` (band 3): managed, no follow-up for that disease in 90 days (or none); due 90
+  days after the last (or after registration).
+- ``screen`` (band 4): not recorded, the test due (SPEC 5); due at the last result + the interval.
 
-Priority score (documented contract): ``100 * (7 - class) + within``, with class 1-7 as above and
-``within`` in [0, 99]: higher is more urgent, so sorting by priority descending gives the SPEC order.
-``within`` is: refer_now, how far beyond the emergency cut-off; confirm_diagnosis, how far above the
-diagnostic threshold; refer, the uncontrolled streak; recheck, how far above target; follow_up_overdue,
-days overdue (a year or never recorded = 99); screen, expected yield ``98 * P(chronic) + P(high_risk)``.
+**Priority** (documented contract): ``100 * (5 - band) + score``, score in [0, 99]; higher is more urgent,
+so sorting by priority descending gives the SPEC order. Scores within a band:
+
+- band 1: 50 + how far beyond the emergency cut-off (emergency signs: 90);
+- band 2, the severity score (points in ``worklist.severity``): the values behind the action (BP grade
+  1/2/3; glucose or HbA1c in the diabetes range; FPG or random glucose >= 11.1 or HbA1c >= 9), plus points
+  for the action (refer > referral follow-up > confirmation > recheck), plus points per day overdue. So
+  grade 2-3 BP, glucose >= 11.1 or HbA1c >= 9 outrank a borderline first reading. An OGTT-2h >= 16.7 is an
+  urgent confirmation at the top of the band (99);
+- band 3: days overdue / 3.65 (a year overdue, or never followed up: 99);
+- band 4: expected yield ``98 * P(chronic) + P(high_risk)``.
 """
 
 from __future__ import annotations
@@ -29,69 +37,162 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskmodel.config import RiskConfig
-from riskmodel.model.labels import recorded
+from riskmodel.records.history import recorded
 from riskmodel.rules.guidelines.blood_pressure import (
     DBP_EMERGENCY_MMHG,
-    DBP_HYPERTENSION_MMHG,
     SBP_EMERGENCY_MMHG,
-    SBP_HYPERTENSION_MMHG,
     bp_controlled,
     bp_emergency,
+    bp_grade,
     bphs_high_risk_band,
 )
+from riskmodel.rules.guidelines.cdrs import CdrsScore
 from riskmodel.rules.guidelines.glycaemia import (
     FPG_DIABETES_MMOL_L,
-    FPG_RECOMMEND_OGTT_MMOL_L,
     GLUCOSE_EMERGENCY_HIGH_MMOL_L,
     GLUCOSE_EMERGENCY_LOW_MMOL_L,
     HBA1C_DIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
+    OGTT_2H_URGENT_MMOL_L,
     glucose_controlled,
     glucose_emergency,
+    glycaemic_status,
 )
+from riskmodel.rules.screening import BP, FPG, HBA1C, NO_TEST, OGTT, TEST_CODES, bp_screening, diabetes_screening
 from riskmodel.rules.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh
-from riskmodel.vectorised import MISSING, first_match
+from riskmodel.vectorised import MISSING
 
-ACTIONS = ("refer_now", "confirm_diagnosis", "refer", "recheck", "follow_up_overdue", "screen", "none")
-ACTION_NAMES = np.array(ACTIONS, dtype=object)
-REFER_NOW, CONFIRM, REFER, RECHECK, OVERDUE, SCREEN, NONE = range(7)
-TRUNCATED_ACTIONS = ("follow_up_overdue", "screen")
-"""Only these classes are cut to a team's capacity; classes 1-4 never are (SPEC section 6)."""
+ACTIONS = (
+    "refer_now",
+    "confirm_diagnosis",
+    "refer",
+    "referral_follow_up",
+    "recheck",
+    "follow_up_overdue",
+    "screen",
+)
+ACTION_BANDS = (1, 2, 2, 2, 2, 3, 4)
+REFER_NOW, CONFIRM, REFER, REFERRAL_FOLLOW_UP, RECHECK, OVERDUE, SCREEN = range(7)
+ACTION_NAMES = np.array((*ACTIONS, "none"), dtype=object)
+NONE = len(ACTIONS)
+TRUNCATED_BANDS = (3, 4)
+"""Only these bands are cut to a team's capacity; bands 1-2 never are (SPEC section 6)."""
+DISEASE_ORDER = ("diabetes", "hypertension")
+TESTS = np.array(TEST_CODES, dtype=object)
 
 FOLLOW_UP_INTERVAL_DAYS = 90
 """Managed patients: at least four face-to-face follow-ups a year, one every <= 90 days [BPHS 2017]."""
 RECHECK_WITHIN_DAYS = 14
-"""First uncontrolled visit: adjust treatment and recheck within 14 days [BPHS 2017]."""
+"""First uncontrolled follow-up: adjust treatment and recheck within 14 days [BPHS 2017]."""
+REFERRAL_FOLLOW_UP_DAYS = 14
+"""A referral is followed up within 14 days [BPHS 2017]."""
 CONFIRM_WITHIN_DAYS = 14
-"""Recall an unconfirmed measurement-based diagnosis for a confirmatory test within 14 days (SPEC section 6)."""
+"""Recall a measured, unrecorded diagnosis within 14 days of the qualifying result (SPEC section 6)."""
 REFER_AFTER_UNCONTROLLED_VISITS = 2
-"""Two consecutive uncontrolled visits: refer [BPHS 2017]."""
-
-TESTS = np.array(["", "FPG", "OGTT", "HbA1c", "BP"], dtype=object)
-NO_TEST, FPG, OGTT, HBA1C, BP = range(5)
-
-
-@dataclass(frozen=True)
-class DiseaseAction:
-    """The action one disease proposes per resident."""
-
-    action: np.ndarray  # class index 0-6
-    due: np.ndarray  # datetime64[D]
-    within: np.ndarray  # 0-99
-    test: np.ndarray  # index into TESTS
+"""Two consecutive uncontrolled follow-ups: refer [BPHS 2017]."""
+FPG_HIGH_MMOL_L = 11.1
+HBA1C_HIGH_PCT = 9.0
+"""Glucose >= 11.1 mmol/L or HbA1c >= 9 % outrank a borderline result in band 2 (SPEC 6)."""
+EMERGENCY_SIGNS_SCORE = 90.0
 
 
 @dataclass(frozen=True)
 class ResidentAction:
+    """The most urgent action per resident (the batch output's columns)."""
+
     action: np.ndarray
     due: np.ndarray
     priority: np.ndarray
     disease: np.ndarray  # "diabetes" / "hypertension" / None
-    tests: np.ndarray  # e.g. "FPG, BP"
+    tests: np.ndarray  # every test due for either disease, e.g. "FPG, BP"
+    overdue_days: np.ndarray
 
 
-def _days(n: int, as_of: np.datetime64, offset: int = 0) -> np.ndarray:
-    return np.full(n, as_of + np.timedelta64(offset, "D"), dtype="datetime64[D]")
+@dataclass(frozen=True)
+class DueActions:
+    """Every action per resident, disease and code, as arrays of shape (n, 2, 7).
+
+    Attributes
+    ----------
+    due
+        The action is due (its due date may be in the future for band 2: it is listed within 14 days).
+    due_date
+        ``datetime64[D]``, NaT where not due.
+    score
+        Score within the band, 0-99 (the module docstring).
+    test
+        Index into :data:`TESTS`.
+    next_due
+        Per resident, when the next test or follow-up falls due (for residents with nothing due).
+    as_of
+        The date the actions were judged against.
+    """
+
+    due: np.ndarray
+    due_date: np.ndarray
+    score: np.ndarray
+    test: np.ndarray
+    next_due: np.ndarray
+    as_of: np.datetime64
+
+    @property
+    def priority(self) -> np.ndarray:
+        bands = np.asarray(ACTION_BANDS, dtype=np.float64)
+        return np.where(self.due, np.round(100.0 * (5 - bands) + self.score, 3), -np.inf)
+
+    @property
+    def overdue_days(self) -> np.ndarray:
+        days = (self.as_of - self.due_date).astype("timedelta64[D]").astype(np.float64)
+        return np.where(self.due & ~np.isnat(self.due_date), np.maximum(days, 0.0), 0.0)
+
+    def most_urgent(self) -> ResidentAction:
+        """The entry's action: the highest priority over both diseases (diabetes first on a tie)."""
+        n = self.due.shape[0]
+        flat = self.priority.reshape(n, -1)
+        best = np.argmax(flat, axis=1)
+        rows = np.arange(n)
+        any_due = self.due.reshape(n, -1).any(axis=1)
+        disease_index, action_index = np.divmod(best, len(ACTIONS))
+        action = np.where(any_due, action_index, NONE)
+        due = np.where(any_due, self.due_date.reshape(n, -1)[rows, best], self.next_due)
+        disease = np.where(any_due, np.array(DISEASE_ORDER, dtype=object)[disease_index], MISSING).astype(object)
+        return ResidentAction(
+            action=ACTION_NAMES[action],
+            due=due.astype("datetime64[D]"),
+            priority=np.where(any_due, flat[rows, best], 0.0),
+            disease=disease,
+            tests=self.tests_due(),
+            overdue_days=np.where(any_due, self.overdue_days.reshape(n, -1)[rows, best], 0.0),
+        )
+
+    def tests_due(self) -> np.ndarray:
+        """Every distinct test of the due actions, diabetes first (e.g. ``"OGTT, BP"``)."""
+        n = self.due.shape[0]
+        out = np.full(n, "", dtype=object)
+        for test in (FPG, OGTT, HBA1C, BP):
+            has = (self.due & (self.test == test)).reshape(n, -1).any(axis=1)
+            out = np.where(has, np.where(out == "", TESTS[test], out + ", " + TESTS[test]), out)
+        return out
+
+
+@dataclass
+class _Candidates:
+    """One disease's actions being built: code -> (mask, due date, score, test)."""
+
+    n: int
+    as_of: np.datetime64
+
+    def __post_init__(self) -> None:
+        self.due = np.zeros((self.n, len(ACTIONS)), dtype=bool)
+        self.due_date = np.full((self.n, len(ACTIONS)), np.datetime64("NaT"), dtype="datetime64[D]")
+        self.score = np.zeros((self.n, len(ACTIONS)))
+        self.test = np.zeros((self.n, len(ACTIONS)), dtype=np.int8)
+
+    def add(self, code: int, mask: np.ndarray, due: np.ndarray, score: np.ndarray, test: np.ndarray | int) -> None:
+        self.due[:, code] = mask
+        self.due_date[:, code] = np.where(mask, due, np.datetime64("NaT"))
+        self.score[:, code] = np.where(mask, _clip(score), 0.0)
+        self.test[:, code] = np.where(mask, test, NO_TEST)
 
 
 def _clip(values: np.ndarray) -> np.ndarray:
@@ -99,201 +200,269 @@ def _clip(values: np.ndarray) -> np.ndarray:
     return np.fmin(np.fmax(values, 0.0), 99.0)
 
 
-def _managed_actions(
-    columns: Mapping[str, np.ndarray],
+def _plus_days(dates: np.ndarray, days: int, as_of: np.datetime64) -> np.ndarray:
+    """``dates + days``; an undated event counts from the as-of date."""
+    return (np.where(np.isnat(dates), as_of, dates) + np.timedelta64(days, "D")).astype("datetime64[D]")
+
+
+def _newest(*dates: np.ndarray) -> np.ndarray:
+    out = dates[0].astype("datetime64[D]")
+    for other in dates[1:]:
+        out = np.where(np.isnat(out) | (other > out), other, out)
+    return out.astype("datetime64[D]")
+
+
+def _happened_within(dates: np.ndarray, as_of: np.datetime64, days: int) -> np.ndarray:
+    """A dated event within ``days`` before the as-of date (NaT: none happened)."""
+    return ~np.isnat(dates) & fresh(dates, as_of, days)
+
+
+def _overdue_points(due: np.ndarray, as_of: np.datetime64, config: RiskConfig) -> np.ndarray:
+    severity = config.worklist.severity
+    late = np.maximum(days_before(as_of, due), 0.0)
+    return np.fmin(np.nan_to_num(late) * severity.per_overdue_day, severity.max_overdue)
+
+
+def _band2(
+    candidates: _Candidates,
+    code: int,
+    mask: np.ndarray,
+    due: np.ndarray,
+    values: np.ndarray,
+    config: RiskConfig,
+    test: np.ndarray | int,
+) -> None:
+    """Add a band-2 action with its severity score: value points + action points + overdue points."""
+    points = config.worklist.severity.action.get(ACTIONS[code], 0.0)
+    candidates.add(code, mask, due, values + points + _overdue_points(due, candidates.as_of, config), test)
+
+
+def _managed(
+    candidates: _Candidates,
+    disease: str,
     managed: np.ndarray,
-    uncontrolled_now: np.ndarray,
-    severity: np.ndarray,
-    as_of: np.datetime64,
-    recheck_test: int,
-):
-    """Classes 3-5 for managed patients: refer, recheck, follow-up overdue (BPHS 2017)."""
-    n = len(managed)
-    visits = columns["uncontrolled_visits"]
-    since = days_before(as_of, columns["last_followup_date"])
-    refer = managed & (visits >= REFER_AFTER_UNCONTROLLED_VISITS)
-    recheck = managed & ~refer & (uncontrolled_now | (visits == 1))
+    state: Mapping[str, np.ndarray],
+    reading: tuple[np.ndarray, np.ndarray],
+    values: np.ndarray,
+    config: RiskConfig,
+    test: int,
+) -> None:
+    """refer, referral_follow_up, recheck and follow_up_overdue for one disease (BPHS 2017)."""
+    as_of = candidates.as_of
+    controlled, reading_date = reading
+    uncontrolled_now = controlled == 0.0
+    last_followup = state[f"{disease}_last_followup_date"]
+    since_followup = np.isnat(last_followup) | ~(reading_date < last_followup)
+    # A version-1 row has one uncontrolled_visits for both diseases: it does not apply to a disease whose
+    # reading at (or since) the last follow-up is controlled.
+    row_counter = np.isnan(state[f"{disease}_followups_12m"])
+    contradicted = row_counter & (controlled == 1.0) & since_followup
+    visits = np.where(contradicted, 0.0, state[f"{disease}_uncontrolled_visits"])
+    streak_date = state[f"{disease}_uncontrolled_date"]
+    complication = state[f"{disease}_complication_date"]
+    refer = managed & ((visits >= REFER_AFTER_UNCONTROLLED_VISITS) | ~np.isnat(complication))
+    refer_from = _newest(
+        np.where(visits >= REFER_AFTER_UNCONTROLLED_VISITS, streak_date, np.datetime64("NaT")), complication
+    )
+    _band2(candidates, REFER, refer, _plus_days(refer_from, RECHECK_WITHIN_DAYS, as_of), values, config, NO_TEST)
+
+    sent = state[f"{disease}_referral_sent_date"]
+    _band2(
+        candidates,
+        REFERRAL_FOLLOW_UP,
+        ~np.isnat(sent),
+        _plus_days(sent, REFERRAL_FOLLOW_UP_DAYS, as_of),
+        np.zeros(candidates.n),
+        config,
+        NO_TEST,
+    )
+
+    # A reading since the last follow-up that is uncontrolled also calls for a recheck (version-1 rows hold
+    # the latest reading without saying whether a follow-up took it).
+    current = uncontrolled_now & since_followup & fresh(reading_date, as_of, FOLLOW_UP_INTERVAL_DAYS)
+    recheck = managed & ~refer & ((visits >= 1) | current)
+    recheck_from = _newest(
+        np.where(visits >= 1, streak_date, np.datetime64("NaT")), np.where(current, reading_date, np.datetime64("NaT"))
+    )
+    _band2(candidates, RECHECK, recheck, _plus_days(recheck_from, RECHECK_WITHIN_DAYS, as_of), values, config, test)
+
+    since = days_before(as_of, last_followup)
     overdue = managed & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
-    overdue_due = np.where(
-        np.isnat(columns["last_followup_date"]),
-        as_of,
-        columns["last_followup_date"] + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"),
-    )
-    action = first_match([refer, recheck, overdue], [REFER, RECHECK, OVERDUE], default=NONE)
-    due = first_match(
-        [refer, recheck, overdue],
-        [_days(n, as_of), _days(n, as_of, RECHECK_WITHIN_DAYS), overdue_due.astype("datetime64[D]")],
-        default=overdue_due.astype("datetime64[D]"),
-    )
-    within = first_match(
-        [refer, recheck, overdue],
-        [_clip(20.0 * visits), _clip(severity), np.where(np.isnan(since), 99.0, _clip((since - 90) / 2.75))],
-        default=0.0,
-    )
-    test = np.where(action == RECHECK, recheck_test, NO_TEST)
-    return action, due.astype("datetime64[D]"), within, test
+    base = np.where(np.isnat(last_followup), state[f"{disease}_registered_date"], last_followup)
+    overdue_due = np.where(np.isnat(base), as_of, base + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
+    late = np.maximum(days_before(as_of, overdue_due.astype("datetime64[D]")), 0.0)
+    score = np.where(np.isnat(last_followup), 99.0, late / 3.65)
+    candidates.add(OVERDUE, overdue, overdue_due, score, NO_TEST)
 
 
-def _screening_due(
-    test_dates: np.ndarray, tested: np.ndarray, interval_days: np.ndarray, as_of: np.datetime64
-) -> np.ndarray:
-    """When the next screening test is due: never tested or undated -> today, else last test + interval."""
-    due = test_dates + interval_days.astype("timedelta64[D]")
-    return np.where(tested & ~np.isnat(test_dates), due, as_of).astype("datetime64[D]")
-
-
-def diabetes_action(
-    columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray, as_of: np.datetime64, config: RiskConfig
-) -> DiseaseAction:
-    """The diabetes action per resident (SPEC sections 4.5, 5 and 6)."""
-    fpg, ogtt, hba1c = columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"]
-    recent = fresh(columns["glucose_date"], as_of, config.worklist.emergency_lookback_days)
-    managed = recorded(columns, "diabetes")
-    emergency = recent & glucose_emergency(fpg, ogtt, managed=managed)
-    with np.errstate(invalid="ignore"):
-        emergency_severity = 50 + np.fmax(
-            np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 5 * (ogtt - GLUCOSE_EMERGENCY_HIGH_MMOL_L)),
-            20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg),
-        )
-        confirm = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT)
-        confirm_severity = np.fmax(
-            np.fmax(10 * (fpg - FPG_DIABETES_MMOL_L), 25 * (hba1c - HBA1C_DIABETES_PCT)),
-            5 * (ogtt - OGTT_2H_DIABETES_MMOL_L),
-        )
-        confirm_test = np.where(fpg >= FPG_DIABETES_MMOL_L, HBA1C, FPG)
-    current = fresh(columns["glucose_date"], as_of, FOLLOW_UP_INTERVAL_DAYS)
-    uncontrolled = current & (glucose_controlled(fpg) == 0.0)
-    managed_action, managed_due, managed_within, managed_test = _managed_actions(
-        columns, managed, uncontrolled, 10 * (fpg - FPG_DIABETES_MMOL_L), as_of, FPG
-    )
-
-    # Screening (SPEC section 5): interval by group, test named by the last FPG.
-    intervals = config.screening.diabetes_interval_days
-    with np.errstate(invalid="ignore"):
-        prediabetes = (
-            ((fpg >= (5.6 if config.glycaemia.criteria == "ada" else 6.1)) & (fpg < FPG_DIABETES_MMOL_L))
-            | ((ogtt >= 7.8) & (ogtt < OGTT_2H_DIABETES_MMOL_L))
-            | ((hba1c >= 5.7) & (hba1c < HBA1C_DIABETES_PCT))
-        )
-    yearly = (tier.tier >= HIGH_RISK) | (columns["age_years"] >= config.screening.diabetes_yearly_from_age)
-    interval = first_match([prediabetes, yearly], [intervals.prediabetes, intervals.high_risk], default=intervals.other)
-    tested = ~np.isnan(fpg) | ~np.isnan(ogtt) | ~np.isnan(hba1c)
-    test_date = np.where(np.isnat(columns["glucose_date"]), columns["exam_date"], columns["glucose_date"])
-    screen_due = _screening_due(test_date, tested, interval, as_of)
-    with np.errstate(invalid="ignore"):
-        screen_test = np.where(fpg >= FPG_RECOMMEND_OGTT_MMOL_L, OGTT, FPG)
-    screen = ~managed & (screen_due <= as_of)
-    yield_score = 98 * p[:, 2] + p[:, 1]
-
-    return _compose(
-        as_of,
-        emergency=(emergency, emergency_severity),
-        confirm=(confirm & ~managed, confirm_severity, np.where(tier.confirmed, NO_TEST, confirm_test)),
-        managed=(managed, managed_action, managed_due, managed_within, managed_test),
-        screen=(screen, screen_due, yield_score, screen_test),
-    )
-
-
-def hypertension_action(
-    columns: Mapping[str, np.ndarray], tier: DiseaseTier, p: np.ndarray, as_of: np.datetime64, config: RiskConfig
-) -> DiseaseAction:
-    """The hypertension action per resident (SPEC sections 4.5, 5 and 6)."""
-    n = len(tier.tier)
-    sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
-    recent = fresh(columns["bp_date"], as_of, config.worklist.emergency_lookback_days)
-    emergency = recent & bp_emergency(sbp, dbp)
-    with np.errstate(invalid="ignore"):
-        emergency_severity = 50 + np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
-        confirm = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT)
-        confirm_severity = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
-    managed = recorded(columns, "hypertension")
-    current = fresh(columns["bp_date"], as_of, FOLLOW_UP_INTERVAL_DAYS)
-    uncontrolled = current & (bp_controlled(sbp, dbp, columns["age_years"]) == 0.0)
-    managed_action, managed_due, managed_within, managed_test = _managed_actions(
-        columns,
-        managed,
-        uncontrolled,
-        np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG)),
-        as_of,
-        BP,
-    )
-
-    intervals = config.screening.bp_interval_days
-    band = bphs_high_risk_band(sbp, dbp)
-    yearly = (tier.tier >= HIGH_RISK) | (columns["age_years"] >= config.screening.bp_yearly_from_age)
-    interval = first_match([band, yearly], [intervals.high_risk_band, intervals.high_risk], default=intervals.other)
-    tested = ~np.isnan(sbp)
-    test_date = np.where(np.isnat(columns["bp_date"]), columns["exam_date"], columns["bp_date"])
-    screen_due = _screening_due(test_date, tested, interval, as_of)
-    screen = ~managed & (screen_due <= as_of)
-    yield_score = 98 * p[:, 2] + p[:, 1]
-
-    every = np.full(n, BP, dtype=np.int8)
-    return _compose(
-        as_of,
-        emergency=(emergency, emergency_severity),
-        confirm=(confirm & ~managed, confirm_severity, every),
-        managed=(managed, managed_action, managed_due, managed_within, managed_test),
-        screen=(screen, screen_due, yield_score, every),
-    )
-
-
-def _compose(
+def diabetes_actions(
+    columns: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
+    tier: DiseaseTier,
+    p: np.ndarray,
     as_of: np.datetime64,
+    config: RiskConfig,
     *,
-    emergency: tuple[np.ndarray, np.ndarray],
-    confirm: tuple[np.ndarray, np.ndarray, np.ndarray],
-    managed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    screen: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-) -> DiseaseAction:
-    """One disease's action from its candidate classes, most urgent first (the module docstring's order).
+    cdrs: CdrsScore,
+    guideline_high_risk: np.ndarray,
+) -> tuple[_Candidates, np.ndarray]:
+    """Every diabetes action due, and when the next test or follow-up falls due."""
+    n = len(tier.tier)
+    candidates = _Candidates(n, as_of)
+    managed = recorded(columns, state, "diabetes")
+    fpg, ogtt, hba1c = state["fpg_mmol_l"], state["ogtt_2h_mmol_l"], state["hba1c_pct"]
+    random_glucose = state["random_glucose_mmol_l"]
+    lookback = config.worklist.emergency_lookback_days
 
-    Each candidate is (mask, then what it implies): emergency (mask, severity); confirm (mask, severity,
-    test); managed (mask, action, due, within, test); screen (mask, due, expected yield, test).
-    """
-    is_emergency, emergency_severity = emergency
-    is_confirm, confirm_severity, confirm_test = confirm
-    is_managed, managed_action, managed_due, managed_within, managed_test = managed
-    is_screen, screen_due, yield_score, screen_test = screen
-    n = len(is_emergency)
-    action = first_match(
-        [is_emergency, is_confirm, is_managed, is_screen], [REFER_NOW, CONFIRM, managed_action, SCREEN], default=NONE
+    # Band 1: a fasting or random glucose (never an OGTT), or emergency signs [BPHS 2017].
+    fpg_emergency = fresh(state["fpg_date"], as_of, lookback) & glucose_emergency(fpg, managed=managed)
+    random_emergency = fresh(state["random_glucose_date"], as_of, lookback) & glucose_emergency(
+        random_glucose, managed=managed
     )
-    due = first_match(
-        [action == REFER_NOW, action == CONFIRM, is_managed],
-        [_days(n, as_of), _days(n, as_of, CONFIRM_WITHIN_DAYS), managed_due],
-        default=screen_due,
-    )
-    within = first_match(
-        [action == REFER_NOW, action == CONFIRM, is_managed, action == SCREEN],
-        [_clip(emergency_severity), _clip(confirm_severity), managed_within, _clip(yield_score)],
-        default=0.0,
-    )
-    test = first_match(
-        [action == CONFIRM, is_managed, action == SCREEN], [confirm_test, managed_test, screen_test], default=NO_TEST
-    )
-    return DiseaseAction(action.astype(np.int8), due.astype("datetime64[D]"), within, test.astype(np.int8))
-
-
-def resident_action(diabetes: DiseaseAction, hypertension: DiseaseAction) -> ResidentAction:
-    """The most urgent action over both diseases; tests lists every test due for either."""
-    use_dm = (diabetes.action < hypertension.action) | (
-        (diabetes.action == hypertension.action) & (diabetes.within >= hypertension.within)
-    )
-    action = np.where(use_dm, diabetes.action, hypertension.action)
-    within = np.where(use_dm, diabetes.within, hypertension.within)
-    both_none = action == NONE
-    due = np.where(
-        both_none, np.minimum(diabetes.due, hypertension.due), np.where(use_dm, diabetes.due, hypertension.due)
-    )
-    priority = np.round(100.0 * (6 - action) + within, 3)
-    disease = np.where(both_none, MISSING, np.where(use_dm, "diabetes", "hypertension")).astype(object)
-    dm_test = np.where(diabetes.action < NONE, TESTS[diabetes.test], "")
-    htn_test = np.where(hypertension.action < NONE, TESTS[hypertension.test], "")
-    tests = np.char.strip(
-        np.char.add(
-            np.char.add(dm_test.astype(str), np.where((dm_test != "") & (htn_test != ""), ", ", "")),
-            htn_test.astype(str),
+    signs = _happened_within(state["diabetes_emergency_date"], as_of, lookback)
+    with np.errstate(invalid="ignore"):
+        glucose_beyond = np.fmax(
+            np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
+            np.fmax(
+                5 * (random_glucose - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
+                20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - random_glucose),
+            ),
         )
-    ).astype(object)
-    return ResidentAction(ACTION_NAMES[action], due.astype("datetime64[D]"), priority, disease, tests)
+    emergency_date = _newest(
+        np.where(fpg_emergency, state["fpg_date"], np.datetime64("NaT")),
+        np.where(random_emergency, state["random_glucose_date"], np.datetime64("NaT")),
+        np.where(signs, state["diabetes_emergency_date"], np.datetime64("NaT")),
+    )
+    candidates.add(
+        REFER_NOW,
+        fpg_emergency | random_emergency | signs,
+        np.where(np.isnat(emergency_date), as_of, emergency_date),
+        np.where(signs, EMERGENCY_SIGNS_SCORE, 50 + glucose_beyond),
+        NO_TEST,
+    )
+
+    # Band 2: values behind the action.
+    severity = config.worklist.severity
+    with np.errstate(invalid="ignore"):
+        high = (fpg >= FPG_HIGH_MMOL_L) | (random_glucose >= FPG_HIGH_MMOL_L) | (hba1c >= HBA1C_HIGH_PCT)
+        diabetic = (fpg >= FPG_DIABETES_MMOL_L) | (ogtt >= OGTT_2H_DIABETES_MMOL_L) | (hba1c >= HBA1C_DIABETES_PCT)
+        urgent_ogtt = ogtt >= OGTT_2H_URGENT_MMOL_L
+    values = np.where(high, severity.glucose_high, np.where(diabetic, severity.glucose_diabetic, 0.0))
+    measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
+    with np.errstate(invalid="ignore"):
+        repeat = np.where(
+            fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(ogtt >= OGTT_2H_DIABETES_MMOL_L, OGTT, HBA1C)
+        ).astype(np.int8)
+    confirm_due = _plus_days(state["diabetes_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
+    _band2(
+        candidates,
+        CONFIRM,
+        measured_chronic,
+        confirm_due,
+        np.where(urgent_ogtt, 99.0, values),
+        config,
+        np.where(tier.confirmed, NO_TEST, repeat),
+    )
+    current_fpg = fresh(state["fpg_date"], as_of, config.tiers.glucose_result_valid_days)
+    fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, config.tiers.glucose_result_valid_days), hba1c, np.nan)
+    controlled = glucose_controlled(np.where(current_fpg, fpg, np.nan), fresh_hba1c, profile=config.control.profile)
+    reading_date = (
+        state["fpg_date"]
+        if config.control.profile == "bphs2017"
+        else _newest(state["fpg_date"], np.where(np.isnan(fresh_hba1c), np.datetime64("NaT"), state["hba1c_date"]))
+    )
+    _managed(candidates, "diabetes", managed, state, (controlled, reading_date), values, config, FPG)
+
+    # Band 4: screening (SPEC 5).
+    status = glycaemic_status(
+        fpg, ogtt, hba1c, criteria=config.glycaemia.criteria, use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes
+    )
+    screening = diabetes_screening(
+        columns,
+        state,
+        as_of,
+        config,
+        prediabetes=status.ifg | status.igt | status.hba1c_prediabetes,
+        high_risk=guideline_high_risk | (tier.tier >= HIGH_RISK),
+        cdrs=cdrs,
+    )
+    screen = ~managed & ~measured_chronic & (screening.due <= as_of)
+    candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], screening.test)
+    return candidates, _next_due(managed, state, "diabetes", screening.due)
+
+
+def hypertension_actions(
+    columns: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
+    tier: DiseaseTier,
+    p: np.ndarray,
+    as_of: np.datetime64,
+    config: RiskConfig,
+    *,
+    guideline_high_risk: np.ndarray,
+    diabetic: np.ndarray,
+) -> tuple[_Candidates, np.ndarray]:
+    """Every hypertension action due, and when the next measurement or follow-up falls due."""
+    n = len(tier.tier)
+    candidates = _Candidates(n, as_of)
+    managed = recorded(columns, state, "hypertension")
+    sbp, dbp = state["sbp_mmhg"], state["dbp_mmhg"]
+    lookback = config.worklist.emergency_lookback_days
+
+    reading_emergency = fresh(state["bp_date"], as_of, lookback) & bp_emergency(sbp, dbp)
+    signs = _happened_within(state["hypertension_emergency_date"], as_of, lookback)
+    with np.errstate(invalid="ignore"):
+        beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
+    emergency_date = _newest(
+        np.where(reading_emergency, state["bp_date"], np.datetime64("NaT")),
+        np.where(signs, state["hypertension_emergency_date"], np.datetime64("NaT")),
+    )
+    candidates.add(
+        REFER_NOW,
+        reading_emergency | signs,
+        np.where(np.isnat(emergency_date), as_of, emergency_date),
+        np.where(signs & ~reading_emergency, EMERGENCY_SIGNS_SCORE, 50 + beyond),
+        NO_TEST,
+    )
+
+    grade_points = np.array((0.0, *config.worklist.severity.bp_grade))
+    values = grade_points[bp_grade(sbp, dbp)]
+    measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
+    confirm_due = _plus_days(state["hypertension_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
+    _band2(candidates, CONFIRM, measured_chronic, confirm_due, values, config, np.where(tier.confirmed, NO_TEST, BP))
+    controlled = bp_controlled(sbp, dbp, columns["age_years"], profile=config.control.profile, diabetic=diabetic)
+    _managed(candidates, "hypertension", managed, state, (controlled, state["bp_date"]), values, config, BP)
+
+    screening = bp_screening(
+        columns,
+        state,
+        as_of,
+        config,
+        high_risk_band=bphs_high_risk_band(sbp, dbp),
+        high_risk=guideline_high_risk | (tier.tier >= HIGH_RISK),
+    )
+    screen = ~managed & ~measured_chronic & (screening.due <= as_of)
+    candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], BP)
+    return candidates, _next_due(managed, state, "hypertension", screening.due)
+
+
+def _next_due(managed: np.ndarray, state: Mapping[str, np.ndarray], disease: str, screen_due: np.ndarray) -> np.ndarray:
+    """When the next follow-up (managed) or screening test (not managed) falls due."""
+    last = state[f"{disease}_last_followup_date"]
+    followup_due = (last + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D")).astype("datetime64[D]")
+    return np.where(managed, followup_due, screen_due).astype("datetime64[D]")
+
+
+def combine(diabetes: tuple[_Candidates, np.ndarray], hypertension: tuple[_Candidates, np.ndarray]) -> DueActions:
+    """Both diseases' actions as one (n, 2, 7) set."""
+    dm, dm_next = diabetes
+    htn, htn_next = hypertension
+    next_due = np.where(np.isnat(dm_next) | (htn_next < dm_next), htn_next, dm_next)
+    return DueActions(
+        due=np.stack([dm.due, htn.due], axis=1),
+        due_date=np.stack([dm.due_date, htn.due_date], axis=1),
+        score=np.stack([dm.score, htn.score], axis=1),
+        test=np.stack([dm.test, htn.test], axis=1),
+        next_due=next_due.astype("datetime64[D]"),
+        as_of=dm.as_of,
+    )

@@ -2,8 +2,9 @@
 
 Order of precedence for each disease: a recorded diagnosis or treatment (``record``), else a fresh result
 in the record (``measurement``), else the model's probabilities under the configured policy (``model``).
-The model never overrides a recorded diagnosis or a fresh result. A CDRS >= 25 raises a diabetes tier
-of ``healthy`` to ``high_risk`` (source ``measurement``: it is computed from measured values).
+The model never overrides a recorded diagnosis or a fresh result, and never makes anyone chronic. A CDRS
+>= 25 at ages 20-74 raises a diabetes tier of ``healthy`` to ``high_risk`` (source ``measurement``: it is
+computed from measured values); outside those ages it is shown and flagged, never raising the tier.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskmodel.config import RiskConfig
+from riskmodel.records.history import recorded
 from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_high_risk_band
-from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
+from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS, CdrsScore
 from riskmodel.rules.guidelines.glycaemia import DIABETES, NORMAL, PREDIABETES, glycaemic_status
 from riskmodel.vectorised import MISSING, first_match
 
@@ -37,7 +39,7 @@ class DiseaseTier:
     source
         ``0`` record, ``1`` measurement, ``2`` model.
     confirmed
-        For a chronic tier: True by record, or by two different qualifying tests; else False.
+        For a chronic tier: True by record, or by the confirming results of SPEC 3; else False.
     """
 
     tier: np.ndarray
@@ -93,15 +95,16 @@ def bp_tier(sbp_mmhg: np.ndarray, dbp_mmhg: np.ndarray) -> np.ndarray:
     ).astype(np.int8)
 
 
-def policy_tier(p_high_risk: np.ndarray, p_chronic: np.ndarray, config: RiskConfig) -> np.ndarray:
-    """The model's tier: chronic at P(chronic) >= chronic_threshold, else high_risk at
-    P(high_risk) + P(chronic) >= high_risk_threshold, else healthy (config ``tiers``)."""
-    cut = config.tiers
-    return np.where(
-        p_chronic >= cut.chronic_threshold,
-        CHRONIC,
-        np.where(p_high_risk + p_chronic >= cut.high_risk_threshold, HIGH_RISK, HEALTHY),
-    ).astype(np.int8)
+def policy_tier(
+    p_high_risk: np.ndarray, p_chronic: np.ndarray, config: RiskConfig, screen_cut: float | None = None
+) -> np.ndarray:
+    """The model's tier (SPEC 3): high_risk at P(chronic) >= ``screen_cut`` or P(high_risk) + P(chronic) >=
+    ``high_risk_threshold``, else healthy. The model never makes anyone chronic: that takes a record or a
+    measurement. ``screen_cut`` is the model's own (chosen at training); the config's when it carries none."""
+    cut = config.tiers.screen_cut if screen_cut is None else screen_cut
+    with np.errstate(invalid="ignore"):
+        high = (p_chronic >= cut) | (p_high_risk + p_chronic >= config.tiers.high_risk_threshold)
+    return np.where(high, HIGH_RISK, HEALTHY).astype(np.int8)
 
 
 def _combine(
@@ -116,28 +119,47 @@ def _combine(
     return DiseaseTier(tier=tier.astype(np.int8), source=source, confirmed=confirmed)
 
 
+DIABETES_CONFIRMING_RESULTS = 2
+"""Without symptoms, a diabetes diagnosis needs a second qualifying result on another day, or two different
+tests from one sample [CDS2020]."""
+HYPERTENSION_CONFIRMING_DAYS = 3
+"""Hypertension is diagnosed on three readings >= 140/90 on different days, off treatment [CHG2018; the 2025
+primary-care guideline: three non-same-day readings within four weeks]."""
+
+
+def fresh_glucose(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> dict[str, np.ndarray]:
+    """The latest FPG, OGTT-2h and HbA1c with stale ones blanked to NaN, each judged by its own date."""
+    return {
+        value: np.where(fresh(state[date], as_of, valid_days), state[value], np.nan)
+        for value, date in (("fpg_mmol_l", "fpg_date"), ("ogtt_2h_mmol_l", "ogtt_date"), ("hba1c_pct", "hba1c_date"))
+    }
+
+
+def fresh_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> dict[str, np.ndarray]:
+    """The latest BP, blanked to NaN when stale."""
+    keep = fresh(state["bp_date"], as_of, valid_days)
+    return {name: np.where(keep, state[name], np.nan) for name in ("sbp_mmhg", "dbp_mmhg")}
+
+
 def diabetes_tier(
     columns: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
     as_of: np.datetime64,
     config: RiskConfig,
     *,
-    cdrs_total: np.ndarray,
+    cdrs: CdrsScore,
     model_tier: np.ndarray | None = None,
 ) -> DiseaseTier:
     """Diabetes tier (SPEC section 3, diabetes).
+
+    A CDRS >= 25 raises ``healthy`` to ``high_risk`` only within the validated ages 20-74 [Zhou2013].
 
     References
     ----------
     CDS 2020 diagnostic criteria; an asymptomatic person needs two qualifying results to confirm.
     """
-    record = (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
-    results = fresh_values(
-        columns,
-        ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"),
-        "glucose_date",
-        as_of,
-        config.tiers.glucose_result_valid_days,
-    )
+    record = recorded(columns, state, "diabetes")
+    results = fresh_glucose(state, as_of, config.tiers.glucose_result_valid_days)
     status = glycaemic_status(
         results["fpg_mmol_l"],
         results["ogtt_2h_mmol_l"],
@@ -145,8 +167,9 @@ def diabetes_tier(
         criteria=config.glycaemia.criteria,
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
-    combined = _combine(record, glycaemic_tier(status.category), model_tier, status.diabetic_tests >= 2)
-    raise_by_cdrs = (combined.tier == HEALTHY) & (cdrs_total >= CDRS_HIGH_RISK_POINTS)
+    confirmed = state["diabetes_confirmations"] >= DIABETES_CONFIRMING_RESULTS
+    combined = _combine(record, glycaemic_tier(status.category), model_tier, confirmed)
+    raise_by_cdrs = (combined.tier == HEALTHY) & (cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age
     return DiseaseTier(
         tier=np.where(raise_by_cdrs, HIGH_RISK, combined.tier).astype(np.int8),
         source=np.where(raise_by_cdrs, MEASUREMENT, combined.source).astype(np.int8),
@@ -156,6 +179,7 @@ def diabetes_tier(
 
 def hypertension_tier(
     columns: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
     as_of: np.datetime64,
     config: RiskConfig,
     *,
@@ -163,13 +187,14 @@ def hypertension_tier(
 ) -> DiseaseTier:
     """Hypertension tier (SPEC section 3, hypertension).
 
-    A measurement-based chronic tier is never confirmed from one record: the guideline diagnosis needs
-    three visits on separate days (Chinese hypertension guideline 2018).
+    A measured chronic tier is confirmed by three readings >= 140/90 on different days within
+    ``tiers.htn_confirmation_window_days`` (counted in the state), never by one record.
     """
-    record = (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
-    bp = fresh_values(columns, ("sbp_mmhg", "dbp_mmhg"), "bp_date", as_of, config.tiers.bp_result_valid_days)
+    record = recorded(columns, state, "hypertension")
+    bp = fresh_bp(state, as_of, config.tiers.bp_result_valid_days)
     measured = bp_tier(bp["sbp_mmhg"], bp["dbp_mmhg"])
-    return _combine(record, measured, model_tier, np.zeros(len(record), dtype=bool))
+    confirmed = state["hypertension_confirmations"] >= HYPERTENSION_CONFIRMING_DAYS
+    return _combine(record, measured, model_tier, confirmed)
 
 
 def overall_tier(*tiers: np.ndarray) -> np.ndarray:

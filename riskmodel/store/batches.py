@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskmodel.exceptions import StoreError
-from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.records.history import STATE_COLUMNS, STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
+from riskmodel.records.schema import COLUMN_NAMES, DISEASES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.vectorised import MISSING
 
 logger = logging.getLogger(__name__)
@@ -34,12 +35,16 @@ _SQL_TYPES: dict[str, Any] = {
     "date": sa.Date,
 }
 _OUTPUT_TYPES: dict[str, Any] = {
+    **{f"{d}_{flag}": sa.Boolean for d in DISEASES for flag in ("confirmed", "guideline_high_risk")},
     "cdrs_points": sa.Integer,
     "due_date": sa.Date,
     "priority": sa.Float,
     "model_version": sa.String(64),
 }
 PROBABILITY_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if "_p_" in c)
+STATE_PREFIX = "state_"
+"""The derived history state (riskmodel.records.history) is stored beside each resident, prefixed."""
+STORED_COLUMNS = (*COLUMN_NAMES, *OUTPUT_COLUMNS, *(STATE_PREFIX + name for name in STATE_COLUMNS))
 
 metadata = sa.MetaData()
 batches = sa.Table(
@@ -67,6 +72,8 @@ scored_residents = sa.Table(
         sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24)))
         for name in OUTPUT_COLUMNS
     ],
+    *[sa.Column(STATE_PREFIX + name, sa.Float) for name in STATE_NUMBER_COLUMNS],
+    *[sa.Column(STATE_PREFIX + name, sa.Date) for name in STATE_DATE_COLUMNS],
     sa.Index("ix_scored_team", "batch_id", "team_id"),
 )
 
@@ -135,7 +142,7 @@ class ResultStore:
         """
         if scored.empty:
             return
-        names = ["batch_id", *COLUMN_NAMES, *OUTPUT_COLUMNS]
+        names = ["batch_id", *STORED_COLUMNS]
         rows = _tuples(scored, batch_id, iso_dates=self.engine.dialect.name == "sqlite")
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
@@ -251,7 +258,7 @@ def _safe(url: str) -> str:
 def _tuples(scored: pd.DataFrame, batch_id: str, *, iso_dates: bool) -> list[tuple[Any, ...]]:
     """Rows as tuples in table order; missing values as None, dates as ``date`` (or ISO text for SQLite)."""
     columns: list[list[Any]] = [[batch_id] * len(scored)]
-    for name in [*COLUMN_NAMES, *OUTPUT_COLUMNS]:
+    for name in STORED_COLUMNS:
         values = scored[name]
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.to_numpy(dtype="datetime64[D]")
@@ -264,7 +271,7 @@ def _tuples(scored: pd.DataFrame, batch_id: str, *, iso_dates: bool) -> list[tup
         elif values.dtype.kind == "f":
             array = values.to_numpy()
             columns.append(np.where(np.isnan(array), MISSING, array).tolist())
-        elif values.dtype.kind in "iu":
+        elif values.dtype.kind in "iub":
             columns.append(values.tolist())
         else:
             columns.append(values.astype(object).where(values.notna(), None).tolist())
@@ -289,6 +296,16 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in PROBABILITY_COLUMNS:
         frame[name] = frame[name].astype(np.float64)
     return frame
+
+
+def stored_state(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The batch's derived history state per resident, as :func:`riskmodel.records.history.row_state` gives it."""
+    state: dict[str, np.ndarray] = {}
+    for name in STATE_NUMBER_COLUMNS:
+        state[name] = frame[STATE_PREFIX + name].to_numpy(dtype=np.float64, na_value=np.nan)
+    for name in STATE_DATE_COLUMNS:
+        state[name] = np.array(frame[STATE_PREFIX + name].tolist(), dtype="datetime64[D]")
+    return state
 
 
 def stored_probabilities(frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -1,13 +1,19 @@
 """Prioritised work lists per team (SPEC section 6).
 
-The list holds every resident with an action, most urgent first (by the documented priority score of
-:mod:`riskmodel.rules.actions`). A team's capacity truncates only ``follow_up_overdue`` and ``screen`` (each to
-``capacity`` entries); classes 1-4 are never cut. Reasons are computed for the listed residents only.
+One entry per resident with anything due, listing every due action of both diseases; the entry's
+``action`` is the most urgent and the entry belongs to that action's band. Entries are ordered by band,
+then priority (:mod:`riskmodel.rules.actions`). A team's capacity truncates bands 3 and 4 (entries per
+band), never 1-2; the list says, per action, how many were due, listed and hidden, and for a cut band the
+first resident left off with their priority and the cut-off priority. Actions hidden by outcomes (a mask
+given by :mod:`riskmodel.worklist.outcomes`) are not listed and use no capacity. Reasons are computed only
+for listed residents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,76 +22,152 @@ import pandas as pd
 from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import resident_columns
-from riskmodel.rules.actions import ACTIONS, TRUNCATED_ACTIONS
-from riskmodel.scoring import assess
-from riskmodel.worklist.explain import Lang, action_reason, finding_reasons, model_reasons
+from riskmodel.records.schema import DISEASES, TIER_SOURCES, TIERS
+from riskmodel.rules.actions import ACTION_BANDS, ACTIONS, DISEASE_ORDER, TESTS, TRUNCATED_BANDS
+from riskmodel.scoring import Assessment, assess
+from riskmodel.worklist.explain import due_actions, resident_reasons
+from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label, tests_label
 
-WORKLIST_COLUMNS = (
+CSV_COLUMNS = (
     "rank",
     "resident_id",
-    "team_id",
     "grid_id",
+    "band",
     "action",
     "action_disease",
     "due_date",
+    "overdue_days",
     "priority",
     "tests",
+    "actions",
     "diabetes_tier",
     "hypertension_tier",
-    "overall_tier",
     "diabetes_p_chronic",
     "hypertension_p_chronic",
     "reasons",
 )
-_VALUE_COLUMNS = (
-    "age_years",
-    "bmi_kg_m2",
-    "waist_cm",
-    "sbp_mmhg",
-    "dbp_mmhg",
-    "fpg_mmol_l",
-    "ogtt_2h_mmol_l",
-    "hba1c_pct",
-)
 
 
-def _disease_test(tests: str, disease: str | None) -> str:
-    """The test of the action's own disease out of the resident's test list."""
-    if disease != "hypertension":
-        return tests.split(", ")[0] if tests and tests != "BP" else ""
-    return "BP" if "BP" in tests else ""
+@dataclass(frozen=True)
+class Worklist:
+    """A team's list as of a date: the entries, and what capacity and outcomes did to it."""
+
+    as_of: dt.date
+    capacity: int
+    entries: list[dict[str, Any]]
+    counts: dict[str, dict[str, int]]
+    cuts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per entry, actions and reasons joined into text (for CSV)."""
+        rows = []
+        for entry in self.entries:
+            row = {name: entry.get(name) for name in CSV_COLUMNS}
+            row["actions"] = "; ".join(f"{a['disease']}:{a['action']}:{a['due_date']}" for a in entry["actions"])
+            row["reasons"] = " | ".join(entry["reasons"])
+            rows.append(row)
+        return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 
-def _model_explanations(
-    model: RiskModel, columns: dict[str, np.ndarray], assessment: Any, chosen: np.ndarray, lang: Lang, top: int
-) -> dict[int, list[str]]:
-    """Model reasons for listed residents whose action's disease tier the model decided (only they need one)."""
-    explained: dict[int, list[str]] = {}
-    for disease in ("diabetes", "hypertension"):
-        rows = chosen[(assessment.action.disease[chosen] == disease) & (assessment.tiers[disease].source[chosen] == 2)]
-        if not len(rows):
+def _entry_band(assessment: Assessment, visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per resident: the band and priority of the most urgent visible action (band 0: nothing visible)."""
+    n = visible.shape[0]
+    priority = np.where(visible, assessment.actions.priority, -np.inf).reshape(n, -1)
+    best = np.argmax(priority, axis=1)
+    bands = np.tile(np.asarray(ACTION_BANDS), 2)[best]
+    any_visible = visible.reshape(n, -1).any(axis=1)
+    return np.where(any_visible, bands, 0), np.where(any_visible, priority[np.arange(n), best], -np.inf)
+
+
+def select_entries(
+    assessment: Assessment, capacity: int, hidden: np.ndarray | None = None
+) -> tuple[np.ndarray, list[dict[str, Any]], np.ndarray]:
+    """Row positions on the list in order, the cuts made by capacity, and the visible-action mask.
+
+    ``hidden`` (n, 2, 7) marks actions that outcomes hide; they are not listed and use no capacity.
+    """
+    due = assessment.actions.due
+    visible = due & ~hidden if hidden is not None else due
+    band, priority = _entry_band(assessment, visible)
+    chosen: list[np.ndarray] = []
+    cuts: list[dict[str, Any]] = []
+    for b in (1, 2, 3, 4):
+        rows = np.flatnonzero(band == b)
+        rows = rows[np.argsort(-priority[rows], kind="stable")]
+        if b in TRUNCATED_BANDS and len(rows) > capacity:
+            left = rows[capacity]
+            cuts.append(
+                {
+                    "band": b,
+                    "entries_due": int(len(rows)),
+                    "listed": capacity,
+                    "cut_off_priority": float(priority[rows[capacity - 1]]),
+                    "first_left_off": int(left),
+                    "first_left_off_priority": float(priority[left]),
+                }
+            )
+            rows = rows[:capacity]
+        chosen.append(rows)
+    return np.concatenate(chosen).astype(np.int64), cuts, visible
+
+
+def _counts(due: np.ndarray, visible: np.ndarray, listed_rows: np.ndarray) -> dict[str, dict[str, int]]:
+    """Per action: instances due (hidden included), listed, and hidden by outcomes."""
+    on_list = np.zeros(due.shape[0], dtype=bool)
+    on_list[listed_rows] = True
+    counts = {}
+    for a, name in enumerate(ACTIONS):
+        counts[name] = {
+            "due": int(due[:, :, a].sum()),
+            "listed": int((visible[:, :, a] & on_list[:, None]).sum()),
+            "hidden": int((due[:, :, a] & ~visible[:, :, a]).sum()),
+        }
+    return counts
+
+
+def _disease_block(assessment: Assessment, i: int, disease: str, lang: Lang) -> dict[str, Any]:
+    tier = assessment.tiers[disease]
+    name = TIERS[tier.tier[i]]
+    return {
+        "tier": name,
+        "tier_label": label(TIER_LABELS, name, lang),
+        "tier_source": TIER_SOURCES[tier.source[i]],
+        "confirmed": bool(tier.confirmed[i]),
+        "guideline_high_risk": bool(assessment.guideline_high_risk[disease][i]),
+        "p_chronic": round(float(assessment.probabilities[disease][i, 2]), 6),
+    }
+
+
+def entry_actions(
+    assessment: Assessment, i: int, lang: Lang, visible: np.ndarray | None = None
+) -> list[dict[str, Any]]:
+    """Every due action of resident ``i`` (visible ones, when a mask is given), most urgent first."""
+    actions = assessment.actions
+    out = []
+    for disease, a in due_actions(assessment, i):
+        d = DISEASE_ORDER.index(disease)
+        if visible is not None and not visible[i, d, a]:
             continue
-        sub_columns = {name: values[rows] for name, values in columns.items()}
-        sub_derived = {name: values[rows] for name, values in assessment.derived.items()}
-        words = model_reasons(model, sub_columns, sub_derived, disease, lang=lang, top=top)  # type: ignore[arg-type]
-        explained.update({int(row): text for row, text in zip(rows, words, strict=True)})
-    return explained
-
-
-def select_entries(action: np.ndarray, priority: np.ndarray, capacity: int) -> np.ndarray:
-    """Row positions on the list: every action except ``none``, by priority, classes 5-6 cut to capacity."""
-    on_list = action != "none"
-    order = np.flatnonzero(on_list)[np.argsort(-priority[on_list], kind="stable")]
-    keep = []
-    taken = dict.fromkeys(TRUNCATED_ACTIONS, 0)
-    for position in order:
-        name = action[position]
-        if name in taken:
-            if taken[name] >= capacity:
-                continue
-            taken[name] += 1
-        keep.append(position)
-    return np.asarray(keep, dtype=np.int64)
+        test = str(TESTS[actions.test[i, d, a]])
+        code = ACTIONS[a]
+        shown = "record_diagnosis" if code == "confirm_diagnosis" and assessment.tiers[disease].confirmed[i] else code
+        out.append(
+            {
+                "disease": disease,
+                "action": code,
+                "label": label(ACTION_LABELS, shown, lang),
+                "band": ACTION_BANDS[a],
+                "due_date": str(actions.due_date[i, d, a]),
+                "overdue_days": int(actions.overdue_days[i, d, a]),
+                "tests": test,
+                "test_label": tests_label(test, lang),
+                "priority": float(actions.priority[i, d, a]),
+            }
+        )
+    return out
 
 
 def build_worklist(
@@ -96,8 +178,10 @@ def build_worklist(
     capacity: int | None = None,
     lang: Lang = "zh",
     config: RiskConfig | None = None,
-    probabilities: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+    probabilities: Mapping[str, np.ndarray] | None = None,
+    state: Mapping[str, np.ndarray] | None = None,
+    hidden: np.ndarray | None = None,
+) -> Worklist:
     """The work list of the given residents (normally one team) as of a date.
 
     Parameters
@@ -107,60 +191,60 @@ def build_worklist(
     model
         The model; used for probabilities (unless given) and for the feature contributions in reasons.
     capacity
-        Slots for each truncated list; the config's ``worklist.capacity`` by default.
-    probabilities
-        Probabilities already computed by batch scoring, so that the list matches the stored batch.
+        Entries per truncated band (3 and 4); the config's ``worklist.capacity`` by default.
+    probabilities, state
+        The batch's probabilities and derived history state, so that the list matches the stored batch.
+    hidden
+        Actions hidden by outcomes, (n, 2, 7).
     """
     config = config or model.config
     capacity = capacity or config.worklist.capacity
     columns = resident_columns(residents)
-    assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities)
-    chosen = select_entries(assessment.action.action, assessment.action.priority, capacity)
-    explained = _model_explanations(model, columns, assessment, chosen, lang, config.worklist.top_features)
-    tier_names = {disease: assessment.tiers[disease].tier_names() for disease in ("diabetes", "hypertension")}
+    assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities, state=state)
+    chosen, cuts, visible = select_entries(assessment, capacity, hidden)
+    reasons = resident_reasons(assessment, chosen, model, config, lang)
     ids = residents["resident_id"].to_numpy(dtype=object)
-    teams = residents["team_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
     entries: list[dict[str, Any]] = []
-    for rank, position in enumerate(chosen, start=1):
+    for rank, (position, words) in enumerate(zip(chosen, reasons, strict=True), start=1):
         i = int(position)
-        disease = assessment.action.disease[i]
-        tests = assessment.action.tests[i]
-        values = {name: float(columns[name][i]) for name in _VALUE_COLUMNS}
-        values["cdrs_points"] = float(assessment.cdrs.total[i])
-        values["is_male"] = float(columns["sex"][i] == "M")
-        diseases = (disease,) if disease else ("diabetes", "hypertension")
-        own_test = _disease_test(tests, disease)
-        confirmed = bool(disease and assessment.tiers[disease].confirmed[i])
-        reasons = [action_reason(assessment.action.action[i], disease, own_test, lang, values, confirmed=confirmed)]
-        reasons += finding_reasons(assessment.findings, values, i, diseases, lang)
-        reasons += explained.get(i, [])
+        listed = entry_actions(assessment, i, lang, visible)
+        first = listed[0]
+        blocks = {disease: _disease_block(assessment, i, disease, lang) for disease in DISEASES}
         entries.append(
             {
                 "rank": rank,
                 "resident_id": ids[i],
-                "team_id": teams[i],
                 "grid_id": grids[i],
-                "action": assessment.action.action[i],
-                "action_disease": disease,
-                "due_date": pd.Timestamp(assessment.action.due[i]).date(),
-                "priority": float(assessment.action.priority[i]),
-                "tests": tests,
-                "diabetes_tier": tier_names["diabetes"][i],
-                "hypertension_tier": tier_names["hypertension"][i],
+                "band": first["band"],
+                "action": first["action"],
+                "action_label": first["label"],
+                "action_disease": first["disease"],
+                "due_date": first["due_date"],
+                "overdue_days": first["overdue_days"],
+                "priority": first["priority"],
+                "tests": ", ".join(dict.fromkeys(a["tests"] for a in listed if a["tests"])),
+                "actions": listed,
+                **blocks,
+                "diabetes_tier": blocks["diabetes"]["tier"],
+                "hypertension_tier": blocks["hypertension"]["tier"],
                 "overall_tier": assessment.overall[i],
-                "diabetes_p_chronic": float(assessment.probabilities["diabetes"][i, 2]),
-                "hypertension_p_chronic": float(assessment.probabilities["hypertension"][i, 2]),
-                "reasons": reasons,
+                "overall_tier_label": label(TIER_LABELS, assessment.overall[i], lang),
+                "diabetes_p_chronic": blocks["diabetes"]["p_chronic"],
+                "hypertension_p_chronic": blocks["hypertension"]["p_chronic"],
+                "reasons": words,
             }
         )
-    return pd.DataFrame(entries, columns=list(WORKLIST_COLUMNS))
-
-
-def action_counts(worklist: pd.DataFrame) -> dict[str, int]:
-    """Entries per action class, in SPEC order."""
-    counts = worklist["action"].value_counts().to_dict() if len(worklist) else {}
-    return {name: int(counts.get(name, 0)) for name in ACTIONS if name != "none"}
+    for cut in cuts:
+        left = cut.pop("first_left_off")
+        cut["first_left_off"] = {"resident_id": ids[left], "priority": cut.pop("first_left_off_priority")}
+    return Worklist(
+        as_of=pd.Timestamp(assessment.as_of).date(),
+        capacity=capacity,
+        entries=entries,
+        counts=_counts(assessment.actions.due, visible, chosen),
+        cuts=cuts,
+    )
 
 
 def team_worklist(
@@ -172,13 +256,13 @@ def team_worklist(
     capacity: int | None = None,
     lang: Lang = "zh",
     config: RiskConfig | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A team's work list from the store's latest complete batch, with the batch's probabilities.
+) -> tuple[Worklist, dict[str, Any]]:
+    """A team's work list from the store's latest published batch, with the batch's probabilities and state.
 
     Returns the list and the batch it came from. Raises :class:`~riskmodel.exceptions.StoreError` when the
-    store has no complete batch, and :class:`LookupError` when the team has no residents in it.
+    store has no published batch, and :class:`LookupError` when the team has no residents in it.
     """
-    from riskmodel.store.batches import stored_probabilities
+    from riskmodel.store.batches import stored_probabilities, stored_state
 
     residents, batch = store.team_residents(team_id)
     if residents.empty:
@@ -192,5 +276,20 @@ def team_worklist(
         lang=lang,
         config=config,
         probabilities=stored_probabilities(residents),
+        state=stored_state(residents),
     )
-    return worklist, {**batch, "worklist_as_of": str(pd.Timestamp(when).date())}
+    return worklist, {**batch, "worklist_as_of": str(worklist.as_of)}
+
+
+def worklist_body(worklist: Worklist, batch: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of a work list (API and CLI alike)."""
+    return {
+        "as_of": str(worklist.as_of),
+        "batch_id": batch["batch_id"],
+        "batch_as_of": str(batch["as_of"]),
+        "model_version": batch["model_version"],
+        "capacity": worklist.capacity,
+        "counts": worklist.counts,
+        "cuts": worklist.cuts,
+        "entries": worklist.entries,
+    }

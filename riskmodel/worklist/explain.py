@@ -1,93 +1,155 @@
 """Reasons a doctor can read, in Chinese or English (SPEC section 6).
 
-Three kinds, computed only for the residents on a list: the action in words, the guideline findings the
-resident meets, and the model's top contributing features (TreeSHAP via LightGBM ``pred_contrib``)
-translated into a sentence with the resident's own value.
+Computed only for the residents on a list (or asked for with ``explain=true``), from an
+:class:`~riskmodel.scoring.Assessment`:
+
+1. every due action in words, most urgent first, with the values behind it and their dates;
+2. a model-sourced tier says so (模型预测), with its probability;
+3. the guideline findings, for the diseases the resident is not already managed for, each with its
+   reference; a fact that two findings share (age, body size, BP) is stated once;
+4. the model's top contributions, only for features whose value pushes risk up (in words that match the
+   value: a missing value, a protective value or an unremarkable one is never said to raise risk), and only
+   for facts not already stated.
+
+Every value carries its date; a value older than ``tiers.*_result_valid_days`` is marked stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
-from riskmodel.model.tier_model import RiskModel
-from riskmodel.rules.guidelines.body_size import BMI_OBESE_FROM, BMI_OVERWEIGHT_FROM
-from riskmodel.rules.guidelines.findings import FINDINGS
+from riskmodel.rules.actions import ACTIONS, CONFIRM, DISEASE_ORDER, REFER_NOW, TESTS
+from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EMERGENCY_MMHG
+from riskmodel.rules.guidelines.body_size import (
+    BMI_OBESE_FROM,
+    BMI_OVERWEIGHT_FROM,
+    BMI_UNDERWEIGHT_BELOW,
+    central_obesity_cutoff,
+)
+from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
+from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
+from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL
+from riskmodel.worklist.labels import (
+    ACTION_LABELS,
+    DISEASE_LABELS,
+    PROFILE_LABELS,
+    SOURCE_LABELS,
+    TIER_LABELS,
+    Lang,
+    label,
+    pick,
+)
 
-Lang = Literal["zh", "en"]
+if TYPE_CHECKING:
+    from riskmodel.model.tier_model import RiskModel
+    from riskmodel.scoring import Assessment
 
-# feature -> (English label, Chinese label, unit, decimals)
-FEATURE_WORDS: dict[str, tuple[str, str, str, int]] = {
-    "age_years": ("age", "年龄", "", 0),
-    "height_cm": ("height", "身高", "cm", 0),
-    "weight_kg": ("weight", "体重", "kg", 1),
-    "sbp_mmhg": ("systolic BP", "收缩压", "mmHg", 0),
-    "dbp_mmhg": ("diastolic BP", "舒张压", "mmHg", 0),
-    "fpg_mmol_l": ("fasting glucose", "空腹血糖", "mmol/L", 1),
-    "ogtt_2h_mmol_l": ("OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L", 1),
-    "hba1c_pct": ("HbA1c", "糖化血红蛋白", "%", 1),
-    "tc_mmol_l": ("total cholesterol", "总胆固醇", "mmol/L", 2),
-    "tg_mmol_l": ("triglycerides", "甘油三酯", "mmol/L", 2),
-    "hdl_mmol_l": ("HDL cholesterol", "高密度脂蛋白胆固醇", "mmol/L", 2),
-    "ldl_mmol_l": ("LDL cholesterol", "低密度脂蛋白胆固醇", "mmol/L", 2),
-    "waist_to_height": ("waist-to-height ratio", "腰高比", "", 2),
-    "tg_hdl_ratio": ("TG/HDL ratio", "甘油三酯/高密度脂蛋白比值", "", 1),
-    "non_hdl_mmol_l": ("non-HDL cholesterol", "非高密度脂蛋白胆固醇", "mmol/L", 2),
-    "pulse_pressure_mmhg": ("pulse pressure", "脉压", "mmHg", 0),
-    "cdrs_points": ("Chinese Diabetes Risk Score", "中国糖尿病风险评分", "points", 0),
-    "bphs_risk_count": ("hypertension risk factors (BPHS)", "高血压高危因素（基本公卫）", "", 0),
+# Lipid cut-points above which a value is said to raise risk [Chinese guideline for the management of
+# dyslipidaemia in adults, 2016: borderline high TC 5.2, TG 1.7, LDL 3.4, non-HDL 4.1; low HDL < 1.0].
+TC_HIGH_MMOL_L = 5.2
+TG_HIGH_MMOL_L = 1.7
+LDL_HIGH_MMOL_L = 3.4
+NON_HDL_HIGH_MMOL_L = 4.1
+HDL_LOW_MMOL_L = 1.0
+WAIST_TO_HEIGHT_HIGH = 0.5
+"""Waist-to-height ratio >= 0.5 marks central adiposity (Ashwell M et al., Obes Rev 2012;13:275-86)."""
+SBP_RAISED_MMHG = 130
+DBP_RAISED_MMHG = 85
+"""The BPHS high-risk band's lower bounds: from here a BP is said to raise risk [BPHS 2017]."""
+PULSE_PRESSURE_WIDE_MMHG = 60
+"""A pulse pressure >= 60 mmHg is wide (arterial stiffness; 2018 Chinese hypertension guideline)."""
+AGE_RAISES_RISK_YEARS = 35
+"""From the CDS 2024 screening age on, age is said to raise diabetes or hypertension risk."""
+
+# feature -> (fact key, English label, Chinese label, unit, decimals, "raises risk" predicate)
+_Feature = tuple[str, str, str, str, int, Callable[[float, Mapping[str, float]], bool]]
+FEATURES: dict[str, _Feature] = {
+    "age_years": ("age", "age", "年龄", "", 0, lambda v, _: v >= AGE_RAISES_RISK_YEARS),
+    "bmi_kg_m2": ("body_size", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= BMI_OVERWEIGHT_FROM),
+    "bmi_category": ("body_size", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= 2),
+    "waist_cm": ("body_size", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
+    "central_obesity": ("body_size", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
+    "waist_to_height": ("body_size", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
+    "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_RAISED_MMHG),
+    "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_RAISED_MMHG),
+    "pulse_pressure_mmhg": ("bp", "pulse pressure", "脉压", "mmHg", 0, lambda v, _: v >= PULSE_PRESSURE_WIDE_MMHG),
+    "tc_mmol_l": ("lipids_tc", "total cholesterol", "总胆固醇", "mmol/L", 2, lambda v, _: v >= TC_HIGH_MMOL_L),
+    "tg_mmol_l": ("lipids_tg", "triglycerides", "甘油三酯", "mmol/L", 2, lambda v, _: v >= TG_HIGH_MMOL_L),
+    "hdl_mmol_l": ("lipids_hdl", "HDL cholesterol", "高密度脂蛋白胆固醇", "mmol/L", 2, lambda v, _: v < HDL_LOW_MMOL_L),
+    "ldl_mmol_l": (
+        "lipids_ldl",
+        "LDL cholesterol",
+        "低密度脂蛋白胆固醇",
+        "mmol/L",
+        2,
+        lambda v, _: v >= LDL_HIGH_MMOL_L,
+    ),
+    "non_hdl_mmol_l": (
+        "lipids_non_hdl",
+        "non-HDL cholesterol",
+        "非高密度脂蛋白胆固醇",
+        "mmol/L",
+        2,
+        lambda v, _: v >= NON_HDL_HIGH_MMOL_L,
+    ),
+    "tg_hdl_ratio": (
+        "lipids_tg",
+        "TG/HDL ratio",
+        "甘油三酯/高密度脂蛋白比值",
+        "",
+        1,
+        lambda v, r: r["tg_mmol_l"] >= TG_HIGH_MMOL_L or r["hdl_mmol_l"] < HDL_LOW_MMOL_L,
+    ),
+    "cdrs_points": (
+        "cdrs",
+        "Chinese Diabetes Risk Score",
+        "中国糖尿病风险评分",
+        "分",
+        0,
+        lambda v, _: v >= CDRS_HIGH_RISK_POINTS,
+    ),
+    "bphs_risk_count": (
+        "bphs_count",
+        "hypertension risk factors (BPHS)",
+        "高血压高危因素（基本公卫）",
+        "项",
+        0,
+        lambda v, _: v >= 1,
+    ),
 }
-# boolean feature -> ((en yes, zh yes), (en no, zh no))
-FLAG_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "physically_active": (
-        ("physically active", "规律身体活动"),
-        ("physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
-    ),
-    "alcohol_excess": (("long-term excess alcohol", "长期过量饮酒"), ("no excess alcohol", "无过量饮酒")),
-    "high_salt_diet": (("high-salt diet", "高盐饮食"), ("no high-salt diet", "非高盐饮食")),
-    "family_history_diabetes": (
-        ("first-degree relative with diabetes", "一级亲属有糖尿病"),
-        ("no family history of diabetes", "无糖尿病家族史"),
-    ),
-    "family_history_hypertension": (
-        ("family history of hypertension", "有高血压家族史"),
-        ("no family history of hypertension", "无高血压家族史"),
-    ),
-    "gdm_history": (
-        ("history of gestational diabetes", "有妊娠期糖尿病史"),
-        ("no gestational diabetes", "无妊娠期糖尿病史"),
-    ),
-    "ascvd_history": (
-        ("cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"),
-        ("no ASCVD", "无动脉粥样硬化性心血管疾病"),
-    ),
-    "diagnosed_hypertension": (
-        ("diagnosed hypertension", "已诊断高血压"),
-        ("no hypertension diagnosis", "未诊断高血压"),
-    ),
-    "diagnosed_diabetes": (("diagnosed diabetes", "已诊断糖尿病"), ("no diabetes diagnosis", "未诊断糖尿病")),
-    "on_antihypertensive": (
-        ("on antihypertensive treatment", "正在服用降压药"),
-        ("no antihypertensive treatment", "未服用降压药"),
-    ),
-    "on_glucose_lowering": (
-        ("on glucose-lowering treatment", "正在接受降糖治疗"),
-        ("no glucose-lowering treatment", "未接受降糖治疗"),
-    ),
-    "on_lipid_lowering": (
-        ("on lipid-lowering treatment", "正在服用调脂药"),
-        ("no lipid-lowering treatment", "未服用调脂药"),
-    ),
-    "is_male": (("male sex", "男性"), ("female sex", "女性")),
-    "central_obesity": (("central obesity", "中心性肥胖"), ("no central obesity", "无中心性肥胖")),
+# boolean feature -> (fact key, the value that raises risk, English, Chinese)
+FLAGS: dict[str, tuple[str, float, str, str]] = {
+    "physically_active": ("dm_sedentary", 0.0, "physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
+    "alcohol_excess": ("htn_alcohol", 1.0, "long-term excess alcohol", "长期过量饮酒"),
+    "high_salt_diet": ("htn_high_salt", 1.0, "high-salt diet", "高盐饮食"),
+    "family_history_diabetes": ("dm_family_history", 1.0, "first-degree relative with diabetes", "一级亲属有糖尿病"),
+    "family_history_hypertension": ("htn_family_history", 1.0, "family history of hypertension", "有高血压家族史"),
+    "gdm_history": ("dm_gdm_history", 1.0, "history of gestational diabetes", "有妊娠期糖尿病史"),
+    "ascvd_history": ("dm_ascvd", 1.0, "cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"),
+    "diagnosed_hypertension": ("dm_hypertension", 1.0, "diagnosed hypertension", "已诊断高血压"),
+    "on_antihypertensive": ("dm_hypertension", 1.0, "on antihypertensive treatment", "正在服用降压药"),
+    "diagnosed_diabetes": ("diabetes", 1.0, "diagnosed diabetes", "已诊断糖尿病"),
+    "on_glucose_lowering": ("diabetes", 1.0, "on glucose-lowering treatment", "正在接受降糖治疗"),
+    "on_lipid_lowering": ("dm_dyslipidaemia", 1.0, "on lipid-lowering treatment", "正在服用调脂药"),
+    "is_male": ("sex", 1.0, "male sex", "男性"),
 }
-SMOKING_WORDS = {
-    0.0: ("never smoked", "从不吸烟"),
-    1.0: ("former smoker", "已戒烟"),
-    2.0: ("current smoker", "目前吸烟"),
+SMOKING_CURRENT = 2.0
+# findings that state one fact: shown once, with every reference
+FINDING_FACTS: dict[str, str] = {
+    "dm_age": "age",
+    "htn_age": "age",
+    "dm_overweight": "body_size",
+    "htn_overweight": "body_size",
+    "htn_bp_band": "bp",
+    "htn_high_normal": "bp",
+    "dm_cdrs": "cdrs",
+    "dm_cdrs_unvalidated": "cdrs",
 }
 BMI_WORDS = {
     0: ("underweight", "体重过低"),
@@ -95,191 +157,515 @@ BMI_WORDS = {
     2: ("overweight", "超重"),
     3: ("obese", "肥胖"),
 }
-
-ACTION_WORDS: dict[str, tuple[str, str]] = {
-    "refer_now": ("Refer now: emergency values in the latest readings", "立即转诊：最近一次测量达到危急值"),
-    "confirm_diagnosis": (
-        "Result in the diagnostic range without a recorded diagnosis: recall to confirm within 14 days",
-        "测量值达到诊断标准但尚未确诊：14天内召回复查确认",
-    ),
-    "confirm_diagnosis_confirmed": (
-        "Two different tests in the diagnostic range without a recorded diagnosis: record the diagnosis and start management",
-        "两项不同检查均达到诊断标准但尚未登记诊断：登记诊断并纳入慢病管理",
-    ),
-    "refer": (
-        "Two or more consecutive uncontrolled follow-ups: refer, and follow the referral up within 14 days",
-        "连续两次及以上随访控制不满意：转诊，并于14天内随访转诊情况",
-    ),
-    "recheck": (
-        "Latest values uncontrolled: adjust treatment and recheck within 14 days",
-        "最近一次控制不满意：调整治疗，14天内复查",
-    ),
-    "follow_up_overdue": ("No face-to-face follow-up in the last 90 days", "超过90天未进行面对面随访"),
-    "screen": ("Screening test due", "应进行筛查"),
-    "none": ("Nothing due", "暂无待办"),
-}
-DISEASE_WORDS = {"diabetes": ("diabetes", "糖尿病"), "hypertension": ("hypertension", "高血压")}
+_SEP = {"zh": "，", "en": ", "}
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "zh" else pair[0]
+@dataclass(frozen=True)
+class ResidentView:
+    """One resident's values, dates and freshness limits, as the reason builders read them."""
+
+    values: dict[str, float]
+    dates: dict[str, Any]
+    as_of: np.datetime64
+    valid_days: dict[str, int]
+    lang: Lang
+
+    def note(self, measure: str) -> str:
+        """The measure's date, marked stale when older than the freshness limit (or 'date not recorded')."""
+        date = self.dates.get(measure)
+        zh = self.lang == "zh"
+        if date is None or np.isnat(date):
+            return "日期未记录" if zh else "date not recorded"
+        age = int((self.as_of - date).astype("timedelta64[D]").astype(int))
+        limit = self.valid_days.get(measure)
+        if limit is not None and age > limit:
+            return f"{date}，已超过{limit}天，结果过期" if zh else f"{date}, over {limit} days old: out of date"
+        return str(date)
+
+    def when(self, measure: str) -> str:
+        """The date note in brackets, to follow a value."""
+        return f"（{self.note(measure)}）" if self.lang == "zh" else f" ({self.note(measure)})"
 
 
-def _number(value: float, decimals: int) -> str:
-    return f"{value:.{decimals}f}"
+def resident_view(assessment: Assessment, i: int, config: RiskConfig, lang: Lang) -> ResidentView:
+    """The values and dates of resident ``i`` that reasons name."""
+    columns, state = assessment.columns, assessment.state
+    names = (
+        "age_years",
+        "bmi_kg_m2",
+        "waist_cm",
+        "sbp_mmhg",
+        "dbp_mmhg",
+        "fpg_mmol_l",
+        "ogtt_2h_mmol_l",
+        "hba1c_pct",
+        "random_glucose_mmol_l",
+        "tg_mmol_l",
+        "hdl_mmol_l",
+    )
+    values = {name: float(state[name][i]) if name in state else float(columns[name][i]) for name in names}
+    values["cdrs_points"] = float(assessment.cdrs.total[i])
+    values["is_male"] = float(columns["sex"][i] == "M")
+    values["waist_cut"] = float(central_obesity_cutoff(np.array([values["is_male"] == 1.0]))[0])
+    dates = {
+        "bp": state["bp_date"][i],
+        "fpg": state["fpg_date"][i],
+        "ogtt": state["ogtt_date"][i],
+        "hba1c": state["hba1c_date"][i],
+        "random_glucose": state["random_glucose_date"][i],
+        "waist": state["waist_date"][i],
+        "weight": state["weight_date"][i],
+        "exam": columns["exam_date"][i],
+    }
+    glucose_days = config.tiers.glucose_result_valid_days
+    valid = {"bp": config.tiers.bp_result_valid_days, "fpg": glucose_days, "ogtt": glucose_days, "hba1c": glucose_days}
+    return ResidentView(values, dates, assessment.as_of, valid, lang)
 
 
-def describe_feature(name: str, value: float, *, is_male: bool, lang: Lang, waist_cm: float = float("nan")) -> str:
-    """One feature and the resident's value in words."""
-    if name in FLAG_WORDS:
-        if np.isnan(value):
-            return _pick((f"{FLAG_WORDS[name][0][0]}: not recorded", f"{FLAG_WORDS[name][0][1]}：未记录"), lang)
-        return _pick(FLAG_WORDS[name][0] if value == 1.0 else FLAG_WORDS[name][1], lang)
-    if name == "smoking_code":
-        return _pick(SMOKING_WORDS.get(value, ("smoking not recorded", "吸烟情况未记录")), lang)
-    if name == "waist_cm" or (name == "central_obesity" and not np.isnan(waist_cm)):
-        waist = waist_cm if name == "central_obesity" else value
-        if np.isnan(waist):
-            return _pick(("waist not recorded", "腰围未记录"), lang)
-        cut = 90 if is_male else 85
-        if waist >= cut:
-            return (
-                f"腰围 {waist:.0f} cm，高于{'男性' if is_male else '女性'} {cut} cm 的中心性肥胖标准"
-                if lang == "zh"
-                else f"waist {waist:.0f} cm, above the {cut} cm central-obesity cut-off for {'men' if is_male else 'women'}"
-            )
-        return f"腰围 {waist:.0f} cm" if lang == "zh" else f"waist {waist:.0f} cm"
-    if name in ("bmi_kg_m2", "bmi_category"):
-        return _describe_bmi(value if name == "bmi_kg_m2" else float("nan"), lang)
-    en, zh, unit, decimals = FEATURE_WORDS.get(name, (name, name, "", 1))
-    if np.isnan(value):
-        return f"{zh}未记录" if lang == "zh" else f"{en} not recorded"
-    if name == "age_years":
-        return f"年龄 {value:.0f} 岁" if lang == "zh" else f"age {value:.0f}"
-    shown = _number(value, decimals)
+# ------------------------------------------------------------------------------------------ actions
+
+
+def _bp(view: ResidentView) -> str:
+    v = view.values
+    if np.isnan(v["sbp_mmhg"]):
+        return ""
+    return f"{'血压' if view.lang == 'zh' else 'BP'} {v['sbp_mmhg']:.0f}/{v['dbp_mmhg']:.0f} mmHg{view.when('bp')}"
+
+
+def _glucose(view: ResidentView, *, random: bool = False) -> str:
+    names = [
+        ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L"),
+        ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
+        ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%"),
+    ]
+    if random:
+        names = [("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L"), *names[:1]]
+    parts = [
+        f"{zh if view.lang == 'zh' else en} {view.values[key]:.1f} {unit}{view.when(measure)}"
+        for key, measure, en, zh, unit in names
+        if not np.isnan(view.values[key])
+    ]
+    return _SEP[view.lang].join(parts)
+
+
+def _values(disease: str, view: ResidentView) -> str:
+    return _bp(view) if disease == "hypertension" else _glucose(view)
+
+
+def action_sentence(assessment: Assessment, i: int, disease: str, code: int, view: ResidentView) -> str:
+    """One due action in words: what, the values behind it with their dates, what to do and by when."""
+    zh = view.lang == "zh"
+    d = DISEASE_ORDER.index(disease)
+    actions = assessment.actions
+    due = actions.due_date[i, d, code]
+    late = int(actions.overdue_days[i, d, code])
+    test = str(TESTS[actions.test[i, d, code]])
+    confirmed = bool(assessment.tiers[disease].confirmed[i])
+    name = ACTIONS[code]
+    shown = "record_diagnosis" if name == "confirm_diagnosis" and confirmed else name
+    head = (
+        f"{pick(DISEASE_LABELS[disease], view.lang)}·{label(ACTION_LABELS, shown, view.lang)}："
+        if zh
+        else (f"{DISEASE_LABELS[disease][0]}, {ACTION_LABELS[shown][0]}: ")
+    )
+    profile = pick(PROFILE_LABELS[assessment.control_profile], view.lang)
+    body = _ACTION_TEXT[name](assessment, i, disease, view, test=test, due=due, profile=profile, confirmed=confirmed)
+    text, _, reference = body.rpartition(" [")
+    if late > 0:
+        text += f"，已逾期 {late} 天" if zh else f"; {late} days overdue"
+    return f"{head}{text} [{reference}"
+
+
+def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
+    zh = view.lang == "zh"
+    state = assessment.state
+    signs = state[f"{disease}_emergency_date"][i]
+    parts = []
+    if disease == "hypertension":
+        if view.values["sbp_mmhg"] >= SBP_EMERGENCY_MMHG or view.values["dbp_mmhg"] >= DBP_EMERGENCY_MMHG:
+            parts.append(_bp(view) + ("，≥180/110 mmHg" if zh else ", at or above 180/110 mmHg"))
+    else:
+        glucose = _glucose(view, random=True)
+        if glucose:
+            parts.append(glucose)
+    if not np.isnat(signs):
+        parts.append(f"随访发现急症表现（{signs}）" if zh else f"emergency signs seen on {signs}")
+    what = _SEP[view.lang].join(parts)
+    return f"{what}：立即转诊 [基本公卫 2017]" if zh else f"{what}: refer now [BPHS 2017]"
+
+
+def _confirm(
+    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, confirmed: bool, **_: Any
+) -> str:
+    zh = view.lang == "zh"
+    values = _values(disease, view)
+    count = int(assessment.state[f"{disease}_confirmations"][i])
+    if disease == "hypertension":
+        needed, unit_zh, unit_en = HYPERTENSION_CONFIRMING_DAYS, "非同日血压读数", "BP reading"
+        reference = "中国高血压防治指南" if zh else "Chinese hypertension guideline"
+    else:
+        needed, unit_zh, unit_en = DIABETES_CONFIRMING_RESULTS, "达到诊断标准的结果", "qualifying result"
+        reference = "CDS 2020"
+    shown = min(max(count, 1), needed)
+    if confirmed:
+        return (
+            f"{values}，已满足确诊条件（{unit_zh} {shown}/{needed} 次），尚未登记诊断：登记诊断并纳入慢病管理 [{reference}]"
+            if zh
+            else f"{values}; the diagnosis is confirmed ({unit_en} {shown} of {needed}) but not recorded: "
+            f"record the diagnosis and start management [{reference}]"
+        )
+    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7
+    test_words = label(_TEST_VERBS, test, view.lang)
+    if zh:
+        text = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次）：{due} 前复查，{test_words}"
+        return text + ("（糖负荷后2小时血糖≥16.7 mmol/L，应尽快复查）" if urgent else "") + f" [{reference}]"
+    text = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}): by {due}, {test_words} again"
+    return text + (" (OGTT 2-h glucose at or above 16.7 mmol/L: urgent)" if urgent else "") + f" [{reference}]"
+
+
+def _refer(assessment: Assessment, i: int, disease: str, view: ResidentView, *, profile: str, **_: Any) -> str:
+    zh = view.lang == "zh"
+    state = assessment.state
+    visits = int(np.nan_to_num(state[f"{disease}_uncontrolled_visits"][i]))
+    complication = state[f"{disease}_complication_date"][i]
+    values = _values(disease, view)
+    parts = []
+    if visits >= 2:
+        last = state[f"{disease}_uncontrolled_date"][i]
+        when = f"，最近一次 {last}" if not np.isnat(last) else ""
+        parts.append(
+            f"连续 {visits} 次随访控制不满意（{profile}{when}）"
+            if zh
+            else f"{visits} consecutive uncontrolled follow-ups ({profile}{', latest ' + str(last) if not np.isnat(last) else ''})"
+        )
+    if not np.isnat(complication):
+        parts.append(
+            f"随访（{complication}）发现药物不良反应或新发并发症"
+            if zh
+            else f"adverse reaction or new complication at the follow-up on {complication}"
+        )
+    if values:
+        parts.append(values)
+    what = _SEP[view.lang].join(parts)
     return (
-        f"{zh} {shown}{(' ' + unit) if unit else ''}".replace(" points", " 分")
-        if lang == "zh"
-        else f"{en} {shown}{(' ' + unit) if unit else ''}"
+        f"{what}：转诊，并于 14 天内随访转诊情况 [基本公卫 2017]"
+        if zh
+        else f"{what}: refer, and follow the referral up within 14 days [BPHS 2017]"
     )
 
 
-def _describe_bmi(bmi: float, lang: Lang) -> str:
-    if np.isnan(bmi):
-        return _pick(("BMI category from record", "体重指数分类"), lang)
-    band = 3 if bmi >= BMI_OBESE_FROM else 2 if bmi >= BMI_OVERWEIGHT_FROM else 1 if bmi >= 18.5 else 0
-    words = BMI_WORDS[band]
-    return f"体重指数 {bmi:.1f}（{words[1]}）" if lang == "zh" else f"BMI {bmi:.1f} ({words[0]})"
+def _referral_follow_up(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
+    sent = assessment.state[f"{disease}_referral_sent_date"][i]
+    if view.lang == "zh":
+        return f"转诊已于 {sent} 发出，尚无到达或返回记录：随访转诊情况 [基本公卫 2017]"
+    return f"referral sent on {sent}, not yet recorded as arrived or returned: follow it up [BPHS 2017]"
 
 
-def finding_reasons(
-    findings: Mapping[str, np.ndarray], values: Mapping[str, float], row: int, diseases: tuple[str, ...], lang: Lang
-) -> list[str]:
-    """The guideline findings a resident meets, in words, each with its reference."""
-    return [
-        f"{finding_text(code, values, lang)} [{FINDINGS[code].reference}]"
-        for code, met in findings.items()
-        if FINDINGS[code].disease in diseases and met[row]
+def _recheck(
+    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, profile: str, **_: Any
+) -> str:
+    zh = view.lang == "zh"
+    values = _values(disease, view)
+    followup = assessment.state[f"{disease}_uncontrolled_date"][i]
+    when = (
+        (f"最近一次随访（{followup}）" if zh else f"the follow-up on {followup}")
+        if not np.isnat(followup)
+        else ("最近一次测量" if zh else "the latest reading")
+    )
+    test_words = label(_TEST_VERBS, test, view.lang)
+    if zh:
+        return f"{when}控制不满意（{profile}）：{values}；调整治疗，{due} 前复查，{test_words} [基本公卫 2017]"
+    return f"{when} was uncontrolled ({profile}): {values}; adjust treatment, and by {due} {test_words} again [BPHS 2017]"
+
+
+def _follow_up_overdue(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
+    last = assessment.state[f"{disease}_last_followup_date"][i]
+    if np.isnat(last):
+        return (
+            "无随访记录：安排面对面随访 [基本公卫 2017]"
+            if view.lang == "zh"
+            else "no follow-up recorded: arrange a face-to-face follow-up [BPHS 2017]"
+        )
+    if view.lang == "zh":
+        return f"上次随访 {last}，已超过 90 天：安排面对面随访 [基本公卫 2017]"
+    return f"last follow-up on {last}, more than 90 days ago: arrange a face-to-face follow-up [BPHS 2017]"
+
+
+def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, **_: Any) -> str:
+    zh = view.lang == "zh"
+    test_words = label(_TEST_VERBS, test, view.lang)
+    dates = [view.dates[m] for m in (("bp",) if disease == "hypertension" else ("fpg", "ogtt", "hba1c"))]
+    dated = [d for d in dates if d is not None and not np.isnat(d)]
+    last = max(dated) if dated else None
+    fpg = view.values["fpg_mmol_l"]
+    why = ""
+    if test == "OGTT" and not np.isnan(fpg) and fpg >= 5.6:
+        why = (
+            f"（上次空腹血糖 {fpg:.1f} mmol/L，{view.note('fpg')}，≥5.6 mmol/L）"
+            if zh
+            else f" (last FPG {fpg:.1f} mmol/L, {view.note('fpg')}, at or above 5.6 mmol/L)"
+        )
+    elif test == "OGTT":
+        why = "（糖尿病风险评分≥25分）" if zh else " (diabetes risk score 25 or more)"
+    reference = "CDS 2020" if disease == "diabetes" else ("基本公卫 2017" if zh else "BPHS 2017")
+    if last is None:
+        return f"从未检测，建议{test_words}{why} [{reference}]" if zh else f"never tested: {test_words}{why} [{reference}]"
+    return (
+        f"上次检测 {last}，已到复查间隔，建议{test_words}{why} [{reference}]"
+        if zh
+        else f"last tested on {last}, the interval has passed: {test_words}{why} [{reference}]"
+    )
+
+
+_ACTION_TEXT: dict[str, Callable[..., str]] = {
+    "refer_now": _refer_now,
+    "confirm_diagnosis": _confirm,
+    "refer": _refer,
+    "referral_follow_up": _referral_follow_up,
+    "recheck": _recheck,
+    "follow_up_overdue": _follow_up_overdue,
+    "screen": _screen,
+}
+_TEST_VERBS: dict[str, tuple[str, str]] = {
+    "FPG": ("test fasting plasma glucose", "检测空腹血糖"),
+    "OGTT": ("do an oral glucose tolerance test", "做口服葡萄糖耐量试验"),
+    "HbA1c": ("test HbA1c", "检测糖化血红蛋白"),
+    "BP": ("measure blood pressure", "测量血压"),
+}
+
+
+def due_actions(assessment: Assessment, i: int) -> list[tuple[str, int]]:
+    """Resident ``i``'s due actions as (disease, action index), most urgent first."""
+    priority = assessment.actions.priority[i]
+    due = [
+        (priority[d, a], -d, DISEASE_ORDER[d], a)
+        for d in range(2)
+        for a in range(len(ACTIONS))
+        if assessment.actions.due[i, d, a]
     ]
+    return [(disease, a) for _, _, disease, a in sorted(due, reverse=True)]
 
 
-def finding_text(code: str, values: Mapping[str, float], lang: Lang) -> str:
-    """One finding in words, with the resident's values filled in."""
-    finding = FINDINGS[code]
-    template = finding.zh if lang == "zh" else finding.en
-    return template.format(body_size=_body_size(values, lang), **values)
+# ------------------------------------------------------------------------------------------ tiers and findings
 
 
-def _body_size(values: Mapping[str, float], lang: Lang) -> str:
-    """BMI with its WS/T 428 category, and the waist against the central-obesity cut-off for the sex."""
+def tier_sentence(assessment: Assessment, i: int, disease: str, lang: Lang) -> str:
+    """A model-sourced tier says so (模型预测), with the model's probability of the chronic tier."""
+    tier = assessment.tiers[disease]
+    name = ("healthy", "high_risk", "chronic")[tier.tier[i]]
+    p = float(assessment.probabilities[disease][i, 2])
+    if lang == "zh":
+        return f"{pick(DISEASE_LABELS[disease], lang)}：{pick(SOURCE_LABELS['model'], lang)}为{pick(TIER_LABELS[name], lang)}（模型估计患病概率 {p:.0%}）"
+    return f"{disease}: {TIER_LABELS[name][0]} by model prediction (estimated probability of {disease} {p:.0%})"
+
+
+def _body_size(view: ResidentView) -> str:
+    zh = view.lang == "zh"
     parts = []
-    if not np.isnan(values["bmi_kg_m2"]):
-        parts.append(_describe_bmi(values["bmi_kg_m2"], lang))
-    if not np.isnan(values["waist_cm"]):
-        parts.append(describe_feature("waist_cm", values["waist_cm"], is_male=values.get("is_male") == 1.0, lang=lang))
-    return ("；" if lang == "zh" else "; ").join(parts)
+    bmi = view.values["bmi_kg_m2"]
+    if not np.isnan(bmi):
+        band = (
+            3
+            if bmi >= BMI_OBESE_FROM
+            else 2
+            if bmi >= BMI_OVERWEIGHT_FROM
+            else 1
+            if bmi >= BMI_UNDERWEIGHT_BELOW
+            else 0
+        )
+        words = BMI_WORDS[band]
+        parts.append(
+            f"体重指数 {bmi:.1f}（{words[1]}，{view.note('weight')}）"
+            if zh
+            else f"BMI {bmi:.1f} ({words[0]}, {view.note('weight')})"
+        )
+    waist = view.values["waist_cm"]
+    if not np.isnan(waist):
+        cut = view.values["waist_cut"]
+        sex = ("男性" if zh else "men") if view.values["is_male"] == 1.0 else ("女性" if zh else "women")
+        if waist >= cut:
+            parts.append(
+                f"腰围 {waist:.0f} cm{view.when('waist')}，达到{sex}中心性肥胖标准（≥{cut:.0f} cm）"
+                if zh
+                else f"waist {waist:.0f} cm{view.when('waist')}, at or above the central-obesity cut-off for {sex} ({cut:.0f} cm)"
+            )
+        else:
+            parts.append(
+                f"腰围 {waist:.0f} cm{view.when('waist')}" if zh else f"waist {waist:.0f} cm{view.when('waist')}"
+            )
+    return ("；" if zh else "; ").join(parts)
 
 
-def model_reasons(
+def finding_text(code: str, view: ResidentView, *, dm_age_cut: int = DIABETES_RISK_AGE_CDS2020) -> str:
+    """One finding in words, with the resident's values and their dates filled in."""
+    finding = FINDINGS[code]
+    template = finding.zh if view.lang == "zh" else finding.en
+    return template.format(body_size=_body_size(view), bp_when=view.when("bp"), dm_age_cut=dm_age_cut, **view.values)
+
+
+def finding_sentences(
+    assessment: Assessment, i: int, diseases: tuple[str, ...], view: ResidentView, profile: str
+) -> tuple[list[str], set[str]]:
+    """The guideline findings met for the given diseases, one fact once (references merged), and the facts stated."""
+    age_cut = DIABETES_RISK_AGE_CDS2024 if profile == "cds2024" else DIABETES_RISK_AGE_CDS2020
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for code, met in assessment.findings.items():
+        finding = FINDINGS[code]
+        if finding.disease not in diseases or not met[i]:
+            continue
+        fact = FINDING_FACTS.get(code, code)
+        if fact in grouped:
+            grouped[fact][1].extend(r for r in finding.reference.split("; ") if r not in grouped[fact][1])
+            continue
+        grouped[fact] = (finding_text(code, view, dm_age_cut=age_cut), finding.reference.split("; "))
+    if (
+        "age" in grouped
+        and assessment.findings["dm_age"][i]
+        and assessment.findings["htn_age"][i]
+        and "diabetes" in diseases
+        and "hypertension" in diseases
+    ):
+        zh = view.lang == "zh"
+        age = view.values["age_years"]
+        text = (
+            f"年龄 {age:.0f} 岁，达到糖尿病筛查年龄（≥{age_cut} 岁），且≥55 岁（高血压高危因素）"
+            if zh
+            else f"age {age:.0f}: at or above the diabetes screening age of {age_cut}, and 55 or over (a hypertension risk factor)"
+        )
+        grouped["age"] = (text, grouped["age"][1])
+    sentences = [f"{text} [{'; '.join(references)}]" for text, references in grouped.values()]
+    return sentences, set(grouped)
+
+
+# ------------------------------------------------------------------------------------------ model
+
+
+def model_sentences(
     model: RiskModel,
-    columns: Mapping[str, np.ndarray],
-    derived: Mapping[str, np.ndarray],
+    assessment: Assessment,
+    rows: np.ndarray,
     disease: Disease,
     *,
     lang: Lang,
     top: int,
+    stated: list[set[str]],
+    views: list[ResidentView],
 ) -> list[list[str]]:
-    """Per resident: the ``top`` features pushing P(chronic) up most, in words (TreeSHAP contributions)."""
-    if top == 0 or len(columns["age_years"]) == 0:
-        return [[] for _ in range(len(columns["age_years"]))]
+    """Per resident of ``rows``: up to ``top`` features pushing P(chronic) up whose values raise risk, in words.
+
+    ``stated`` holds, per resident, the facts already said (a model reason never repeats them).
+    """
+    if top == 0 or len(rows) == 0:
+        return [[] for _ in rows]
     fitted = model.disease(disease)
+    columns = {name: values[rows] for name, values in assessment.columns.items()}
+    derived = {name: values[rows] for name, values in assessment.derived.items()}
     matrix = feature_matrix(columns, disease, derived=derived)
     contributions = fitted.contributions(matrix)
-    order = np.argsort(-contributions, axis=1)[:, : top + 3]
-    is_male = columns["sex"] == "M"
+    order = np.argsort(-contributions, axis=1)
     out: list[list[str]] = []
-    label = _pick(DISEASE_WORDS[disease], lang)
-    for i in range(len(matrix)):
-        words = []
-        for j in order[i]:
-            if contributions[i, j] <= 0:
+    disease_words = pick(DISEASE_LABELS[disease], lang)
+    for k in range(len(rows)):
+        words: list[str] = []
+        view = views[k]
+        said = stated[k]
+        for j in order[k]:
+            if contributions[k, j] <= 0 or len(words) == top:
                 break
-            if np.isnan(matrix[i, j]):  # missingness is not a reason a doctor can act on
+            value = float(matrix[k, j])
+            if np.isnan(value):  # missingness is not a reason a doctor can act on
                 continue
-            name = fitted.features[j]
-            text = describe_feature(
-                name, float(matrix[i, j]), is_male=bool(is_male[i]), lang=lang, waist_cm=float(columns["waist_cm"][i])
+            text, fact = describe_risk(fitted.features[j], value, view)
+            if text is None or fact in said:
+                continue
+            said.add(fact)
+            words.append(
+                f"{text}（模型提示增加{disease_words}风险）"
+                if lang == "zh"
+                else f"{text} (the model counts it towards {disease} risk)"
             )
-            words.append(f"{text}（提高{label}风险）" if lang == "zh" else f"{text} (raises {label} risk)")
-            if len(words) == top:
-                break
         out.append(words)
     return out
 
 
-def measured_values(disease: str | None, values: Mapping[str, float], lang: Lang) -> str:
-    """The disease's latest defining values in words (empty when none were measured)."""
-    if disease == "hypertension" and not np.isnan(values["sbp_mmhg"]):
-        return f"{'血压' if lang == 'zh' else 'BP'} {values['sbp_mmhg']:.0f}/{values['dbp_mmhg']:.0f} mmHg"
-    names = {
-        "fpg_mmol_l": ("FPG", "空腹血糖", "mmol/L"),
-        "ogtt_2h_mmol_l": ("OGTT-2h", "糖负荷后2小时血糖", "mmol/L"),
-        "hba1c_pct": ("HbA1c", "糖化血红蛋白", "%"),
-    }
-    parts = [
-        f"{zh if lang == 'zh' else en} {values[key]:.1f} {unit}"
-        for key, (en, zh, unit) in names.items()
-        if disease == "diabetes" and not np.isnan(values.get(key, np.nan))
-    ]
-    return ("，" if lang == "zh" else ", ").join(parts)
+def describe_risk(name: str, value: float, view: ResidentView) -> tuple[str | None, str]:
+    """A feature whose value raises risk, in words with its date; ``None`` when the value does not raise risk."""
+    zh = view.lang == "zh"
+    if name in FLAGS:
+        fact, risky, en, zh_text = FLAGS[name]
+        return ((zh_text if zh else en) if value == risky else None), fact
+    if name == "smoking_code":
+        return (("目前吸烟" if zh else "current smoker") if value == SMOKING_CURRENT else None), "smoking"
+    if name not in FEATURES:
+        return None, name
+    fact, en, zh_label, unit, decimals, raises = FEATURES[name]
+    context = {**view.values}
+    if not raises(value, context):
+        return None, fact
+    if fact == "body_size":
+        return _body_size(view) or None, fact
+    if name == "age_years":
+        return (f"年龄 {value:.0f} 岁" if zh else f"age {value:.0f}"), fact
+    when = view.when("bp") if fact == "bp" else view.when("exam") if fact.startswith("lipids") else ""
+    shown = f"{value:.{decimals}f}"
+    unit_text = f" {unit}" if unit else ""
+    return (
+        f"{zh_label} {shown}{unit_text}{when}"
+        if zh
+        else f"{en} {shown}{unit_text if unit not in ('分', '项') else ''}{when}"
+    ), fact
 
 
-def action_reason(
-    action: str,
-    disease: str | None,
-    tests: str,
+# ------------------------------------------------------------------------------------------ one resident
+
+
+def resident_reasons(
+    assessment: Assessment,
+    rows: np.ndarray,
+    model: RiskModel,
+    config: RiskConfig,
     lang: Lang,
-    values: Mapping[str, float] | None = None,
-    *,
-    confirmed: bool = False,
-) -> str:
-    """The action in words, naming the disease, the values behind it and the tests to order.
-
-    ``confirmed``: a ``confirm_diagnosis`` whose two different tests already confirm it (record it, not recall).
-    """
-    key = "confirm_diagnosis_confirmed" if action == "confirm_diagnosis" and confirmed else action
-    text = _pick(ACTION_WORDS[key], lang)
-    shown = (
-        measured_values(disease, values, lang)
-        if values is not None and action in ("refer_now", "confirm_diagnosis", "recheck")
-        else ""
-    )
-    if shown:
-        text += f"（{shown}）" if lang == "zh" else f" ({shown})"
-    if disease:
-        text = (
-            f"{_pick(DISEASE_WORDS[disease], lang)}：{text}" if lang == "zh" else f"{DISEASE_WORDS[disease][0]}: {text}"
+) -> list[list[str]]:
+    """The reasons of each resident in ``rows`` (SPEC 6), in the order the module docstring gives."""
+    views = [resident_view(assessment, int(i), config, lang) for i in rows]
+    reasons: list[list[str]] = []
+    stated: list[set[str]] = []
+    managed = {d: assessment.tiers[d].source == 0 for d in DISEASE_ORDER}
+    for k, i in enumerate(rows):
+        i = int(i)
+        lines = [
+            action_sentence(assessment, i, disease, code, views[k]) for disease, code in due_actions(assessment, i)
+        ]
+        facts = {
+            "bp"
+            for disease, code in due_actions(assessment, i)
+            if disease == "hypertension" and code in (REFER_NOW, CONFIRM)
+        }
+        for disease in DISEASE_ORDER:
+            if assessment.tiers[disease].source[i] == MODEL:
+                lines.append(tier_sentence(assessment, i, disease, lang))
+        open_diseases = tuple(d for d in DISEASE_ORDER if not managed[d][i])
+        found, found_facts = finding_sentences(
+            assessment, i, open_diseases, views[k], config.glycaemia.high_risk_profile
         )
-    if tests:
-        text += f"（检查项目：{tests}）" if lang == "zh" else f" (order: {tests})"
-    return text
+        lines += found
+        reasons.append(lines)
+        stated.append(facts | found_facts)
+    top = config.worklist.top_features
+    for disease in DISEASE_ORDER:
+        model_rows = [k for k, i in enumerate(rows) if assessment.tiers[disease].source[int(i)] == MODEL]
+        if not model_rows:
+            continue
+        words = model_sentences(
+            model,
+            assessment,
+            np.asarray([int(rows[k]) for k in model_rows]),
+            disease,  # type: ignore[arg-type]
+            lang=lang,
+            top=top,
+            stated=[stated[k] for k in model_rows],
+            views=[views[k] for k in model_rows],
+        )
+        for k, text in zip(model_rows, words, strict=True):
+            reasons[k].extend(text)
+    return reasons

@@ -11,10 +11,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from riskmodel.records.reading import columns_from_values
+from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.cdrs import CDRS_ITEMS
-from riskmodel.rules.guidelines.findings import FINDINGS
+from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
 from riskmodel.scoring import Assessment, assess
-from riskmodel.worklist.explain import action_reason, finding_reasons, finding_text, model_reasons
+from riskmodel.worklist.entries import entry_actions
+from riskmodel.worklist.explain import ResidentView, finding_text, resident_reasons, resident_view
+from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep
 from serving.models import AssessmentRequest, AssessmentResponse
@@ -22,30 +25,32 @@ from serving.models import AssessmentRequest, AssessmentResponse
 router = APIRouter(prefix="/v1", tags=["assessments"])
 INLINE_RECORDS = 64
 """Requests of up to this many records are assessed on the event loop; larger ones on a worker thread."""
-_VALUES = ("age_years", "bmi_kg_m2", "waist_cm", "sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
 
 
 def _findings(
-    assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str
+    assessment: Assessment, i: int, disease: str, view: ResidentView, dm_age_cut: int
 ) -> list[dict[str, str]]:
     return [
-        {"code": code, "text": finding_text(code, values, lang), "reference": FINDINGS[code].reference}  # type: ignore[arg-type]
+        {"code": code, "text": finding_text(code, view, dm_age_cut=dm_age_cut), "reference": FINDINGS[code].reference}
         for code, met in assessment.findings.items()
         if FINDINGS[code].disease == disease and met[i]
     ]
 
 
-def _disease(assessment: Assessment, i: int, disease: str, values: dict[str, float], lang: str) -> dict[str, Any]:
+def _disease(assessment: Assessment, i: int, disease: str, view: ResidentView, dm_age_cut: int) -> dict[str, Any]:
     tier = assessment.tiers[disease]
     p = assessment.probabilities[disease][i]
+    name = TIERS[tier.tier[i]]
     return {
-        "tier": ("healthy", "high_risk", "chronic")[tier.tier[i]],
-        "tier_source": ("record", "measurement", "model")[tier.source[i]],
+        "tier": name,
+        "tier_label": label(TIER_LABELS, name, view.lang),
+        "tier_source": TIER_SOURCES[tier.source[i]],
         "confirmed": bool(tier.confirmed[i]),
+        "guideline_high_risk": bool(assessment.guideline_high_risk[disease][i]),
         "p_healthy": round(float(p[0]), 6),
         "p_high_risk": round(float(p[1]), 6),
         "p_chronic": round(float(p[2]), 6),
-        "findings": _findings(assessment, i, disease, values, lang),
+        "findings": _findings(assessment, i, disease, view, dm_age_cut),
     }
 
 
@@ -53,58 +58,47 @@ def payload(
     records: list[dict[str, Any]],
     assessment: Assessment,
     model: Any,
-    columns: dict[str, np.ndarray],
     *,
     explain: bool,
-    lang: str,
+    lang: Lang,
 ) -> list[dict[str, Any]]:
     """One JSON-ready assessment per record, in order."""
-    explained: dict[str, list[list[str]]] = {}
-    if explain:
-        for disease in ("diabetes", "hypertension"):
-            explained[disease] = model_reasons(
-                model,
-                columns,
-                assessment.derived,
-                disease,
-                lang=lang,  # type: ignore[arg-type]
-                top=model.config.worklist.top_features,
-            )
+    config = model.config
+    dm_age_cut = (
+        DIABETES_RISK_AGE_CDS2024 if config.glycaemia.high_risk_profile == "cds2024" else DIABETES_RISK_AGE_CDS2020
+    )
+    rows = np.arange(len(records))
+    reasons = resident_reasons(assessment, rows, model, config, lang) if explain else None
     out = []
     for i, record in enumerate(records):
-        values = {
-            name: float(columns[name][i]) if name in columns else float(record.get(name) or np.nan) for name in _VALUES
-        }
-        values["cdrs_points"] = float(assessment.cdrs.total[i])
-        values["is_male"] = float(columns["sex"][i] == "M")
+        view = resident_view(assessment, i, config, lang)
         action, disease = assessment.action.action[i], assessment.action.disease[i]
         item: dict[str, Any] = {
             "resident_id": record["resident_id"],
             "team_id": record["team_id"],
             "overall_tier": assessment.overall[i],
-            "diabetes": _disease(assessment, i, "diabetes", values, lang),
-            "hypertension": _disease(assessment, i, "hypertension", values, lang),
+            "overall_tier_label": label(TIER_LABELS, assessment.overall[i], lang),
+            "diabetes": _disease(assessment, i, "diabetes", view, dm_age_cut),
+            "hypertension": _disease(assessment, i, "hypertension", view, dm_age_cut),
             "cdrs": {
                 "total": int(assessment.cdrs.total[i]),
                 "points": {k: int(assessment.cdrs.points[k][i]) for k in CDRS_ITEMS},
                 "complete": bool(assessment.cdrs.complete[i]),
                 "in_validated_age": bool(assessment.cdrs.in_validated_age[i]),
             },
+            "control_profile": assessment.control_profile,
             "action": action,
+            "action_label": label(ACTION_LABELS, action, lang),
             "action_disease": disease,
             "due_date": str(assessment.action.due[i]),
+            "overdue_days": int(assessment.action.overdue_days[i]),
             "priority": float(assessment.action.priority[i]),
             "tests": assessment.action.tests[i],
+            "actions": entry_actions(assessment, i, lang),
             "model_version": assessment.model_version,
         }
-        if explain:
-            confirmed = bool(disease and assessment.tiers[disease].confirmed[i])
-            reasons = [action_reason(action, disease, "", lang, values, confirmed=confirmed)]  # type: ignore[arg-type]
-            reasons += finding_reasons(assessment.findings, values, i, ("diabetes", "hypertension"), lang)  # type: ignore[arg-type]
-            for name in ("diabetes", "hypertension"):
-                if assessment.tiers[name].source[i] == 2:
-                    reasons += explained[name][i]
-            item["reasons"] = reasons
+        if reasons is not None:
+            item["reasons"] = reasons[i]
         out.append(item)
     return out
 
@@ -139,10 +133,11 @@ async def create_assessments(
 def _assess(records: list[dict[str, Any]], model: Any, *, as_of: dt.date | None, explain: bool, lang: str) -> str:
     """Records in, the response body out, through the one scoring path."""
     columns = columns_from_values(records)
-    assessment = assess(columns, model, as_of=as_of, num_threads=1 if len(records) <= INLINE_RECORDS else 0)
+    day = as_of or model.config.deployment.today()
+    assessment = assess(columns, model, as_of=day, num_threads=1 if len(records) <= INLINE_RECORDS else 0)
     content = {
         "model_version": model.version,
-        "as_of": str(as_of or dt.date.today()),
-        "assessments": payload(records, assessment, model, columns, explain=explain, lang=lang),
+        "as_of": str(day),
+        "assessments": payload(records, assessment, model, explain=explain, lang=lang),  # type: ignore[arg-type]
     }
     return json.dumps(content, ensure_ascii=False)

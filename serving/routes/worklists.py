@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from riskmodel.worklist.entries import action_counts, team_worklist
+from riskmodel.worklist.entries import team_worklist, worklist_body
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import WorklistResponse
@@ -27,7 +27,9 @@ def get_worklist(
     caller: CallerDep,
     team_id: str = Path(min_length=1, max_length=128),
     as_of: dt.date | None = Query(None, description="As-of date (default: the batch's)"),
-    capacity: int | None = Query(None, ge=1, le=10_000, description="Slots for each of follow_up_overdue and screen"),
+    capacity: int | None = Query(
+        None, ge=1, le=10_000, description="Entries in each of band 3 (follow-up overdue) and band 4 (screen)"
+    ),
     lang: Literal["zh", "en"] = Query("zh"),
 ) -> Response:
     if not caller.may_read(team_id):
@@ -36,15 +38,5 @@ def get_worklist(
         entries, batch = team_worklist(store, team_id, model, as_of=as_of, capacity=capacity, lang=lang)
     except LookupError as exc:
         raise team_not_found(team_id) from exc
-    rows = entries.drop(columns=["team_id"]).assign(due_date=entries["due_date"].astype(str)).to_dict(orient="records")
-    content = {
-        "team_id": team_id,
-        "as_of": batch["worklist_as_of"],
-        "batch_id": batch["batch_id"],
-        "batch_as_of": str(batch["as_of"]),
-        "model_version": batch["model_version"],
-        "capacity": capacity or model.config.worklist.capacity,
-        "counts": action_counts(entries),
-        "entries": rows,
-    }
+    content = {"team_id": team_id, **worklist_body(entries, batch)}
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")

@@ -8,7 +8,9 @@ References
    grade 3 >= 180/>= 110; when SBP and DBP fall in different grades the higher one counts.
 .. [BPHS2017] National Basic Public Health Service Standard, 3rd ed. (2017), hypertension patient health
    management: high-risk band 130-139/85-89; controlled < 140/90 (< 150/90 at age >= 65); refer at once
-   for SBP >= 180 or DBP >= 110.
+   for SBP >= 180 or DBP >= 110 (紧急转诊).
+.. [CHG2024] Chinese Guidelines for the Prevention and Treatment of Hypertension, 2024 revision: target
+   < 140/90 mmHg, < 150/90 from age 80; < 130/80 with diabetes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ DBP_BPHS_HIGH_RISK_MMHG = 85
 ELDERLY_AGE_YEARS = 65
 SBP_ELDERLY_TARGET_MMHG = 150
 """Managed patients aged >= 65 are controlled below 150/90 [BPHS2017]."""
+
+VERY_ELDERLY_AGE_YEARS = 80
+"""From this age the target is < 150/90 under the 2024 profile [CHG2024]."""
+SBP_DIABETIC_TARGET_MMHG = 130
+DBP_DIABETIC_TARGET_MMHG = 80
+"""A resident with diabetes is controlled below 130/80 under the 2024 profile [CHG2024]."""
 
 SBP_EMERGENCY_MMHG = 180
 DBP_EMERGENCY_MMHG = 110
@@ -73,11 +81,30 @@ def bphs_high_risk_band(sbp_mmhg: np.ndarray, dbp_mmhg: np.ndarray) -> np.ndarra
     return band & ~_either(sbp_mmhg, dbp_mmhg, SBP_HYPERTENSION_MMHG, DBP_HYPERTENSION_MMHG)
 
 
-def bp_controlled(sbp_mmhg: np.ndarray, dbp_mmhg: np.ndarray, age_years: np.ndarray) -> np.ndarray:
-    """``1.0`` controlled (< 140/90, or < 150/90 at age >= 65), ``0.0`` not, NaN unknown [BPHS2017]."""
-    sbp_target = np.where(age_years >= ELDERLY_AGE_YEARS, SBP_ELDERLY_TARGET_MMHG, SBP_HYPERTENSION_MMHG)
+def bp_controlled(
+    sbp_mmhg: np.ndarray,
+    dbp_mmhg: np.ndarray,
+    age_years: np.ndarray,
+    *,
+    profile: str = "bphs2017",
+    diabetic: np.ndarray | None = None,
+) -> np.ndarray:
+    """``1.0`` controlled, ``0.0`` not, NaN unknown, under a control profile (SPEC 4.5).
+
+    ``bphs2017``: < 140/90, or < 150/90 at age >= 65 [BPHS2017]. ``guideline2024``: < 140/90 up to age 79,
+    < 150/90 from 80, and < 130/80 for a resident with diabetes [CHG2024].
+    """
+    if profile == "guideline2024":
+        sbp_target = np.where(age_years >= VERY_ELDERLY_AGE_YEARS, SBP_ELDERLY_TARGET_MMHG, SBP_HYPERTENSION_MMHG)
+        dbp_target = np.full(len(sbp_target), float(DBP_HYPERTENSION_MMHG))
+        if diabetic is not None:
+            sbp_target = np.where(diabetic, SBP_DIABETIC_TARGET_MMHG, sbp_target)
+            dbp_target = np.where(diabetic, DBP_DIABETIC_TARGET_MMHG, dbp_target)
+    else:
+        sbp_target = np.where(age_years >= ELDERLY_AGE_YEARS, SBP_ELDERLY_TARGET_MMHG, SBP_HYPERTENSION_MMHG)
+        dbp_target = np.full(len(sbp_target), float(DBP_HYPERTENSION_MMHG))
     with np.errstate(invalid="ignore"):
-        controlled = (sbp_mmhg < sbp_target) & (dbp_mmhg < DBP_HYPERTENSION_MMHG)
+        controlled = (sbp_mmhg < sbp_target) & (dbp_mmhg < dbp_target)
     known = ~np.isnan(sbp_mmhg) & ~np.isnan(dbp_mmhg)
     return np.where(known, controlled.astype(float), np.nan)
 

@@ -63,15 +63,15 @@ FINDINGS: dict[str, Finding] = {
         Finding(
             "dm_age",
             "diabetes",
-            "age {age_years:.0f}, at or above the diabetes screening age",
-            "年龄 {age_years:.0f} 岁，达到糖尿病筛查年龄",
+            "age {age_years:.0f}, at or above the diabetes screening age of {dm_age_cut}",
+            "年龄 {age_years:.0f} 岁，达到糖尿病筛查年龄（≥{dm_age_cut} 岁）",
             "CDS 2020 / 2024",
         ),
         Finding(
             "dm_prediabetes",
             "diabetes",
             "prediabetes result in the record (IFG, IGT or HbA1c range)",
-            "既往糖尿病前期（空腹血糖受损、糖耐量异常或糖化血红蛋白升高）",
+            "既往糖尿病前期（空腹血糖受损、糖耐量减低或糖化血红蛋白升高）",
             "CDS 2020",
         ),
         Finding(
@@ -123,10 +123,17 @@ FINDINGS: dict[str, Finding] = {
             "CDS 2024; Zhou 2013",
         ),
         Finding(
+            "dm_cdrs_unvalidated",
+            "diabetes",
+            "Chinese Diabetes Risk Score {cdrs_points:.0f}, but age {age_years:.0f} is outside the validated 20-74: for information only, does not raise the tier",
+            "中国糖尿病风险评分 {cdrs_points:.0f} 分，但年龄 {age_years:.0f} 岁超出评分适用的 20-74 岁：仅供参考，不据此判为高危",
+            "Zhou 2013",
+        ),
+        Finding(
             "htn_bp_band",
             "hypertension",
-            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg in the 130-139/85-89 band",
-            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，处于 130-139/85-89 mmHg 的高危范围",
+            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg{bp_when} in the 130-139/85-89 band",
+            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg{bp_when}，处于 130-139/85-89 mmHg 的高危范围",
             "BPHS 2017",
         ),
         Finding(
@@ -145,14 +152,13 @@ FINDINGS: dict[str, Finding] = {
         Finding(
             "htn_high_normal",
             "hypertension",
-            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg is high-normal (120-139/80-89)",
-            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg，属正常高值（120-139/80-89）",
+            "BP {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg{bp_when} is high-normal (120-139/80-89)",
+            "血压 {sbp_mmhg:.0f}/{dbp_mmhg:.0f} mmHg{bp_when}，属正常高值（120-139/80-89 mmHg）",
             "Chinese hypertension guideline 2018",
         ),
     )
 }
 
-DIABETES_RISK_CODES = tuple(c for c, f in FINDINGS.items() if f.disease == "diabetes")
 HYPERTENSION_RISK_CODES = (
     "htn_bp_band",
     "htn_overweight",
@@ -178,13 +184,17 @@ def diabetes_findings(
     glycaemia: GlycaemicStatus,
     cdrs_total: np.ndarray,
     *,
+    cdrs_in_age: np.ndarray,
+    prediabetes_history: np.ndarray | None = None,
     profile: Literal["cds2020", "cds2024"] = "cds2020",
 ) -> dict[str, np.ndarray]:
     """Each diabetes high-risk criterion of the chosen CDS profile, as a boolean column.
 
     ``glycaemia`` should be computed on all the record's results, fresh or not: a prediabetes result is
-    history. References: CDS 2020 / CDS 2024, screening section.
+    history, and ``prediabetes_history`` adds the prediabetes results found in the events. References:
+    CDS 2020 / CDS 2024, screening section.
     """
+    history = np.zeros(len(cdrs_total), dtype=bool) if prediabetes_history is None else prediabetes_history == 1.0
     is_2024 = profile == "cds2024"
     age_cut = DIABETES_RISK_AGE_CDS2024 if is_2024 else DIABETES_RISK_AGE_CDS2020
     hdl = columns["hdl_mmol_l"]
@@ -193,7 +203,7 @@ def diabetes_findings(
         hypertension = (columns["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (columns["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
         findings = {
             "dm_age": columns["age_years"] >= age_cut,
-            "dm_prediabetes": glycaemia.ifg | glycaemia.igt | glycaemia.hba1c_prediabetes,
+            "dm_prediabetes": glycaemia.ifg | glycaemia.igt | glycaemia.hba1c_prediabetes | history,
             "dm_overweight": _overweight(columns),
             "dm_sedentary": columns["physically_active"] == 0.0,
             "dm_family_history": _yes(columns["family_history_diabetes"]),
@@ -203,10 +213,38 @@ def diabetes_findings(
             | _yes(columns["on_antihypertensive"]),
             "dm_dyslipidaemia": low_hdl | (columns["tg_mmol_l"] >= TG_HIGH_MMOL_L) | _yes(columns["on_lipid_lowering"]),
             "dm_ascvd": _yes(columns["ascvd_history"]),
-            # CDRS >= 25 is a criterion of the 2024 profile and decides high_risk under SPEC section 3 in both.
-            "dm_cdrs": cdrs_total >= CDRS_HIGH_RISK_POINTS,
+            # CDRS >= 25 is a criterion of the 2024 profile and decides high_risk under SPEC section 3 in both,
+            # within the validated ages only; outside them it is shown and flagged [Zhou2013].
+            "dm_cdrs": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & cdrs_in_age,
+            "dm_cdrs_unvalidated": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & ~cdrs_in_age,
         }
     return findings
+
+
+DIABETES_CRITERIA: dict[str, tuple[str, ...]] = {
+    "cds2020": (
+        "dm_age",
+        "dm_prediabetes",
+        "dm_overweight",
+        "dm_sedentary",
+        "dm_family_history",
+        "dm_gdm_history",
+        "dm_hypertension",
+        "dm_dyslipidaemia",
+        "dm_ascvd",
+    ),
+}
+DIABETES_CRITERIA["cds2024"] = (*DIABETES_CRITERIA["cds2020"], "dm_cdrs")
+"""The guideline high-risk criteria of each CDS profile [CDS2020; CDS2024]."""
+
+
+def guideline_high_risk(
+    findings: Mapping[str, np.ndarray], recorded: np.ndarray, disease: str, *, profile: str = "cds2020"
+) -> np.ndarray:
+    """SPEC 3's ``guideline_high_risk``: any guideline high-risk criterion holds (the CDS profile for diabetes,
+    any one of the six BPHS criteria for hypertension) and the disease is not recorded."""
+    codes = DIABETES_CRITERIA[profile] if disease == "diabetes" else HYPERTENSION_RISK_CODES
+    return np.logical_or.reduce([findings[code] for code in codes]) & ~recorded
 
 
 def hypertension_findings(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

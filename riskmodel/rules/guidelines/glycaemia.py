@@ -8,7 +8,9 @@ References
 .. [ADA2024] American Diabetes Association. Standards of Care in Diabetes-2024, section 2: prediabetes
    FPG 5.6-6.9 mmol/L (100-125 mg/dL), HbA1c 5.7-6.4 %.
 .. [BPHS2017] National Basic Public Health Service Standard, 3rd ed. (2017), T2DM patient health
-   management: controlled FPG < 7.0; refer at once for glucose >= 16.7 or <= 3.9 mmol/L.
+   management: controlled FPG < 7.0; refer at once (紧急转诊) for a fasting or random glucose >= 16.7 or
+   <= 3.9 mmol/L.
+.. [CDS2024] Chinese Diabetes Society, guideline 2024 edition: HbA1c target < 7.0 % for most adults.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ FPG_RECOMMEND_OGTT_MMOL_L = 5.6
 """A screening FPG at or above this recommends an OGTT or HbA1c [CDS2020, screening section]."""
 FPG_CONTROLLED_BELOW_MMOL_L = 7.0
 """A managed patient is controlled when FPG is below this [BPHS2017]."""
+HBA1C_CONTROLLED_BELOW_PCT = 7.0
+"""Under the 2024 profile a managed patient's HbA1c is controlled below this [CDS2024]."""
+OGTT_2H_URGENT_MMOL_L = 16.7
+"""An OGTT 2-h value at or above this is an urgent confirmation at the top of its band (SPEC 4.5), not an
+emergency: the value is provoked by the glucose load."""
 GLUCOSE_EMERGENCY_HIGH_MMOL_L = 16.7
 """Glucose at or above this: refer at once [BPHS2017]."""
 GLUCOSE_EMERGENCY_LOW_MMOL_L = 3.9
@@ -106,21 +113,33 @@ def glycaemic_status(
     return GlycaemicStatus(category.astype(np.int8), diabetic_tests, ifg, igt, hba1c_pre)
 
 
-def glucose_controlled(fpg_mmol_l: np.ndarray) -> np.ndarray:
-    """Control of a managed diabetes patient: ``1.0`` FPG < 7.0, ``0.0`` not, NaN unknown [BPHS2017]."""
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(fpg_mmol_l), np.nan, (fpg_mmol_l < FPG_CONTROLLED_BELOW_MMOL_L).astype(float))
+def glucose_controlled(
+    fpg_mmol_l: np.ndarray, hba1c_pct: np.ndarray | None = None, *, profile: str = "bphs2017"
+) -> np.ndarray:
+    """Control of a managed diabetes patient under a control profile: ``1.0`` controlled, ``0.0`` not, NaN unknown.
 
-
-def glucose_emergency(fpg_mmol_l: np.ndarray, ogtt_2h_mmol_l: np.ndarray, *, managed: np.ndarray) -> np.ndarray:
-    """Glucose >= 16.7 mmol/L (anyone), or <= 3.9 mmol/L in a managed diabetes patient: refer at once [BPHS2017].
-
-    The BPHS low bound is part of diabetes patient management: it flags treatment-induced hypoglycaemia, so it
-    applies to residents with a recorded diagnosis or treatment. The OGTT counts only for the high bound.
+    ``bphs2017``: FPG < 7.0 [BPHS2017]. ``guideline2024``: FPG < 7.0 and, where an HbA1c is given (fresh),
+    HbA1c < 7.0 % [CDS2024]; known when either result is.
     """
     with np.errstate(invalid="ignore"):
-        return (
-            (fpg_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
-            | (managed & (fpg_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L))
-            | (ogtt_2h_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
+        fpg_ok = fpg_mmol_l < FPG_CONTROLLED_BELOW_MMOL_L
+        if profile != "guideline2024" or hba1c_pct is None:
+            return np.where(np.isnan(fpg_mmol_l), np.nan, fpg_ok.astype(float))
+        hba1c_ok = hba1c_pct < HBA1C_CONTROLLED_BELOW_PCT
+        known = ~np.isnan(fpg_mmol_l) | ~np.isnan(hba1c_pct)
+        controlled = (np.isnan(fpg_mmol_l) | fpg_ok) & (np.isnan(hba1c_pct) | hba1c_ok)
+        return np.where(known, controlled.astype(float), np.nan)
+
+
+def glucose_emergency(glucose_mmol_l: np.ndarray, *, managed: np.ndarray) -> np.ndarray:
+    """A fasting or random glucose >= 16.7 mmol/L (anyone), or <= 3.9 mmol/L in a managed diabetes patient:
+    refer at once [BPHS2017].
+
+    BPHS means a fasting or random glucose: a 2-h OGTT value is a provoked diagnostic result and never an
+    emergency by itself (SPEC 4.5). The low bound flags treatment-induced hypoglycaemia, so it applies to
+    residents with a recorded diagnosis or treatment.
+    """
+    with np.errstate(invalid="ignore"):
+        return (glucose_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L) | (
+            managed & (glucose_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L)
         )

@@ -1,0 +1,146 @@
+"""A resident's state as of a date, derived from the resident row and (optionally) their events (SPEC 2.2).
+
+The state is a set of columns, one value per resident, each measure with its date (STYLE: a value travels
+with its date). It is derived once and every rule reads it: tiers, confirmation, actions and reasons, in
+the API, the batch, the Spark job and the work list alike.
+
+Without events (a version-1 input) the state is the row's own: every glucose result carries
+``glucose_date``, the BP ``bp_date``, and ``last_followup_date`` / ``uncontrolled_visits`` stand for both
+diseases, as in version 1. With events, :mod:`riskmodel.records.events_state` derives the same columns
+from the history (DuckDB) and :func:`merge_event_state` combines them with the row under SPEC 2.2's rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from riskmodel.rules.guidelines.blood_pressure import DBP_HYPERTENSION_MMHG, SBP_HYPERTENSION_MMHG
+from riskmodel.rules.guidelines.glycaemia import (
+    FPG_DIABETES_MMOL_L,
+    HBA1C_DIABETES_PCT,
+    OGTT_2H_DIABETES_MMOL_L,
+)
+
+DISEASE_NAMES = ("diabetes", "hypertension")
+
+MEASURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "bp": (("sbp_mmhg", "dbp_mmhg"), "bp_date"),
+    "fpg": (("fpg_mmol_l",), "fpg_date"),
+    "ogtt": (("ogtt_2h_mmol_l",), "ogtt_date"),
+    "hba1c": (("hba1c_pct",), "hba1c_date"),
+    "random_glucose": (("random_glucose_mmol_l",), "random_glucose_date"),
+    "weight": (("weight_kg",), "weight_date"),
+    "waist": (("waist_cm",), "waist_date"),
+}
+"""Each measure: its value columns and the column of its date."""
+
+PER_DISEASE_DATES = (
+    "last_followup_date",
+    "uncontrolled_date",
+    "registered_date",
+    "emergency_date",
+    "complication_date",
+    "referral_sent_date",
+    "qualifying_date",
+)
+PER_DISEASE_NUMBERS = ("followups_12m", "uncontrolled_visits", "confirmations", "recorded_by_events")
+
+STATE_DATE_COLUMNS: tuple[str, ...] = (
+    *(date for _, date in MEASURES.values()),
+    *(f"{d}_{name}" for d in DISEASE_NAMES for name in PER_DISEASE_DATES),
+)
+STATE_NUMBER_COLUMNS: tuple[str, ...] = (
+    *(value for values, _ in MEASURES.values() for value in values),
+    *(f"{d}_{name}" for d in DISEASE_NAMES for name in PER_DISEASE_NUMBERS),
+    "prediabetes_history",
+)
+STATE_COLUMNS: tuple[str, ...] = (*STATE_NUMBER_COLUMNS, *STATE_DATE_COLUMNS)
+"""Every state column; the store keeps them per batch so a work list can be rebuilt without the events."""
+
+_ROW_DATES = {"bp": "bp_date", "fpg": "glucose_date", "ogtt": "glucose_date", "hba1c": "glucose_date"}
+_BODY_DATE = "exam_date"
+
+
+def _nat(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+
+
+def _nan(n: int) -> np.ndarray:
+    return np.full(n, np.nan)
+
+
+def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The state a version-1 resident row implies on its own (no events)."""
+    n = len(columns["age_years"])
+    state: dict[str, np.ndarray] = {}
+    for measure, (values, date) in MEASURES.items():
+        source = _ROW_DATES.get(measure, _BODY_DATE)
+        present = np.zeros(n, dtype=bool)
+        for value in values:
+            row_values = columns.get(value, _nan(n))
+            state[value] = row_values.astype(np.float64)
+            present |= ~np.isnan(row_values)
+        row_dates = columns.get(source, _nat(n))
+        state[date] = np.where(present, row_dates, np.datetime64("NaT")).astype("datetime64[D]")
+    followup = columns["last_followup_date"].astype("datetime64[D]")
+    visits = columns["uncontrolled_visits"]
+    for disease in DISEASE_NAMES:
+        state[f"{disease}_last_followup_date"] = followup
+        state[f"{disease}_followups_12m"] = _nan(n)
+        state[f"{disease}_uncontrolled_visits"] = visits.astype(np.float64)
+        state[f"{disease}_uncontrolled_date"] = np.where(visits >= 1, followup, np.datetime64("NaT")).astype(
+            "datetime64[D]"
+        )
+        for name in ("registered_date", "emergency_date", "complication_date", "referral_sent_date"):
+            state[f"{disease}_{name}"] = _nat(n)
+        state[f"{disease}_recorded_by_events"] = np.zeros(n)
+    with np.errstate(invalid="ignore"):
+        dm_tests = (
+            (state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L).astype(np.int8)
+            + (state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L)
+            + (state["hba1c_pct"] >= HBA1C_DIABETES_PCT)
+        )
+        htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    # One row holds one day's results: two different tests on it confirm (CDS 2020); one BP is one reading.
+    state["diabetes_confirmations"] = np.minimum(dm_tests, 2).astype(np.float64)
+    glucose_date = columns["glucose_date"].astype("datetime64[D]")
+    state["diabetes_qualifying_date"] = np.where(dm_tests > 0, glucose_date, np.datetime64("NaT")).astype(
+        "datetime64[D]"
+    )
+    state["hypertension_confirmations"] = htn.astype(np.float64)
+    state["hypertension_qualifying_date"] = np.where(htn, state["bp_date"], np.datetime64("NaT")).astype(
+        "datetime64[D]"
+    )
+    state["prediabetes_history"] = np.zeros(n)  # the rules add the row's own results (riskmodel.rules.tiers)
+    return state
+
+
+def with_latest_values(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The resident columns with each measure replaced by its latest value from the state.
+
+    BMI follows a newer weight when the height is known; the row's dates are left as they were (the
+    state's per-measure dates are what the rules read).
+    """
+    out = dict(columns)
+    for values, _ in MEASURES.values():
+        for value in values:
+            if value in out:
+                out[value] = state[value]
+    if "weight_kg" in columns:
+        changed = ~np.isnan(state["weight_kg"]) & (state["weight_kg"] != columns["weight_kg"])
+        height_m = columns["height_cm"] / 100.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bmi = np.round(state["weight_kg"] / (height_m * height_m), 1)
+        out["bmi_kg_m2"] = np.where(changed & ~np.isnan(bmi), bmi, columns["bmi_kg_m2"])
+    return out
+
+
+def recorded(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
+    """A diagnosis or treatment of the disease is recorded: in the row, or by a diagnosis event."""
+    if disease == "diabetes":
+        row = (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
+    else:
+        row = (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
+    return row | (state[f"{disease}_recorded_by_events"] == 1.0)

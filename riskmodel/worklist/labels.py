@@ -1,0 +1,72 @@
+"""Labels a doctor reads, in Chinese and English (SPEC section 6). JSON keeps the codes beside them.
+
+In ``zh`` every label is Chinese: the actions as SPEC 6 names them, the tiers 健康人群 / 高危人群 / 慢病患者,
+the tests 空腹血糖 / 口服葡萄糖耐量试验 / 糖化血红蛋白 / 测量血压, 紧急转诊 (BPHS; not 危急值, a laboratory term).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "refer_now": ("refer now", "紧急转诊"),
+    "confirm_diagnosis": ("confirm diagnosis", "复查确诊"),
+    "record_diagnosis": ("record the diagnosis", "登记诊断"),
+    "refer": ("refer", "转诊"),
+    "referral_follow_up": ("referral follow-up", "转诊随访"),
+    "recheck": ("recheck", "复查"),
+    "follow_up_overdue": ("follow-up overdue", "随访逾期"),
+    "screen": ("screen", "筛查"),
+    "none": ("nothing due", "暂无待办"),
+}
+TIER_LABELS: dict[str, tuple[str, str]] = {
+    "healthy": ("healthy", "健康人群"),
+    "high_risk": ("high risk", "高危人群"),
+    "chronic": ("chronic", "慢病患者"),
+}
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "record": ("record", "档案记录"),
+    "measurement": ("measured", "检测结果"),
+    "model": ("model prediction", "模型预测"),
+}
+TEST_LABELS: dict[str, tuple[str, str]] = {
+    "FPG": ("fasting plasma glucose", "空腹血糖"),
+    "OGTT": ("oral glucose tolerance test", "口服葡萄糖耐量试验"),
+    "HbA1c": ("HbA1c", "糖化血红蛋白"),
+    "BP": ("blood pressure", "测量血压"),
+}
+DISEASE_LABELS: dict[str, tuple[str, str]] = {
+    "diabetes": ("diabetes", "糖尿病"),
+    "hypertension": ("hypertension", "高血压"),
+}
+PROFILE_LABELS: dict[str, tuple[str, str]] = {
+    "bphs2017": ("BPHS 2017 targets", "基本公卫2017控制标准"),
+    "guideline2024": ("2024 guideline targets", "2024年指南控制标准"),
+}
+BAND_LABELS: dict[int, tuple[str, str]] = {
+    1: ("band 1, refer now", "第1档 紧急转诊"),
+    2: ("band 2, within 14 days", "第2档 14天内处理"),
+    3: ("band 3, follow-up overdue", "第3档 随访逾期"),
+    4: ("band 4, screening", "第4档 筛查"),
+}
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    """The label in the language asked for."""
+    return pair[1] if lang == "zh" else pair[0]
+
+
+def label(table: dict[str, tuple[str, str]], code: str | None, lang: Lang) -> str:
+    """A code's label, or the code itself when the table has none (never raises on a new code)."""
+    if code is None:
+        return ""
+    return pick(table[code], lang) if code in table else code
+
+
+def tests_label(tests: str, lang: Lang) -> str:
+    """A comma list of test codes (``"OGTT, BP"``) in words."""
+    if not tests:
+        return ""
+    return ("、" if lang == "zh" else ", ").join(label(TEST_LABELS, code, lang) for code in tests.split(", "))
