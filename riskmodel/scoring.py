@@ -119,6 +119,45 @@ def assess(
         own state when ``None`` (a version-1 input).
     """
     config = config or model.config
+    state = state if state is not None else row_state(columns)
+    columns_now = with_latest_values(columns, state)
+    derived = None
+    if probabilities is None:
+        cdrs = cdrs_score(
+            columns_now["age_years"],
+            columns_now["bmi_kg_m2"],
+            columns_now["waist_cm"],
+            columns_now["sbp_mmhg"],
+            columns_now["family_history_diabetes"],
+            columns_now["sex"] == "M",
+        )
+        derived = derived_features(columns_now, cdrs.total, hypertension_findings(columns_now))
+        probabilities = model.predict(columns_now, derived, num_threads=num_threads)
+    return assess_rules(
+        columns,
+        probabilities,
+        as_of=as_of,
+        config=config,
+        state=state,
+        model_version=model.version,
+        screen_cuts=getattr(model, "screen_cuts", None),
+        derived=derived,
+    )
+
+
+def assess_rules(
+    columns: Mapping[str, np.ndarray],
+    probabilities: Mapping[str, np.ndarray],
+    *,
+    as_of: dt.date | np.datetime64 | str | None,
+    config: RiskConfig,
+    state: Mapping[str, np.ndarray] | None = None,
+    model_version: str = "",
+    screen_cuts: Mapping[str, float] | None = None,
+    derived: dict[str, np.ndarray] | None = None,
+) -> Assessment:
+    """The rules of SPEC sections 3-6 given the model's probabilities: a pure function of the residents, their
+    state, the probabilities and the as-of date (what :func:`assess` runs after the model)."""
     day = as_of_day(as_of, config)
     state = dict(state) if state is not None else row_state(columns)
     columns = with_latest_values(columns, state)
@@ -132,12 +171,10 @@ def assess(
         is_male,
     )
     htn_findings = hypertension_findings(columns)
-    derived = derived_features(columns, cdrs.total, htn_findings)
-    probabilities = (
-        dict(probabilities) if probabilities is not None else model.predict(columns, derived, num_threads=num_threads)
-    )
+    derived = derived if derived is not None else derived_features(columns, cdrs.total, htn_findings)
+    probabilities = dict(probabilities)
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
-    cuts = getattr(model, "screen_cuts", {}) or {}
+    cuts = dict(screen_cuts or {})
     tiers = {
         "diabetes": diabetes_tier(
             columns,
@@ -205,7 +242,7 @@ def assess(
         actions=actions,
         action=actions.most_urgent(),
         derived=derived,
-        model_version=model.version,
+        model_version=model_version,
         control_profile=config.control.profile,
         as_of=day,
     )

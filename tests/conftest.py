@@ -143,3 +143,21 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+
+
+@pytest.fixture()
+def snapshot_text():  # type: ignore[no-untyped-def]
+    """Compare text with a frozen, hand-checked file in tests/snapshots; RISKMODEL_UPDATE_SNAPSHOTS=1 rewrites it."""
+
+    def check(name: str, text: str) -> None:
+        path = SNAPSHOTS / name
+        if os.environ.get("RISKMODEL_UPDATE_SNAPSHOTS") == "1":
+            SNAPSHOTS.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.exists(), f"no snapshot {path}: run with RISKMODEL_UPDATE_SNAPSHOTS=1, check it by hand, commit it"
+        assert text == path.read_text(encoding="utf-8")
+
+    return check

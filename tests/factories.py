@@ -70,3 +70,16 @@ def write_csv(tmp_path: Path, body: str, header: str = CSV_HEADER) -> Path:
     path = tmp_path / "records.csv"
     path.write_text(header + body, encoding="utf-8")
     return path
+
+
+def probabilities_of(p_chronic: float = 0.1, p_high_risk: float = 0.1, n: int = 1) -> dict[str, np.ndarray]:
+    """The same model probabilities for both diseases, for rule tests that give them instead of a model."""
+    row = [1.0 - p_chronic - p_high_risk, p_high_risk, p_chronic]
+    return {disease: np.array([row] * n) for disease in ("diabetes", "hypertension")}
+
+
+def assess_one(config: Any, *, p_chronic: float = 0.1, p_high_risk: float = 0.1, as_of: str = AS_OF, **overrides: Any):  # type: ignore[no-untyped-def]
+    """The rules of SPEC 3-6 for one resident (``make_resident(**overrides)``), given model probabilities."""
+    from riskmodel.scoring import assess_rules
+
+    return assess_rules(columns_of(**overrides), probabilities_of(p_chronic, p_high_risk), as_of=as_of, config=config)

@@ -243,6 +243,7 @@ def _managed(
     managed: np.ndarray,
     state: Mapping[str, np.ndarray],
     reading: tuple[np.ndarray, np.ndarray],
+    both_managed: np.ndarray,
     values: np.ndarray,
     config: RiskConfig,
     test: int,
@@ -253,10 +254,10 @@ def _managed(
     uncontrolled_now = controlled == 0.0
     last_followup = state[f"{disease}_last_followup_date"]
     since_followup = np.isnat(last_followup) | ~(reading_date < last_followup)
-    # A version-1 row has one uncontrolled_visits for both diseases: it does not apply to a disease whose
-    # reading at (or since) the last follow-up is controlled.
-    row_counter = np.isnan(state[f"{disease}_followups_12m"])
-    contradicted = row_counter & (controlled == 1.0) & since_followup
+    # A version-1 row has one uncontrolled_visits for both diseases: for a patient managed for both, it does
+    # not apply to the disease whose reading at the last follow-up is controlled.
+    row_counter = np.isnan(state[f"{disease}_followups_12m"]) & both_managed
+    contradicted = row_counter & (controlled == 1.0) & (reading_date == last_followup)
     visits = np.where(contradicted, 0.0, state[f"{disease}_uncontrolled_visits"])
     streak_date = state[f"{disease}_uncontrolled_date"]
     complication = state[f"{disease}_complication_date"]
@@ -371,7 +372,17 @@ def diabetes_actions(
         if config.control.profile == "bphs2017"
         else _newest(state["fpg_date"], np.where(np.isnan(fresh_hba1c), np.datetime64("NaT"), state["hba1c_date"]))
     )
-    _managed(candidates, "diabetes", managed, state, (controlled, reading_date), values, config, FPG)
+    _managed(
+        candidates,
+        "diabetes",
+        managed,
+        state,
+        (controlled, reading_date),
+        managed & recorded(columns, state, "hypertension"),
+        values,
+        config,
+        FPG,
+    )
 
     # Band 4: screening (SPEC 5).
     status = glycaemic_status(
@@ -431,7 +442,17 @@ def hypertension_actions(
     confirm_due = _plus_days(state["hypertension_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
     _band2(candidates, CONFIRM, measured_chronic, confirm_due, values, config, np.where(tier.confirmed, NO_TEST, BP))
     controlled = bp_controlled(sbp, dbp, columns["age_years"], profile=config.control.profile, diabetic=diabetic)
-    _managed(candidates, "hypertension", managed, state, (controlled, state["bp_date"]), values, config, BP)
+    _managed(
+        candidates,
+        "hypertension",
+        managed,
+        state,
+        (controlled, state["bp_date"]),
+        managed & recorded(columns, state, "diabetes"),
+        values,
+        config,
+        BP,
+    )
 
     screening = bp_screening(
         columns,

@@ -24,7 +24,7 @@ import numpy as np
 
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
-from riskmodel.rules.actions import ACTIONS, CONFIRM, DISEASE_ORDER, REFER_NOW, TESTS
+from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS
 from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EMERGENCY_MMHG
 from riskmodel.rules.guidelines.body_size import (
     BMI_OBESE_FROM,
@@ -44,6 +44,7 @@ from riskmodel.worklist.labels import (
     Lang,
     label,
     pick,
+    references,
 )
 
 if TYPE_CHECKING:
@@ -252,7 +253,9 @@ def _values(disease: str, view: ResidentView) -> str:
     return _bp(view) if disease == "hypertension" else _glucose(view)
 
 
-def action_sentence(assessment: Assessment, i: int, disease: str, code: int, view: ResidentView) -> str:
+def action_sentence(
+    assessment: Assessment, i: int, disease: str, code: int, view: ResidentView, said: set[str] | None = None
+) -> str:
     """One due action in words: what, the values behind it with their dates, what to do and by when."""
     zh = view.lang == "zh"
     d = DISEASE_ORDER.index(disease)
@@ -269,11 +272,17 @@ def action_sentence(assessment: Assessment, i: int, disease: str, code: int, vie
         else (f"{DISEASE_LABELS[disease][0]}, {ACTION_LABELS[shown][0]}: ")
     )
     profile = pick(PROFILE_LABELS[assessment.control_profile], view.lang)
-    body = _ACTION_TEXT[name](assessment, i, disease, view, test=test, due=due, profile=profile, confirmed=confirmed)
+    said = set() if said is None else said
+    values = "" if f"values_{disease}" in said else _values(disease, view)
+    if values or name in ("refer_now", "confirm_diagnosis", "refer", "recheck"):
+        said.add(f"values_{disease}")
+    body = _ACTION_TEXT[name](
+        assessment, i, disease, view, test=test, due=due, profile=profile, confirmed=confirmed, values=values
+    )
     text, _, reference = body.rpartition(" [")
     if late > 0:
         text += f"，已逾期 {late} 天" if zh else f"; {late} days overdue"
-    return f"{head}{text} [{reference}"
+    return f"{head}{text} [{references(reference.rstrip(']'), view.lang)}]"
 
 
 def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
@@ -291,18 +300,27 @@ def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView,
     if not np.isnat(signs):
         parts.append(f"随访发现急症表现（{signs}）" if zh else f"emergency signs seen on {signs}")
     what = _SEP[view.lang].join(parts)
-    return f"{what}：立即转诊 [基本公卫 2017]" if zh else f"{what}: refer now [BPHS 2017]"
+    return f"{what}：立即转诊 [BPHS 2017]" if zh else f"{what}: refer now [BPHS 2017]"
 
 
 def _confirm(
-    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, confirmed: bool, **_: Any
+    assessment: Assessment,
+    i: int,
+    disease: str,
+    view: ResidentView,
+    *,
+    test: str,
+    due: Any,
+    confirmed: bool,
+    values: str,
+    **_: Any,
 ) -> str:
     zh = view.lang == "zh"
-    values = _values(disease, view)
+    values = values or ("上述读数" if zh else "the same reading")
     count = int(assessment.state[f"{disease}_confirmations"][i])
     if disease == "hypertension":
         needed, unit_zh, unit_en = HYPERTENSION_CONFIRMING_DAYS, "非同日血压读数", "BP reading"
-        reference = "中国高血压防治指南" if zh else "Chinese hypertension guideline"
+        reference = "Chinese hypertension guideline 2018"
     else:
         needed, unit_zh, unit_en = DIABETES_CONFIRMING_RESULTS, "达到诊断标准的结果", "qualifying result"
         reference = "CDS 2020"
@@ -315,20 +333,21 @@ def _confirm(
             f"record the diagnosis and start management [{reference}]"
         )
     urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7
-    test_words = label(_TEST_VERBS, test, view.lang)
+    test_words = label(_REPEAT_VERBS, test, view.lang)
     if zh:
-        text = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次）：{due} 前复查，{test_words}"
+        text = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次）：请于 {due} 前{test_words}"
         return text + ("（糖负荷后2小时血糖≥16.7 mmol/L，应尽快复查）" if urgent else "") + f" [{reference}]"
-    text = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}): by {due}, {test_words} again"
+    text = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}): {test_words} by {due}"
     return text + (" (OGTT 2-h glucose at or above 16.7 mmol/L: urgent)" if urgent else "") + f" [{reference}]"
 
 
-def _refer(assessment: Assessment, i: int, disease: str, view: ResidentView, *, profile: str, **_: Any) -> str:
+def _refer(
+    assessment: Assessment, i: int, disease: str, view: ResidentView, *, profile: str, values: str, **_: Any
+) -> str:
     zh = view.lang == "zh"
     state = assessment.state
     visits = int(np.nan_to_num(state[f"{disease}_uncontrolled_visits"][i]))
     complication = state[f"{disease}_complication_date"][i]
-    values = _values(disease, view)
     parts = []
     if visits >= 2:
         last = state[f"{disease}_uncontrolled_date"][i]
@@ -348,7 +367,7 @@ def _refer(assessment: Assessment, i: int, disease: str, view: ResidentView, *, 
         parts.append(values)
     what = _SEP[view.lang].join(parts)
     return (
-        f"{what}：转诊，并于 14 天内随访转诊情况 [基本公卫 2017]"
+        f"{what}：转诊，并于 14 天内随访转诊情况 [BPHS 2017]"
         if zh
         else f"{what}: refer, and follow the referral up within 14 days [BPHS 2017]"
     )
@@ -357,37 +376,47 @@ def _refer(assessment: Assessment, i: int, disease: str, view: ResidentView, *, 
 def _referral_follow_up(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
     sent = assessment.state[f"{disease}_referral_sent_date"][i]
     if view.lang == "zh":
-        return f"转诊已于 {sent} 发出，尚无到达或返回记录：随访转诊情况 [基本公卫 2017]"
+        return f"转诊已于 {sent} 发出，尚无到达或返回记录：随访转诊情况 [BPHS 2017]"
     return f"referral sent on {sent}, not yet recorded as arrived or returned: follow it up [BPHS 2017]"
 
 
 def _recheck(
-    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, profile: str, **_: Any
+    assessment: Assessment,
+    i: int,
+    disease: str,
+    view: ResidentView,
+    *,
+    test: str,
+    due: Any,
+    profile: str,
+    values: str,
+    **_: Any,
 ) -> str:
     zh = view.lang == "zh"
-    values = _values(disease, view)
     followup = assessment.state[f"{disease}_uncontrolled_date"][i]
     when = (
         (f"最近一次随访（{followup}）" if zh else f"the follow-up on {followup}")
         if not np.isnat(followup)
         else ("最近一次测量" if zh else "the latest reading")
     )
-    test_words = label(_TEST_VERBS, test, view.lang)
+    test_words = label(_REPEAT_VERBS, test, view.lang)
     if zh:
-        return f"{when}控制不满意（{profile}）：{values}；调整治疗，{due} 前复查，{test_words} [基本公卫 2017]"
-    return f"{when} was uncontrolled ({profile}): {values}; adjust treatment, and by {due} {test_words} again [BPHS 2017]"
+        shown = f"：{values}；" if values else "："
+        return f"{when}控制不满意（{profile}）{shown}调整治疗，请于 {due} 前{test_words} [BPHS 2017]"
+    shown = f": {values}; " if values else ": "
+    return f"{when} was uncontrolled ({profile}){shown}adjust treatment and {test_words} by {due} [BPHS 2017]"
 
 
 def _follow_up_overdue(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
     last = assessment.state[f"{disease}_last_followup_date"][i]
     if np.isnat(last):
         return (
-            "无随访记录：安排面对面随访 [基本公卫 2017]"
+            "无随访记录：安排面对面随访 [BPHS 2017]"
             if view.lang == "zh"
             else "no follow-up recorded: arrange a face-to-face follow-up [BPHS 2017]"
         )
     if view.lang == "zh":
-        return f"上次随访 {last}，已超过 90 天：安排面对面随访 [基本公卫 2017]"
+        return f"上次随访 {last}，已超过 90 天：安排面对面随访 [BPHS 2017]"
     return f"last follow-up on {last}, more than 90 days ago: arrange a face-to-face follow-up [BPHS 2017]"
 
 
@@ -407,9 +436,11 @@ def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *,
         )
     elif test == "OGTT":
         why = "（糖尿病风险评分≥25分）" if zh else " (diabetes risk score 25 or more)"
-    reference = "CDS 2020" if disease == "diabetes" else ("基本公卫 2017" if zh else "BPHS 2017")
+    reference = "CDS 2020" if disease == "diabetes" else "BPHS 2017"
     if last is None:
-        return f"从未检测，建议{test_words}{why} [{reference}]" if zh else f"never tested: {test_words}{why} [{reference}]"
+        return (
+            f"从未检测，建议{test_words}{why} [{reference}]" if zh else f"never tested: {test_words}{why} [{reference}]"
+        )
     return (
         f"上次检测 {last}，已到复查间隔，建议{test_words}{why} [{reference}]"
         if zh
@@ -425,6 +456,12 @@ _ACTION_TEXT: dict[str, Callable[..., str]] = {
     "recheck": _recheck,
     "follow_up_overdue": _follow_up_overdue,
     "screen": _screen,
+}
+_REPEAT_VERBS: dict[str, tuple[str, str]] = {
+    "FPG": ("repeat the fasting plasma glucose", "复查空腹血糖"),
+    "OGTT": ("repeat the oral glucose tolerance test", "复查口服葡萄糖耐量试验"),
+    "HbA1c": ("repeat the HbA1c", "复查糖化血红蛋白"),
+    "BP": ("measure blood pressure again", "复测血压"),
 }
 _TEST_VERBS: dict[str, tuple[str, str]] = {
     "FPG": ("test fasting plasma glucose", "检测空腹血糖"),
@@ -533,7 +570,7 @@ def finding_sentences(
             else f"age {age:.0f}: at or above the diabetes screening age of {age_cut}, and 55 or over (a hypertension risk factor)"
         )
         grouped["age"] = (text, grouped["age"][1])
-    sentences = [f"{text} [{'; '.join(references)}]" for text, references in grouped.values()]
+    sentences = [f"{text} [{references('; '.join(refs), view.lang)}]" for text, refs in grouped.values()]
     return sentences, set(grouped)
 
 
@@ -630,17 +667,16 @@ def resident_reasons(
     views = [resident_view(assessment, int(i), config, lang) for i in rows]
     reasons: list[list[str]] = []
     stated: list[set[str]] = []
-    managed = {d: assessment.tiers[d].source == 0 for d in DISEASE_ORDER}
+    # Screening findings are for diseases still to be found: not for one managed, or already chronic.
+    managed = {d: assessment.tiers[d].tier == 2 for d in DISEASE_ORDER}
     for k, i in enumerate(rows):
         i = int(i)
+        said: set[str] = set()
         lines = [
-            action_sentence(assessment, i, disease, code, views[k]) for disease, code in due_actions(assessment, i)
-        ]
-        facts = {
-            "bp"
+            action_sentence(assessment, i, disease, code, views[k], said)
             for disease, code in due_actions(assessment, i)
-            if disease == "hypertension" and code in (REFER_NOW, CONFIRM)
-        }
+        ]
+        facts = {"bp"} if "values_hypertension" in said else set()
         for disease in DISEASE_ORDER:
             if assessment.tiers[disease].source[i] == MODEL:
                 lines.append(tier_sentence(assessment, i, disease, lang))

@@ -70,3 +70,22 @@ def tests_label(tests: str, lang: Lang) -> str:
     if not tests:
         return ""
     return ("、" if lang == "zh" else ", ").join(label(TEST_LABELS, code, lang) for code in tests.split(", "))
+
+
+REFERENCE_LABELS: dict[str, str] = {
+    "BPHS 2017": "基本公卫规范 2017",
+    "CDS 2020": "糖尿病指南 2020",
+    "CDS 2024": "糖尿病指南 2024",
+    "CDS 2020 / 2024": "糖尿病指南 2020/2024",
+    "Chinese hypertension guideline 2018": "高血压指南 2018",
+    "Chinese hypertension guideline": "高血压指南",
+}
+"""Short Chinese names of the references (the guideline texts' own short forms); codes like WS/T stay."""
+
+
+def references(text: str, lang: Lang) -> str:
+    """A '; '-separated reference list in the language asked for."""
+    parts = text.split("; ")
+    if lang == "zh":
+        parts = [REFERENCE_LABELS.get(part, part) for part in parts]
+    return "; ".join(parts)

@@ -45,7 +45,7 @@ def test_scores_good_rows_lists_bad_rows_and_keeps_extra_columns(tmp_path, mixed
     assert rejected["errors"].str.contains("sbp_mmhg|sex|duplicate").all()
     probabilities = scored[[c for c in OUTPUT_COLUMNS if c.startswith("diabetes_p_")]].sum(axis=1)
     assert probabilities.between(0.999, 1.001).all()
-    assert set(scored["action"]) <= set(ACTIONS)
+    assert set(scored["action"]) <= {*ACTIONS, "none"}
 
 
 def test_batch_output_equals_library_scoring(tmp_path, population_file, model, config):

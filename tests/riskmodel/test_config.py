@@ -20,7 +20,7 @@ def test_default_config_loads():
 def test_unordered_intervals_and_unknown_keys_are_refused(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("screening:\n  diabetes_interval_days: {prediabetes: 400, high_risk: 365, other: 1095}\n")
-    with pytest.raises(ConfigError, match="prediabetes <= high_risk <= other"):
+    with pytest.raises(ConfigError, match="prediabetes <= high_risk, by_age <= other"):
         load_config(bad, environ={})
     typo = tmp_path / "typo.yaml"
     typo.write_text("tiers:\n  chronic_treshold: 0.4\n")

@@ -45,7 +45,9 @@ def test_assessment_of_one_resident(client):
     assert (dm["tier"], dm["tier_source"]) == ("high_risk", "measurement")  # CDRS 15 + 10 + ... >= 25
     assert abs(dm["p_healthy"] + dm["p_high_risk"] + dm["p_chronic"] - 1) < 1e-5
     assert item["cdrs"]["points"]["waist"] == 10
-    assert any("waist 96 cm, above the 90 cm central-obesity cut-off for men" in r for r in item["reasons"])
+    assert any("central-obesity cut-off for men (90 cm)" in r and "waist 96 cm (" in r for r in item["reasons"])
+    assert item["hypertension"]["guideline_high_risk"] and item["control_profile"] == "bphs2017"
+    assert item["actions"] and item["actions"][0]["action"] == item["action"]
     assert {"dm_age", "dm_overweight"} <= {f["code"] for f in dm["findings"]}
 
 
@@ -128,7 +130,9 @@ def test_worklist_from_the_store(client):
     assert response.status_code == 200
     body = response.json()
     assert body["team_id"] == "T00001" and body["capacity"] == 5 and body["as_of"] == "2026-07-01"
-    assert body["counts"]["screen"] <= 5
+    assert body["counts"]["screen"]["listed"] <= body["counts"]["screen"]["due"]
+    assert sum(1 for e in body["entries"] if e["band"] == 4) <= 5
+    assert all(e["actions"] and "diabetes" in e and "tier_label" in e["diabetes"] for e in body["entries"])
     assert [e["rank"] for e in body["entries"]] == list(range(1, len(body["entries"]) + 1))
     assert all(entry["reasons"] for entry in body["entries"])
     assert client.get("/v1/teams/T00001/worklist?capacity=0", headers=ALL).status_code == 422

@@ -31,7 +31,7 @@ def test_training_registers_a_challenger_with_artifacts(registered):
     assert str(client.get_model_version_by_alias("riskmodel", "challenger").version) == version
     run = client.get_run(client.get_model_version("riskmodel", version).run_id)
     assert run.data.metrics["diabetes_auroc"] > 0.7
-    assert run.data.params["tiers.chronic_threshold"] == "0.5"
+    assert run.data.params["tiers.screen_cut"] == "0.5"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
     for name in (
         "diabetes_roc_pr.png",

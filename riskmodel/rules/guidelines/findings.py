@@ -125,8 +125,8 @@ FINDINGS: dict[str, Finding] = {
         Finding(
             "dm_cdrs_unvalidated",
             "diabetes",
-            "Chinese Diabetes Risk Score {cdrs_points:.0f}, but age {age_years:.0f} is outside the validated 20-74: for information only, does not raise the tier",
-            "中国糖尿病风险评分 {cdrs_points:.0f} 分，但年龄 {age_years:.0f} 岁超出评分适用的 20-74 岁：仅供参考，不据此判为高危",
+            "Chinese Diabetes Risk Score {cdrs_points:.0f}, outside the ages it was validated for (20-74): for information only, it does not raise the tier",
+            "中国糖尿病风险评分 {cdrs_points:.0f} 分（该评分仅在 20-74 岁人群中验证）：仅供参考，不据此判为高危",
             "Zhou 2013",
         ),
         Finding(

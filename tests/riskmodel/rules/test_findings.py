@@ -12,7 +12,8 @@ from tests.factories import columns_of
 def _dm(profile="cds2020", cdrs=0, **overrides):
     columns = columns_of(**{"age_years": 30, **overrides})  # below both profiles' age criterion
     status = glycaemic_status(columns["fpg_mmol_l"], columns["ogtt_2h_mmol_l"], columns["hba1c_pct"])
-    found = diabetes_findings(columns, status, np.array([cdrs]), profile=profile)
+    in_age = (columns["age_years"] >= 20) & (columns["age_years"] < 75)
+    found = diabetes_findings(columns, status, np.array([cdrs]), cdrs_in_age=in_age, profile=profile)
     return {code for code, met in found.items() if met[0]}
 
 
@@ -49,9 +50,13 @@ def test_diabetes_findings(overrides, profile, expected):
     assert _dm(profile=profile, **overrides) == expected
 
 
-@pytest.mark.parametrize(("cdrs", "found"), [(24, False), (25, True)])
-def test_cdrs_finding(cdrs, found):
-    assert ("dm_cdrs" in _dm(cdrs=cdrs)) == found
+@pytest.mark.parametrize(
+    ("cdrs", "age", "found"),
+    [(24, 30, set()), (25, 30, {"dm_cdrs"}), (25, 74.9, {"dm_cdrs"}), (25, 75, {"dm_cdrs_unvalidated"})],
+)
+def test_cdrs_finding_is_flagged_outside_ages_20_to_74(cdrs, age, found):
+    # Zhou 2013: validated for ages 20-74; outside, shown and flagged (SPEC 3).
+    assert _dm(cdrs=cdrs, age_years=age) & {"dm_cdrs", "dm_cdrs_unvalidated"} == found
 
 
 @pytest.mark.parametrize(

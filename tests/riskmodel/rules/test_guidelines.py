@@ -115,16 +115,28 @@ def test_bp_emergency(sbp, dbp, emergency):
         (3.91, NAN, True, False),
         (3.9, NAN, True, True),
         (3.9, NAN, False, False),
-        (5.0, 16.7, False, True),
     ],
 )
 def test_glucose_emergency(fpg, ogtt, managed, emergency):
-    assert glucose_emergency(_arr(fpg), _arr(ogtt), managed=np.array([managed]))[0] == emergency
+    # BPHS 2017: a fasting or random glucose; an OGTT value is never an emergency (tested in test_actions).
+    assert glucose_emergency(_arr(fpg), managed=np.array([managed]))[0] == emergency
 
 
-@pytest.mark.parametrize(("fpg", "controlled"), [(6.99, 1.0), (7.0, 0.0)])
-def test_glucose_control(fpg, controlled):
-    assert glucose_controlled(_arr(fpg))[0] == controlled
+@pytest.mark.parametrize(
+    ("fpg", "hba1c", "profile", "controlled"),
+    [
+        (6.99, NAN, "bphs2017", 1.0),  # BPHS 2017: FPG < 7.0
+        (7.0, NAN, "bphs2017", 0.0),
+        (6.5, 7.5, "bphs2017", 1.0),  # HbA1c is not a BPHS 2017 target
+        (6.5, 6.99, "guideline2024", 1.0),  # CDS 2024: and HbA1c < 7.0 where a fresh one exists
+        (6.5, 7.0, "guideline2024", 0.0),
+        (NAN, 6.9, "guideline2024", 1.0),
+        (NAN, NAN, "guideline2024", NAN),
+    ],
+)
+def test_glucose_control(fpg, hba1c, profile, controlled):
+    result = glucose_controlled(_arr(fpg), _arr(hba1c), profile=profile)[0]
+    assert (np.isnan(result) and np.isnan(controlled)) or result == controlled
 
 
 @pytest.mark.parametrize(("bmi", "category"), [(18.49, 0), (18.5, 1), (23.99, 1), (24.0, 2), (27.99, 2), (28.0, 3)])

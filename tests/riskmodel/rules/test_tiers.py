@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from riskmodel.records.history import row_state
+from riskmodel.rules.guidelines.cdrs import CdrsScore
 from riskmodel.rules.tiers import (
     CHRONIC,
     HEALTHY,
@@ -21,13 +23,27 @@ from tests.factories import AS_OF, columns_of
 DAY = np.datetime64(AS_OF, "D")
 
 
+def _cdrs(total, age=45.0):
+    return CdrsScore(
+        points={}, total=np.array([total]), complete=np.array([True]), in_validated_age=np.array([20 <= age < 75])
+    )
+
+
 def _dm(config, model_tier=HEALTHY, cdrs=0, **overrides):
     columns = columns_of(**overrides)
-    return diabetes_tier(columns, DAY, config, cdrs_total=np.array([cdrs]), model_tier=np.array([model_tier]))
+    return diabetes_tier(
+        columns,
+        row_state(columns),
+        DAY,
+        config,
+        cdrs=_cdrs(cdrs, columns["age_years"][0]),
+        model_tier=np.array([model_tier]),
+    )
 
 
 def _htn(config, model_tier=HEALTHY, **overrides):
-    return hypertension_tier(columns_of(**overrides), DAY, config, model_tier=np.array([model_tier]))
+    columns = columns_of(**overrides)
+    return hypertension_tier(columns, row_state(columns), DAY, config, model_tier=np.array([model_tier]))
 
 
 def test_recorded_diagnosis_or_treatment_is_chronic_by_record(config):
@@ -66,9 +82,20 @@ def test_no_result_leaves_the_tier_to_the_model(config):
     assert (result.tier[0], result.source[0]) == (CHRONIC, MODEL)
 
 
-@pytest.mark.parametrize(("cdrs", "tier"), [(24, HEALTHY), (25, HIGH_RISK)])
-def test_cdrs_25_raises_healthy_to_high_risk(config, cdrs, tier):
-    assert _dm(config, cdrs=cdrs).tier[0] == tier
+@pytest.mark.parametrize(
+    ("cdrs", "age", "tier"),
+    [
+        (24, 45, HEALTHY),
+        (25, 45, HIGH_RISK),
+        (25, 74.9, HIGH_RISK),
+        (25, 75, HEALTHY),
+        (25, 19.9, HEALTHY),
+        (30, 20, HIGH_RISK),
+    ],
+)
+def test_cdrs_25_raises_healthy_to_high_risk_only_at_ages_20_to_74(config, cdrs, age, tier):
+    # Zhou 2013: the score was derived and validated in ages 20-74; outside them it never raises the tier.
+    assert _dm(config, cdrs=cdrs, age_years=max(age, 18)).tier[0] == (tier if age >= 18 else HEALTHY)
 
 
 @pytest.mark.parametrize(
@@ -94,8 +121,16 @@ def test_stale_bp_leaves_hypertension_to_the_model(config):
 
 
 @pytest.mark.parametrize(
-    ("p_hr", "p_c", "tier"),
-    [(0.0, 0.5, CHRONIC), (0.5, 0.4999, HIGH_RISK), (0.25, 0.2499, HEALTHY), (0.25, 0.25, HIGH_RISK)],
+    ("p_hr", "p_c", "cut", "tier"),
+    [
+        (0.0, 0.5, None, HIGH_RISK),  # the model never makes anyone chronic (SPEC 3)
+        (0.0, 0.99, None, HIGH_RISK),
+        (0.5, 0.4999, None, HIGH_RISK),
+        (0.25, 0.2499, None, HEALTHY),
+        (0.25, 0.25, None, HIGH_RISK),
+        (0.0, 0.08, 0.08, HIGH_RISK),  # the model's own screen_cut
+        (0.0, 0.0799, 0.08, HEALTHY),
+    ],
 )
-def test_probability_policy_at_its_thresholds(config, p_hr, p_c, tier):
-    assert policy_tier(np.array([p_hr]), np.array([p_c]), config)[0] == tier
+def test_probability_policy_at_its_thresholds(config, p_hr, p_c, cut, tier):
+    assert policy_tier(np.array([p_hr]), np.array([p_c]), config, cut)[0] == tier

@@ -1,12 +1,14 @@
-"""Work lists (SPEC section 6): order, capacity, reasons in both languages, speed-independent checks."""
+"""Work lists (SPEC section 6): one entry per resident, bands and order, capacity, reasons in both languages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from riskmodel.rules.actions import ACTIONS
 from riskmodel.worklist.entries import build_worklist
 from tests.conftest import SYNTH_AS_OF
+from tests.factories import make_residents
 
 
 @pytest.fixture(scope="module")
@@ -14,46 +16,137 @@ def team(population):
     return population[population["team_id"] == "T00002"]
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_worklist_order_capacity_and_reasons(team, model, lang):
-    worklist = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=7, lang=lang)
-    ranks = [ACTIONS.index(a) for a in worklist["action"]]
-    assert ranks == sorted(ranks)
-    assert worklist["priority"].is_monotonic_decreasing
-    counts = worklist["action"].value_counts()
-    assert counts.get("screen", 0) <= 7 and counts.get("follow_up_overdue", 0) <= 7
-    assert "none" not in counts
-    assert worklist["reasons"].map(len).min() >= 1
-    text = " ".join(" ".join(r) for r in worklist["reasons"])
-    if lang == "zh":
-        assert "筛查" in text or "随访" in text or "复查" in text
-    else:
-        assert "Screening test due" in text or "follow-up" in text
-    screens = worklist[worklist["action"] == "screen"]
-    assert len(screens) == 7
-    assert screens["tests"].str.len().min() > 0
+@pytest.fixture(scope="module", params=["zh", "en"])
+def lists(request, team, model):
+    return request.param, build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=7, lang=request.param)
 
 
-def test_capacity_never_cuts_urgent_classes(team, model):
-    small = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=1, lang="en")
+def test_bands_then_priority_and_capacity_cuts_bands_3_and_4_only(lists, team, model):
+    _, worklist = lists
+    keys = [(entry["band"], -entry["priority"]) for entry in worklist.entries]
+    assert keys == sorted(keys)
+    assert len({entry["resident_id"] for entry in worklist.entries}) == len(worklist.entries)
+    bands = [entry["band"] for entry in worklist.entries]
+    assert bands.count(3) <= 7 and bands.count(4) == 7
     large = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=1000, lang="en")
-    urgent = ["refer_now", "confirm_diagnosis", "refer", "recheck"]
-    assert (small["action"].isin(urgent).sum() == large["action"].isin(urgent).sum()) and small["action"].isin(
-        urgent
-    ).any()
+    urgent = sum(1 for e in large.entries if e["band"] <= 2)
+    assert urgent == bands.count(1) + bands.count(2) > 0
+    cut = {c["band"]: c for c in worklist.cuts}
+    assert 4 in cut and cut[4]["listed"] == 7 and cut[4]["entries_due"] > 7
+    assert cut[4]["first_left_off"]["priority"] <= cut[4]["cut_off_priority"]
+    listed = {e["resident_id"] for e in worklist.entries}
+    assert cut[4]["first_left_off"]["resident_id"] not in listed
 
 
-def test_model_reasons_name_values_for_model_decided_screens(team, model):
-    worklist = build_worklist(team, model, as_of=SYNTH_AS_OF, capacity=50, lang="en")
-    screens = worklist[worklist["action"] == "screen"]
-    assert screens["reasons"].map(lambda r: any("raises" in line for line in r)).any()
+def test_counts_say_due_listed_and_hidden_per_action(lists):
+    _, worklist = lists
+    for name, count in worklist.counts.items():
+        assert count["listed"] <= count["due"] and count["hidden"] == 0, name
+    listed = sum(len(entry["actions"]) for entry in worklist.entries)
+    assert listed == sum(count["listed"] for count in worklist.counts.values())
 
 
-def test_confirmed_measurement_diagnosis_is_recorded_not_recalled(model):
-    from tests.factories import make_residents
+def test_entry_lists_every_due_action_most_urgent_first(lists):
+    _, worklist = lists
+    for entry in worklist.entries:
+        priorities = [action["priority"] for action in entry["actions"]]
+        assert priorities == sorted(priorities, reverse=True)
+        assert entry["action"] == entry["actions"][0]["action"]
+        assert entry["overdue_days"] == entry["actions"][0]["overdue_days"] >= 0
+    assert any(len({a["disease"] for a in entry["actions"]}) == 2 for entry in worklist.entries)
 
-    residents = make_residents([{"fpg_mmol_l": 8.0, "hba1c_pct": 7.0}, {"fpg_mmol_l": 8.0, "hba1c_pct": 5.5}])
-    worklist = build_worklist(residents, model, as_of="2026-07-01", lang="en").set_index("resident_id")
-    assert "record the diagnosis" in worklist.loc["r-0000", "reasons"][0]
-    assert "recall to confirm" in worklist.loc["r-0001", "reasons"][0]
-    assert worklist.loc["r-0001", "tests"].startswith("HbA1c")
+
+_ALLOWED_LATIN = re.compile(r"\[[^\]]*\]|mmHg|mmol/L|kg/m²|cm|kg|%|OGTT|HbA1c")
+_DATED_VALUE = re.compile(r"(\d+/\d+ mmHg|\d+\.\d mmol/L|\d+\.\d %)(?P<after>.{0,40})")
+
+
+def test_reasons_read_as_a_doctor_expects(lists):
+    lang, worklist = lists
+    for entry in worklist.entries:
+        reasons = entry["reasons"]
+        assert reasons and len(reasons) == len(set(reasons)), "a fact appears once"
+        text = "\n".join(reasons)
+        if lang == "zh":
+            assert not re.search(r"[A-Za-z]{2,}", _ALLOWED_LATIN.sub("", text)), text
+            assert len(re.findall(r"年龄 \d+ 岁", text)) <= 1
+            assert "危急值" not in text and "糖耐量异常" not in text
+            assert entry["action_label"] and not re.search(r"[A-Za-z]", entry["action_label"])
+            assert not re.search(r"[A-Za-z]", entry["diabetes"]["tier_label"] + entry["hypertension"]["tier_label"])
+        else:
+            assert len(re.findall(r"\bage \d+", text)) <= 1
+        for match in _DATED_VALUE.finditer(text):
+            if re.search(r"≥|above|outside", text[max(0, match.start() - 14) : match.start()]):
+                continue  # a guideline threshold, not a value
+            assert re.match(r"\s?[（(,，]\s?(\d{4}-\d{2}-\d{2}|日期未记录|date not recorded)", match["after"]), text
+        for line in reasons:
+            if "模型提示" in line or "the model counts it" in line:
+                assert not re.search(r"未记录|无|not recorded|\bno\b", line), line
+        managed = [d for d in ("diabetes", "hypertension") if entry[d]["tier_source"] == "record"]
+        for disease in managed:  # screening findings are not shown for a disease already managed
+            code_words = {
+                "diabetes": ("糖尿病筛查年龄", "diabetes screening age"),
+                "hypertension": ("高血压高危因素", "a hypertension risk factor"),
+            }
+            assert not any(word in text for word in code_words[disease])
+        for d in ("diabetes", "hypertension"):
+            if entry[d]["tier_source"] == "model" and any(a["disease"] == d for a in entry["actions"]):
+                assert ("模型预测" if lang == "zh" else "by model prediction") in text
+
+
+SNAPSHOT_TEAM = [
+    # BP emergency with a confirmed diabetes (two tests on one day): both diseases in one entry.
+    {
+        "sex": "M",
+        "age_years": 62,
+        "sbp_mmhg": 194,
+        "dbp_mmhg": 108,
+        "bp_date": "2026-06-28",
+        "fpg_mmol_l": 8.0,
+        "hba1c_pct": 7.0,
+        "glucose_date": "2026-06-28",
+        "waist_cm": 95,
+        "weight_kg": 72,
+    },
+    # Managed hypertensive, two uncontrolled follow-ups; an FPG in the diabetes range, unconfirmed.
+    {
+        "age_years": 58,
+        "diagnosed_hypertension": True,
+        "on_antihypertensive": True,
+        "uncontrolled_visits": 2,
+        "last_followup_date": "2026-06-10",
+        "sbp_mmhg": 172,
+        "dbp_mmhg": 90,
+        "bp_date": "2026-06-10",
+        "fpg_mmol_l": 7.4,
+        "hba1c_pct": None,
+        "glucose_date": "2026-06-10",
+    },
+    # A borderline first reading, a year-old exam.
+    {"age_years": 41, "sbp_mmhg": 140, "dbp_mmhg": 63, "bp_date": "2026-06-25", "glucose_date": "2026-06-25"},
+    # Managed diabetic, follow-up overdue, old values.
+    {
+        "age_years": 70,
+        "diagnosed_diabetes": True,
+        "on_glucose_lowering": True,
+        "last_followup_date": "2026-01-15",
+        "fpg_mmol_l": 6.5,
+        "glucose_date": "2026-01-15",
+        "sbp_mmhg": 128,
+        "dbp_mmhg": 76,
+        "bp_date": "2025-08-01",
+    },
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_snapshot_of_a_hand_built_team(model, lang, snapshot_text):
+    residents = make_residents(SNAPSHOT_TEAM)
+    worklist = build_worklist(residents, model, as_of="2026-07-01", lang=lang, capacity=10)
+    lines = []
+    for entry in worklist.entries:
+        actions = ", ".join(
+            f"{a['disease']}:{a['action']}:{a['due_date']}:{a['overdue_days']}" for a in entry["actions"]
+        )
+        lines.append(f"{entry['rank']} {entry['resident_id']} {entry['action_label']} [{actions}]")
+        lines += [f"  - {reason}" for reason in entry["reasons"]]
+    snapshot_text(f"worklist_{lang}.txt", "\n".join(lines) + "\n")
