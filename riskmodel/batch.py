@@ -214,7 +214,7 @@ def score_file(
 ) -> BatchSummary:
     """Score a CSV or Parquet file into an output file (and the store, when given)."""
     input_path, output_path = Path(input_path), Path(output_path)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or config.deployment.today()
     with BatchOutputs(
         output_path,
         input_columns=file_columns(input_path),

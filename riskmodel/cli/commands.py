@@ -258,7 +258,7 @@ def score(
             raise fail(f"{input}: no such file")
         fitted = _load(model, settings)
         result_store = None if no_store else ResultStore(store or settings.store.url)
-        day = as_of.date() if as_of else dt.date.today()
+        day = as_of.date() if as_of else settings.deployment.today()
         if engine == "spark":
             from serving.spark_engine import score_file_spark
 
