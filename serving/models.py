@@ -15,7 +15,14 @@ from pydantic import (
     model_validator,
 )
 
-from riskmodel.records.schema import FALSE_SPELLINGS, RESIDENT_COLUMNS, TRUE_SPELLINGS, Column
+from riskmodel.records.schema import (
+    FALSE_SPELLINGS,
+    IDENTIFIER_PATTERN,
+    MAX_IDENTIFIER_LENGTH,
+    RESIDENT_COLUMNS,
+    TRUE_SPELLINGS,
+    Column,
+)
 from training.tracking import EXAMPLE_RESIDENT
 
 MAX_RECORDS = 1000
@@ -45,7 +52,7 @@ def _field(column: Column) -> tuple[Any, Any]:
     elif column.kind == "category":
         kind = Literal[column.choices]  # type: ignore[valid-type]
     else:
-        kind = Annotated[str, Field(min_length=1, max_length=128)]
+        kind = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN)]
     if column.required:
         return kind, Field(description=description)
     return kind | None, Field(default=None, description=description)

@@ -89,6 +89,11 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+MAX_IDENTIFIER_LENGTH = 128
+"""Identifiers (resident, team, grid, event) are at most this long, without control characters (SPEC 8)."""
+IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters, a tab included (SPEC 8); the API's models use the same pattern."""
+
 COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in RESIDENT_COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in RESIDENT_COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in RESIDENT_COLUMNS if c.required)

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from riskmodel.exceptions import InputFileError
 from riskmodel.records.schema import (
     COLUMNS_BY_NAME,
+    MAX_IDENTIFIER_LENGTH,
     FALSE_SPELLINGS,
     REQUIRED_COLUMNS,
     RESIDENT_COLUMNS,
@@ -123,15 +124,36 @@ def _coerce_date(array: pa.ChunkedArray) -> _Coerced:
     if pa.types.is_null(array.type):
         return _Coerced(pa.chunked_array([pa.nulls(len(array), pa.date32())]), np.zeros(len(array), bool), "")
     text = _trimmed(pc.cast(array, pa.string()))
-    head = pc.utf8_slice_codeunits(text, 0, 10)
-    tail_ok = pc.or_(
-        pc.less_equal(pc.utf8_length(text), 10),
-        pc.match_substring_regex(text, r"^.{10}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"),
-    )
-    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
-    parsed = pc.if_else(tail_ok, parsed, pa.scalar(None, parsed.type))
+    # SPEC 8's forms: YYYY-MM-DD and YYYY-M-D (ISO 8601, optionally with a time), YYYY/M/D and YYYY/MM/DD (the
+    # Chinese spreadsheet default); normalised to YYYY-MM-DD before parsing.
+    if pc.all(pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$"), True)).as_py():
+        normal = text  # the common case, without the regular expression below
+    else:
+        split = pc.extract_regex(
+            text,
+            r"^(?P<y>\d{4})(?P<s1>[-/])(?P<m>\d{1,2})(?P<s2>[-/])(?P<d>\d{1,2})"
+            r"(?P<t>(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)$",
+        )
+        same = pc.fill_null(pc.equal(pc.struct_field(split, "s1"), pc.struct_field(split, "s2")), False)
+        normal = pc.if_else(
+            same,
+            pc.binary_join_element_wise(
+                pc.struct_field(split, "y"),
+                pc.utf8_lpad(pc.struct_field(split, "m"), 2, "0"),
+                pc.utf8_lpad(pc.struct_field(split, "d"), 2, "0"),
+                "-",
+            ),
+            pa.scalar(None, pa.string()),
+        )
+    parsed = pc.strptime(normal, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2026-02-30 over to 2026-03-02: the parsed day must be the day written.
+    written_day = pc.cast(pc.utf8_slice_codeunits(normal, 8, 10), pa.int64())
+    same_day = pc.fill_null(pc.equal(pc.day(parsed), written_day), False)
+    parsed = pc.if_else(same_day, parsed, pa.scalar(None, parsed.type))
     bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
-    return _Coerced(pc.cast(parsed, pa.date32()), bad, "not an ISO 8601 date (YYYY-MM-DD)")
+    return _Coerced(
+        pc.cast(parsed, pa.date32()), bad, "not a calendar date (use YYYY-MM-DD, or YYYY/M/D as Excel saves it)"
+    )
 
 
 def _coerce_text(array: pa.ChunkedArray, column: Column) -> _Coerced:
@@ -200,6 +222,13 @@ def _range_check(values: np.ndarray, column: Column, problems: _Problems) -> Non
         problems.add(fractional, column.name, "not a whole number", values)
 
 
+def _identifier_check(values: pa.Array, name: str, problems: _Problems) -> None:
+    """SPEC 8: identifiers are at most 128 characters, without control characters (a tab included); one
+    definition for the API, the batch and the store."""
+    problems.add(_mask(pc.greater(pc.utf8_length(values), MAX_IDENTIFIER_LENGTH)), name, "longer than 128 characters")
+    problems.add(_mask(pc.match_substring_regex(values, r"[\x00-\x1f\x7f]")), name, "contains a control character")
+
+
 def validate_table(
     table: pa.Table,
     *,
@@ -240,6 +269,8 @@ def validate_table(
             problems.add(missing, column.name, "required value is missing")
         if column.kind in ("float", "int"):
             _range_check(typed[column.name], column, problems)
+        if column.kind == "str":
+            _identifier_check(typed[column.name], column.name, problems)
 
     _derive_bmi(typed, problems)
     with np.errstate(invalid="ignore"):
