@@ -33,7 +33,7 @@ def test_bad_rows_are_rejected_with_column_and_reason_while_good_rows_go_on(tmp_
     for expected in (
         "smoking: not one of never, former, current",
         "physically_active: not a boolean",
-        "exam_date: not an ISO 8601 date",
+        "exam_date: not a calendar date",
     ):
         assert expected in errors[5]
     assert "resident_id: duplicate resident_id" in errors[6]
@@ -88,3 +88,42 @@ def test_records_with_nan_and_timestamps_validate_like_files():
     checked = validate_records([record])
     assert checked.rejected.empty, checked.rejected["errors"].tolist()
     assert pd.isna(checked.residents["waist_cm"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-07-01", "2026-07-01"),
+        ("2026-7-1", "2026-07-01"),  # SPEC 8: YYYY-M-D
+        ("2026/7/1", "2026-07-01"),  # the Chinese spreadsheet default
+        ("2026/07/01", "2026-07-01"),
+        ("2024/2/29", "2024-02-29"),
+        ("2026-07-01T09:30:00+08:00", "2026-07-01"),
+        ("2026-02-30", None),  # never silently 2026-03-02
+        ("2026/2/29", None),
+        ("2026-13-01", None),
+        ("2026/7-1", None),
+        ("1 July 2026", None),
+    ],
+)
+def test_accepted_date_forms_and_impossible_dates(written, read):
+    from riskmodel.records.reading import validate_records
+    from tests.factories import make_resident
+
+    result = validate_records([make_resident(exam_date=written)])
+    if read is None:
+        assert result.residents.empty and "exam_date: not a calendar date" in result.rejected["errors"].iloc[0]
+    else:
+        assert str(result.residents["exam_date"].iloc[0].date()) == read
+
+
+@pytest.mark.parametrize(
+    ("resident_id", "ok"),
+    [("a" * 128, True), ("a" * 129, False), ("r\t1", False), ("r\x001", False), ("居民-001", True)],
+)
+def test_identifiers_at_most_128_characters_without_control_characters(resident_id, ok):
+    from riskmodel.records.reading import validate_records
+    from tests.factories import make_resident
+
+    result = validate_records([make_resident(resident_id=resident_id)])
+    assert result.rejected.empty == ok
