@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.event_files import BatchEvents
+from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
 from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import ValidatedChunk
@@ -64,6 +66,10 @@ class BatchSummary:
     output: Path | None = None
     rejected_output: Path | None = None
     batch_id: str | None = None
+    events_read: int = 0
+    events_used: int = 0
+    events_rejected: int = 0
+    events_rejected_output: Path | None = None
 
 
 def check_output(output: Path) -> None:
@@ -75,6 +81,11 @@ def check_output(output: Path) -> None:
 def rejected_path(output: Path) -> Path:
     """``<output stem>.rejected.<ext>`` beside the output (SPEC section 7)."""
     return output.with_name(f"{output.stem}.rejected{output.suffix}")
+
+
+def events_rejected_path(output: Path) -> Path:
+    """``<output stem>.events.rejected.<ext>`` beside the output (SPEC section 7)."""
+    return output.with_name(f"{output.stem}.events.rejected{output.suffix}")
 
 
 def output_schema(extra_columns: list[str]) -> pa.Schema:
@@ -132,12 +143,21 @@ def _output_frame(scored: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
 
 
 def score_chunks(
-    chunks: Iterator[ValidatedChunk], model: RiskModel, *, as_of: dt.date | None, config: RiskConfig
+    chunks: Iterator[ValidatedChunk],
+    model: RiskModel,
+    *,
+    as_of: dt.date | None,
+    config: RiskConfig,
+    events: BatchEvents | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine."""
     for chunk in chunks:
         if len(chunk.residents):
-            assessment = assess(resident_columns(chunk.residents), model, as_of=as_of, config=config)
+            columns = resident_columns(chunk.residents)
+            state = None
+            if events is not None:
+                state = events.state(columns, chunk.residents["resident_id"].to_numpy(dtype=object))
+            assessment = assess(columns, model, as_of=as_of, config=config, state=state)
             yield with_outputs(chunk.residents, assessment), chunk.rejected
         else:
             yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
@@ -160,6 +180,7 @@ class BatchOutputs:
         as_of: dt.date,
         store: ResultStore | None,
         source: str,
+        event_columns: list[str] | None = None,
     ) -> None:
         check_output(output_path)
         known = {c.name for c in RESIDENT_COLUMNS}
@@ -169,6 +190,13 @@ class BatchOutputs:
         self._store = store
         self._writer = _TableWriter(output_path, output_schema(extras))
         self._rejected = _TableWriter(rejected_path(output_path), rejected_schema(input_columns))
+        self._events_rejected = (
+            _TableWriter(events_rejected_path(output_path), rejected_schema(event_columns))
+            if event_columns is not None
+            else None
+        )
+        if self._events_rejected is not None:
+            self.summary.events_rejected_output = events_rejected_path(output_path)
         self._batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=source) if store else None
 
     def write(self, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:
@@ -178,16 +206,21 @@ class BatchOutputs:
             self._store.write_rows(self._batch_id, scored)
         _count(self.summary, scored, rejected)
 
+    def write_rejected_events(self, rejected: pd.DataFrame) -> None:
+        if self._events_rejected is not None and len(rejected):
+            self._events_rejected.write(rejected.reindex(columns=self._events_rejected.schema.names))
+
     def __enter__(self) -> BatchOutputs:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        writers = [self._writer, self._rejected, *([self._events_rejected] if self._events_rejected else [])]
         if kind is not None:
-            self._writer.abort()
-            self._rejected.abort()
+            for writer in writers:
+                writer.abort()
             return
-        self._writer.commit()
-        self._rejected.commit()
+        for writer in writers:
+            writer.commit()
         if self._store is not None and self._batch_id is not None:
             self._store.complete_batch(
                 self._batch_id, rows_scored=self.summary.rows_scored, rows_rejected=self.summary.rows_rejected
@@ -211,23 +244,46 @@ def score_file(
     store: ResultStore | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_rows: Callable[[int], None] | None = None,
+    events_path: str | Path | None = None,
+    on_events: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Score a CSV or Parquet file into an output file (and the store, when given)."""
+    """Score a CSV or Parquet file into an output file (and the store, when given).
+
+    With ``events_path`` (SPEC 2.2), the residents are read twice: once for their ids, so that the events can
+    be validated against them into a scratch database, then to be scored with their history.
+    """
     input_path, output_path = Path(input_path), Path(output_path)
     as_of = as_of or config.deployment.today()
-    with BatchOutputs(
-        output_path,
-        input_columns=file_columns(input_path),
-        model=model,
-        as_of=as_of,
-        store=store,
-        source=str(input_path),
-    ) as outputs:
-        chunks = iter_validated(input_path, chunk_rows=chunk_rows)
-        for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config):
-            outputs.write(scored, rejected)
-            if on_rows is not None:
-                on_rows(len(scored) + len(rejected))
+    event_columns = None
+    if events_path is not None:
+        event_columns = file_columns(Path(events_path))
+        check_event_columns(event_columns, str(events_path))
+    events = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if events_path else None
+    try:
+        with BatchOutputs(
+            output_path,
+            input_columns=file_columns(input_path),
+            model=model,
+            as_of=as_of,
+            store=store,
+            source=str(input_path),
+            event_columns=event_columns,
+        ) as outputs:
+            if events is not None and events_path is not None:
+                for chunk in iter_validated(input_path, chunk_rows=chunk_rows):
+                    events.add_residents(pa.array(chunk.residents["resident_id"].to_numpy(dtype=object), pa.string()))
+                events.load(events_path, outputs.write_rejected_events, on_chunk=on_events)
+                summary = outputs.summary
+                summary.events_read, summary.events_used = events.events_read, events.events_used
+                summary.events_rejected = events.events_rejected
+            chunks = iter_validated(input_path, chunk_rows=chunk_rows)
+            for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config, events=events):
+                outputs.write(scored, rejected)
+                if on_rows is not None:
+                    on_rows(len(scored) + len(rejected))
+    finally:
+        if events is not None:
+            events.close()
     return outputs.summary
 
 

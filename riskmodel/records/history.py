@@ -137,10 +137,14 @@ def with_latest_values(columns: Mapping[str, np.ndarray], state: Mapping[str, np
     return out
 
 
-def recorded(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
-    """A diagnosis or treatment of the disease is recorded: in the row, or by a diagnosis event."""
+def recorded_in_row(columns: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
+    """A diagnosis or treatment of the disease is recorded in the resident row."""
     if disease == "diabetes":
-        row = (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
-    else:
-        row = (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
-    return row | (state[f"{disease}_recorded_by_events"] == 1.0)
+        return (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
+    return (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
+
+
+def recorded(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
+    """A diagnosis or treatment of the disease is recorded: in the row, or by its events (a diagnosis, a
+    follow-up, treatment)."""
+    return recorded_in_row(columns, disease) | (state[f"{disease}_recorded_by_events"] == 1.0)

@@ -62,10 +62,16 @@ def file_columns(path: Path) -> list[str]:
 
 
 def iter_raw_tables(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Yield the file as pyarrow tables of at most about ``chunk_rows`` rows, columns as stored."""
+    """Yield a residents file as pyarrow tables of at most about ``chunk_rows`` rows, columns as stored."""
+    path = Path(path)
+    check_required_columns(file_columns(path), str(path))
+    yield from iter_file_tables(path, chunk_rows=chunk_rows)
+
+
+def iter_file_tables(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pa.Table]:
+    """Yield any CSV or Parquet file as pyarrow tables of at most about ``chunk_rows`` rows."""
     path = Path(path)
     columns = file_columns(path)
-    check_required_columns(columns, str(path))
     try:
         if input_format(path) == "parquet":
             parquet = pq.ParquetFile(path)

@@ -89,6 +89,57 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+EVENT_KINDS = ("followup", "health_check", "screening", "lab", "diagnosis", "referral")
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("event_id", "str", "the source system's id of the event (unique per resident)", required=True),
+    Column("resident_id", "str", "a resident of the same batch (or the API record it is nested in)", required=True),
+    Column("event_date", "date", "when it happened (not after the as-of date)", required=True),
+    Column(
+        "kind",
+        "category",
+        "followup, health_check, screening, lab, diagnosis or referral",
+        required=True,
+        choices=EVENT_KINDS,
+    ),
+    Column(
+        "disease",
+        "category",
+        "diabetes or hypertension (required for followup, diagnosis, referral)",
+        choices=("diabetes", "hypertension"),
+    ),
+    Column(
+        "mode",
+        "category",
+        "follow-up mode: clinic, home, phone or online (clinic and home are face-to-face)",
+        choices=("clinic", "home", "phone", "online"),
+    ),
+    *(
+        COLUMN
+        for COLUMN in RESIDENT_COLUMNS
+        if COLUMN.name in ("sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
+    ),
+    Column(
+        "random_glucose_mmol_l", "float", "non-fasting glucose, mmol/L (emergencies, not diagnosis)", low=1, high=40
+    ),
+    *(COLUMN for COLUMN in RESIDENT_COLUMNS if COLUMN.name in ("weight_kg", "waist_cm")),
+    Column("on_treatment", "bool", "on drug treatment for the disease at this event"),
+    Column("emergency_signs", "bool", "a BPHS emergency sign was seen (altered consciousness, ketotic breath, ...)"),
+    Column("adverse_reaction", "bool", "an adverse drug reaction at a follow-up"),
+    Column("new_complication", "bool", "a new or worse complication at a follow-up"),
+    Column(
+        "referral_status",
+        "category",
+        "referrals only: sent, arrived or returned",
+        choices=("sent", "arrived", "returned"),
+    ),
+)
+"""The resident's history, schema version 2 (SPEC 2.2): one row per event."""
+EVENT_COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in EVENT_COLUMNS}
+EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVENT_COLUMNS)
+REQUIRED_EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS if c.required)
+EVENTS_PER_RECORD = 200
+"""At most this many events nested in one API record (SPEC 2.2)."""
+
 MAX_IDENTIFIER_LENGTH = 128
 """Identifiers (resident, team, grid, event) are at most this long, without control characters (SPEC 8)."""
 IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f]*$"

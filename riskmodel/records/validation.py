@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 from riskmodel.exceptions import InputFileError
 from riskmodel.records.schema import (
     COLUMNS_BY_NAME,
-    MAX_IDENTIFIER_LENGTH,
     FALSE_SPELLINGS,
+    MAX_IDENTIFIER_LENGTH,
     REQUIRED_COLUMNS,
     RESIDENT_COLUMNS,
     TRUE_SPELLINGS,

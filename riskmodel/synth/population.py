@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.records.schema import COLUMNS_BY_NAME, RESIDENT_COLUMNS
+from riskmodel.synth.history import events_arrow, generate_history, row_from_events
 from riskmodel.vectorised import MISSING
 
 CHUNK_ROWS = 100_000
@@ -324,16 +325,27 @@ def _arrow_column(name: str, values: np.ndarray) -> pa.Array:
     return pa.array(floats, pa.float64(), mask=np.isnan(floats))
 
 
-def generate_chunk(seed: int, chunk_index: int, n: int, as_of: dt.date, residents_per_team: int) -> pa.Table:
-    """One chunk of the population as an Arrow table in schema order."""
+def generate_chunk(
+    seed: int, chunk_index: int, n: int, as_of: dt.date, residents_per_team: int, history_years: int = 0
+) -> tuple[pa.Table, pa.Table | None]:
+    """One chunk of the population as an Arrow table in schema order, and its events (with histories).
+
+    The history has its own random stream, so the residents' own draws are the same with or without it;
+    with it, the row's dated fields are what the events imply (:func:`riskmodel.synth.history.row_from_events`).
+    """
     rng = np.random.default_rng([seed, chunk_index])
     truth = draw_truth(rng, n)
     columns = apply_record_gaps(rng, truth, as_of)
     arrays = _identifiers(chunk_index * CHUNK_ROWS, n, residents_per_team)
+    events = None
+    if history_years > 0:
+        history = generate_history(np.random.default_rng([seed, chunk_index, 1]), truth.columns, as_of, history_years)
+        columns = row_from_events(columns, history, as_of)
+        events = events_arrow(history, arrays["resident_id"])
     for column in RESIDENT_COLUMNS:
         if column.name not in arrays:
             arrays[column.name] = _arrow_column(column.name, np.asarray(columns[column.name]))
-    return pa.table({c.name: arrays[c.name] for c in RESIDENT_COLUMNS})
+    return pa.table({c.name: arrays[c.name] for c in RESIDENT_COLUMNS}), events
 
 
 def default_team_count(residents: int, residents_per_team: int) -> int:
@@ -354,12 +366,20 @@ def residents_per_team(residents: int, teams: int) -> int:
     return size
 
 
-def iter_population(residents: int, *, teams: int, seed: int, as_of: dt.date) -> Iterator[pa.Table]:
-    """Yield the population chunk by chunk."""
+def iter_population(
+    residents: int, *, teams: int, seed: int, as_of: dt.date, history_years: int = 0
+) -> Iterator[tuple[pa.Table, pa.Table | None]]:
+    """Yield the population chunk by chunk, each with its events (``None`` without histories)."""
     per_team = residents_per_team(residents, teams)
     for chunk_index in range(math.ceil(residents / CHUNK_ROWS)):
         n = min(CHUNK_ROWS, residents - chunk_index * CHUNK_ROWS)
-        yield generate_chunk(seed, chunk_index, n, as_of, per_team)
+        yield generate_chunk(seed, chunk_index, n, as_of, per_team, history_years)
+
+
+def events_path(path: str | Path) -> Path:
+    """``<stem>.events.<ext>`` beside a population file (SPEC 7, ``riskmodel synth``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.events{path.suffix}")
 
 
 def write_population(
@@ -370,35 +390,45 @@ def write_population(
     seed: int,
     as_of: dt.date,
     on_chunk: Callable[[int], None] | None = None,
+    history_years: int = 0,
 ) -> Path:
-    """Write the population to CSV or Parquet (by extension), streaming chunk by chunk.
+    """Write the population to CSV or Parquet (by extension), streaming chunk by chunk; with
+    ``history_years``, its events too (:func:`events_path`).
 
-    The file appears under its name only once complete (written to a temporary name, then renamed).
+    Files appear under their names only once complete (written to temporary names, then renamed).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".parquet"}:
         raise InputFileError(f"{path}: choose a .csv or .parquet output")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+    targets = [path, events_path(path)] if history_years > 0 else [path]
+    partials = [target.with_name(f".{target.name}.partial") for target in targets]
+    writers: list[pq.ParquetWriter | pacsv.CSVWriter | None] = [None] * len(targets)
     try:
-        for table in iter_population(residents, teams=teams, seed=seed, as_of=as_of):
-            if writer is None:
-                writer = (
-                    pq.ParquetWriter(partial, table.schema, compression="zstd")
-                    if suffix == ".parquet"
-                    else pacsv.CSVWriter(partial, table.schema)
-                )
-            writer.write_table(table)
+        for tables in iter_population(residents, teams=teams, seed=seed, as_of=as_of, history_years=history_years):
+            for k, table in enumerate(tables[: len(targets)]):
+                if table is None:
+                    continue
+                if writers[k] is None:
+                    writers[k] = (
+                        pq.ParquetWriter(partials[k], table.schema, compression="zstd")
+                        if suffix == ".parquet"
+                        else pacsv.CSVWriter(partials[k], table.schema)
+                    )
+                writers[k].write_table(table)  # type: ignore[union-attr]
             if on_chunk is not None:
-                on_chunk(table.num_rows)
-        if writer is not None:
-            writer.close()
-            writer = None
-        partial.replace(path)
+                on_chunk(tables[0].num_rows)
+        for k, writer in enumerate(writers):
+            if writer is not None:
+                writer.close()
+                writers[k] = None
+        for partial, target in zip(partials, targets, strict=True):
+            partial.replace(target)
     finally:
-        if writer is not None:
-            writer.close()
-        partial.unlink(missing_ok=True)
+        for writer in writers:
+            if writer is not None:
+                writer.close()
+        for partial in partials:
+            partial.unlink(missing_ok=True)
     return path

@@ -1,0 +1,430 @@
+"""The resident's state derived from their events, as set-based queries (SPEC 2.2 and 3; DuckDB SQL).
+
+One module owns the queries, one per thing derived: :data:`LATEST_VALUES` (each measure's newest value with
+its date, an event winning a tie with the row, several readings on one day counting as their mean),
+:data:`FOLLOWUP_COUNTS` (last follow-up, face-to-face follow-ups in the last 365 days, registration,
+emergency signs, complications, open referrals, what the events record), :data:`UNCONTROLLED_STREAK`
+(consecutive uncontrolled follow-ups counted back from the newest, follow-ups without the disease's
+measurement skipped, under the configured control profile) and :data:`CONFIRMATIONS` (diabetes: a second
+qualifying result on another day, or two tests on one day; hypertension: three days >= 140/90 off treatment
+within ``htn_confirmation_window_days``, the newest fresh).
+
+The same queries run for the API (a request's nested events), the batch (DuckDB over files, spilling to disk)
+and Spark (per resident partition), so every path derives the same state. :func:`merge_event_state` then
+combines it with the row's own state (:func:`riskmodel.records.history.row_state`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from riskmodel.config import RiskConfig
+from riskmodel.records.history import DISEASE_NAMES, MEASURES
+from riskmodel.rules.guidelines.blood_pressure import (
+    DBP_DIABETIC_TARGET_MMHG,
+    DBP_HYPERTENSION_MMHG,
+    ELDERLY_AGE_YEARS,
+    SBP_DIABETIC_TARGET_MMHG,
+    SBP_ELDERLY_TARGET_MMHG,
+    SBP_HYPERTENSION_MMHG,
+    VERY_ELDERLY_AGE_YEARS,
+)
+from riskmodel.rules.guidelines.glycaemia import (
+    FPG_CONTROLLED_BELOW_MMOL_L,
+    FPG_DIABETES_MMOL_L,
+    FPG_IFG_ADA_MMOL_L,
+    FPG_IFG_WHO_MMOL_L,
+    HBA1C_CONTROLLED_BELOW_PCT,
+    HBA1C_DIABETES_PCT,
+    HBA1C_PREDIABETES_PCT,
+    OGTT_2H_DIABETES_MMOL_L,
+    OGTT_2H_IGT_MMOL_L,
+)
+
+FOLLOWUPS_WINDOW_DAYS = 365
+"""``followups_12m`` counts face-to-face follow-ups dated within the 365 days up to the as-of date
+(as-of - 364 ... as-of) [BPHS 2017: four a year]."""
+FACE_TO_FACE = ("clinic", "home")
+"""Follow-up modes that count as face-to-face (SPEC 2.2)."""
+
+ROW_COLUMNS = (
+    "resident_id",
+    "age_years",
+    "diabetes_recorded",
+    "hypertension_recorded",
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "bp_date",
+    "fpg_mmol_l",
+    "ogtt_2h_mmol_l",
+    "hba1c_pct",
+    "glucose_date",
+    "weight_kg",
+    "waist_cm",
+    "exam_date",
+)
+"""What the queries read of each resident row (relation ``rows``; events are relation ``events``)."""
+
+# Every measure of the row and the events as (resident, day, measure, v1, v2, off_treatment, from_event);
+# several readings on one day are that day's mean, and an event wins a day it shares with the row.
+DAILY_RESULTS = """
+daily_raw AS (
+    SELECT resident_id, bp_date AS day, 'bp' AS measure, sbp_mmhg AS v1, dbp_mmhg AS v2,
+           NOT hypertension_recorded AS off_treatment, 0 AS from_event
+      FROM rows WHERE sbp_mmhg IS NOT NULL AND dbp_mmhg IS NOT NULL AND bp_date IS NOT NULL
+    UNION ALL SELECT resident_id, glucose_date, 'fpg', fpg_mmol_l, NULL, TRUE, 0 FROM rows
+      WHERE fpg_mmol_l IS NOT NULL AND glucose_date IS NOT NULL
+    UNION ALL SELECT resident_id, glucose_date, 'ogtt', ogtt_2h_mmol_l, NULL, TRUE, 0 FROM rows
+      WHERE ogtt_2h_mmol_l IS NOT NULL AND glucose_date IS NOT NULL
+    UNION ALL SELECT resident_id, glucose_date, 'hba1c', hba1c_pct, NULL, TRUE, 0 FROM rows
+      WHERE hba1c_pct IS NOT NULL AND glucose_date IS NOT NULL
+    UNION ALL SELECT resident_id, exam_date, 'weight', weight_kg, NULL, TRUE, 0 FROM rows
+      WHERE weight_kg IS NOT NULL AND exam_date IS NOT NULL
+    UNION ALL SELECT resident_id, exam_date, 'waist', waist_cm, NULL, TRUE, 0 FROM rows
+      WHERE waist_cm IS NOT NULL AND exam_date IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'bp', sbp_mmhg, dbp_mmhg,
+           NOT (coalesce(on_treatment, FALSE) AND coalesce(disease, 'hypertension') = 'hypertension'), 1
+      FROM events WHERE sbp_mmhg IS NOT NULL AND dbp_mmhg IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'fpg', fpg_mmol_l, NULL, TRUE, 1 FROM events WHERE fpg_mmol_l IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'ogtt', ogtt_2h_mmol_l, NULL, TRUE, 1 FROM events
+      WHERE ogtt_2h_mmol_l IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'hba1c', hba1c_pct, NULL, TRUE, 1 FROM events WHERE hba1c_pct IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'random_glucose', random_glucose_mmol_l, NULL, TRUE, 1 FROM events
+      WHERE random_glucose_mmol_l IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'weight', weight_kg, NULL, TRUE, 1 FROM events WHERE weight_kg IS NOT NULL
+    UNION ALL SELECT resident_id, event_date, 'waist', waist_cm, NULL, TRUE, 1 FROM events WHERE waist_cm IS NOT NULL
+),
+daily AS (
+    SELECT resident_id, day, measure, avg(v1) AS v1, avg(v2) AS v2, bool_and(off_treatment) AS off_treatment,
+           from_event
+      FROM daily_raw GROUP BY resident_id, day, measure, from_event
+    QUALIFY row_number() OVER (PARTITION BY resident_id, measure, day ORDER BY from_event DESC) = 1
+)"""
+
+LATEST_VALUES = """
+latest AS (
+    SELECT resident_id,
+        {columns}
+      FROM daily GROUP BY resident_id
+)"""
+
+FOLLOWUP_COUNTS = """
+followups AS (
+    SELECT resident_id,
+        {columns}
+      FROM events GROUP BY resident_id
+)"""
+
+UNCONTROLLED_STREAK = """
+measured_followups AS (
+    SELECT e.resident_id, e.disease, e.event_date,
+           CASE WHEN e.disease = 'hypertension' THEN {htn_controlled} ELSE {dm_controlled} END AS controlled
+      FROM events e JOIN rows r USING (resident_id)
+     WHERE e.kind = 'followup' AND (
+           (e.disease = 'hypertension' AND e.sbp_mmhg IS NOT NULL AND e.dbp_mmhg IS NOT NULL)
+        OR (e.disease = 'diabetes' AND {dm_measured}))
+),
+marked AS (
+    SELECT *, max(CASE WHEN controlled THEN event_date END)
+                  OVER (PARTITION BY resident_id, disease) AS last_controlled
+      FROM measured_followups
+),
+streaks AS (
+    SELECT resident_id,
+        {columns}
+      FROM marked GROUP BY resident_id
+)"""
+
+CONFIRMATIONS = """
+dm_days AS (
+    SELECT resident_id, day, count(DISTINCT measure) AS tests FROM daily
+     WHERE day >= $as_of::DATE - INTERVAL {glucose_valid} DAY AND (
+           (measure = 'fpg' AND v1 >= {fpg_dm}) OR (measure = 'ogtt' AND v1 >= {ogtt_dm})
+        OR (measure = 'hba1c' AND v1 >= {hba1c_dm}))
+     GROUP BY resident_id, day
+),
+dm_confirmations AS (
+    SELECT resident_id, CASE WHEN count(*) >= 2 OR max(tests) >= 2 THEN 2 ELSE 1 END AS diabetes_confirmations,
+           max(day) AS diabetes_qualifying_date
+      FROM dm_days GROUP BY resident_id
+),
+htn_days AS (
+    SELECT resident_id, day FROM daily
+     WHERE measure = 'bp' AND off_treatment AND (v1 >= {sbp_htn} OR v2 >= {dbp_htn})
+),
+htn_windows AS (
+    SELECT resident_id, day, count(*) OVER (
+               PARTITION BY resident_id ORDER BY day
+               RANGE BETWEEN INTERVAL {window} DAY PRECEDING AND CURRENT ROW) AS days_in_window
+      FROM htn_days
+),
+htn_confirmations AS (
+    SELECT resident_id, least(max(days_in_window), 3) AS hypertension_confirmations,
+           max(day) AS hypertension_qualifying_date
+      FROM htn_windows WHERE day >= $as_of::DATE - INTERVAL {bp_valid} DAY GROUP BY resident_id
+),
+prediabetes AS (
+    SELECT resident_id, TRUE AS prediabetes_history FROM daily
+     WHERE (measure = 'fpg' AND v1 >= {ifg_low} AND v1 < {fpg_dm})
+        OR (measure = 'ogtt' AND v1 >= {igt_low} AND v1 < {ogtt_dm})
+        {hba1c_prediabetes}
+     GROUP BY resident_id
+)"""
+
+_MEASURE_OF_VALUE = {
+    "sbp_mmhg": ("bp", "v1"),
+    "dbp_mmhg": ("bp", "v2"),
+    "fpg_mmol_l": ("fpg", "v1"),
+    "ogtt_2h_mmol_l": ("ogtt", "v1"),
+    "hba1c_pct": ("hba1c", "v1"),
+    "random_glucose_mmol_l": ("random_glucose", "v1"),
+    "weight_kg": ("weight", "v1"),
+    "waist_cm": ("waist", "v1"),
+}
+
+
+def _latest_columns() -> str:
+    parts = []
+    for measure, (values, date) in MEASURES.items():
+        for value in values:
+            _, field = _MEASURE_OF_VALUE[value]
+            parts.append(f"arg_max({field}, day) FILTER (WHERE measure = '{measure}') AS {value}")
+        parts.append(f"max(day) FILTER (WHERE measure = '{measure}') AS {date}")
+    return ",\n        ".join(parts)
+
+
+def _followup_columns() -> str:
+    parts = []
+    face = ", ".join(f"'{mode}'" for mode in FACE_TO_FACE)
+    for d in DISEASE_NAMES:
+        followup = f"kind = 'followup' AND disease = '{d}'"
+        parts += [
+            f"max(event_date) FILTER (WHERE {followup}) AS {d}_last_followup_date",
+            f"count(*) FILTER (WHERE {followup} AND mode IN ({face}) "
+            f"AND event_date > $as_of::DATE - INTERVAL {FOLLOWUPS_WINDOW_DAYS} DAY) AS {d}_followups_12m",
+            f"count(*) FILTER (WHERE {followup}) AS {d}_followups",
+            f"coalesce(min(event_date) FILTER (WHERE kind = 'diagnosis' AND disease = '{d}'), "
+            f"min(event_date) FILTER (WHERE {followup})) AS {d}_registered_date",
+            f"max(event_date) FILTER (WHERE emergency_signs AND coalesce(disease, '{d}') = '{d}') AS {d}_emergency_date",
+            f"CASE WHEN arg_max(coalesce(adverse_reaction, FALSE) OR coalesce(new_complication, FALSE), event_date) "
+            f"FILTER (WHERE {followup}) THEN max(event_date) FILTER (WHERE {followup}) END AS {d}_complication_date",
+            f"CASE WHEN max(event_date) FILTER (WHERE kind = 'referral' AND disease = '{d}' AND referral_status = 'sent') "
+            f"> coalesce(max(event_date) FILTER (WHERE kind = 'referral' AND disease = '{d}' "
+            f"AND referral_status IN ('arrived', 'returned')), DATE '0001-01-01') "
+            f"THEN max(event_date) FILTER (WHERE kind = 'referral' AND disease = '{d}' AND referral_status = 'sent') "
+            f"END AS {d}_referral_sent_date",
+            f"bool_or(disease = '{d}' AND (kind IN ('diagnosis', 'followup') OR coalesce(on_treatment, FALSE))) "
+            f"AS {d}_recorded_by_events",
+        ]
+    return ",\n        ".join(parts)
+
+
+def _streak_columns() -> str:
+    parts = []
+    for d in DISEASE_NAMES:
+        mine = f"disease = '{d}'"
+        late = f"{mine} AND NOT controlled AND event_date > coalesce(last_controlled, DATE '0001-01-01')"
+        parts += [
+            f"count(*) FILTER (WHERE {late}) AS {d}_uncontrolled_visits",
+            f"CASE WHEN count(*) FILTER (WHERE {late}) > 0 THEN max(event_date) FILTER (WHERE {mine}) END "
+            f"AS {d}_uncontrolled_date",
+        ]
+    return ",\n        ".join(parts)
+
+
+def _control_sql(profile: str) -> tuple[str, str, str]:
+    """(hypertension controlled, diabetes controlled, diabetes measured) as SQL over ``e`` and ``r``."""
+    if profile == "guideline2024":
+        sbp_target = (
+            f"CASE WHEN r.diabetes_recorded THEN {SBP_DIABETIC_TARGET_MMHG} "
+            f"WHEN r.age_years >= {VERY_ELDERLY_AGE_YEARS} THEN {SBP_ELDERLY_TARGET_MMHG} ELSE {SBP_HYPERTENSION_MMHG} END"
+        )
+        dbp_target = f"CASE WHEN r.diabetes_recorded THEN {DBP_DIABETIC_TARGET_MMHG} ELSE {DBP_HYPERTENSION_MMHG} END"
+        dm = (
+            f"(e.fpg_mmol_l IS NULL OR e.fpg_mmol_l < {FPG_CONTROLLED_BELOW_MMOL_L}) "
+            f"AND (e.hba1c_pct IS NULL OR e.hba1c_pct < {HBA1C_CONTROLLED_BELOW_PCT})"
+        )
+        measured = "(e.fpg_mmol_l IS NOT NULL OR e.hba1c_pct IS NOT NULL)"
+    else:
+        sbp_target = f"CASE WHEN r.age_years >= {ELDERLY_AGE_YEARS} THEN {SBP_ELDERLY_TARGET_MMHG} ELSE {SBP_HYPERTENSION_MMHG} END"
+        dbp_target = str(DBP_HYPERTENSION_MMHG)
+        dm = f"e.fpg_mmol_l < {FPG_CONTROLLED_BELOW_MMOL_L}"
+        measured = "e.fpg_mmol_l IS NOT NULL"
+    return f"(e.sbp_mmhg < {sbp_target} AND e.dbp_mmhg < {dbp_target})", dm, measured
+
+
+def state_query(config: RiskConfig) -> str:
+    """The whole derivation as one query over relations ``rows`` and ``events`` (parameter ``$as_of``)."""
+    htn_controlled, dm_controlled, dm_measured = _control_sql(config.control.profile)
+    ifg_low = FPG_IFG_ADA_MMOL_L if config.glycaemia.criteria == "ada" else FPG_IFG_WHO_MMOL_L
+    hba1c_pre = (
+        f"OR (measure = 'hba1c' AND v1 >= {HBA1C_PREDIABETES_PCT} AND v1 < {HBA1C_DIABETES_PCT})"
+        if config.glycaemia.hba1c_prediabetes
+        else ""
+    )
+    ctes = ",".join(
+        [
+            DAILY_RESULTS,
+            LATEST_VALUES.format(columns=_latest_columns()),
+            FOLLOWUP_COUNTS.format(columns=_followup_columns()),
+            UNCONTROLLED_STREAK.format(
+                htn_controlled=htn_controlled,
+                dm_controlled=dm_controlled,
+                dm_measured=dm_measured,
+                columns=_streak_columns(),
+            ),
+            CONFIRMATIONS.format(
+                glucose_valid=config.tiers.glucose_result_valid_days,
+                bp_valid=config.tiers.bp_result_valid_days,
+                window=config.tiers.htn_confirmation_window_days,
+                fpg_dm=FPG_DIABETES_MMOL_L,
+                ogtt_dm=OGTT_2H_DIABETES_MMOL_L,
+                hba1c_dm=HBA1C_DIABETES_PCT,
+                sbp_htn=SBP_HYPERTENSION_MMHG,
+                dbp_htn=DBP_HYPERTENSION_MMHG,
+                ifg_low=ifg_low,
+                igt_low=OGTT_2H_IGT_MMOL_L,
+                hba1c_prediabetes=hba1c_pre,
+            ),
+        ]
+    )
+    return f"""
+WITH {ctes}
+SELECT f.resident_id, l.* EXCLUDE (resident_id), f.* EXCLUDE (resident_id), s.* EXCLUDE (resident_id),
+       dc.* EXCLUDE (resident_id), hc.* EXCLUDE (resident_id), coalesce(p.prediabetes_history, FALSE) AS prediabetes_history
+  FROM followups f
+  LEFT JOIN latest l USING (resident_id)
+  LEFT JOIN streaks s USING (resident_id)
+  LEFT JOIN dm_confirmations dc USING (resident_id)
+  LEFT JOIN htn_confirmations hc USING (resident_id)
+  LEFT JOIN prediabetes p USING (resident_id)
+"""
+
+
+def rows_table(resident_ids: Any, columns: Mapping[str, np.ndarray], recorded: Mapping[str, np.ndarray]) -> pa.Table:
+    """The relation ``rows`` for the residents given (their id, age, recorded flags and dated results)."""
+    data: dict[str, Any] = {"resident_id": pa.array(resident_ids, pa.string())}
+    for name in ROW_COLUMNS[1:]:
+        if name.endswith("_recorded"):
+            data[name] = pa.array(recorded[name.removesuffix("_recorded")], pa.bool_())
+        elif name.endswith("_date"):
+            data[name] = pa.array(columns[name].astype("datetime64[D]"), pa.date32())
+        else:
+            data[name] = pa.array(columns[name], pa.float64(), from_pandas=True)
+    return pa.table(data)
+
+
+def derive_event_state(
+    rows: pa.Table,
+    events: pa.Table | str,
+    *,
+    as_of: dt.date,
+    config: RiskConfig,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
+    """One row per resident with events: the state columns their history gives (NULL where it gives none).
+
+    ``events`` is an Arrow table of validated events, or the name of a table in ``connection`` holding the
+    events of many more residents (the batch's, on disk): only the given residents' events are read.
+    """
+    con = connection or duckdb.connect()
+    try:
+        con.register("rows", rows)
+        if isinstance(events, str):
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events} SEMI JOIN rows USING (resident_id)"
+            )
+        else:
+            con.register("events", events)
+        return con.sql(state_query(config), params={"as_of": as_of}).to_arrow_table()
+    finally:
+        con.unregister("rows")
+        if isinstance(events, str):
+            con.execute("DROP VIEW IF EXISTS events")
+        else:
+            con.unregister("events")
+        if connection is None:
+            con.close()
+
+
+def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derived: pa.Table) -> dict[str, np.ndarray]:
+    """The row's state with the events' derivation applied, resident by resident (SPEC 2.2):
+
+    - each measure takes the newest dated value of the row and the events (the query already resolved ties in
+      the events' favour); a row value that is undated stays only where the events have none;
+    - where a resident has follow-up events for a disease, the derived follow-up values replace the row's;
+    - confirmations, registration, emergency signs, referrals and prediabetes history come from the query.
+    """
+    out = {name: values.copy() for name, values in state.items()}
+    if derived.num_rows == 0:
+        return out
+    ids = np.asarray(resident_ids, dtype=object)
+    order = {rid: i for i, rid in enumerate(ids)}
+    at = np.array([order[rid] for rid in derived.column("resident_id").to_pylist()], dtype=np.int64)
+
+    def column(name: str) -> np.ndarray:
+        values = derived.column(name)
+        if pa.types.is_date(values.type):
+            return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    for values, date in MEASURES.values():
+        event_date = column(date)
+        newer = ~np.isnat(event_date)
+        for value in values:
+            out[value][at] = np.where(newer, column(value), out[value][at])
+        out[date][at] = np.where(newer, event_date, out[date][at])
+    for d in DISEASE_NAMES:
+        has_followups = column(f"{d}_followups") > 0
+        for name in ("last_followup_date", "uncontrolled_date"):
+            out[f"{d}_{name}"][at] = np.where(has_followups, column(f"{d}_{name}"), out[f"{d}_{name}"][at])
+        visits = np.nan_to_num(column(f"{d}_uncontrolled_visits"))
+        out[f"{d}_uncontrolled_visits"][at] = np.where(has_followups, visits, out[f"{d}_uncontrolled_visits"][at])
+        out[f"{d}_followups_12m"][at] = np.where(has_followups, column(f"{d}_followups_12m"), np.nan)
+        for name in ("registered_date", "emergency_date", "complication_date", "referral_sent_date"):
+            out[f"{d}_{name}"][at] = column(f"{d}_{name}")
+        out[f"{d}_recorded_by_events"][at] = np.nan_to_num(column(f"{d}_recorded_by_events"))
+        confirmations = column(f"{d}_confirmations")
+        out[f"{d}_confirmations"][at] = np.nan_to_num(confirmations)
+        out[f"{d}_qualifying_date"][at] = column(f"{d}_qualifying_date")
+    out["prediabetes_history"][at] = np.nan_to_num(column("prediabetes_history"))
+    return out
+
+
+def history_state(
+    columns: Mapping[str, np.ndarray],
+    resident_ids: Any,
+    events: pa.Table | str | None,
+    *,
+    as_of: dt.date,
+    config: RiskConfig,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> dict[str, np.ndarray]:
+    """The residents' state: the rows' own, with their (validated) events applied where they have any."""
+    import pyarrow.compute as pc
+
+    from riskmodel.records.history import recorded_in_row, row_state
+
+    state = row_state(columns)
+    if events is None or (isinstance(events, pa.Table) and events.num_rows == 0):
+        return state
+    with_events = np.ones(len(state["bp_date"]), dtype=bool)
+    if isinstance(events, pa.Table):
+        ids = pa.array(np.asarray(resident_ids, dtype=object), pa.string())
+        found = pc.is_in(ids, value_set=pc.unique(events.column("resident_id")))
+        with_events = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+        if not with_events.any():
+            return state
+    rows = rows_table(
+        np.asarray(resident_ids, dtype=object)[with_events],
+        {name: columns[name][with_events] for name in ROW_COLUMNS[1:] if not name.endswith("_recorded")},
+        {d: recorded_in_row(columns, d)[with_events] for d in DISEASE_NAMES},
+    )
+    derived = derive_event_state(rows, events, as_of=as_of, config=config, connection=connection)
+    return merge_event_state(state, resident_ids, derived)

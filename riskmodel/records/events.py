@@ -1,0 +1,173 @@
+"""Events: the resident's history (SPEC 2.2), read and validated like resident rows.
+
+A bad event is rejected with its row number and reason (an unknown resident, a date after the as-of date,
+a repeated ``event_id`` for the same resident, a value out of range, an impossible date, a disease missing
+where the kind needs one), and the resident is scored on the rest: events in = events used + events
+rejected, always. An event never changes another resident: events are matched to residents by id only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskmodel.exceptions import InputFileError
+from riskmodel.records.schema import EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS
+from riskmodel.records.validation import (
+    SeenIds,
+    _coerce,
+    _identifier_check,
+    _mask,
+    _Problems,
+    _range_check,
+    _rejected_frame,
+)
+
+DISEASE_REQUIRED_FOR = ("followup", "diagnosis", "referral")
+
+_ARROW = {
+    "str": pa.string(),
+    "category": pa.string(),
+    "float": pa.float64(),
+    "int": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
+EVENT_ARROW_SCHEMA = pa.schema([pa.field(c.name, _ARROW[c.kind]) for c in EVENT_COLUMNS])
+"""Validated events, typed: what the history derivation reads."""
+
+
+@dataclass
+class ValidatedEvents:
+    """One chunk of events after validation: the typed events, and the rejected rows with their reasons."""
+
+    events: pa.Table
+    rejected: pd.DataFrame
+
+
+def check_event_columns(columns: Sequence[str], source: str) -> None:
+    """Raise a one-line error naming the required event columns that are missing."""
+    missing = [name for name in REQUIRED_EVENT_COLUMNS if name not in columns]
+    if missing:
+        raise InputFileError(
+            f"{source}: missing required event column(s) {', '.join(missing)} "
+            f"(expected at least {', '.join(REQUIRED_EVENT_COLUMNS)}; found {', '.join(columns) or 'none'})"
+        )
+
+
+def event_keys(resident_ids: pa.Array, event_ids: pa.Array) -> np.ndarray:
+    """64-bit hashes of (resident_id, event_id): an event_id is unique per resident (SPEC 2.2)."""
+    joined = pc.binary_join_element_wise(pc.fill_null(resident_ids, ""), pc.fill_null(event_ids, ""), "\x1f")
+    return SeenIds.hash(joined)
+
+
+def validate_events(
+    table: pa.Table,
+    *,
+    as_of: dt.date,
+    first_row_number: int = 1,
+    known_residents: Callable[[pa.Array], np.ndarray] | None = None,
+    seen: SeenIds | None = None,
+    row_numbers: np.ndarray | None = None,
+) -> ValidatedEvents:
+    """Coerce and validate one chunk of raw events.
+
+    Parameters
+    ----------
+    table
+        Raw events as read (strings from CSV, typed columns from Parquet).
+    as_of
+        Events dated after it are rejected.
+    known_residents
+        Given the chunk's resident ids, which belong to a resident of the batch; events of others are
+        rejected as unknown. ``None`` accepts every id (the caller matches them).
+    seen
+        (resident_id, event_id) keys accepted in earlier chunks; a repeat is rejected (the first copy is used).
+    """
+    check_event_columns(table.column_names, "events")
+    n_rows = table.num_rows
+    problems = _Problems(n_rows)
+    typed: dict[str, Any] = {}
+    for column in EVENT_COLUMNS:
+        if column.name not in table.column_names:
+            typed[column.name] = pa.nulls(n_rows, _ARROW[column.kind])
+            continue
+        coerced = _coerce(table.column(column.name), column)
+        problems.add(coerced.bad, column.name, coerced.reason)
+        values = coerced.values.combine_chunks() if isinstance(coerced.values, pa.ChunkedArray) else coerced.values
+        typed[column.name] = pc.cast(values, _ARROW[column.kind])
+        if column.required:
+            problems.add(_mask(pc.is_null(values)) & ~coerced.bad, column.name, "required value is missing")
+        if column.kind in ("float", "int"):
+            _range_check(np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64), column, problems)
+        if column.kind == "str":
+            _identifier_check(values, column.name, problems)
+    with np.errstate(invalid="ignore"):
+        sbp = np.asarray(typed["sbp_mmhg"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        dbp = np.asarray(typed["dbp_mmhg"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        problems.add(sbp <= dbp, "sbp_mmhg", "systolic BP must be above diastolic BP")
+    needs_disease = _mask(pc.is_in(typed["kind"], value_set=pa.array(DISEASE_REQUIRED_FOR)))
+    problems.add(
+        needs_disease & _mask(pc.is_null(typed["disease"])), "disease", "required for followup, diagnosis and referral"
+    )
+    after = _mask(pc.greater(typed["event_date"], pa.scalar(as_of, pa.date32())))
+    problems.add(after, "event_date", f"after the as-of date {as_of}")
+    if known_residents is not None:
+        present = _mask(pc.is_valid(typed["resident_id"]))
+        unknown = present & ~known_residents(typed["resident_id"])
+        problems.add(unknown, "resident_id", "not a resident of this batch (unknown or rejected)")
+    keys = event_keys(typed["resident_id"], typed["event_id"])
+    valid_key = _mask(pc.and_(pc.is_valid(typed["resident_id"]), pc.is_valid(typed["event_id"])))
+    repeated = valid_key & pd.Series(keys).duplicated(keep="first").to_numpy()
+    if seen is not None:
+        repeated |= valid_key & seen.contains(keys)
+    problems.add(repeated & ~problems.any, "event_id", "duplicate event_id for this resident (the first copy is used)")
+
+    if row_numbers is None:
+        row_numbers = np.arange(first_row_number, first_row_number + n_rows)
+    good = ~problems.any
+    events = pa.table(typed, schema=EVENT_ARROW_SCHEMA).filter(pa.array(good))
+    if seen is not None:
+        seen.add(keys[good])
+    rejected = _rejected_frame(table, row_numbers[~good], np.flatnonzero(~good), problems.messages())
+    return ValidatedEvents(events=events, rejected=rejected)
+
+
+def events_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Typed events from already-checked mappings (the API's nested events), in the validated schema."""
+    columns = {
+        column.name: pa.array([record.get(column.name) for record in records], _ARROW[column.kind])
+        for column in EVENT_COLUMNS
+    }
+    return pa.table(columns, schema=EVENT_ARROW_SCHEMA)
+
+
+def empty_events() -> pa.Table:
+    return EVENT_ARROW_SCHEMA.empty_table()
+
+
+def iter_validated_events(
+    path: str | Path,
+    *,
+    as_of: dt.date,
+    known_residents: Callable[[pa.Array], np.ndarray] | None,
+    chunk_rows: int = 500_000,
+) -> Iterator[ValidatedEvents]:
+    """Read and validate an events file (CSV or Parquet) chunk by chunk, in bounded memory."""
+    from riskmodel.records.reading import file_columns, iter_file_tables
+
+    path = Path(path)
+    check_event_columns(file_columns(path), str(path))
+    seen = SeenIds()
+    next_row = 1
+    for table in iter_file_tables(path, chunk_rows=chunk_rows):
+        yield validate_events(table, as_of=as_of, first_row_number=next_row, known_residents=known_residents, seen=seen)
+        next_row += table.num_rows
