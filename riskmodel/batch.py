@@ -223,7 +223,11 @@ class BatchOutputs:
             writer.commit()
         if self._store is not None and self._batch_id is not None:
             self._store.complete_batch(
-                self._batch_id, rows_scored=self.summary.rows_scored, rows_rejected=self.summary.rows_rejected
+                self._batch_id,
+                rows_scored=self.summary.rows_scored,
+                rows_rejected=self.summary.rows_rejected,
+                events_read=self.summary.events_read,
+                events_rejected=self.summary.events_rejected,
             )
             self.summary.batch_id = self._batch_id
         logger.info(

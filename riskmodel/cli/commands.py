@@ -73,20 +73,41 @@ def synth(
             show_default=False,
         ),
     ] = None,
+    history_years: Annotated[
+        int,
+        typer.Option(
+            "--history-years",
+            min=0,
+            max=10,
+            help="Years of events to generate (follow-ups, checks, results, referrals) into <stem>.events.<ext>; "
+            "0 for residents only.",
+        ),
+    ] = 3,
     config: ConfigOption = None,
 ) -> None:
-    """Generate a synthetic population of Chinese adults in the resident-record schema."""
+    """Generate a synthetic population of Chinese adults in the resident-record schema, with their histories."""
     from riskmodel.synth import default_team_count, write_population
+    from riskmodel.synth.population import events_path
 
     try:
         settings = _config(config)
         team_count = teams or default_team_count(residents, settings.synth.residents_per_team)
         as_of_date = as_of.date() if as_of else settings.synth.as_of
         with counting("generating residents", residents) as advance:
-            write_population(out, residents, teams=team_count, seed=seed, as_of=as_of_date, on_chunk=advance)
+            write_population(
+                out,
+                residents,
+                teams=team_count,
+                seed=seed,
+                as_of=as_of_date,
+                on_chunk=advance,
+                history_years=history_years,
+            )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     console.print(f"wrote {residents:,} residents in {team_count:,} teams to {out} (as of {as_of_date}, seed {seed})")
+    if history_years:
+        console.print(f"wrote their {history_years}-year histories to {events_path(out)}")
 
 
 # --------------------------------------------------------------------------------------------- training
@@ -233,6 +254,15 @@ def score(
             "--output", help="Scored output, .csv or .parquet; rejected rows go to <stem>.rejected.<ext> beside it."
         ),
     ],
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="The residents' events (SPEC 2.2), .csv or .parquet; rejected events go to "
+            "<stem>.events.rejected.<ext> beside the output.",
+            show_default=False,
+        ),
+    ] = None,
     model: ModelOption = None,
     engine: Annotated[
         str, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a cluster).")
@@ -254,8 +284,11 @@ def score(
     _stop_cleanly_on_sigterm()
     try:
         settings = _config(config)
-        if not input.exists():
-            raise fail(f"{input}: no such file")
+        for path in (input, events):
+            if path is not None and not path.exists():
+                raise fail(f"{path}: no such file")
+        if events is not None and engine == "spark":
+            raise fail("--events is scored by the local engine in this release; use --engine local")
         fitted = _load(model, settings)
         result_store = None if no_store else ResultStore(store or settings.store.url)
         day = as_of.date() if as_of else settings.deployment.today()
@@ -269,7 +302,14 @@ def score(
         else:
             with counting("scoring residents", _count_rows(input)) as advance:
                 summary = score_file(
-                    input, output, fitted, config=settings, as_of=day, store=result_store, on_rows=advance
+                    input,
+                    output,
+                    fitted,
+                    config=settings,
+                    as_of=day,
+                    store=result_store,
+                    on_rows=advance,
+                    events_path=events,
                 )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
@@ -282,6 +322,11 @@ def score(
             f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}" for tier in ("healthy", "high_risk", "chronic"))
         )
     console.print("  actions: " + ", ".join(f"{name} {count:,}" for name, count in summary.actions.most_common()))
+    if events is not None:
+        console.print(
+            f"read {summary.events_read:,} events = {summary.events_used:,} used + {summary.events_rejected:,} "
+            f"rejected ({summary.events_rejected_output})"
+        )
     console.print(
         f"wrote {summary.output} and {summary.rejected_output}"
         + (f"; store batch {summary.batch_id}" if summary.batch_id else "")

@@ -20,62 +20,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskmodel.exceptions import StoreError
-from riskmodel.records.history import STATE_COLUMNS, STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
-from riskmodel.records.schema import COLUMN_NAMES, DISEASES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
+from riskmodel.records.schema import RESIDENT_COLUMNS
+from riskmodel.store.migrations import upgrade
+from riskmodel.store.tables import PROBABILITY_COLUMNS, STATE_PREFIX, STORED_COLUMNS, batches, scored_residents
 from riskmodel.vectorised import MISSING
 
 logger = logging.getLogger(__name__)
-
-_SQL_TYPES: dict[str, Any] = {
-    "str": sa.String(128),
-    "category": sa.String(16),
-    "float": sa.Float,
-    "int": sa.Integer,
-    "bool": sa.Boolean,
-    "date": sa.Date,
-}
-_OUTPUT_TYPES: dict[str, Any] = {
-    **{f"{d}_{flag}": sa.Boolean for d in DISEASES for flag in ("confirmed", "guideline_high_risk")},
-    "cdrs_points": sa.Integer,
-    "due_date": sa.Date,
-    "priority": sa.Float,
-    "model_version": sa.String(64),
-}
-PROBABILITY_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if "_p_" in c)
-STATE_PREFIX = "state_"
-"""The derived history state (riskmodel.records.history) is stored beside each resident, prefixed."""
-STORED_COLUMNS = (*COLUMN_NAMES, *OUTPUT_COLUMNS, *(STATE_PREFIX + name for name in STATE_COLUMNS))
-
-metadata = sa.MetaData()
-batches = sa.Table(
-    "batches",
-    metadata,
-    sa.Column("batch_id", sa.String(40), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Column("model_version", sa.String(64), nullable=False),
-    sa.Column("source", sa.String(256)),
-    sa.Column("rows_scored", sa.Integer, default=0),
-    sa.Column("rows_rejected", sa.Integer, default=0),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("completed_at", sa.DateTime),
-)
-scored_residents = sa.Table(
-    "scored_residents",
-    metadata,
-    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
-    *[
-        sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name == "resident_id", nullable=not c.required)
-        for c in RESIDENT_COLUMNS
-    ],
-    *[
-        sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24)))
-        for name in OUTPUT_COLUMNS
-    ],
-    *[sa.Column(STATE_PREFIX + name, sa.Float) for name in STATE_NUMBER_COLUMNS],
-    *[sa.Column(STATE_PREFIX + name, sa.Date) for name in STATE_DATE_COLUMNS],
-    sa.Index("ix_scored_team", "batch_id", "team_id"),
-)
 
 
 class ResultStore:
@@ -102,7 +53,7 @@ class ResultStore:
                 self._engine = sa.create_engine(url, pool_pre_ping=True)
                 if self._engine.dialect.name == "sqlite":
                     sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-                metadata.create_all(self._engine)
+                upgrade(self._engine)
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot open the result store {_safe(url)}: {exc.__class__.__name__}: {exc}") from exc
         return self._engine
@@ -163,7 +114,9 @@ class ResultStore:
                 cursor.executemany(f"INSERT INTO scored_residents ({', '.join(names)}) VALUES ({marks})", rows)
                 cursor.close()
 
-    def complete_batch(self, batch_id: str, *, rows_scored: int, rows_rejected: int) -> None:
+    def complete_batch(
+        self, batch_id: str, *, rows_scored: int, rows_rejected: int, events_read: int = 0, events_rejected: int = 0
+    ) -> None:
         """Make a batch visible to readers, and prune old complete batches."""
         with self.engine.begin() as connection:
             connection.execute(
@@ -173,6 +126,8 @@ class ResultStore:
                     status="complete",
                     rows_scored=rows_scored,
                     rows_rejected=rows_rejected,
+                    events_read=events_read,
+                    events_rejected=events_rejected,
                     completed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 )
             )

@@ -18,9 +18,13 @@ def store(request, tmp_path):
     result = ResultStore(url, keep_batches=2)
     yield result
 
-    from riskmodel.store.batches import metadata
+    import sqlalchemy as sa
+
+    from riskmodel.store.tables import metadata
 
     metadata.drop_all(result.engine)
+    with result.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     result.dispose()
 
 

@@ -1,0 +1,68 @@
+"""The store's tables (SPEC 7, Store), derived from the record schema, the outputs and the derived state.
+
+The schema is versioned by Alembic migrations (:mod:`riskmodel.store.migrations`); these definitions are the
+head revision's, used to read and write. A change here needs a migration beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from riskmodel.records.history import STATE_COLUMNS, STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
+from riskmodel.records.schema import COLUMN_NAMES, DISEASES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+
+_SQL_TYPES: dict[str, Any] = {
+    "str": sa.String(128),
+    "category": sa.String(16),
+    "float": sa.Float,
+    "int": sa.Integer,
+    "bool": sa.Boolean,
+    "date": sa.Date,
+}
+_OUTPUT_TYPES: dict[str, Any] = {
+    **{f"{d}_{flag}": sa.Boolean for d in DISEASES for flag in ("confirmed", "guideline_high_risk")},
+    "cdrs_points": sa.Integer,
+    "due_date": sa.Date,
+    "priority": sa.Float,
+    "model_version": sa.String(64),
+}
+PROBABILITY_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if "_p_" in c)
+STATE_PREFIX = "state_"
+"""The derived history state (riskmodel.records.history) is stored beside each resident, prefixed."""
+STORED_COLUMNS = (*COLUMN_NAMES, *OUTPUT_COLUMNS, *(STATE_PREFIX + name for name in STATE_COLUMNS))
+
+metadata = sa.MetaData()
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch_id", sa.String(40), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(256)),
+    sa.Column("rows_scored", sa.Integer, default=0),
+    sa.Column("rows_rejected", sa.Integer, default=0),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("completed_at", sa.DateTime),
+    sa.Column("events_read", sa.Integer, default=0),
+    sa.Column("events_rejected", sa.Integer, default=0),
+)
+scored_residents = sa.Table(
+    "scored_residents",
+    metadata,
+    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    *[
+        sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name == "resident_id", nullable=not c.required)
+        for c in RESIDENT_COLUMNS
+    ],
+    *[
+        sa.Column(name, _OUTPUT_TYPES.get(name, sa.Float if "_p_" in name else sa.String(24)))
+        for name in OUTPUT_COLUMNS
+    ],
+    *[sa.Column(STATE_PREFIX + name, sa.Float) for name in STATE_NUMBER_COLUMNS],
+    *[sa.Column(STATE_PREFIX + name, sa.Date) for name in STATE_DATE_COLUMNS],
+    sa.Index("ix_scored_team", "batch_id", "team_id"),
+)
