@@ -15,7 +15,10 @@ from pydantic import (
     model_validator,
 )
 
+from riskmodel.records.events import DISEASE_REQUIRED_FOR
 from riskmodel.records.schema import (
+    EVENT_COLUMNS,
+    EVENTS_PER_RECORD,
     FALSE_SPELLINGS,
     IDENTIFIER_PATTERN,
     MAX_IDENTIFIER_LENGTH,
@@ -68,11 +71,50 @@ class _RecordBase(BaseModel):
         sbp, dbp = getattr(self, "sbp_mmhg", None), getattr(self, "dbp_mmhg", None)
         if sbp is not None and dbp is not None and sbp <= dbp:
             raise ValueError("sbp_mmhg must be above dbp_mmhg")
+        seen: set[str] = set()
+        for event in getattr(self, "events", None) or []:
+            if event.resident_id is not None and event.resident_id != self.resident_id:  # type: ignore[attr-defined]
+                raise ValueError(f"event {event.event_id} names another resident than its record")
+            if event.event_id in seen:
+                raise ValueError(f"event_id {event.event_id} appears more than once for this resident")
+            seen.add(event.event_id)
         return self
 
 
+class _EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _EventBase:
+        sbp, dbp = getattr(self, "sbp_mmhg", None), getattr(self, "dbp_mmhg", None)
+        if sbp is not None and dbp is not None and sbp <= dbp:
+            raise ValueError("sbp_mmhg must be above dbp_mmhg")
+        if getattr(self, "kind", None) in DISEASE_REQUIRED_FOR and getattr(self, "disease", None) is None:
+            raise ValueError("disease is required for followup, diagnosis and referral events")
+        return self
+
+
+def _event_field(column: Column) -> tuple[Any, Any]:
+    if column.name == "resident_id":  # nested in its record: optional, and must be the record's if given
+        kind, default = _field(column)
+        return kind | None, Field(default=None, description=column.description)
+    return _field(column)
+
+
+EventRecord: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "EventRecord", __base__=_EventBase, **{c.name: _event_field(c) for c in EVENT_COLUMNS}
+)
+EventRecord.__doc__ = "One event of the resident's history (schema version 2, SPEC 2.2)."
+
+
 ResidentRecord: type[BaseModel] = create_model(  # type: ignore[call-overload]
-    "ResidentRecord", __base__=_RecordBase, **{c.name: _field(c) for c in RESIDENT_COLUMNS}
+    "ResidentRecord",
+    __base__=_RecordBase,
+    **{c.name: _field(c) for c in RESIDENT_COLUMNS},
+    events=(
+        list[EventRecord] | None,  # type: ignore[valid-type]
+        Field(default=None, max_length=EVENTS_PER_RECORD, description="The resident's events (at most 200)"),
+    ),
 )
 ResidentRecord.__doc__ = "One resident's latest health-record state (record schema version 1, SPEC section 2)."
 

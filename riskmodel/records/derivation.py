@@ -336,19 +336,17 @@ def derive_event_state(
     con = connection or duckdb.connect()
     try:
         con.register("rows", rows)
-        if isinstance(events, str):
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {events} SEMI JOIN rows USING (resident_id)"
-            )
-        else:
-            con.register("events", events)
+        source = events if isinstance(events, str) else "events_given"
+        if not isinstance(events, str):
+            con.register("events_given", events)
+        # Only the given residents' events are read: an event never changes another resident.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {source} SEMI JOIN rows USING (resident_id)")
         return con.sql(state_query(config), params={"as_of": as_of}).to_arrow_table()
     finally:
+        con.execute("DROP VIEW IF EXISTS events")
         con.unregister("rows")
-        if isinstance(events, str):
-            con.execute("DROP VIEW IF EXISTS events")
-        else:
-            con.unregister("events")
+        if not isinstance(events, str):
+            con.unregister("events_given")
         if connection is None:
             con.close()
 

@@ -326,7 +326,13 @@ def row_from_events(columns: dict[str, Any], events: dict[str, np.ndarray], as_o
             if events[name].dtype == object
             else events[name].astype(float)
         )
-        return np.where(where >= 0, source[np.maximum(where, 0)], np.nan)
+        # SPEC 2.2: several readings on one day count as that day's mean.
+        day = np.where(where >= 0, date[np.maximum(where, 0)], nat)
+        same = ~np.isnan(source) & (date == day[resident])
+        total = np.bincount(resident[same], weights=source[same], minlength=n)
+        count = np.bincount(resident[same], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where((where >= 0) & (count > 0), total / count, np.nan)
 
     exam, exam_at = newest(kind == "health_check")
     out["exam_date"] = exam

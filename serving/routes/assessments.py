@@ -9,7 +9,10 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 
+from riskmodel.records.derivation import history_state
+from riskmodel.records.events import events_table
 from riskmodel.records.reading import columns_from_values
 from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.cdrs import CDRS_ITEMS
@@ -130,11 +133,36 @@ async def create_assessments(
     return Response(body_text, media_type="application/json")
 
 
+def _events(records: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
+    """The records' nested events, each with its resident; an event after the as-of date is a 422."""
+    events = []
+    errors = []
+    for i, record in enumerate(records):
+        for j, event in enumerate(record.get("events") or []):
+            if event["event_date"] > day:
+                errors.append(
+                    {
+                        "loc": ("body", "records", i, "events", j, "event_date"),
+                        "msg": f"event_date is after the as-of date {day}",
+                        "type": "date_after_as_of",
+                    }
+                )
+            events.append({**event, "resident_id": record["resident_id"]})
+    if errors:
+        raise RequestValidationError(errors)
+    return events
+
+
 def _assess(records: list[dict[str, Any]], model: Any, *, as_of: dt.date | None, explain: bool, lang: str) -> str:
     """Records in, the response body out, through the one scoring path."""
     columns = columns_from_values(records)
     day = as_of or model.config.deployment.today()
-    assessment = assess(columns, model, as_of=day, num_threads=1 if len(records) <= INLINE_RECORDS else 0)
+    events = _events(records, day)
+    state = None
+    if events:
+        ids = np.array([record["resident_id"] for record in records], dtype=object)
+        state = history_state(columns, ids, events_table(events), as_of=day, config=model.config)
+    assessment = assess(columns, model, as_of=day, num_threads=1 if len(records) <= INLINE_RECORDS else 0, state=state)
     content = {
         "model_version": model.version,
         "as_of": str(day),

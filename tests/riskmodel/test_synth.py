@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -122,3 +123,71 @@ def test_written_population_validates_and_respects_team_size(tmp_path):
 def test_too_few_teams_is_refused():
     with pytest.raises(InputFileError, match="1500 limit"):
         residents_per_team(10_000, 5)
+
+
+@pytest.fixture(scope="module")
+def with_history(tmp_path_factory):
+    import pyarrow.parquet as pq
+
+    from riskmodel.synth.population import events_path
+
+    path = tmp_path_factory.mktemp("history") / "residents.parquet"
+    write_population(path, 30_000, teams=25, seed=11, as_of=dt.date(2026, 7, 1), history_years=3)
+    return path, pq.read_table(path).to_pandas(), pq.read_table(events_path(path))
+
+
+def test_histories_hit_the_published_targets(with_history):
+    # SPEC 9: 25-35 % of managed patients overdue at any date; hypertension controlled at about half of
+    # managed follow-ups; treated diabetes FPG < 7 in about half.
+    _, residents, events = with_history
+    frame = events.to_pandas()
+    as_of = pd.Timestamp("2026-07-01")
+    managed = residents["diagnosed_diabetes"].fillna(False) | residents["diagnosed_hypertension"].fillna(False)
+    last = pd.to_datetime(residents["last_followup_date"])
+    overdue = (as_of - last).dt.days.gt(90) | last.isna()
+    assert 0.25 <= overdue[managed].mean() <= 0.35
+    htn = frame[(frame.kind == "followup") & (frame.disease == "hypertension") & frame.sbp_mmhg.notna()]
+    age = residents.set_index("resident_id")["age_years"].reindex(htn.resident_id).to_numpy()
+    controlled = (htn.sbp_mmhg.to_numpy() < np.where(age >= 65, 150, 140)) & (htn.dbp_mmhg.to_numpy() < 90)
+    assert 0.45 <= controlled.mean() <= 0.55
+    dm = frame[(frame.kind == "followup") & (frame.disease == "diabetes") & frame.fpg_mmol_l.notna()]
+    assert 0.45 <= (dm.fpg_mmol_l < 7).mean() <= 0.55
+    assert 3 <= len(frame) / len(residents) <= 12
+
+
+def test_history_rows_are_what_the_events_imply(with_history, config):
+    from riskmodel.records.derivation import history_state
+    from riskmodel.records.reading import read_residents, resident_columns
+
+    path, _, events = with_history
+    residents = read_residents(path).residents.head(5000)
+    columns = resident_columns(residents)
+    ids = residents["resident_id"].to_numpy(dtype=object)
+    state = history_state(columns, ids, events, as_of=dt.date(2026, 7, 1), config=config)
+    np.testing.assert_array_equal(state["bp_date"], columns["bp_date"])
+    np.testing.assert_array_equal(np.nan_to_num(state["sbp_mmhg"]), np.nan_to_num(columns["sbp_mmhg"]))
+    newest = np.maximum(
+        state["diabetes_last_followup_date"].astype("datetime64[D]").astype(np.int64),
+        state["hypertension_last_followup_date"].astype("datetime64[D]").astype(np.int64),
+    )
+    followed = ~np.isnat(columns["last_followup_date"])
+    np.testing.assert_array_equal(newest[followed], columns["last_followup_date"][followed].astype(np.int64))
+    streak = np.fmax(state["diabetes_uncontrolled_visits"], state["hypertension_uncontrolled_visits"])
+    np.testing.assert_array_equal(streak[followed], columns["uncontrolled_visits"][followed])
+
+
+def test_measured_cases_are_both_confirmed_and_unconfirmed(with_history, model, config):
+    from riskmodel.batch import score_file
+    from riskmodel.synth.population import events_path
+
+    path, _, _ = with_history
+    output = path.parent / "scored.parquet"
+    summary = score_file(path, output, model, config=config, as_of=dt.date(2026, 7, 1), events_path=events_path(path))
+    assert summary.events_read == summary.events_used + summary.events_rejected and summary.events_rejected == 0
+    scored = pd.read_parquet(output)
+    for disease, low, high in (("hypertension", 0.05, 0.35), ("diabetes", 0.2, 0.7)):
+        measured = scored[
+            (scored[f"{disease}_tier"] == "chronic") & (scored[f"{disease}_tier_source"] == "measurement")
+        ]
+        assert len(measured) > 50
+        assert low <= measured[f"{disease}_confirmed"].mean() <= high, disease
