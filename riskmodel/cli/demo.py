@@ -8,8 +8,9 @@ directory by default), so ``riskmodel serve`` answers right after.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist, wrap_cells
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import PromotionRefusedError
 from riskmodel.worklist.explain import Lang
@@ -21,6 +22,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     from riskmodel.records.reading import read_residents
     from riskmodel.store.batches import ResultStore
     from riskmodel.synth import default_team_count, write_population
+    from riskmodel.synth.population import events_path
     from riskmodel.worklist.entries import team_worklist
     from training.promote import promote as promote_version
     from training.registry import load_model
@@ -32,9 +34,14 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     teams = default_team_count(residents, settings.synth.residents_per_team)
     population = folder / "residents.parquet"
     console.rule("1. synthetic population")
-    with counting("generating residents", residents) as advance:
-        write_population(population, residents, teams=teams, seed=seed, as_of=as_of_date, on_chunk=advance)
-    console.print(f"{residents:,} residents in {teams} teams, as of {as_of_date} -> {population}")
+    with counting("generating residents and their histories", residents) as advance:
+        write_population(
+            population, residents, teams=teams, seed=seed, as_of=as_of_date, on_chunk=advance, history_years=3
+        )
+    console.print(
+        f"{residents:,} residents in {teams} teams with 3-year histories, as of {as_of_date} -> {population}, "
+        f"{events_path(population).name}"
+    )
     console.rule("2. training")
     with err_console.status("training") as status:
         result = train_risk_model(
@@ -62,12 +69,45 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
             as_of=as_of_date,
             store=store,
             on_rows=advance,
+            events_path=events_path(population),
         )
     console.print(
-        f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; store batch "
-        f"{summary.batch_id} in {settings.store.url}"
+        f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; {summary.events_read:,} events = "
+        f"{summary.events_used:,} used + {summary.events_rejected:,} rejected; store batch {summary.batch_id} "
+        f"in {settings.store.url}"
     )
     console.rule("5. work list")
     team = store.teams()[0]
     entries, batch = team_worklist(store, team, fitted, capacity=15, lang=lang, config=settings)
     print_worklist(entries, team, batch, lang, limit=25)
+    console.rule("6. histories at work")
+    for line in history_examples(store, fitted, settings, lang):
+        for k, part in enumerate(wrap_cells(line, 80, 2)):
+            console.print(("" if k == 0 else "  ") + part, highlight=False, markup=False)
+
+
+def history_examples(store: Any, model: Any, settings: RiskConfig, lang: Lang, teams: int = 8) -> list[str]:
+    """A confirmed and an unconfirmed measured hypertension and a recheck dated from its reading, found in the
+    first teams' lists: what the residents' histories change."""
+    from riskmodel.worklist.entries import team_worklist
+
+    wanted = {
+        "confirmed": lambda a: a["disease"] == "hypertension" and a["label"] in ("登记诊断", "record the diagnosis"),
+        "unconfirmed": lambda a: (
+            a["disease"] == "hypertension"
+            and a["action"] == "confirm_diagnosis"
+            and a["label"] not in ("登记诊断", "record the diagnosis")
+        ),
+        "recheck": lambda a: a["action"] == "recheck",
+    }
+    found: dict[str, str] = {}
+    for team in store.teams()[:teams]:
+        worklist, _ = team_worklist(store, team, model, capacity=1000, lang=lang, config=settings)
+        for entry in worklist.entries:
+            for name, matches in wanted.items():
+                for k, action in enumerate(entry["actions"][:1]):  # its first reason states the values
+                    if name not in found and matches(action):
+                        found[name] = f"{entry['resident_id']} ({team}): {entry['reasons'][k]}"
+        if len(found) == len(wanted):
+            break
+    return [found[name] for name in wanted if name in found]
