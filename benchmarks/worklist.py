@@ -17,7 +17,7 @@ from benchmarks.fixtures import AS_OF, population, trained_model
 from riskmodel.batch import score_file
 from riskmodel.config import load_config
 from riskmodel.store.batches import ResultStore
-from riskmodel.worklist.entries import team_worklist
+from riskmodel.worklist.team import team_worklist
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
 from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import ValidatedChunk
+from riskmodel.records.writing import csv_safe_table
 from riskmodel.scoring import assess, with_outputs
 from riskmodel.store.batches import ResultStore
 
@@ -119,6 +120,8 @@ class _TableWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False, safe=False)
+        if self.path.suffix.lower() == ".csv":
+            table = csv_safe_table(table)  # SPEC 8: no cell a spreadsheet would run as a formula
         self._writer.write_table(table)
 
     def commit(self) -> None:

@@ -132,6 +132,24 @@ class DeploymentConfig(_Section):
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
 
+class SnoozeDays(_Section):
+    """How long each outcome hides the action (SPEC 6), days."""
+
+    agreed: int = Field(7, gt=0)
+    call_later: int = Field(30, gt=0)
+    unreachable: int = Field(1, gt=0)
+    declined: int = Field(90, gt=0)
+
+
+class OutcomesConfig(_Section):
+    snooze_days: SnoozeDays = SnoozeDays()
+    done_max_days: int = Field(30, gt=0)
+    """``done`` hides the action until a batch dated after it, at most this long."""
+    unreachable_flag_count: int = Field(3, gt=0)
+    unreachable_flag_days: int = Field(30, gt=0)
+    """This many ``unreachable`` within these days flag the entry ``unreachable_3x``."""
+
+
 class ModelConfig(_Section):
     seed: int = 42
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
@@ -164,21 +182,40 @@ class StoreConfig(_Section):
     url: str = "sqlite:///riskmodel.db"
 
 
+class ApiKey(_Section):
+    """One API key's label (recorded with every outcome it writes; never the key) and teams."""
+
+    label: str
+    teams: tuple[str, ...]
+
+
 class ServingConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, gt=0, lt=65536)
-    api_keys: dict[str, tuple[str, ...]] = {}
-    """SHA-256 hex digest of each key -> team ids it may read, or ``["*"]``."""
+    api_keys: dict[str, ApiKey] = {}
+    """SHA-256 hex digest of each key -> the teams it may read and write (``["*"]`` for all) and its label;
+    given as a list of team ids, or as ``{"label": ..., "teams": [...]}``."""
     max_body_bytes: int = Field(2_000_000, gt=0)
     model_poll_seconds: float = Field(10.0, gt=0)
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", mode="before")
     @classmethod
-    def _digests(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for digest in value:
+    def _digests(cls, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError("api_keys must map SHA-256 digests to team lists or {label, teams}")
+        keys: dict[str, Any] = {}
+        for digest, entry in value.items():
             if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest.lower()):
                 raise ValueError("api_keys must be keyed by SHA-256 hex digests (64 hex characters), never keys")
-        return {digest.lower(): tuple(teams) for digest, teams in value.items()}
+            if isinstance(entry, (list, tuple)):
+                entry = {"teams": entry}
+            if isinstance(entry, ApiKey):
+                entry = entry.model_dump()
+            keys[digest.lower()] = {
+                "label": entry.get("label") or f"key-{digest.lower()[:8]}",
+                "teams": entry.get("teams", ()),
+            }
+        return keys
 
 
 class SynthConfig(_Section):
@@ -194,6 +231,7 @@ class RiskConfig(_Section):
     control: ControlConfig = ControlConfig()
     screening: ScreeningConfig = ScreeningConfig()
     worklist: WorklistConfig = WorklistConfig()
+    outcomes: OutcomesConfig = OutcomesConfig()
     model: ModelConfig = ModelConfig()
     promotion: PromotionConfig = PromotionConfig()
     tracking: TrackingConfig = TrackingConfig()

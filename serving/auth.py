@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException, status
 
@@ -24,6 +25,7 @@ class Caller:
 
     key_digest: str
     teams: frozenset[str]
+    label: str
 
     def may_read(self, team_id: str) -> bool:
         return "*" in self.teams or team_id in self.teams
@@ -32,8 +34,14 @@ class Caller:
 class KeyRing:
     """Configured key digests and their teams."""
 
-    def __init__(self, keys: dict[str, tuple[str, ...]]) -> None:
-        self._keys = {d.lower(): frozenset(teams) for d, teams in keys.items()}
+    def __init__(self, keys: dict[str, Any]) -> None:
+        self._keys = {
+            d.lower(): (
+                frozenset(entry.teams if hasattr(entry, "teams") else entry),
+                getattr(entry, "label", f"key-{d[:8]}"),
+            )
+            for d, entry in keys.items()
+        }
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -44,9 +52,9 @@ class KeyRing:
                 status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header", headers={"WWW-Authenticate": "X-API-Key"}
             )
         offered = digest(api_key)
-        for known, teams in self._keys.items():
+        for known, (teams, label) in self._keys.items():
             if hmac.compare_digest(known, offered):
-                return Caller(known, teams)
+                return Caller(known, teams, label)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 

@@ -26,6 +26,8 @@ from riskmodel.records.schema import (
     TRUE_SPELLINGS,
     Column,
 )
+from riskmodel.rules.actions import ACTIONS
+from riskmodel.worklist.outcomes import OUTCOMES
 from training.tracking import EXAMPLE_RESIDENT
 
 MAX_RECORDS = 1000
@@ -216,3 +218,52 @@ class ModelInfo(BaseModel):
     schema_version: int
     training_data: dict[str, Any]
     metrics: dict[str, float | None]
+
+
+class OutcomeRequest(BaseModel):
+    """What happened to a work-list action (SPEC 6)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"resident_id": "R000000001", "disease": "hypertension", "action": "recheck", "outcome": "agreed"},
+                {
+                    "resident_id": "R000000002",
+                    "disease": "diabetes",
+                    "action": "screen",
+                    "outcome": "declined",
+                    "reason": "will test at the county hospital",
+                },
+                {"resident_id": "R000000003", "outcome": "moved", "note": "moved to another county"},
+            ]
+        },
+    )
+    resident_id: Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN)]
+    disease: Literal["diabetes", "hypertension"] | None = None
+    action: Literal[ACTIONS] | None = None  # type: ignore[valid-type]
+    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    recorded_on: Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))] | None = None
+
+
+class OutcomeOut(BaseModel):
+    outcome_id: str
+    team_id: str
+    resident_id: str
+    disease: str | None
+    action: str | None
+    outcome: str
+    reason: str | None
+    note: str | None
+    recorded_on: dt.date
+    recorded_at: dt.datetime
+    recorded_by: str
+    hidden_until: dt.date | None
+
+
+class OutcomeList(BaseModel):
+    team_id: str
+    outcomes: list[OutcomeOut]

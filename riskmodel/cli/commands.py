@@ -14,6 +14,7 @@ import typer
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import RiskModelError
+from riskmodel.records.writing import csv_safe
 
 if TYPE_CHECKING:
     from riskmodel.worklist.explain import Lang
@@ -359,7 +360,8 @@ def worklist(
     import json
 
     from riskmodel.store.batches import ResultStore
-    from riskmodel.worklist.entries import team_worklist, worklist_body
+    from riskmodel.worklist.entries import worklist_body
+    from riskmodel.worklist.team import team_worklist
 
     if lang not in ("zh", "en"):
         raise fail(f"--lang must be zh or en, not '{lang}'")
@@ -382,10 +384,132 @@ def worklist(
     if output_format == "table":
         print_worklist(entries, team, batch, lang)
     elif output_format == "csv":
-        sys.stdout.write(entries.to_frame().to_csv(index=False))
+        sys.stdout.write(csv_safe(entries.to_frame()).to_csv(index=False))
     else:
         body = {"team_id": team, **worklist_body(entries, batch)}
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------------------- outcomes
+
+
+@app.command()
+def outcome(
+    team: Annotated[str, typer.Option("--team", help="Team id.")],
+    resident: Annotated[str, typer.Option("--resident", help="Resident id.")],
+    outcome_code: Annotated[
+        str,
+        typer.Option(
+            "--outcome",
+            help="agreed, call_later, unreachable, declined, done, referred, referral_arrived, referral_returned, "
+            "moved, died, transferred or reinstate.",
+        ),
+    ],
+    action: Annotated[
+        str | None,
+        typer.Option("--action", help="The action it answers (not needed for moved/died/transferred/reinstate)."),
+    ] = None,
+    disease: Annotated[str | None, typer.Option("--disease", help="diabetes or hypertension.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required for declined).")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A note for the team.")] = None,
+    recorded_on: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--recorded-on", formats=["%Y-%m-%d"], help="When it happened (default: today).", show_default=False
+        ),
+    ] = None,
+    store: StoreOption = None,
+    model: ModelOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record what happened to a work-list action; the list hides, removes or tracks it from then on."""
+    import getpass
+
+    from riskmodel.store.batches import ResultStore
+    from riskmodel.worklist.outcomes import OUTCOMES
+    from riskmodel.worklist.team import OutcomeError, record_outcome
+
+    if outcome_code not in OUTCOMES:
+        raise fail(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome_code}'")
+    if disease is not None and disease not in ("diabetes", "hypertension"):
+        raise fail(f"--disease must be diabetes or hypertension, not '{disease}'")
+    try:
+        settings = _config(config)
+        row, _ = record_outcome(
+            ResultStore(store or settings.store.url),
+            team,
+            _load(model, settings),
+            {
+                "resident_id": resident,
+                "disease": disease,
+                "action": action,
+                "outcome": outcome_code,
+                "reason": reason,
+                "note": note,
+                "recorded_on": recorded_on.date() if recorded_on else None,
+            },
+            recorded_by=f"cli-{getpass.getuser()}",
+            config=settings,
+        )
+    except (RiskModelError, LookupError, OutcomeError) as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    until = f", hidden until {row['hidden_until']}" if row["hidden_until"] else ""
+    console.print(f"recorded {row['outcome']} for {resident} on {row['recorded_on']}{until} ({row['outcome_id']})")
+
+
+@app.command()
+def outcomes(
+    team: Annotated[str, typer.Option("--team", help="Team id.")],
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since", formats=["%Y-%m-%d"], help="Only outcomes recorded on or after this date.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List a team's recorded outcomes (the audit trail: who, what, when)."""
+    import json
+
+    import pandas as pd
+    from rich.table import Table
+
+    from riskmodel.store.batches import ResultStore
+
+    if output_format not in ("table", "csv", "json"):
+        raise fail(f"--format must be table, csv or json, not '{output_format}'")
+    try:
+        settings = _config(config)
+        rows = ResultStore(store or settings.store.url).outcomes.for_team(team, since=since.date() if since else None)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    if output_format == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str, indent=1) + "\n")
+        return
+    if output_format == "csv":
+        sys.stdout.write(csv_safe(pd.DataFrame(rows)).to_csv(index=False))
+        return
+    table = Table(title=f"outcomes, team {team}")
+    for name in ("recorded_on", "resident_id", "disease", "action", "outcome", "hidden_until", "recorded_by"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[name] or "")
+                for name in (
+                    "recorded_on",
+                    "resident_id",
+                    "disease",
+                    "action",
+                    "outcome",
+                    "hidden_until",
+                    "recorded_by",
+                )
+            )
+        )
+    console.print(table)
 
 
 # ------------------------------------------------------------------------------------------- the service

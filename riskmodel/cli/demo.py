@@ -23,7 +23,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     from riskmodel.store.batches import ResultStore
     from riskmodel.synth import default_team_count, write_population
     from riskmodel.synth.population import events_path
-    from riskmodel.worklist.entries import team_worklist
+    from riskmodel.worklist.team import team_worklist
     from training.promote import promote as promote_version
     from training.registry import load_model
     from training.tracking import log_training
@@ -89,7 +89,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
 def history_examples(store: Any, model: Any, settings: RiskConfig, lang: Lang, teams: int = 8) -> list[str]:
     """A confirmed and an unconfirmed measured hypertension and a recheck dated from its reading, found in the
     first teams' lists: what the residents' histories change."""
-    from riskmodel.worklist.entries import team_worklist
+    from riskmodel.worklist.team import team_worklist
 
     wanted = {
         "confirmed": lambda a: a["disease"] == "hypertension" and a["label"] in ("登记诊断", "record the diagnosis"),

@@ -23,6 +23,7 @@ from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import RESIDENT_COLUMNS
 from riskmodel.store.migrations import upgrade
+from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import PROBABILITY_COLUMNS, STATE_PREFIX, STORED_COLUMNS, batches, scored_residents
 from riskmodel.vectorised import MISSING
 
@@ -173,6 +174,11 @@ class ResultStore:
             rows = connection.execute(query).all()
         frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
         return _typed(frame), batch
+
+    @property
+    def outcomes(self) -> OutcomeLog:
+        """The append-only outcome log (SPEC 6)."""
+        return OutcomeLog(self.engine)
 
     def teams(self) -> list[str]:
         batch = self.latest_batch()

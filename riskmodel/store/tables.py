@@ -66,3 +66,24 @@ scored_residents = sa.Table(
     *[sa.Column(STATE_PREFIX + name, sa.Date) for name in STATE_DATE_COLUMNS],
     sa.Index("ix_scored_team", "batch_id", "team_id"),
 )
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("outcome_id", sa.String(40), primary_key=True),
+    sa.Column("team_id", sa.String(128), nullable=False),
+    sa.Column("resident_id", sa.String(128), nullable=False),
+    sa.Column("disease", sa.String(16)),
+    sa.Column("action", sa.String(24)),
+    sa.Column("outcome", sa.String(24), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("note", sa.String(2000)),
+    sa.Column("recorded_on", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("recorded_by", sa.String(128), nullable=False),
+    sa.Column("hidden_until", sa.Date),
+    sa.Column("idempotency_key", sa.String(128)),
+    sa.Index("ix_outcomes_team", "team_id", "recorded_on"),
+    sa.UniqueConstraint("team_id", "idempotency_key", name="uq_outcomes_idempotency"),
+)
+"""Outcomes, append-only across batches (SPEC 6): who recorded what, when; never updated."""

@@ -181,6 +181,7 @@ def build_worklist(
     probabilities: Mapping[str, np.ndarray] | None = None,
     state: Mapping[str, np.ndarray] | None = None,
     hidden: np.ndarray | None = None,
+    flags: Mapping[int, list[str]] | None = None,
 ) -> Worklist:
     """The work list of the given residents (normally one team) as of a date.
 
@@ -196,6 +197,8 @@ def build_worklist(
         The batch's probabilities and derived history state, so that the list matches the stored batch.
     hidden
         Actions hidden by outcomes, (n, 2, 7).
+    flags
+        Per resident position, flags outcomes raised (``unreachable_3x``).
     """
     config = config or model.config
     capacity = capacity or config.worklist.capacity
@@ -232,6 +235,7 @@ def build_worklist(
                 "overall_tier_label": label(TIER_LABELS, assessment.overall[i], lang),
                 "diabetes_p_chronic": blocks["diabetes"]["p_chronic"],
                 "hypertension_p_chronic": blocks["hypertension"]["p_chronic"],
+                "flags": list((flags or {}).get(i, [])),
                 "reasons": words,
             }
         )
@@ -245,40 +249,6 @@ def build_worklist(
         counts=_counts(assessment.actions.due, visible, chosen),
         cuts=cuts,
     )
-
-
-def team_worklist(
-    store: Any,
-    team_id: str,
-    model: RiskModel,
-    *,
-    as_of: dt.date | str | None = None,
-    capacity: int | None = None,
-    lang: Lang = "zh",
-    config: RiskConfig | None = None,
-) -> tuple[Worklist, dict[str, Any]]:
-    """A team's work list from the store's latest published batch, with the batch's probabilities and state.
-
-    Returns the list and the batch it came from. Raises :class:`~riskmodel.exceptions.StoreError` when the
-    store has no published batch, and :class:`LookupError` when the team has no residents in it.
-    """
-    from riskmodel.store.batches import stored_probabilities, stored_state
-
-    residents, batch = store.team_residents(team_id)
-    if residents.empty:
-        raise LookupError(f"team {team_id} has no residents in the latest batch")
-    when = as_of or batch["as_of"]
-    worklist = build_worklist(
-        residents,
-        model,
-        as_of=when,
-        capacity=capacity,
-        lang=lang,
-        config=config,
-        probabilities=stored_probabilities(residents),
-        state=stored_state(residents),
-    )
-    return worklist, {**batch, "worklist_as_of": str(worklist.as_of)}
 
 
 def worklist_body(worklist: Worklist, batch: Mapping[str, Any]) -> dict[str, Any]:

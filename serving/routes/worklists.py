@@ -8,7 +8,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from riskmodel.worklist.entries import team_worklist, worklist_body
+from riskmodel.worklist.entries import worklist_body
+from riskmodel.worklist.team import team_worklist
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import WorklistResponse

@@ -40,7 +40,8 @@ def test_environment_overrides_deployment_values_only():
         }
     )
     assert config.store.url == "sqlite:///x.db" and config.serving.port == 9000
-    assert config.serving.api_keys == {digest: ("team-a",)}
+    assert config.serving.api_keys[digest].teams == ("team-a",)
+    assert config.serving.api_keys[digest].label == f"key-{digest[:8]}"
     assert "serving.api_keys" not in config.as_flat_dict()
 
 

@@ -127,3 +127,14 @@ def test_identifiers_at_most_128_characters_without_control_characters(resident_
 
     result = validate_records([make_resident(resident_id=resident_id)])
     assert result.rejected.empty == ok
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_escaped():
+    import pandas as pd
+
+    from riskmodel.records.writing import csv_safe
+
+    frame = pd.DataFrame({"text": ["=HYPERLINK(\"x\")", "+1 call", "-5", "@SUM(A1)", "\tx", "\rx", "ok", None], "n": range(8)})
+    escaped = csv_safe(frame)
+    assert escaped["text"].tolist() == ["'=HYPERLINK(\"x\")", "'+1 call", "-5", "'@SUM(A1)", "'\tx", "'\rx", "ok", None]
+    assert escaped["n"].tolist() == list(range(8))

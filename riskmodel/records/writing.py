@@ -1,0 +1,38 @@
+"""CSV cells that a spreadsheet would run as a formula are escaped (SPEC 8; OWASP CSV injection).
+
+A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``;
+numbers (and text that reads as a number, such as ``-5``) are left as they are.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+FORMULA_START = r"^[=+\-@\t\r]"
+NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+
+
+def _escape(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    risky = pc.and_(pc.match_substring_regex(array, FORMULA_START), pc.invert(pc.match_substring_regex(array, NUMBER)))
+    return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", array, ""), array)
+
+
+def csv_safe_table(table: pa.Table) -> pa.Table:
+    """The table with every text column's formula-like cells escaped."""
+    for k, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            table = table.set_column(k, field, _escape(table.column(k)))
+    return table
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the frame with every text cell's formula-like start escaped."""
+    out = frame.copy()
+    for name in out.columns:
+        values = out[name]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            text = pa.array(values.astype("string").to_numpy(na_value=None), pa.string())
+            out[name] = pd.Series(_escape(text).to_pylist(), index=out.index, dtype=object).where(values.notna(), None)
+    return out

@@ -1,0 +1,181 @@
+"""Outcomes close the loop (SPEC 6): what the team recorded hides, removes, or starts tracking an action.
+
+Outcomes are facts, lists are views: outcomes are appended to the store and never changed; what a list hides
+on a given as-of date is computed here from every outcome recorded on or before it. An outcome takes effect
+on its ``recorded_on`` date; ``hidden_until`` is the first day the action shows again.
+
+========================  =============================================================================
+outcome                   effect
+========================  =============================================================================
+``agreed``                hides the action for ``outcomes.snooze_days.agreed`` days (7)
+``call_later``            30 days
+``unreachable``           1 day; three within 30 days flag the entry ``unreachable_3x``
+``declined``              90 days; a reason is required
+``done``                  until a batch dated after the outcome (if that batch still has the action due,
+                          the record was not updated, and it shows again); at most 30 days
+``referred``              fits ``refer`` / ``refer_now``: hides them and starts ``referral_follow_up``, due
+                          14 days after, until ``referral_arrived`` / ``referral_returned``
+``moved``, ``died``,      remove the resident from the lists until ``reinstate``
+``transferred``
+========================  =============================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from riskmodel.config import RiskConfig
+from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, REFERRAL_FOLLOW_UP_DAYS
+
+SNOOZES = ("agreed", "call_later", "unreachable", "declined")
+REMOVALS = ("moved", "died", "transferred")
+OUTCOMES = (*SNOOZES, "done", "referred", "referral_arrived", "referral_returned", *REMOVALS, "reinstate")
+RESIDENT_OUTCOMES = (*REMOVALS, "reinstate")
+"""Outcomes about the resident (every action): ``disease`` and ``action`` may be left out."""
+FITS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys((*SNOOZES, "done"), ACTIONS),
+    "referred": ("refer", "refer_now"),
+    "referral_arrived": ("referral_follow_up",),
+    "referral_returned": ("referral_follow_up",),
+}
+"""Which outcomes fit which actions (SPEC 6); a code that does not fit is refused."""
+UNREACHABLE_FLAG = "unreachable_3x"
+
+
+class OutcomeError(ValueError):
+    """An outcome that cannot be recorded; ``status`` is the HTTP status that says why (404, 409, 422)."""
+
+    def __init__(self, message: str, *, status: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def check_fits(outcome: str, action: str | None, disease: str | None, reason: str | None) -> None:
+    """Raise :class:`OutcomeError` (422) when the outcome does not fit the action, or lacks what it needs."""
+    if outcome in RESIDENT_OUTCOMES:
+        return
+    if action is None or disease is None:
+        raise OutcomeError(f"{outcome} needs the disease and the action it answers", status=422, field="action")
+    if action not in FITS[outcome]:
+        raise OutcomeError(
+            f"{outcome} does not fit {action} (it fits {', '.join(FITS[outcome])})", status=422, field="outcome"
+        )
+    if outcome == "declined" and not (reason or "").strip():
+        raise OutcomeError("declined needs a reason", status=422, field="reason")
+
+
+def hidden_until(outcome: str, recorded_on: dt.date, config: RiskConfig) -> dt.date | None:
+    """The first day the action shows again (``None``: no fixed end)."""
+    days = config.outcomes.snooze_days
+    if outcome in SNOOZES:
+        return recorded_on + dt.timedelta(days=getattr(days, outcome))
+    if outcome == "done":
+        return recorded_on + dt.timedelta(days=config.outcomes.done_max_days)
+    return None
+
+
+@dataclass(frozen=True)
+class OutcomeEffects:
+    """What a team's outcomes do to a list as of a date, per resident position."""
+
+    hidden: np.ndarray  # (n, 2, 7) actions hidden
+    removed: dict[int, str]  # position -> the removal outcome in force
+    flags: dict[int, list[str]]  # position -> flags (unreachable_3x)
+    referral_sent: np.ndarray  # (n, 2) datetime64[D]: referral tracking started by an outcome (NaT: none)
+    referral_closed: np.ndarray  # (n, 2) datetime64[D]: the newest arrival/return recorded
+
+
+def outcome_effects(
+    outcomes: Iterable[Mapping[str, Any]],
+    positions: Mapping[str, int],
+    *,
+    n: int,
+    as_of: dt.date,
+    batch_as_of: dt.date,
+    config: RiskConfig,
+) -> OutcomeEffects:
+    """The effects on a list as of ``as_of`` of outcomes (each with resident_id, disease, action, outcome,
+    recorded_on), for the residents at ``positions``; outcomes recorded after ``as_of`` have none."""
+    hidden = np.zeros((n, 2, len(ACTIONS)), dtype=bool)
+    removal: dict[int, tuple[dt.date, str]] = {}
+    unreachable: dict[int, int] = {}
+    nat = np.datetime64("NaT")
+    sent = np.full((n, 2), nat, dtype="datetime64[D]")
+    closed = np.full((n, 2), nat, dtype="datetime64[D]")
+    window = config.outcomes.unreachable_flag_days
+    ordered = sorted(outcomes, key=lambda o: (o["recorded_on"], str(o.get("recorded_at") or "")))
+    for outcome in ordered:
+        i = positions.get(outcome["resident_id"])
+        on = outcome["recorded_on"]
+        if i is None or on > as_of:
+            continue
+        code = outcome["outcome"]
+        if code in RESIDENT_OUTCOMES:
+            removal[i] = (on, code)
+            continue
+        d = DISEASE_ORDER.index(outcome["disease"])
+        a = ACTIONS.index(outcome["action"])
+        until = hidden_until(code, on, config)
+        if code in SNOOZES and until is not None and as_of < until:
+            hidden[i, d, a] = True
+        if code == "done" and until is not None and as_of < until and batch_as_of <= on:
+            hidden[i, d, a] = True
+        if code == "unreachable" and (as_of - on).days < window:
+            unreachable[i] = unreachable.get(i, 0) + 1
+        if code == "referred":
+            sent[i, d] = np.datetime64(on, "D")
+        if code in ("referral_arrived", "referral_returned"):
+            closed[i, d] = np.datetime64(on, "D")
+    removed = {i: code for i, (_, code) in removal.items() if code != "reinstate"}
+    for i in removed:
+        hidden[i] = True
+    flags = {
+        i: [UNREACHABLE_FLAG] for i, count in unreachable.items() if count >= config.outcomes.unreachable_flag_count
+    }
+    return OutcomeEffects(hidden, removed, flags, sent, closed)
+
+
+def apply_referrals(state: Mapping[str, np.ndarray], effects: OutcomeEffects) -> dict[str, np.ndarray]:
+    """The state with referral tracking from outcomes: a ``referred`` opens it (``referral_follow_up`` due 14
+    days later) unless an arrival or return was recorded on or after it; an arrival or return recorded on or
+    after a referral event's sending closes that one too."""
+    out = dict(state)
+    for d, disease in enumerate(DISEASE_ORDER):
+        name = f"{disease}_referral_sent_date"
+        current = state[name].astype("datetime64[D]")
+        from_outcome = effects.referral_sent[:, d]
+        newest = np.where(np.isnat(current) | (from_outcome > current), from_outcome, current)
+        closed = effects.referral_closed[:, d]
+        still_open = np.isnat(closed) | (closed < newest)
+        out[name] = np.where(still_open, newest, np.datetime64("NaT")).astype("datetime64[D]")
+    return out
+
+
+def referral_hides(state: Mapping[str, np.ndarray], effects: OutcomeEffects) -> np.ndarray:
+    """While a referral started by an outcome is open, the ``refer`` / ``refer_now`` it answered are hidden."""
+    hidden = np.zeros_like(effects.hidden)
+    for d, disease in enumerate(DISEASE_ORDER):
+        open_referral = ~np.isnat(state[f"{disease}_referral_sent_date"]) & ~np.isnat(effects.referral_sent[:, d])
+        for code in ("refer", "refer_now"):
+            hidden[:, d, ACTIONS.index(code)] = open_referral
+    return hidden
+
+
+__all__ = [
+    "FITS",
+    "OUTCOMES",
+    "REFERRAL_FOLLOW_UP_DAYS",
+    "OutcomeEffects",
+    "OutcomeError",
+    "apply_referrals",
+    "check_fits",
+    "hidden_until",
+    "outcome_effects",
+    "referral_hides",
+]
