@@ -7,10 +7,12 @@ Each bad row is set aside with its row number, the column and the reason; the ot
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -357,6 +359,16 @@ def _derive_bmi(typed: dict[str, Any], problems: _Problems) -> None:
     typed["bmi_kg_m2"] = np.where(fill, np.round(derived, 1), bmi)
 
 
+_LOCAL = threading.local()
+
+
+def _hashing_connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per thread, for hashing ids."""
+    if not hasattr(_LOCAL, "connection"):
+        _LOCAL.connection = duckdb.connect()
+    return _LOCAL.connection  # type: ignore[no-any-return]
+
+
 class SeenIds:
     """Resident ids accepted so far in a batch, as sorted 64-bit hashes per chunk (8 bytes an id)."""
 
@@ -364,9 +376,16 @@ class SeenIds:
         self._chunks: list[np.ndarray] = []
 
     @staticmethod
-    def hash(ids: pa.Array) -> np.ndarray:
-        series = pd.Series(pd.arrays.ArrowExtensionArray(ids))
-        return pd.util.hash_pandas_object(series, index=False).to_numpy()
+    def hash(*columns: pa.Array) -> np.ndarray:
+        """64-bit hashes of the values (of the tuples, given several columns), by DuckDB's vectorised hash."""
+        table = pa.table({f"c{k}": column for k, column in enumerate(columns)})
+        connection = _hashing_connection()
+        connection.register("hashed", table)
+        try:
+            names = ", ".join(table.column_names)
+            return np.asarray(connection.sql(f"SELECT hash({names}) AS h FROM hashed").fetchnumpy()["h"])
+        finally:
+            connection.unregister("hashed")
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
         found = np.zeros(len(hashes), dtype=bool)
