@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
+from riskmodel.indicators.compute import resident_table
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.event_files import BatchEvents
 from riskmodel.records.events import check_event_columns
@@ -153,7 +154,10 @@ def score_chunks(
     config: RiskConfig,
     events: BatchEvents | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine."""
+    """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine.
+
+    With ``events``, each chunk's residents are scored with their history, and what the indicators need of
+    them is kept in the events' scratch database."""
     for chunk in chunks:
         if len(chunk.residents):
             columns = resident_columns(chunk.residents)
@@ -161,6 +165,8 @@ def score_chunks(
             if events is not None:
                 state = events.state(columns, chunk.residents["resident_id"].to_numpy(dtype=object))
             assessment = assess(columns, model, as_of=as_of, config=config, state=state)
+            if events is not None:
+                events.add_scored(resident_table(chunk.residents, columns, assessment))
             yield with_outputs(chunk.residents, assessment), chunk.rejected
         else:
             yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
@@ -208,6 +214,10 @@ class BatchOutputs:
         if self._store is not None and self._batch_id is not None and len(scored):
             self._store.write_rows(self._batch_id, scored)
         _count(self.summary, scored, rejected)
+
+    @property
+    def batch_id(self) -> str | None:
+        return self._batch_id
 
     def write_rejected_events(self, rejected: pd.DataFrame) -> None:
         if self._events_rejected is not None and len(rejected):
@@ -265,7 +275,9 @@ def score_file(
     if events_path is not None:
         event_columns = file_columns(Path(events_path))
         check_event_columns(event_columns, str(events_path))
-    events = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if events_path else None
+    # The events' scratch database also gathers what the indicators need, when a store will publish them.
+    needs_scratch = events_path is not None or store is not None
+    events = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if needs_scratch else None
     try:
         with BatchOutputs(
             output_path,
@@ -288,6 +300,8 @@ def score_file(
                 outputs.write(scored, rejected)
                 if on_rows is not None:
                     on_rows(len(scored) + len(rejected))
+            if events is not None and store is not None and outputs.batch_id is not None:
+                events.publish(store, outputs.batch_id)
     finally:
         if events is not None:
             events.close()

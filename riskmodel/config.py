@@ -150,6 +150,20 @@ class OutcomesConfig(_Section):
     """This many ``unreachable`` within these days flag the entry ``unreachable_3x``."""
 
 
+class IndicatorsConfig(_Section):
+    prevalence: dict[str, float] = {"hypertension": 0.25, "diabetes": 0.124}
+    """Estimated prevalence among adults, for 管理率's denominator (SPEC 11)."""
+    targets: dict[str, float] = {
+        "management_rate": 0.45,
+        "standard_management_rate": 0.60,
+        "control_rate": 0.60,
+        "hearts_controlled": 0.50,
+        "screening_coverage": 0.70,
+    }
+    """Targets a team is assessed against; set them to the county's own assessment targets."""
+    trend_months: int = Field(12, ge=1, le=36)
+
+
 class ModelConfig(_Section):
     seed: int = 42
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
@@ -232,6 +246,7 @@ class RiskConfig(_Section):
     screening: ScreeningConfig = ScreeningConfig()
     worklist: WorklistConfig = WorklistConfig()
     outcomes: OutcomesConfig = OutcomesConfig()
+    indicators: IndicatorsConfig = IndicatorsConfig()
     model: ModelConfig = ModelConfig()
     promotion: PromotionConfig = PromotionConfig()
     tracking: TrackingConfig = TrackingConfig()

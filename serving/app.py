@@ -13,7 +13,7 @@ from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
 from serving.observability import Metrics, ObservabilityMiddleware
-from serving.routes import assessments, outcomes, system, worklists
+from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
 from training.registry import DEFAULT_MODEL_URI
 
@@ -61,6 +61,7 @@ def create_app(
     app.include_router(assessments.router)
     app.include_router(worklists.router)
     app.include_router(outcomes.router)
+    app.include_router(indicators.router)
     app.include_router(system.router)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
     return app

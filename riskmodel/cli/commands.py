@@ -512,6 +512,82 @@ def outcomes(
     console.print(table)
 
 
+# ------------------------------------------------------------------------------------------- indicators
+
+
+@app.command()
+def indicators(
+    team: Annotated[str | None, typer.Option("--team", help="One team's indicators.", show_default=False)] = None,
+    grid: Annotated[str | None, typer.Option("--grid", help="One grid's indicators.", show_default=False)] = None,
+    all_units: Annotated[bool, typer.Option("--all", help="Every team, and the county total.")] = False,
+    as_of: AsOfOption = None,
+    months: Annotated[int, typer.Option("--months", min=1, max=36, help="Months of trend (month ends).")] = 12,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv, json or xlsx (an Excel workbook, with --output).")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="File for csv/json/xlsx (default: standard output; xlsx needs it).")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the indicator names: zh or en.")] = "zh",
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Team indicators (SPEC 11): 管理率, 规范管理率, 控制率, high-risk screening and WHO HEARTS, with trends."""
+    from riskmodel.cli.indicator_tables import indicator_frame, print_indicators, write_workbook
+    from riskmodel.indicators.report import unit_indicators
+    from riskmodel.store.batches import ResultStore
+
+    chosen = [name for name, given in (("--team", team), ("--grid", grid), ("--all", all_units)) if given]
+    if len(chosen) != 1:
+        raise fail("give exactly one of --team ID, --grid ID or --all")
+    if output_format not in ("table", "csv", "json", "xlsx"):
+        raise fail(f"--format must be table, csv, json or xlsx, not '{output_format}'")
+    if output_format == "xlsx" and output is None:
+        raise fail("--format xlsx writes a workbook: name it with --output FILE.xlsx")
+    try:
+        settings = _config(config)
+        result_store = ResultStore(store or settings.store.url)
+        day = as_of.date() if as_of else None
+        results = []
+        if team:
+            results.append(
+                unit_indicators(result_store, level="team", units=[team], as_of=day, months=months, config=settings)
+            )
+        elif grid:
+            results.append(
+                unit_indicators(result_store, level="grid", units=[grid], as_of=day, months=months, config=settings)
+            )
+        else:
+            for level in ("team", "county"):
+                results.append(
+                    unit_indicators(result_store, level=level, units=None, as_of=day, months=months, config=settings)
+                )
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    units = [unit for result in results for unit in result["units"]]
+    if not units:
+        raise fail(f"no residents of {team or grid} in the latest batch")
+    frame = indicator_frame(units, lang)
+    if output_format == "table":
+        print_indicators(units, results[0], lang)
+    elif output_format == "xlsx":
+        write_workbook(output, units, results[0], lang)  # type: ignore[arg-type]
+        console.print(f"wrote {output}")
+    else:
+        import json
+
+        text = (
+            csv_safe(frame).to_csv(index=False)
+            if output_format == "csv"
+            else json.dumps({**results[0], "units": units}, ensure_ascii=False, indent=1, default=str) + "\n"
+        )
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+            console.print(f"wrote {output}")
+
+
 # ------------------------------------------------------------------------------------------- the service
 
 

@@ -41,6 +41,7 @@ class BatchEvents:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("CREATE TABLE residents (resident_id VARCHAR)")
         self._events_created = False
+        self._scored_created = False
         self.events_read = 0
         self.events_used = 0
         self.events_rejected = 0
@@ -91,6 +92,37 @@ class BatchEvents:
         return history_state(
             columns, resident_ids, "events_all", as_of=self.as_of, config=self.config, connection=self.con
         )
+
+    def add_scored(self, residents: pa.Table) -> None:
+        """Pass 3: what the indicators need of each scored resident (``indicators.compute.resident_table``)."""
+        self.con.register("scored_chunk", residents)
+        if self._scored_created:
+            self.con.execute("INSERT INTO scored_all SELECT * FROM scored_chunk")
+        else:
+            self.con.execute("CREATE TABLE scored_all AS SELECT * FROM scored_chunk")
+            self._scored_created = True
+        self.con.unregister("scored_chunk")
+
+    def publish(self, store: Any, batch_id: str) -> None:
+        """Store the batch's indicators (the as-of date and the month ends before it) and its events."""
+        from riskmodel.indicators.compute import compute_indicators, month_ends
+        from riskmodel.records.events import EVENT_ARROW_SCHEMA
+
+        if not self._scored_created:
+            return
+        if not self._events_created:
+            self.con.register("no_events", EVENT_ARROW_SCHEMA.empty_table())
+            self.con.execute("CREATE TABLE events_all AS SELECT * FROM no_events")
+            self.con.unregister("no_events")
+            self._events_created = True
+        dates = month_ends(self.as_of, self.config.indicators.trend_months)
+        rows = compute_indicators("scored_all", "events_all", dates, config=self.config, connection=self.con)
+        store.write_indicators(batch_id, rows)
+        reader = self.con.sql(
+            "SELECT e.*, s.team_id FROM events_all e JOIN scored_all s USING (resident_id)"
+        ).fetch_record_batch(200_000)
+        for batch in reader:
+            store.write_events(batch_id, pa.Table.from_batches([batch]))
 
     def close(self) -> None:
         self.con.close()

@@ -124,6 +124,8 @@ class DueActions:
         Index into :data:`TESTS`.
     next_due
         Per resident, when the next test or follow-up falls due (for residents with nothing due).
+    screening_interval_days
+        Per resident and disease, the interval between tests that applies to them (SPEC 5).
     as_of
         The date the actions were judged against.
     """
@@ -134,6 +136,7 @@ class DueActions:
     test: np.ndarray
     next_due: np.ndarray
     as_of: np.datetime64
+    screening_interval_days: np.ndarray  # (n, 2): the SPEC 5 interval of each disease's test
 
     @property
     def priority(self) -> np.ndarray:
@@ -306,7 +309,7 @@ def diabetes_actions(
     *,
     cdrs: CdrsScore,
     guideline_high_risk: np.ndarray,
-) -> tuple[_Candidates, np.ndarray]:
+) -> tuple[_Candidates, np.ndarray, np.ndarray]:
     """Every diabetes action due, and when the next test or follow-up falls due."""
     n = len(tier.tier)
     candidates = _Candidates(n, as_of)
@@ -399,7 +402,7 @@ def diabetes_actions(
     )
     screen = ~managed & ~measured_chronic & (screening.due <= as_of)
     candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], screening.test)
-    return candidates, _next_due(managed, state, "diabetes", screening.due)
+    return candidates, _next_due(managed, state, "diabetes", screening.due), screening.interval_days
 
 
 def hypertension_actions(
@@ -412,7 +415,7 @@ def hypertension_actions(
     *,
     guideline_high_risk: np.ndarray,
     diabetic: np.ndarray,
-) -> tuple[_Candidates, np.ndarray]:
+) -> tuple[_Candidates, np.ndarray, np.ndarray]:
     """Every hypertension action due, and when the next measurement or follow-up falls due."""
     n = len(tier.tier)
     candidates = _Candidates(n, as_of)
@@ -464,7 +467,7 @@ def hypertension_actions(
     )
     screen = ~managed & ~measured_chronic & (screening.due <= as_of)
     candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], BP)
-    return candidates, _next_due(managed, state, "hypertension", screening.due)
+    return candidates, _next_due(managed, state, "hypertension", screening.due), screening.interval_days
 
 
 def _next_due(managed: np.ndarray, state: Mapping[str, np.ndarray], disease: str, screen_due: np.ndarray) -> np.ndarray:
@@ -474,10 +477,12 @@ def _next_due(managed: np.ndarray, state: Mapping[str, np.ndarray], disease: str
     return np.where(managed, followup_due, screen_due).astype("datetime64[D]")
 
 
-def combine(diabetes: tuple[_Candidates, np.ndarray], hypertension: tuple[_Candidates, np.ndarray]) -> DueActions:
+def combine(
+    diabetes: tuple[_Candidates, np.ndarray, np.ndarray], hypertension: tuple[_Candidates, np.ndarray, np.ndarray]
+) -> DueActions:
     """Both diseases' actions as one (n, 2, 7) set."""
-    dm, dm_next = diabetes
-    htn, htn_next = hypertension
+    dm, dm_next, dm_interval = diabetes
+    htn, htn_next, htn_interval = hypertension
     next_due = np.where(np.isnat(dm_next) | (htn_next < dm_next), htn_next, dm_next)
     return DueActions(
         due=np.stack([dm.due, htn.due], axis=1),
@@ -486,4 +491,5 @@ def combine(diabetes: tuple[_Candidates, np.ndarray], hypertension: tuple[_Candi
         test=np.stack([dm.test, htn.test], axis=1),
         next_due=next_due.astype("datetime64[D]"),
         as_of=dm.as_of,
+        screening_interval_days=np.stack([dm_interval, htn_interval], axis=1).astype(np.float64),
     )

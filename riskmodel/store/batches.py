@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +26,16 @@ from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import RESIDENT_COLUMNS
 from riskmodel.store.migrations import upgrade
 from riskmodel.store.outcome_log import OutcomeLog
-from riskmodel.store.tables import PROBABILITY_COLUMNS, STATE_PREFIX, STORED_COLUMNS, batches, scored_residents
+from riskmodel.store.tables import (
+    EVENT_STORE_COLUMNS,
+    PROBABILITY_COLUMNS,
+    STATE_PREFIX,
+    STORED_COLUMNS,
+    batch_events,
+    batches,
+    indicators,
+    scored_residents,
+)
 from riskmodel.vectorised import MISSING
 
 logger = logging.getLogger(__name__)
@@ -70,8 +81,7 @@ class ResultStore:
                 for row in connection.execute(sa.select(batches.c.batch_id).where(batches.c.status == "writing"))
             ]
             for old in stale:
-                connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
-                connection.execute(batches.delete().where(batches.c.batch_id == old))
+                _delete_batch(connection, old)
             connection.execute(
                 batches.insert().values(
                     batch_id=batch_id,
@@ -95,7 +105,16 @@ class ResultStore:
         if scored.empty:
             return
         names = ["batch_id", *STORED_COLUMNS]
-        rows = _tuples(scored, batch_id, iso_dates=self.engine.dialect.name == "sqlite")
+        self._bulk_insert("scored_residents", names, _tuples(scored, batch_id, iso_dates=self._sqlite))
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def _bulk_insert(self, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Rows through the driver's bulk path: ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+        if not rows:
+            return
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
             if raw is None:
@@ -103,17 +122,104 @@ class ResultStore:
             if self.engine.dialect.name == "postgresql":
                 with (
                     raw.cursor() as cursor,
-                    cursor.copy(  # type: ignore[union-attr]
-                        f"COPY scored_residents ({', '.join(names)}) FROM STDIN"
-                    ) as copy,
+                    cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy,  # type: ignore[union-attr]
                 ):
                     for row in rows:
                         copy.write_row(row)
             else:
                 marks = ", ".join("?" for _ in names)
                 cursor = raw.cursor()  # type: ignore[union-attr]
-                cursor.executemany(f"INSERT INTO scored_residents ({', '.join(names)}) VALUES ({marks})", rows)
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
                 cursor.close()
+
+    def write_events(self, batch_id: str, events: pa.Table) -> None:
+        """Append validated events (with their residents' ``team_id``) to a batch, for indicators."""
+        names = ["batch_id", "team_id", *EVENT_STORE_COLUMNS]
+        columns: list[list[Any]] = [[batch_id] * events.num_rows]
+        for name in names[1:]:
+            values = events.column(name)
+            if pa.types.is_date(values.type) and self._sqlite:
+                values = pc.cast(values, pa.string())
+            columns.append(values.to_pylist())
+        self._bulk_insert("batch_events", names, list(zip(*columns, strict=True)))
+
+    def write_indicators(self, batch_id: str, rows: list[dict[str, Any]]) -> None:
+        names = ["batch_id", "level", "unit_id", "disease", "indicator", "ref_date", "numerator", "denominator"]
+        tuples = [
+            (batch_id, *(str(r[n]) if n == "ref_date" and self._sqlite else r[n] for n in names[1:])) for r in rows
+        ]
+        self._bulk_insert("indicators", names, tuples)
+
+    def stored_indicators(
+        self, batch_id: str, *, level: str, unit_ids: list[str] | None, dates: list[dt.date]
+    ) -> list[dict[str, Any]]:
+        """Indicators stored with a batch, for the units (all when ``None``) and reference dates given."""
+        query = sa.select(indicators).where(
+            indicators.c.batch_id == batch_id, indicators.c.level == level, indicators.c.ref_date.in_(dates)
+        )
+        if unit_ids is not None:
+            query = query.where(indicators.c.unit_id.in_(unit_ids))
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
+    def residents_of(self, level: str, units: list[str]) -> pd.DataFrame:
+        """The latest batch's residents of the teams or grids given (all for ``county``), typed as records."""
+        batch = self.latest_batch()
+        if batch is None:
+            raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        query = sa.select(scored_residents).where(scored_residents.c.batch_id == batch["batch_id"])
+        if level in ("team", "grid"):
+            query = query.where(scored_residents.c[f"{level}_id"].in_(units))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return _typed(pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns]))
+
+    def units(self, level: str) -> list[str]:
+        """The teams or grids of the latest batch."""
+        if level == "team":
+            return self.teams()
+        batch = self.latest_batch()
+        if batch is None or level != "grid":
+            return []
+        with self.engine.connect() as connection:
+            query = (
+                sa.select(scored_residents.c.grid_id)
+                .where(scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.grid_id.is_not(None))
+                .distinct()
+                .order_by(scored_residents.c.grid_id)
+            )
+            return [row[0] for row in connection.execute(query)]
+
+    def grids_within(self, team_ids: list[str]) -> list[str]:
+        """The latest batch's grids all of whose residents belong to the given teams."""
+        batch = self.latest_batch()
+        if batch is None:
+            return []
+        column = scored_residents.c
+        query = (
+            sa.select(column.grid_id, sa.func.count(), sa.func.sum(sa.case((column.team_id.in_(team_ids), 1), else_=0)))
+            .where(column.batch_id == batch["batch_id"], column.grid_id.is_not(None))
+            .group_by(column.grid_id)
+        )
+        with self.engine.connect() as connection:
+            return sorted(grid for grid, total, mine in connection.execute(query) if total == mine)
+
+    def team_events(self, batch_id: str, team_ids: list[str] | None) -> pa.Table:
+        """The batch's stored events of the given teams (all when ``None``), typed as validated events."""
+        from riskmodel.records.events import EVENT_ARROW_SCHEMA
+
+        query = sa.select(*[batch_events.c[name] for name in EVENT_STORE_COLUMNS]).where(
+            batch_events.c.batch_id == batch_id
+        )
+        if team_ids is not None:
+            query = query.where(batch_events.c.team_id.in_(team_ids))
+        with self.engine.connect() as connection:
+            rows = [dict(row) for row in connection.execute(query).mappings()]
+        columns = {}
+        for field in EVENT_ARROW_SCHEMA:
+            values = [row.get(field.name) for row in rows]
+            columns[field.name] = pa.array(values, field.type)
+        return pa.table(columns, schema=EVENT_ARROW_SCHEMA)
 
     def complete_batch(
         self, batch_id: str, *, rows_scored: int, rows_rejected: int, events_read: int = 0, events_rejected: int = 0
@@ -141,8 +247,7 @@ class ResultStore:
                 )
             ]
             for old in complete[self.keep_batches :]:
-                connection.execute(scored_residents.delete().where(scored_residents.c.batch_id == old))
-                connection.execute(batches.delete().where(batches.c.batch_id == old))
+                _delete_batch(connection, old)
         logger.info("batch %s complete: %d scored, %d rejected", batch_id, rows_scored, rows_rejected)
 
     # ---------------------------------------------------------------------------------------- reading
@@ -198,6 +303,13 @@ class ResultStore:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _delete_batch(connection: Any, batch_id: str) -> None:
+    """A batch and everything stored with it."""
+    for table in (scored_residents, indicators, batch_events):
+        connection.execute(table.delete().where(table.c.batch_id == batch_id))
+    connection.execute(batches.delete().where(batches.c.batch_id == batch_id))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -87,3 +87,52 @@ outcomes = sa.Table(
     sa.UniqueConstraint("team_id", "idempotency_key", name="uq_outcomes_idempotency"),
 )
 """Outcomes, append-only across batches (SPEC 6): who recorded what, when; never updated."""
+
+indicators = sa.Table(
+    "indicators",
+    metadata,
+    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("level", sa.String(8), primary_key=True),
+    sa.Column("unit_id", sa.String(128), primary_key=True),
+    sa.Column("disease", sa.String(16), primary_key=True),
+    sa.Column("indicator", sa.String(32), primary_key=True),
+    sa.Column("ref_date", sa.Date, primary_key=True),
+    sa.Column("numerator", sa.Float, nullable=False),
+    sa.Column("denominator", sa.Float),
+)
+"""Indicators computed when a batch is published (SPEC 11): per unit, disease and reference date."""
+
+EVENT_STORE_COLUMNS = (
+    "event_id",
+    "resident_id",
+    "event_date",
+    "kind",
+    "disease",
+    "mode",
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "fpg_mmol_l",
+    "ogtt_2h_mmol_l",
+    "hba1c_pct",
+    "on_treatment",
+)
+batch_events = sa.Table(
+    "batch_events",
+    metadata,
+    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("team_id", sa.String(128), nullable=False),
+    sa.Column("resident_id", sa.String(128), primary_key=True),
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("event_date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("disease", sa.String(16)),
+    sa.Column("mode", sa.String(8)),
+    sa.Column("sbp_mmhg", sa.Float),
+    sa.Column("dbp_mmhg", sa.Float),
+    sa.Column("fpg_mmol_l", sa.Float),
+    sa.Column("ogtt_2h_mmol_l", sa.Float),
+    sa.Column("hba1c_pct", sa.Float),
+    sa.Column("on_treatment", sa.Boolean),
+    sa.Index("ix_batch_events_team", "batch_id", "team_id"),
+)
+"""The batch's validated events, what indicators read when recomputed for another date (SPEC 11)."""

@@ -134,7 +134,9 @@ def test_csv_cells_a_spreadsheet_would_run_are_escaped():
 
     from riskmodel.records.writing import csv_safe
 
-    frame = pd.DataFrame({"text": ["=HYPERLINK(\"x\")", "+1 call", "-5", "@SUM(A1)", "\tx", "\rx", "ok", None], "n": range(8)})
+    frame = pd.DataFrame(
+        {"text": ['=HYPERLINK("x")', "+1 call", "-5", "@SUM(A1)", "\tx", "\rx", "ok", None], "n": range(8)}
+    )
     escaped = csv_safe(frame)
-    assert escaped["text"].tolist() == ["'=HYPERLINK(\"x\")", "'+1 call", "-5", "'@SUM(A1)", "'\tx", "'\rx", "ok", None]
+    assert escaped["text"].tolist() == ['\'=HYPERLINK("x")', "'+1 call", "-5", "'@SUM(A1)", "'\tx", "'\rx", "ok", None]
     assert escaped["n"].tolist() == list(range(8))

@@ -1,0 +1,180 @@
+"""Indicators for a team, a grid or the county as of a date, with their trend (SPEC 11).
+
+A published batch stores its indicators for its as-of date and the month ends before it; asked for those,
+they are read back. Asked for another date, they are recomputed from the batch's stored residents and events
+by the same queries (:mod:`riskmodel.indicators.compute`). The work-list follow-through figures come from
+the team's outcomes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from riskmodel.config import RiskConfig
+from riskmodel.indicators.compute import compute_indicators, month_ends, resident_table
+from riskmodel.indicators.definitions import BY_CODE, INDICATORS
+from riskmodel.records.reading import resident_columns
+from riskmodel.scoring import assess_rules
+from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
+
+RETURN_WITHIN_DAYS = 15
+"""``returned_within_15_days``: an ``agreed`` resident's next follow-up within 15 days (SPEC 11)."""
+
+
+def _recompute(
+    store: ResultStore, batch: dict[str, Any], level: str, units: list[str], dates: list[dt.date], config: RiskConfig
+) -> list[dict[str, Any]]:
+    frame = store.residents_of(level, units)
+    if frame.empty:
+        return []
+    columns = resident_columns(frame)
+    assessment = assess_rules(
+        columns,
+        stored_probabilities(frame),
+        as_of=batch["as_of"],
+        config=config,
+        state=stored_state(frame),
+    )
+    residents = resident_table(frame, columns, assessment)
+    events = store.team_events(batch["batch_id"], sorted(set(frame["team_id"].tolist())))
+    rows = compute_indicators(residents, events, dates, config=config)
+    return [row for row in rows if row["level"] == level and row["unit_id"] in units]
+
+
+def _follow_through(
+    store: ResultStore, batch: dict[str, Any], team_ids: list[str], dates: list[dt.date]
+) -> dict[tuple[str, dt.date], tuple[float, float, float]]:
+    """Per (team, date): outcomes recorded in the 30 days up to it, and agreed residents who came back within
+    15 days (with a follow-up event) of all agreed residents whose 15 days have passed."""
+    figures: dict[tuple[str, dt.date], tuple[float, float, float]] = {}
+    events = store.team_events(batch["batch_id"], team_ids).to_pandas()
+    followups = events[events["kind"] == "followup"]
+    for team in team_ids:
+        outcomes = pd.DataFrame(store.outcomes.for_team(team))
+        for day in dates:
+            if outcomes.empty:
+                figures[(team, day)] = (0.0, 0.0, 0.0)
+                continue
+            recent = outcomes[
+                (outcomes["recorded_on"] <= day) & (outcomes["recorded_on"] > day - dt.timedelta(days=30))
+            ]
+            agreed = outcomes[
+                (outcomes["outcome"] == "agreed")
+                & (outcomes["recorded_on"] <= day - dt.timedelta(days=RETURN_WITHIN_DAYS))
+            ]
+            returned = 0
+            for row in agreed.itertuples():
+                visits = followups[(followups["resident_id"] == row.resident_id)]
+                after = visits["event_date"].between(
+                    row.recorded_on, row.recorded_on + dt.timedelta(days=RETURN_WITHIN_DAYS)
+                )
+                returned += int(after.any())
+            figures[(team, day)] = (float(len(recent)), float(returned), float(len(agreed)))
+    return figures
+
+
+def unit_indicators(
+    store: ResultStore,
+    *,
+    level: str,
+    units: list[str] | None,
+    as_of: dt.date | None = None,
+    months: int | None = None,
+    config: RiskConfig,
+) -> dict[str, Any]:
+    """Indicators of the units (teams or grids; all of them when ``None``; ``county`` for the whole store)
+    as of a date, each with its trend over ``months`` month ends, numerators and denominators kept."""
+    batch = store.latest_batch()
+    if batch is None:
+        from riskmodel.exceptions import StoreError
+
+        raise StoreError("the result store holds no published batch yet; run 'riskmodel score' first")
+    day = as_of or batch["as_of"]
+    months = months or config.indicators.trend_months
+    dates = month_ends(day, months)
+    stored = month_ends(batch["as_of"], config.indicators.trend_months)
+    unit_ids = None if level == "county" else units
+    if set(dates) <= set(stored):
+        rows = store.stored_indicators(batch["batch_id"], level=level, unit_ids=unit_ids, dates=dates)
+    else:
+        wanted = units if units is not None else store.units(level)
+        rows = _recompute(store, batch, level if level != "county" else "county", wanted or ["*"], dates, config)
+    by_unit: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    targets = config.indicators.targets
+    for row in rows:
+        entry = by_unit[row["unit_id"]].setdefault(
+            f"{row['disease']}:{row['indicator']}",
+            {"disease": row["disease"], "indicator": row["indicator"], "trend": []},
+        )
+        numerator, denominator = row["numerator"], row["denominator"]
+        entry["trend"].append(
+            {
+                "ref_date": str(row["ref_date"]),
+                "numerator": numerator,
+                "denominator": denominator,
+                "rate": None if not denominator else numerator / denominator,
+            }
+        )
+    if level == "team":
+        team_ids = list(by_unit) if units is None else units
+        through = _follow_through(store, batch, team_ids, dates)
+        for team in team_ids:
+            for disease in ("diabetes", "hypertension"):
+                recorded = by_unit[team].setdefault(
+                    f"{disease}:outcomes_recorded", {"disease": disease, "indicator": "outcomes_recorded", "trend": []}
+                )
+                returned = by_unit[team].setdefault(
+                    f"{disease}:returned_within_15_days",
+                    {"disease": disease, "indicator": "returned_within_15_days", "trend": []},
+                )
+                for ref in dates:
+                    count, back, agreed = through.get((team, ref), (0.0, 0.0, 0.0))
+                    recorded["trend"].append(
+                        {"ref_date": str(ref), "numerator": count, "denominator": None, "rate": None}
+                    )
+                    returned["trend"].append(
+                        {
+                            "ref_date": str(ref),
+                            "numerator": back,
+                            "denominator": agreed,
+                            "rate": back / agreed if agreed else None,
+                        }
+                    )
+    units_out = []
+    order = {ind.code: k for k, ind in enumerate(INDICATORS)}
+    for unit, entries in sorted(by_unit.items()):
+        items = []
+        for entry in sorted(entries.values(), key=lambda e: (e["disease"], order[e["indicator"]])):
+            entry["trend"].sort(key=lambda point: point["ref_date"])
+            latest = entry["trend"][-1]
+            definition = BY_CODE[entry["indicator"]]
+            items.append(
+                {
+                    "disease": entry["disease"],
+                    "indicator": entry["indicator"],
+                    "label_zh": definition.zh,
+                    "label_en": definition.en,
+                    "reference": definition.reference,
+                    "is_rate": definition.rate,
+                    "numerator": latest["numerator"],
+                    "denominator": latest["denominator"],
+                    "rate": latest["rate"],
+                    "target": targets.get(entry["indicator"]),
+                    "trend": entry["trend"],
+                }
+            )
+        units_out.append({"level": level, "unit_id": unit, "indicators": items})
+    return {
+        "as_of": str(day),
+        "batch_id": batch["batch_id"],
+        "batch_as_of": str(batch["as_of"]),
+        "months": months,
+        "units": units_out,
+    }
+
+
+__all__ = ["unit_indicators"]
