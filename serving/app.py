@@ -6,7 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from riskmodel.config import RiskConfig
 from riskmodel.store.batches import ResultStore
@@ -18,6 +21,7 @@ from serving.state import ModelHolder
 from training.registry import DEFAULT_MODEL_URI
 
 logger = logging.getLogger("riskmodel.serving")
+UI_FOLDER = Path(__file__).resolve().parent / "ui"
 
 
 def create_app(
@@ -63,5 +67,6 @@ def create_app(
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
     app.include_router(system.router)
+    app.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")  # the dashboard, no CDN (SPEC 11)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
     return app
