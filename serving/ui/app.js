@@ -12,6 +12,8 @@ const WORDS = {
     failed: "记录失败", listed: "列出", due_n: "应办", hidden: "暂缓", cut: "容量截断，首位未列入",
     agreed: "同意就诊", call_later: "稍后联系", unreachable: "未联系上", declined: "拒绝", done: "已完成",
     referred: "已转诊", referral_arrived: "转诊已到达", moved: "迁出", none: "无",
+    refer_now: "紧急转诊", confirm_diagnosis: "复查确诊", refer: "转诊", referral_follow_up: "转诊随访", recheck: "复查",
+    follow_up_overdue: "随访逾期", screen: "筛查",
   },
   en: {
     title: "Chronic disease workbench", signin: "Sign in with your API key", enter: "Sign in",
@@ -24,6 +26,8 @@ const WORDS = {
     hidden: "hidden", cut: "cut by capacity; first left off", agreed: "agreed", call_later: "call later",
     unreachable: "unreachable", declined: "declined", done: "done", referred: "referred",
     referral_arrived: "referral arrived", moved: "moved", none: "none",
+    refer_now: "refer now", confirm_diagnosis: "confirm diagnosis", refer: "refer",
+    referral_follow_up: "referral follow-up", recheck: "recheck", follow_up_overdue: "follow-up overdue", screen: "screen",
   },
 };
 const TILE_CODES = ["management_rate", "standard_management_rate", "control_rate", "hearts_controlled",
@@ -180,7 +184,7 @@ function renderWorklist() {
   }));
   const counts = state.worklist.counts;
   const summary = Object.entries(counts).filter(([, c]) => c.due).map(([code, c]) =>
-    `${code}: ${t("due_n")} ${c.due} · ${t("listed")} ${c.listed} · ${t("hidden")} ${c.hidden}`);
+    `${t(code)}: ${t("due_n")} ${c.due} · ${t("listed")} ${c.listed} · ${t("hidden")} ${c.hidden}`);
   const cuts = state.worklist.cuts.map((cut) => `${t("band")} ${cut.band}: ${t("cut")} ${cut.first_left_off.resident_id} (${cut.first_left_off.priority.toFixed(1)} < ${cut.cut_off_priority.toFixed(1)})`);
   $("capacity").textContent = [...summary, ...cuts].join("  |  ");
 }
