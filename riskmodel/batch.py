@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from riskmodel.config import RiskConfig
-from riskmodel.exceptions import InputFileError
+from riskmodel.exceptions import InputFileError, PublishRefusedError
 from riskmodel.indicators.compute import resident_table
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.event_files import BatchEvents
@@ -32,6 +32,7 @@ from riskmodel.records.validation import ValidatedChunk
 from riskmodel.records.writing import csv_safe_table
 from riskmodel.scoring import assess, with_outputs
 from riskmodel.store.batches import ResultStore
+from riskmodel.store.locks import StoreLock
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,9 @@ class BatchOutputs:
         store: ResultStore | None,
         source: str,
         event_columns: list[str] | None = None,
+        max_rejected_share: float = 1.0,
+        allow_rejected: bool = False,
+        wait: float = 0.0,
     ) -> None:
         check_output(output_path)
         known = {c.name for c in RESIDENT_COLUMNS}
@@ -206,7 +210,40 @@ class BatchOutputs:
         )
         if self._events_rejected is not None:
             self.summary.events_rejected_output = events_rejected_path(output_path)
-        self._batch_id = store.begin_batch(as_of=as_of, model_version=model.version, source=source) if store else None
+        self._max_share = 1.0 if allow_rejected else max_rejected_share
+        self._lock = StoreLock(store.engine, wait=wait).__enter__() if store is not None else None
+        try:
+            self._batch_id = (
+                store.begin_batch(as_of=as_of, model_version=model.version, source=source) if store else None
+            )
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def refusal(self) -> str | None:
+        """Why this batch must not replace the served one (SPEC 8), or None: nothing scored, or a rejected share
+        of residents or of events above ``batch.max_rejected_share``."""
+        s = self.summary
+        if s.rows_scored == 0:
+            return (
+                f"no row was scored ({s.rows_rejected:,} rejected): the batch is not published; see {s.rejected_output}"
+            )
+        for what, rejected, read in (
+            ("rows", s.rows_rejected, s.rows_read),
+            ("events", s.events_rejected, s.events_read),
+        ):
+            if read and rejected / read > self._max_share:
+                return (
+                    f"{rejected:,} of {read:,} {what} rejected ({rejected / read:.1%}, above batch.max_rejected_share "
+                    f"{self._max_share:.0%}): the batch is not published and the previous one stays in service; "
+                    f"see the rejected file, or pass --allow-rejected"
+                )
+        return None
 
     def write(self, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:
         self._writer.write(_output_frame(scored, self._writer.schema))
@@ -228,12 +265,25 @@ class BatchOutputs:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
         writers = [self._writer, self._rejected, *([self._events_rejected] if self._events_rejected else [])]
-        if kind is not None:
+        try:
+            if kind is not None:
+                for writer in writers:
+                    writer.abort()
+                if self._store is not None and self._batch_id is not None:
+                    self._store.discard_batch(self._batch_id)
+                return
             for writer in writers:
-                writer.abort()
-            return
-        for writer in writers:
-            writer.commit()
+                writer.commit()
+            refused = self.refusal()
+            if refused is not None:
+                if self._store is not None and self._batch_id is not None:
+                    self._store.discard_batch(self._batch_id)
+                raise PublishRefusedError(refused)
+            self._publish()
+        finally:
+            self._release()
+
+    def _publish(self) -> None:
         if self._store is not None and self._batch_id is not None:
             self._store.complete_batch(
                 self._batch_id,
@@ -263,6 +313,9 @@ def score_file(
     on_rows: Callable[[int], None] | None = None,
     events_path: str | Path | None = None,
     on_events: Callable[[int], None] | None = None,
+    allow_rejected: bool = False,
+    wait: float = 0.0,
+    encoding: str = "utf-8",
 ) -> BatchSummary:
     """Score a CSV or Parquet file into an output file (and the store, when given).
 
@@ -273,7 +326,7 @@ def score_file(
     as_of = as_of or config.deployment.today()
     event_columns = None
     if events_path is not None:
-        event_columns = file_columns(Path(events_path))
+        event_columns = file_columns(Path(events_path), encoding)
         check_event_columns(event_columns, str(events_path))
     # The events' scratch database also gathers what the indicators need, when a store will publish them.
     needs_scratch = events_path is not None or store is not None
@@ -281,26 +334,29 @@ def score_file(
     try:
         with BatchOutputs(
             output_path,
-            input_columns=file_columns(input_path),
+            input_columns=file_columns(input_path, encoding),
             model=model,
             as_of=as_of,
             store=store,
             source=str(input_path),
             event_columns=event_columns,
+            max_rejected_share=config.batch.max_rejected_share,
+            allow_rejected=allow_rejected,
+            wait=wait,
         ) as outputs:
             if events is not None and events_path is not None:
-                for chunk in iter_validated(input_path, chunk_rows=chunk_rows):
+                for chunk in iter_validated(input_path, chunk_rows=chunk_rows, encoding=encoding):
                     events.add_residents(pa.array(chunk.residents["resident_id"].to_numpy(dtype=object), pa.string()))
-                events.load(events_path, outputs.write_rejected_events, on_chunk=on_events)
+                events.load(events_path, outputs.write_rejected_events, on_chunk=on_events, encoding=encoding)
                 summary = outputs.summary
                 summary.events_read, summary.events_used = events.events_read, events.events_used
                 summary.events_rejected = events.events_rejected
-            chunks = iter_validated(input_path, chunk_rows=chunk_rows)
+            chunks = iter_validated(input_path, chunk_rows=chunk_rows, encoding=encoding)
             for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config, events=events):
                 outputs.write(scored, rejected)
                 if on_rows is not None:
                     on_rows(len(scored) + len(rejected))
-            if events is not None and store is not None and outputs.batch_id is not None:
+            if events is not None and store is not None and outputs.batch_id is not None and outputs.refusal() is None:
                 events.publish(store, outputs.batch_id)
     finally:
         if events is not None:

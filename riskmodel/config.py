@@ -194,6 +194,13 @@ class TrackingConfig(_Section):
 
 class StoreConfig(_Section):
     url: str = "sqlite:///riskmodel.db"
+    keep_batches: int = Field(3, ge=1)
+    """Published batches kept; older ones are pruned, never the one served."""
+
+
+class BatchConfig(_Section):
+    max_rejected_share: float = Field(0.05, ge=0, le=1)
+    """A batch is published only if at most this share of its rows (and of its events) was rejected (SPEC 8)."""
 
 
 class ApiKey(_Section):
@@ -251,6 +258,7 @@ class RiskConfig(_Section):
     promotion: PromotionConfig = PromotionConfig()
     tracking: TrackingConfig = TrackingConfig()
     store: StoreConfig = StoreConfig()
+    batch: BatchConfig = BatchConfig()
     serving: ServingConfig = ServingConfig()
     synth: SynthConfig = SynthConfig()
     deployment: DeploymentConfig = DeploymentConfig()

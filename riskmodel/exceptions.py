@@ -29,3 +29,11 @@ class PromotionRefusedError(RiskModelError):
 
 class StoreError(RiskModelError):
     """The result store holds no completed batch, or cannot be reached."""
+
+
+class StoreBusyError(StoreError):
+    """Another run holds the store's write lock (exit code 4)."""
+
+
+class PublishRefusedError(RiskModelError):
+    """A scored batch was not published: nothing was scored, or too much was rejected (exit code 3)."""

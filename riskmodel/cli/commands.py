@@ -7,12 +7,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
 from riskmodel.config import RiskConfig, load_config
+from riskmodel.exceptions import InputFileError as InputFileErrorForCli
 from riskmodel.exceptions import RiskModelError
 from riskmodel.records.writing import csv_safe
 
@@ -37,10 +38,26 @@ def _config(path: Path | None) -> RiskConfig:
     return load_config(path)
 
 
-def fail(message: str) -> typer.Exit:
+EXIT_OK, EXIT_ERROR, EXIT_NOT_PUBLISHED, EXIT_STORE_BUSY = 0, 1, 3, 4
+"""Exit codes of the batch commands: 0 published; 1 an input, config or model problem (one line says which);
+3 scored but not published (nothing scored, or too much rejected: the previous batch stays in service);
+4 another run holds the store's lock."""
+
+
+def exit_code(error: BaseException) -> int:
+    from riskmodel.exceptions import PublishRefusedError, StoreBusyError
+
+    if isinstance(error, PublishRefusedError):
+        return EXIT_NOT_PUBLISHED
+    if isinstance(error, StoreBusyError):
+        return EXIT_STORE_BUSY
+    return EXIT_ERROR
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     """Print one line naming the problem on standard error and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
+    err_console.print(f"error: {message}", highlight=False, soft_wrap=True, markup=False, style="bold red")
+    return typer.Exit(code=code)
 
 
 @app.callback()
@@ -213,6 +230,16 @@ StoreOption = Annotated[
         show_default=False,
     ),
 ]
+EncodingOption = Annotated[
+    str, typer.Option("--encoding", help="Encoding of CSV input: utf-8, gbk or gb18030 (files saved by Chinese Excel).")
+]
+AllowRejectedOption = Annotated[
+    bool,
+    typer.Option("--allow-rejected", help="Publish even above batch.max_rejected_share (never when nothing scored)."),
+]
+WaitOption = Annotated[
+    float, typer.Option("--wait", min=0, help="Seconds to wait for another run's store lock before exit code 4.")
+]
 AsOfOption = Annotated[
     dt.datetime | None,
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: today).", show_default=False),
@@ -274,9 +301,15 @@ def score(
         str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
     ] = "local[2]",
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the batch to the result store.")] = False,
+    encoding: EncodingOption = "utf-8",
+    allow_rejected: AllowRejectedOption = False,
+    wait: WaitOption = 0.0,
     config: ConfigOption = None,
 ) -> None:
-    """Score a file of resident records in batch: tiers, probabilities, actions, due dates, priorities."""
+    """Score a file of resident records in batch: tiers, probabilities, actions, due dates, priorities.
+
+    Exit codes: 0 published; 1 an input, config or model problem; 3 scored but not published (nothing scored,
+    or more rejected than batch.max_rejected_share); 4 another run holds the store's lock."""
     from riskmodel.batch import score_file
     from riskmodel.store.batches import ResultStore
 
@@ -291,7 +324,9 @@ def score(
         if events is not None and engine == "spark":
             raise fail("--events is scored by the local engine in this release; use --engine local")
         fitted = _load(model, settings)
-        result_store = None if no_store else ResultStore(store or settings.store.url)
+        result_store = (
+            None if no_store else ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches)
+        )
         day = as_of.date() if as_of else settings.deployment.today()
         if engine == "spark":
             from serving.spark_engine import score_file_spark
@@ -311,9 +346,12 @@ def score(
                     store=result_store,
                     on_rows=advance,
                     events_path=events,
+                    encoding=encoding,
+                    allow_rejected=allow_rejected,
+                    wait=wait,
                 )
     except RiskModelError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), exit_code(exc)) from exc
     console.print(
         f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
         f"rejected (model {fitted.version}, as of {day})"
@@ -332,6 +370,88 @@ def score(
         f"wrote {summary.output} and {summary.rejected_output}"
         + (f"; store batch {summary.batch_id}" if summary.batch_id else "")
     )
+
+
+@app.command()
+def nightly(
+    input: Annotated[Path, typer.Option("--input", help="Resident records, .csv or .parquet.")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", help="Folder for the scored and rejected files.")],
+    events: Annotated[
+        Path | None, typer.Option("--events", help="The residents' events, .csv or .parquet.", show_default=False)
+    ] = None,
+    model: ModelOption = None,
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    encoding: EncodingOption = "utf-8",
+    allow_rejected: AllowRejectedOption = False,
+    wait: WaitOption = 0.0,
+    config: ConfigOption = None,
+) -> None:
+    """What an operator schedules every night: score into the store, publish (SPEC 8), compute the batch's
+    indicators, prune old batches; prints one JSON summary line.
+
+    Exit codes: 0 published; 1 an input, config, model or store problem (the line says which); 3 scored but not
+    published (nothing scored, or more rows or events rejected than batch.max_rejected_share: the previous batch
+    stays in service); 4 another run holds the store's lock (after --wait seconds)."""
+    import json
+    import time
+
+    from riskmodel.batch import score_file
+    from riskmodel.store.batches import ResultStore
+
+    started = time.perf_counter()
+    _stop_cleanly_on_sigterm()
+    summary_line: dict[str, object] = {
+        "command": "nightly",
+        "input": str(input),
+        "events": str(events) if events else None,
+    }
+    code = EXIT_OK
+    try:
+        settings = _config(config)
+        for path in (input, events):
+            if path is not None and not path.exists():
+                raise InputFileErrorForCli(f"{path}: no such file")
+        fitted = _load(model, settings)
+        day = as_of.date() if as_of else settings.deployment.today()
+        output_dir.mkdir(parents=True, exist_ok=True)
+        output = output_dir / f"scored-{day}.parquet"
+        summary = score_file(
+            input,
+            output,
+            fitted,
+            config=settings,
+            as_of=day,
+            store=ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches),
+            events_path=events,
+            encoding=encoding,
+            allow_rejected=allow_rejected,
+            wait=wait,
+        )
+        summary_line.update(status="published", batch_id=summary.batch_id, as_of=str(day), model_version=fitted.version)
+        summary_line.update(_counts(summary))
+    except RiskModelError as exc:
+        code = exit_code(exc)
+        summary_line.update(status="not_published" if code == EXIT_NOT_PUBLISHED else "error", error=str(exc))
+    summary_line.update(exit_code=code, seconds=round(time.perf_counter() - started, 1))
+    sys.stdout.write(json.dumps(summary_line, ensure_ascii=False) + "\n")
+    if code != EXIT_OK:
+        err_console.print(f"error: {summary_line.get('error')}", highlight=False, markup=False, style="bold red")
+        raise typer.Exit(code=code)
+
+
+def _counts(summary: Any) -> dict[str, object]:
+    return {
+        "rows_read": summary.rows_read,
+        "rows_scored": summary.rows_scored,
+        "rows_rejected": summary.rows_rejected,
+        "events_read": summary.events_read,
+        "events_used": summary.events_used,
+        "events_rejected": summary.events_rejected,
+        "output": str(summary.output),
+        "rejected_output": str(summary.rejected_output),
+        "events_rejected_output": str(summary.events_rejected_output) if summary.events_rejected_output else None,
+    }
 
 
 # -------------------------------------------------------------------------------------------- work lists

@@ -67,10 +67,11 @@ class BatchEvents:
         path: str | Path,
         on_rejected: Callable[[pd.DataFrame], None],
         on_chunk: Callable[[int], None] | None = None,
+        encoding: str = "utf-8",
     ) -> None:
         """Pass 2: validate the events file into the database; rejected events go to ``on_rejected``."""
         self.con.execute("CREATE INDEX IF NOT EXISTS residents_id ON residents (resident_id)")
-        for chunk in iter_validated_events(path, as_of=self.as_of, known_residents=self._known):
+        for chunk in iter_validated_events(path, as_of=self.as_of, known_residents=self._known, encoding=encoding):
             self.con.register("chunk", chunk.events)
             if self._events_created:
                 self.con.execute("INSERT INTO events_all SELECT * FROM chunk")

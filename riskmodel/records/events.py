@@ -29,6 +29,7 @@ from riskmodel.records.validation import (
     _Problems,
     _range_check,
     _rejected_frame,
+    check_column_type,
 )
 
 DISEASE_REQUIRED_FOR = ("followup", "diagnosis", "referral")
@@ -99,6 +100,7 @@ def validate_events(
         if column.name not in table.column_names:
             typed[column.name] = pa.nulls(n_rows, _ARROW[column.kind])
             continue
+        check_column_type(table.column(column.name), column, "events")
         coerced = _coerce(table.column(column.name), column)
         problems.add(coerced.bad, column.name, coerced.reason)
         values = coerced.values.combine_chunks() if isinstance(coerced.values, pa.ChunkedArray) else coerced.values
@@ -159,14 +161,18 @@ def iter_validated_events(
     as_of: dt.date,
     known_residents: Callable[[pa.Array], np.ndarray] | None,
     chunk_rows: int = 500_000,
+    encoding: str = "utf-8",
 ) -> Iterator[ValidatedEvents]:
     """Read and validate an events file (CSV or Parquet) chunk by chunk, in bounded memory."""
     from riskmodel.records.reading import file_columns, iter_file_tables
 
     path = Path(path)
-    check_event_columns(file_columns(path), str(path))
+    check_event_columns(file_columns(path, encoding), str(path))
     seen = SeenIds()
-    next_row = 1
-    for table in iter_file_tables(path, chunk_rows=chunk_rows):
-        yield validate_events(table, as_of=as_of, first_row_number=next_row, known_residents=known_residents, seen=seen)
-        next_row += table.num_rows
+    for raw in iter_file_tables(path, chunk_rows=chunk_rows, encoding=encoding):
+        chunk = validate_events(
+            raw.table, as_of=as_of, row_numbers=raw.row_numbers, known_residents=known_residents, seen=seen
+        )
+        if len(raw.malformed):
+            chunk = ValidatedEvents(chunk.events, pd.concat([chunk.rejected, raw.malformed], ignore_index=True))
+        yield chunk

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,81 +40,184 @@ def input_format(path: Path) -> str:
     raise InputFileError(f"{path}: unknown input format '{suffix}' (expected .csv or .parquet)")
 
 
-def _csv_header(path: Path) -> list[str]:
+ENCODINGS = ("utf-8", "gbk", "gb18030")
+"""CSV encodings read: UTF-8 (with or without a BOM), and the ones Chinese spreadsheets save (SPEC 8)."""
+
+
+def _not_utf8(path: Path, encoding: str) -> InputFileError:
+    if encoding == "utf-8":
+        return InputFileError(
+            f"{path}: the file is not UTF-8 text: save it as UTF-8, or pass --encoding gbk (or gb18030)"
+        )
+    return InputFileError(f"{path}: the file is not {encoding} text: check its encoding (utf-8, gbk or gb18030)")
+
+
+def _csv_header(path: Path, encoding: str = "utf-8") -> list[str]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
             return next(csv.reader(handle))
     except StopIteration as exc:
         raise InputFileError(f"{path}: the file is empty (expected a header row)") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot read the file: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, encoding) from exc
+    except (OSError, csv.Error) as exc:
+        raise InputFileError(f"{path}: cannot read the file's header ({exc.__class__.__name__})") from exc
 
 
-def file_columns(path: Path) -> list[str]:
-    """The column names of an input file, read from its header or metadata."""
+def file_columns(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The column names of an input file, read from its header or metadata; a repeated name is an error."""
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
+    if encoding not in ENCODINGS:
+        raise InputFileError(f"unsupported encoding '{encoding}' (use {', '.join(ENCODINGS)})")
     if input_format(path) == "csv":
-        return [name.strip() for name in _csv_header(path)]
-    try:
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    except (OSError, pa.ArrowException) as exc:
-        raise InputFileError(f"{path}: not a readable Parquet file: {exc}") from exc
+        names = [name.strip() for name in _csv_header(path, encoding)]
+    else:
+        try:
+            names = list(pq.ParquetFile(path).schema_arrow.names)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputFileError(
+                f"{path}: not a readable Parquet file (save it as Parquet, or as CSV under a .csv name)"
+            ) from exc
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputFileError(f"{path}: column(s) {', '.join(repeated)} appear more than once in the header; keep one")
+    return names
 
 
-def iter_raw_tables(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Yield a residents file as pyarrow tables of at most about ``chunk_rows`` rows, columns as stored."""
+@dataclass
+class RawChunk:
+    """One chunk as read: the table, its rows' 1-based numbers in the file, and the lines that could not be read
+    as rows (rejected by number, never by content)."""
+
+    table: pa.Table
+    row_numbers: np.ndarray
+    malformed: pd.DataFrame
+
+
+def iter_raw_tables(
+    path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str = "utf-8"
+) -> Iterator[RawChunk]:
+    """Yield a residents file in chunks of at most about ``chunk_rows`` rows, columns as stored."""
     path = Path(path)
-    check_required_columns(file_columns(path), str(path))
-    yield from iter_file_tables(path, chunk_rows=chunk_rows)
+    check_required_columns(file_columns(path, encoding), str(path))
+    yield from iter_file_tables(path, chunk_rows=chunk_rows, encoding=encoding)
 
 
-def iter_file_tables(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Yield any CSV or Parquet file as pyarrow tables of at most about ``chunk_rows`` rows."""
+def iter_file_tables(
+    path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str = "utf-8"
+) -> Iterator[RawChunk]:
+    """Yield any CSV or Parquet file in chunks; a CSV line with the wrong number of fields is set aside."""
     path = Path(path)
-    columns = file_columns(path)
+    columns = file_columns(path, encoding)
     try:
         if input_format(path) == "parquet":
             parquet = pq.ParquetFile(path)
+            first = 1
             for batch in parquet.iter_batches(batch_size=chunk_rows):
-                yield pa.Table.from_batches([batch])
+                numbers = np.arange(first, first + batch.num_rows)
+                first += batch.num_rows
+                yield RawChunk(pa.Table.from_batches([batch]), numbers, _malformed([], columns))
             return
-        yield from _iter_csv(path, columns, chunk_rows)
+        yield from _iter_csv(path, columns, chunk_rows, encoding)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, encoding) from exc
     except pa.ArrowException as exc:
-        raise InputFileError(f"{path}: cannot parse the file: {exc}") from exc
+        if "decode" in str(exc).lower() or "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            raise _not_utf8(path, encoding) from exc
+        first_line = str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
+        raise InputFileError(f"{path}: cannot parse the file ({_without_values(first_line)})") from exc
 
 
-def _iter_csv(path: Path, columns: list[str], chunk_rows: int) -> Iterator[pa.Table]:
-    read = pacsv.ReadOptions(block_size=8 << 20, encoding="utf8")
+def _without_values(message: str) -> str:
+    """An Arrow parse message without the row's content (SPEC 8: no resident values in messages)."""
+    return message.split(":")[0] if "Row #" in message or "row" in message.lower() else message
+
+
+def _malformed(lines: list[tuple[int, int, int]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "row_number": pd.Series([line - 1 for line, _, _ in lines], dtype="int64"),
+            "errors": [
+                f"line {line}: expected {expected} fields, found {found}; the line was not read"
+                for line, expected, found in lines
+            ],
+        }
+    )
+    for name in columns:
+        frame[name] = pd.Series([None] * len(lines), dtype="string")
+    return frame
+
+
+def _iter_csv(path: Path, columns: list[str], chunk_rows: int, encoding: str) -> Iterator[RawChunk]:
+    read = pacsv.ReadOptions(
+        block_size=8 << 20, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=False
+    )
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(columns, pa.string()),
         null_values=_NULL_SPELLINGS,
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
-    reader = pacsv.open_csv(path, read_options=read, convert_options=convert)
+    skipped: list[tuple[int, int, int]] = []
+
+    def set_aside(row: Any) -> str:
+        skipped.append((int(row.number) if row.number is not None else -1, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    parse = pacsv.ParseOptions(invalid_row_handler=set_aside)
+    reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
+    next_row = 1  # data row numbers: the header is not counted; set-aside lines keep their numbers
+    reported = 0
+
+    def numbered(n: int) -> np.ndarray:
+        nonlocal next_row
+        taken = {line - 1 for line, _, _ in skipped}
+        numbers = []
+        while len(numbers) < n:
+            if next_row not in taken:
+                numbers.append(next_row)
+            next_row += 1
+        return np.asarray(numbers, dtype=np.int64)
+
+    def chunk(batches: list[pa.RecordBatch]) -> RawChunk:
+        nonlocal reported
+        table = pa.Table.from_batches(batches, schema=batches[0].schema)
+        fresh = skipped[reported:]
+        reported = len(skipped)
+        return RawChunk(table, numbered(table.num_rows), _malformed(fresh, columns))
+
     for batch in reader:
         pending.append(batch)
         pending_rows += batch.num_rows
         if pending_rows >= chunk_rows:
-            yield pa.Table.from_batches(pending)
+            yield chunk(pending)
             pending, pending_rows = [], 0
     if pending:
-        yield pa.Table.from_batches(pending)
+        yield chunk(pending)
+    elif len(skipped) > reported:
+        yield RawChunk(
+            pa.table({name: pa.array([], pa.string()) for name in columns}),
+            np.array([], np.int64),
+            _malformed(skipped[reported:], columns),
+        )
 
 
 # ---------------------------------------------------------------------------------------- coercion
 
 
-def iter_validated(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[ValidatedChunk]:
+def iter_validated(
+    path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str = "utf-8"
+) -> Iterator[ValidatedChunk]:
     """Read and validate a CSV or Parquet file chunk by chunk, with memory bounded by ``chunk_rows``."""
     seen = SeenIds()
-    next_row = 1
-    for table in iter_raw_tables(path, chunk_rows=chunk_rows):
-        yield validate_table(table, first_row_number=next_row, seen_ids=seen)
-        next_row += table.num_rows
+    for raw in iter_raw_tables(path, chunk_rows=chunk_rows, encoding=encoding):
+        chunk = validate_table(raw.table, row_numbers=raw.row_numbers, seen_ids=seen)
+        if len(raw.malformed):
+            chunk = ValidatedChunk(chunk.residents, pd.concat([chunk.rejected, raw.malformed], ignore_index=True))
+        yield chunk
 
 
 def read_residents(paths: str | Path | Iterable[str | Path]) -> ValidatedChunk:

@@ -169,7 +169,32 @@ def _coerce_text(array: pa.ChunkedArray, column: Column) -> _Coerced:
     return _Coerced(values, bad, f"not one of {', '.join(column.choices)}")
 
 
+def check_column_type(array: pa.ChunkedArray, column: Column, source: str = "input") -> None:
+    """A column stored as a type that cannot hold its values (a struct, a list, binary bytes) stops the file with
+    one line: it is the file that is wrong, not a row."""
+    kind = array.type
+    readable = (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_timestamp(kind)
+        or pa.types.is_null(kind)
+        or pa.types.is_dictionary(kind)
+    )
+    if not readable:
+        raise InputFileError(
+            f"{source}: column {column.name} is stored as {kind}, which cannot hold it; "
+            f"save it as text{'' if column.kind in ('str', 'category') else ' or numbers'}"
+        )
+
+
 def _coerce(array: pa.ChunkedArray, column: Column) -> _Coerced:
+    if pa.types.is_dictionary(array.type):
+        array = pc.cast(array, array.type.value_type)
     if column.kind in ("float", "int"):
         return _coerce_number(array, column)
     if column.kind == "bool":
@@ -263,6 +288,7 @@ def validate_table(
         if column.name not in table.column_names:
             typed[column.name] = _empty_column(column, n_rows)
             continue
+        check_column_type(table.column(column.name), column)
         coerced = _coerce(table.column(column.name), column)
         problems.add(coerced.bad, column.name, coerced.reason)
         typed[column.name] = _to_numpy(coerced.values, column)

@@ -221,6 +221,13 @@ class ResultStore:
             columns[field.name] = pa.array(values, field.type)
         return pa.table(columns, schema=EVENT_ARROW_SCHEMA)
 
+    def discard_batch(self, batch_id: str) -> None:
+        """Remove a batch that is not to be published (a failed or refused run); the served one is untouched."""
+        with self.engine.begin() as connection:
+            status = connection.execute(sa.select(batches.c.status).where(batches.c.batch_id == batch_id)).scalar()
+            if status == "writing":
+                _delete_batch(connection, batch_id)
+
     def complete_batch(
         self, batch_id: str, *, rows_scored: int, rows_rejected: int, events_read: int = 0, events_rejected: int = 0
     ) -> None:

@@ -136,3 +136,12 @@ batch_events = sa.Table(
     sa.Index("ix_batch_events_team", "batch_id", "team_id"),
 )
 """The batch's validated events, what indicators read when recomputed for another date (SPEC 11)."""
+
+store_lock = sa.Table(
+    "store_lock",
+    metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime, nullable=False),
+)
+"""SQLite's write lock: one row, refreshed by its holder (SPEC 8)."""
