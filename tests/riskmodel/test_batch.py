@@ -93,3 +93,36 @@ def test_bad_output_name_and_missing_input_stop(tmp_path, population_file, model
         score_file(population_file, tmp_path / "out.xlsx", model, config=config)
     with pytest.raises(InputFileError, match="no such file"):
         score_file(tmp_path / "absent.csv", tmp_path / "out.csv", model, config=config, as_of=dt.date(2026, 1, 1))
+
+
+def test_an_all_rejected_batch_leaves_the_served_list_untouched(tmp_path, population_file, model, config):
+    from riskmodel.exceptions import PublishRefusedError
+
+    store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}", keep_batches=1)
+    good = score_file(population_file, tmp_path / "good.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
+    served = store.latest_batch()
+    bad = tmp_path / "excel.csv"
+    frame = pq.read_table(population_file).slice(0, 200).to_pandas()
+    frame["age_years"] = "abc"  # every row bad
+    frame.to_csv(bad, index=False)
+    for attempt in range(2):  # twice: pruning must never remove the served batch
+        with pytest.raises(PublishRefusedError, match="no row was scored"):
+            score_file(bad, tmp_path / f"bad{attempt}.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
+    assert store.latest_batch()["batch_id"] == served["batch_id"] == good.batch_id
+    residents, _ = store.team_residents("T00001")
+    assert len(residents) > 0
+
+
+def test_a_batch_rejected_above_the_share_is_not_published_unless_allowed(tmp_path, population_file, model, config):
+    from riskmodel.exceptions import PublishRefusedError
+
+    store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}")
+    frame = pq.read_table(population_file).slice(0, 1000).to_pandas()
+    frame.loc[:99, "sbp_mmhg"] = 10.0  # 10 % rejected, above the 5 % default
+    path = tmp_path / "some-bad.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(PublishRefusedError, match="100 of 1,000 rows rejected"):
+        score_file(path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
+    assert store.latest_batch() is None
+    summary = score_file(path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store, allow_rejected=True)
+    assert store.latest_batch()["batch_id"] == summary.batch_id
