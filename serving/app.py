@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from riskmodel.config import RiskConfig
@@ -50,6 +52,8 @@ def create_app(
         app.state.store.dispose()
 
     app = FastAPI(
+        docs_url=None,  # served below from local assets: a CDN is unreachable on a health intranet
+        redoc_url=None,
         title="riskmodel",
         version="1",
         summary="Tiers, calibrated risk and prioritised work lists for type 2 diabetes and hypertension.",
@@ -68,5 +72,17 @@ def create_app(
     app.include_router(indicators.router)
     app.include_router(system.router)
     app.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")  # the dashboard, no CDN (SPEC 11)
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="riskmodel API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
     return app

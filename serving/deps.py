@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader
 
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.store.batches import ResultStore
@@ -27,9 +28,14 @@ def _store(request: Request) -> ResultStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _caller(request: Request, x_api_key: Annotated[str | None, Header(description="API key")] = None) -> Caller:
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key bound to teams (or `*`)")
+
+
+def _caller(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
     keys: KeyRing = request.app.state.keys
-    return keys.caller(x_api_key)
+    caller = keys.caller(x_api_key)
+    request.state.key_label = caller.label  # for the access log line: the key's label, never the key
+    return caller
 
 
 HolderDep = Annotated[ModelHolder, Depends(_holder)]

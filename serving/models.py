@@ -267,3 +267,34 @@ class OutcomeOut(BaseModel):
 class OutcomeList(BaseModel):
     team_id: str
     outcomes: list[OutcomeOut]
+
+
+class ErrorOut(BaseModel):
+    """An error with a message (401, 404, 409, 413, 503)."""
+
+    detail: str
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """Bad input (422): each problem with the field path (``body`` when the body itself cannot be read)."""
+
+    detail: list[FieldErrorOut]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No API key, or an unknown one"},
+    404: {"model": ErrorOut, "description": "A team the key may not read, or that does not exist (the same answer)"},
+    413: {"model": ErrorOut, "description": "A body over serving.max_body_bytes"},
+    422: {"model": ValidationErrorOut, "description": "Bad input, with the field path"},
+    503: {"model": ErrorOut, "description": "No model loaded, or no batch published yet"},
+}
+CONFLICT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The action is not due for that resident, or the resident was removed"}
+}

@@ -49,6 +49,31 @@ class ObservabilityMiddleware:
             await _too_large(send, self.max_body_bytes)
             self._record(scope, 413, started)
             return
+        if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # A chunked body: read it all first (up to the limit), so that an oversized one is a 413, not a
+            # parse error inside the app; then hand it to the app as one message.
+            body = bytearray()
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if len(body) > self.max_body_bytes:
+                    await _too_large(send, self.max_body_bytes)
+                    self._record(scope, 413, started)
+                    return
+                if not message.get("more_body"):
+                    break
+            replayed = False
+
+            async def receive_buffered() -> dict[str, Any]:
+                nonlocal replayed
+                if replayed:
+                    return await receive()  # type: ignore[no-any-return]
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+            receive = receive_buffered
         received = 0
 
         async def limited_receive() -> dict[str, Any]:
@@ -88,6 +113,7 @@ class ObservabilityMiddleware:
                         "method": scope.get("method"),
                         "status": status_code,
                         "ms": round(elapsed * 1000, 2),
+                        "key": (scope.get("state") or {}).get("key_label"),
                     }
                 )
             )

@@ -730,6 +730,13 @@ def serve(
     from serving.state import ModelHolder
     from training.registry import DEFAULT_MODEL_URI
 
+    access = logging.getLogger("riskmodel.serving")
+    access.setLevel(logging.INFO)  # one JSON line per request by default (route, status, ms, key label): SPEC 8
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.propagate = False
     try:
         settings = _config(config)
         holder = ModelHolder(model or DEFAULT_MODEL_URI, settings)

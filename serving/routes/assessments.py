@@ -23,9 +23,9 @@ from riskmodel.worklist.explain import ResidentView, finding_text, resident_reas
 from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep
-from serving.models import AssessmentRequest, AssessmentResponse
+from serving.models import ERROR_RESPONSES, AssessmentRequest, AssessmentResponse
 
-router = APIRouter(prefix="/v1", tags=["assessments"])
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["assessments"])
 INLINE_RECORDS = 64
 """Requests of up to this many records are assessed on the event loop; larger ones on a worker thread."""
 
@@ -119,7 +119,9 @@ async def create_assessments(
     caller: CallerDep,
     explain: bool = Query(False, description="Add plain-language reasons"),
     lang: Literal["zh", "en"] = Query("zh", description="Language of findings and reasons"),
-    as_of: dt.date | None = Query(None, description="As-of date (default: today)"),
+    as_of: dt.date | None = Query(
+        None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31), description="As-of date (default: today)"
+    ),
 ) -> Response:
     records = [record.model_dump() for record in body.records]
     for record in records:

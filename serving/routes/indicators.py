@@ -12,8 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from riskmodel.indicators.report import unit_indicators
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
+from serving.models import ERROR_RESPONSES
 
-router = APIRouter(prefix="/v1", tags=["indicators"])
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["indicators"])
 AsOf = Query(
     None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31), description="Reference date (default: the batch's)"
 )

@@ -14,9 +14,9 @@ from riskmodel.exceptions import StoreError
 from riskmodel.worklist.team import OutcomeError, record_outcome
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
-from serving.models import OutcomeList, OutcomeOut, OutcomeRequest
+from serving.models import CONFLICT_RESPONSE, ERROR_RESPONSES, OutcomeList, OutcomeOut, OutcomeRequest
 
-router = APIRouter(prefix="/v1", tags=["outcomes"])
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["outcomes"])
 TeamPath = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
@@ -28,6 +28,7 @@ def _json(value: Any) -> str:
     "/teams/{team_id}/outcomes",
     status_code=201,
     response_model=OutcomeOut,
+    responses=CONFLICT_RESPONSE,
     summary="Record an outcome for a work-list action (agreed, declined, referred, moved, ...)",
 )
 async def create_outcome(

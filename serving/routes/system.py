@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from riskmodel.exceptions import StoreError
 from serving.deps import CallerDep, HolderDep, ModelDep
-from serving.models import ModelInfo
+from serving.models import ERROR_RESPONSES, ModelInfo
 
 router = APIRouter()
 
@@ -18,6 +18,7 @@ router = APIRouter()
 @router.get(
     "/v1/model",
     response_model=ModelInfo,
+    responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 503)},
     tags=["model"],
     summary="The model being served: registered name, version, alias, training data summary, metrics",
 )
@@ -39,17 +40,34 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["operations"], summary="A model is loaded and the store answers")
+@router.get(
+    "/readyz",
+    tags=["operations"],
+    summary="A model is loaded (and which batch is served)",
+    responses={503: {"description": "No model loaded yet"}},
+)
 def readyz(request: Request) -> JSONResponse:
     holder = request.app.state.holder
     checks = {"model": holder.current is not None}
+    batch = None
     try:
-        checks["store"] = request.app.state.store.latest_batch() is not None
+        batch = request.app.state.store.latest_batch()
+        checks["store"] = batch is not None
     except StoreError:
         checks["store"] = False
     ready = checks["model"]
+    serving = (
+        {"batch_id": batch["batch_id"], "as_of": str(batch["as_of"]), "rows_scored": batch["rows_scored"]}
+        if batch
+        else None
+    )
     return JSONResponse(
-        {"ready": ready, "checks": checks, "model_version": holder.current.version if holder.current else None},
+        {
+            "ready": ready,
+            "checks": checks,
+            "model_version": holder.current.version if holder.current else None,
+            "batch": serving,
+        },
         status_code=200 if ready else 503,
     )
 

@@ -12,9 +12,9 @@ from riskmodel.worklist.entries import worklist_body
 from riskmodel.worklist.team import team_worklist
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
-from serving.models import WorklistResponse
+from serving.models import ERROR_RESPONSES, WorklistResponse
 
-router = APIRouter(prefix="/v1", tags=["work lists"])
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["work lists"])
 
 
 @router.get(
@@ -27,7 +27,12 @@ def get_worklist(
     store: StoreDep,
     caller: CallerDep,
     team_id: str = Path(min_length=1, max_length=128),
-    as_of: dt.date | None = Query(None, description="As-of date (default: the batch's)"),
+    as_of: dt.date | None = Query(
+        None,
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2100, 12, 31),
+        description="As-of date (default: today in the configured zone, never before the batch's)",
+    ),
     capacity: int | None = Query(
         None, ge=1, le=10_000, description="Entries in each of band 3 (follow-up overdue) and band 4 (screen)"
     ),

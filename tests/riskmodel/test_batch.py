@@ -124,5 +124,7 @@ def test_a_batch_rejected_above_the_share_is_not_published_unless_allowed(tmp_pa
     with pytest.raises(PublishRefusedError, match="100 of 1,000 rows rejected"):
         score_file(path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
     assert store.latest_batch() is None
-    summary = score_file(path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store, allow_rejected=True)
+    summary = score_file(
+        path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store, allow_rejected=True
+    )
     assert store.latest_batch()["batch_id"] == summary.batch_id

@@ -44,7 +44,9 @@ def _browser_or_skip() -> None:
 def server(tmp_path_factory, model, config):
     _browser_or_skip()
     folder = tmp_path_factory.mktemp("dashboard")
-    source = write_population(folder / "teams.parquet", 2400, teams=2, seed=3, as_of=dt.date(2026, 7, 1), history_years=3)
+    source = write_population(
+        folder / "teams.parquet", 2400, teams=2, seed=3, as_of=dt.date(2026, 7, 1), history_years=3
+    )
     store_url = f"sqlite:///{folder / 'store.db'}"
     score_file(
         source,
@@ -56,7 +58,9 @@ def server(tmp_path_factory, model, config):
         events_path=events_path(source),
     )
     keys = {hashlib.sha256(KEY.encode()).hexdigest(): {"label": "dashboard", "teams": ["*"]}}
-    settings = config.model_validate({**config.model_dump(), "serving": {**config.serving.model_dump(), "api_keys": keys}})
+    settings = config.model_validate(
+        {**config.model_dump(), "serving": {**config.serving.model_dump(), "api_keys": keys}}
+    )
     app = create_app(settings, model_uri=str(model.save(folder / "model")), store_url=store_url, poll=False)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -114,7 +118,9 @@ def test_a_nurse_works_the_list_in_the_dashboard(server, browser):
     browser.save_screenshot(str(ARTIFACTS / "dashboard-team-zh.png"))
     team = browser.find_element(By.ID, "unit").get_attribute("value")
     api = httpx.get(f"{server}/v1/teams/{team}/indicators", headers={"X-API-Key": KEY}).json()
-    control = next(i for i in api["units"][0]["indicators"] if (i["disease"], i["indicator"]) == ("hypertension", "control_rate"))
+    control = next(
+        i for i in api["units"][0]["indicators"] if (i["disease"], i["indicator"]) == ("hypertension", "control_rate")
+    )
     assert tile[0].text == f"{control['rate'] * 100:.1f}%"
 
     rows = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#worklist tbody tr"))

@@ -61,8 +61,13 @@ def test_two_scorers_into_one_store_one_lands_the_other_exits_busy(store, tmp_pa
     def run(name: str, wait: float) -> None:
         try:
             outcomes[name] = score_file(
-                population_file, tmp_path / f"{name}.parquet", model, config=config, as_of=dt.date(2026, 7, 1),
-                store=store, wait=wait,
+                population_file,
+                tmp_path / f"{name}.parquet",
+                model,
+                config=config,
+                as_of=dt.date(2026, 7, 1),
+                store=store,
+                wait=wait,
             ).batch_id
         except StoreBusyError as error:
             outcomes[name] = error
