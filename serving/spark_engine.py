@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema
 from riskmodel.config import RiskConfig
+from riskmodel.exceptions import InputFileError
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import file_columns, input_format, resident_columns
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
@@ -111,7 +112,10 @@ def _session(master: str) -> Any:
     import os
     import sys
 
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise InputFileError("--engine spark needs PySpark: pip install 'riskmodel[spark]'") from exc
 
     # Workers must run the interpreter that has riskmodel installed; a cluster sets PYSPARK_PYTHON itself.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -66,6 +66,10 @@ class ResultStore:
                 if self._engine.dialect.name == "sqlite":
                     sa.event.listen(self._engine, "connect", _sqlite_pragmas)
                 upgrade(self._engine)
+            except ModuleNotFoundError as exc:
+                raise StoreError(
+                    f"the store {_safe(url)} needs its database driver: pip install 'riskmodel[postgres]'"
+                ) from exc
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot open the result store {_safe(url)}: {exc.__class__.__name__}: {exc}") from exc
         return self._engine
