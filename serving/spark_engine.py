@@ -1,10 +1,16 @@
 """The Spark engine of batch scoring (``riskmodel score --engine spark``): the same scoring path, on Spark.
 
-Spark glue only: reading, row numbering and cross-partition duplicate marking happen in Spark; each Arrow
-batch is validated and scored by :func:`riskmodel.records.validate_table` and
-:func:`riskmodel.scoring.assess` on the workers (``mapInArrow``), the model shipped once as a broadcast
-and loaded once per worker process. The driver streams the ordered result into the single output file, the
-rejected-rows file and the store, exactly as the local engine writes them.
+Spark glue only: reading, row numbering and cross-partition duplicate marking happen in Spark; residents and
+their events meet by resident (``cogroup`` on a hash bucket of ``resident_id``, so a resident's events are
+always in the resident's group), and each group is validated, derived (:mod:`riskmodel.records.derivation`)
+and scored by :func:`riskmodel.scoring.assess` on the workers, the model shipped once as a broadcast and
+loaded once per worker process. The driver streams the result, in input order, into the single output file,
+the rejected-rows files and the store, exactly as the local engine writes them, and publishes the batch's
+indicators the same way.
+
+Submitting to an existing cluster: ``riskmodel score --engine spark --spark-master spark://HOST:7077 …`` from a
+machine where the driver can be reached by the workers, with riskmodel installed in the same Python on every
+worker (``PYSPARK_PYTHON``).
 """
 
 from __future__ import annotations
@@ -16,21 +22,35 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
+from riskmodel.indicators.compute import resident_table
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.derivation import history_state
+from riskmodel.records.event_files import BatchEvents
+from riskmodel.records.events import EVENT_ARROW_SCHEMA, check_event_columns, validate_events
+from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.reading import file_columns, input_format, resident_columns
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import check_required_columns, validate_table
-from riskmodel.scoring import assess, with_outputs
-from riskmodel.store.batches import ResultStore
+from riskmodel.scoring import assess, assess_rules, with_outputs
+from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
+_KIND, _BUCKET = "_kind", "_bucket"
+RESIDENT, EVENT_USED, EVENT_REJECTED = "resident", "event", "event_rejected"
+BUCKETS = 64
+"""Residents and events are grouped by a hash of resident_id into this many groups."""
+STATE_FIELDS = [pa.field(f"state_{n}", pa.float64()) for n in STATE_NUMBER_COLUMNS] + [
+    pa.field(f"state_{n}", pa.date32()) for n in STATE_DATE_COLUMNS
+]
+EVENT_FIELDS = [pa.field(f"ev_{f.name}", f.type) for f in EVENT_ARROW_SCHEMA]
 _MODELS: dict[int, RiskModel] = {}
 
 
@@ -52,10 +72,12 @@ def _worker_model(broadcast: Any, version: str) -> RiskModel:
 
 
 def _result_schema(extras: list[str]) -> pa.Schema:
-    base = output_schema(extras)
     return pa.schema(
         [
-            *base,
+            *output_schema(extras),
+            *STATE_FIELDS,
+            *EVENT_FIELDS,
+            pa.field(_KIND, pa.string()),
             pa.field(_ROW, pa.int64()),
             pa.field(_REJECTED, pa.bool_()),
             pa.field(_ERRORS, pa.string()),
@@ -64,48 +86,74 @@ def _result_schema(extras: list[str]) -> pa.Schema:
     )
 
 
-def _score_batches(
-    batches: Iterator[pa.RecordBatch],
+def _rejected_rows(rejected: pd.DataFrame, schema: pa.Schema, kind: str) -> pa.Table:
+    values = rejected.drop(columns=["row_number", "errors"])
+    frame = pd.DataFrame({name: pd.Series([None] * len(rejected), dtype=object) for name in schema.names})
+    frame[_KIND] = kind
+    frame[_ROW] = rejected["row_number"].to_numpy()
+    frame[_REJECTED] = True
+    frame[_ERRORS] = rejected["errors"].to_numpy()
+    frame[_RAW] = [
+        json.dumps(record, ensure_ascii=False, default=str)
+        for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")
+    ]
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False)
+
+
+def _score_group(
+    residents: pa.Table,
+    events: pa.Table | None,
     *,
-    broadcast: Any,
-    version: str,
+    model: RiskModel,
     config: RiskConfig,
     as_of: dt.date,
     extras: list[str],
-) -> Iterator[pa.RecordBatch]:
-    model = _worker_model(broadcast, version)
+) -> list[pa.Table]:
+    """One group of residents (and their events): the result rows of SPEC 7, rejected rows, and the events."""
     schema = _result_schema(extras)
-    for batch in batches:
-        table = pa.Table.from_batches([batch])
-        rows = table.column(_ROW).to_numpy()
-        duplicates = table.column(_DUP).to_numpy(zero_copy_only=False).astype(bool)
-        raw = table.drop_columns([_ROW, _DUP])
-        chunk = validate_table(raw, row_numbers=rows, known_duplicates=duplicates)
-        parts = []
-        if len(chunk.residents):
-            scored = with_outputs(
-                chunk.residents, assess(resident_columns(chunk.residents), model, as_of=as_of, config=config)
+    parts: list[pa.Table] = []
+    rows = residents.column(_ROW).to_numpy()
+    duplicates = residents.column(_DUP).to_numpy(zero_copy_only=False).astype(bool)
+    raw = residents.drop_columns([c for c in (_ROW, _DUP, _BUCKET) if c in residents.column_names])
+    chunk = validate_table(raw, row_numbers=rows, known_duplicates=duplicates)
+    valid_events = None
+    if events is not None and events.num_rows:
+        valid_ids = set(chunk.residents["resident_id"].tolist())
+        checked = validate_events(
+            events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names]),
+            as_of=as_of,
+            row_numbers=events.column(_ROW).to_numpy(),
+            known_residents=lambda ids: np.array([i in valid_ids for i in ids.to_pylist()], dtype=bool),
+        )
+        valid_events = checked.events
+        if len(checked.rejected):
+            parts.append(_rejected_rows(checked.rejected, schema, EVENT_REJECTED))
+        if valid_events.num_rows:
+            frame = {f"ev_{name}": valid_events.column(name) for name in EVENT_ARROW_SCHEMA.names}
+            table = pa.table(
+                {
+                    name: frame.get(name, pa.nulls(valid_events.num_rows, schema.field(name).type))
+                    for name in schema.names
+                },
+                schema=schema,
             )
-            frame = _output_frame(scored, output_schema(extras))
-            frame[_ROW] = scored.index.to_numpy()
-            frame[_REJECTED] = False
-            frame[_ERRORS] = None
-            frame[_RAW] = None
-            parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
-        if len(chunk.rejected):
-            rejected = chunk.rejected
-            values = rejected.drop(columns=["row_number", "errors"])
-            frame = pd.DataFrame({name: pd.Series([None] * len(rejected), dtype=object) for name in schema.names})
-            frame[_ROW] = rejected["row_number"].to_numpy()
-            frame[_REJECTED] = True
-            frame[_ERRORS] = rejected["errors"].to_numpy()
-            frame[_RAW] = [
-                json.dumps(record, ensure_ascii=False, default=str)
-                for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")
-            ]
-            parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
-        for part in parts:
-            yield from part.to_batches()
+            kind = pa.array([EVENT_USED] * valid_events.num_rows)
+            parts.append(table.set_column(schema.get_field_index(_KIND), _KIND, kind))
+    if len(chunk.residents):
+        columns = resident_columns(chunk.residents)
+        state = None
+        if valid_events is not None and valid_events.num_rows:
+            ids = chunk.residents["resident_id"].to_numpy(dtype=object)
+            state = history_state(columns, ids, valid_events, as_of=as_of, config=config)
+        scored = with_outputs(chunk.residents, assess(columns, model, as_of=as_of, config=config, state=state))
+        frame = _output_frame(scored, schema)
+        frame[_KIND] = RESIDENT
+        frame[_ROW] = scored.index.to_numpy()
+        frame[_REJECTED] = False
+        parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
+    if len(chunk.rejected):
+        parts.append(_rejected_rows(chunk.rejected, schema, RESIDENT))
+    return parts
 
 
 def _session(master: str) -> Any:
@@ -121,7 +169,7 @@ def _session(master: str) -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder
-    if master.startswith("local"):  # keep a local run on loopback
+    if master.startswith(("local", "spark://127.", "spark://localhost")):  # keep a loopback run on loopback
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     return (
@@ -154,10 +202,21 @@ def _numbered(frame: Any) -> Any:
     return tagged.withColumn(_ROW, before + position + 1).drop("_partition", "_id")
 
 
+def _files(path: Path) -> list[Path]:
+    """A file, or the Parquet / CSV files of a partitioned dataset folder (sorted by name)."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.suffix.lower() in {".parquet", ".csv"})
+    if not found:
+        raise InputFileError(f"{path}: the folder holds no .parquet or .csv files")
+    return found
+
+
 def _read(spark: Any, path: Path, columns: list[str]) -> Any:
     from pyspark.sql import functions as F
 
-    if input_format(path) == "csv":
+    first = _files(path)[0]
+    if input_format(first) == "csv":
         frame = (
             spark.read.option("header", True)
             .option("inferSchema", False)
@@ -180,51 +239,183 @@ def score_file_spark(
     as_of: dt.date,
     store: ResultStore | None = None,
     master: str = "local[2]",
+    events_path: str | Path | None = None,
+    allow_rejected: bool = False,
+    wait: float = 0.0,
 ) -> BatchSummary:
-    """Score a file on Spark; the output, rejected rows and store batch equal the local engine's."""
+    """Score a file (or a partitioned dataset folder) on Spark, with its events; the output, the rejected rows
+    and the store batch equal the local engine's."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
     input_path, output_path = Path(input_path), Path(output_path)
-    columns = file_columns(input_path)
+    columns = file_columns(_files(input_path)[0])
     check_required_columns(columns, str(input_path))
+    event_columns = None
+    if events_path is not None:
+        events_path = Path(events_path)
+        event_columns = file_columns(_files(events_path)[0])
+        check_event_columns(event_columns, str(events_path))
     check_output(output_path)  # before Spark starts
     known = set(COLUMN_NAMES)
     extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
     spark = _session(master)
-    raw = _read(spark, input_path, columns)
-    numbered = _numbered(raw)
+    numbered = _numbered(_read(spark, input_path, columns))
     first = F.row_number().over(Window.partitionBy("resident_id").orderBy(_ROW))
     marked = numbered.withColumn(_DUP, F.col("resident_id").isNotNull() & (first > 1))
+    marked = marked.withColumn(_BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
     broadcast = spark.sparkContext.broadcast(_model_files(model))
     version = model.version
+    schema = _result_schema(extras)
 
-    def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return _score_batches(batches, broadcast=broadcast, version=version, config=config, as_of=as_of, extras=extras)
+    if events_path is None:
 
-    result = marked.mapInArrow(score, from_arrow_schema(_result_schema(extras))).orderBy(_ROW)
-    with tempfile.TemporaryDirectory(prefix="riskmodel-spark-") as scratch:
-        result.write.parquet(str(Path(scratch) / "parts"))
+        def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            model_here = _worker_model(broadcast, version)
+            for batch in batches:
+                for part in _score_group(
+                    pa.Table.from_batches([batch]), None, model=model_here, config=config, as_of=as_of, extras=extras
+                ):
+                    yield from part.to_batches()
+
+        result = marked.drop(_BUCKET).mapInArrow(score, from_arrow_schema(schema))
+    else:
+        events = _numbered(_read(spark, events_path, event_columns or []))
+        events = events.withColumn(_BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
+
+        def score_with_events(residents: pa.Table, history: pa.Table) -> pa.Table:
+            if residents.num_rows:
+                model_here = _worker_model(broadcast, version)
+                parts = _score_group(residents, history, model=model_here, config=config, as_of=as_of, extras=extras)
+            else:
+                parts = _orphans(history, schema, as_of)
+            return pa.concat_tables(parts) if parts else schema.empty_table()
+
+        result = (
+            marked.groupBy(_BUCKET)
+            .cogroup(events.groupBy(_BUCKET))
+            .applyInArrow(score_with_events, from_arrow_schema(schema))
+        )
+    with tempfile.TemporaryDirectory(prefix="riskmodel-spark-", dir=output_path.parent) as scratch:
+        parts = Path(scratch) / "parts"
+        result.write.parquet(str(parts))
+        return _write_outputs(
+            parts,
+            output_path,
+            columns,
+            event_columns,
+            model,
+            as_of=as_of,
+            store=store,
+            source=str(input_path),
+            config=config,
+            allow_rejected=allow_rejected,
+            wait=wait,
+        )
+
+
+def _orphans(events: pa.Table, schema: pa.Schema, as_of: dt.date) -> list[pa.Table]:
+    """Events of a group without any resident: every one is rejected as unknown (validated first)."""
+    if not events.num_rows:
+        return []
+    checked = validate_events(
+        events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names]),
+        as_of=as_of,
+        row_numbers=events.column(_ROW).to_numpy(),
+        known_residents=lambda ids: np.zeros(len(ids), dtype=bool),
+    )
+    return [_rejected_rows(checked.rejected, schema, EVENT_REJECTED)] if len(checked.rejected) else []
+
+
+def _write_outputs(
+    parts: Path,
+    output_path: Path,
+    columns: list[str],
+    event_columns: list[str] | None,
+    model: RiskModel,
+    *,
+    as_of: dt.date,
+    store: ResultStore | None,
+    source: str,
+    config: RiskConfig,
+    allow_rejected: bool,
+    wait: float,
+) -> BatchSummary:
+    """The driver's part: Spark's result, in input order (DuckDB over the part files, spilling to disk), into
+    the outputs and the store; the batch's indicators from the same rows and events."""
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW result AS SELECT * FROM read_parquet('{parts}/*.parquet')")
+    history = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if store is not None else None
+    try:
         with BatchOutputs(
-            output_path, input_columns=columns, model=model, as_of=as_of, store=store, source=str(input_path)
+            output_path,
+            input_columns=columns,
+            model=model,
+            as_of=as_of,
+            store=store,
+            source=source,
+            event_columns=event_columns,
+            max_rejected_share=config.batch.max_rejected_share,
+            allow_rejected=allow_rejected,
+            wait=wait,
         ) as outputs:
-            for scored, rejected in _ordered_parts(Path(scratch) / "parts", columns):
-                outputs.write(scored, rejected)
+            if event_columns is not None:
+                rejected = con.sql(
+                    f"SELECT {_ROW}, {_ERRORS}, {_RAW} FROM result WHERE {_KIND} = '{EVENT_REJECTED}' ORDER BY {_ROW}"
+                )
+                for batch in rejected.fetch_record_batch(100_000):
+                    frame = batch.to_pandas()
+                    events_rejected = pd.DataFrame([json.loads(t) for t in frame[_RAW]], columns=event_columns)
+                    events_rejected.insert(0, "errors", frame[_ERRORS].to_numpy())
+                    events_rejected.insert(0, "row_number", frame[_ROW].to_numpy())
+                    outputs.write_rejected_events(events_rejected)
+                    outputs.summary.events_rejected += len(frame)
+                used = con.execute(f"SELECT count(*) FROM result WHERE {_KIND} = '{EVENT_USED}'").fetchall()
+                outputs.summary.events_used = int(used[0][0])
+                outputs.summary.events_read = outputs.summary.events_used + outputs.summary.events_rejected
+            ordered = con.sql(
+                f"SELECT * EXCLUDE ({', '.join(f.name for f in EVENT_FIELDS)}) FROM result WHERE {_KIND} = '{RESIDENT}' ORDER BY {_ROW}"
+            )
+            for batch in ordered.fetch_record_batch(50_000):
+                scored, rejected_rows = _split(batch.to_pandas(), columns)
+                outputs.write(scored, rejected_rows)
+                if history is not None and len(scored):
+                    history.add_scored(_indicator_rows(scored, config, as_of))
+            if history is not None and outputs.batch_id is not None and outputs.refusal() is None:
+                if event_columns is not None:
+                    fields = ", ".join(f"ev_{f.name} AS {f.name}" for f in EVENT_ARROW_SCHEMA)
+                    used_events = con.sql(
+                        f"SELECT {fields} FROM result WHERE {_KIND} = '{EVENT_USED}'"
+                    ).to_arrow_table()
+                    history.con.register("used_events", used_events)
+                    history.con.execute("CREATE TABLE events_all AS SELECT * FROM used_events")
+                    history.con.unregister("used_events")
+                    history._events_created = True
+                history.publish(store, outputs.batch_id)
+    finally:
+        con.close()
+        if history is not None:
+            history.close()
     return outputs.summary
 
 
-def _ordered_parts(parts: Path, columns: list[str]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Spark's ordered part files as (scored, rejected) frames, streamed in bounded batches."""
-    for part in sorted(parts.glob("part-*.parquet")):
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=50_000):
-            frame = batch.to_pandas()
-            flags = frame[_REJECTED].astype(bool)
-            scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW]))
-            rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
-            rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
-            rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
-            yield scored, rejected
+def _indicator_rows(scored: pd.DataFrame, config: RiskConfig, as_of: dt.date) -> pa.Table:
+    columns = resident_columns(scored)
+    assessment = assess_rules(
+        columns, stored_probabilities(scored), as_of=as_of, config=config, state=stored_state(scored)
+    )
+    return resident_table(scored, columns, assessment)
+
+
+def _split(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spark's ordered rows as (scored, rejected) frames."""
+    flags = frame[_REJECTED].astype(bool)
+    scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW, _KIND]))
+    rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
+    rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
+    rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
+    return scored, rejected
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -239,4 +430,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         elif column.kind == "int":
             frame[column.name] = frame[column.name].astype("Int64")
     frame["due_date"] = pd.to_datetime(frame["due_date"]).astype("datetime64[s]")
+    for name in STATE_DATE_COLUMNS:
+        frame[f"state_{name}"] = pd.to_datetime(frame[f"state_{name}"]).astype("datetime64[s]")
     return frame

@@ -321,8 +321,6 @@ def score(
         for path in (input, events):
             if path is not None and not path.exists():
                 raise fail(f"{path}: no such file")
-        if events is not None and engine == "spark":
-            raise fail("--events is scored by the local engine in this release; use --engine local")
         fitted = _load(model, settings)
         result_store = (
             None if no_store else ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches)
@@ -333,7 +331,16 @@ def score(
 
             with err_console.status(f"scoring on Spark ({spark_master})"):
                 summary = score_file_spark(
-                    input, output, fitted, config=settings, as_of=day, store=result_store, master=spark_master
+                    input,
+                    output,
+                    fitted,
+                    config=settings,
+                    as_of=day,
+                    store=result_store,
+                    master=spark_master,
+                    events_path=events,
+                    allow_rejected=allow_rejected,
+                    wait=wait,
                 )
         else:
             with counting("scoring residents", _count_rows(input)) as advance:

@@ -41,3 +41,141 @@ def test_spark_output_equals_local_output(tmp_path, population_file, model, conf
         pd.read_parquet(rejected_path(tmp_path / "spark.parquet")),
     )
     assert ra[["row_number", "errors"]].values.tolist() == rb[["row_number", "errors"]].values.tolist()
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    for name in a.columns:
+        if a[name].dtype.kind == "f":
+            assert np.allclose(a[name].to_numpy(), b[name].to_numpy(), equal_nan=True, atol=1e-12), name
+        else:
+            assert a[name].astype(str).tolist() == b[name].astype(str).tolist(), name
+
+
+@pytest.mark.slow
+def test_spark_with_events_equals_local_with_events(tmp_path, model, config):
+    import datetime as dt
+
+    from riskmodel.batch import events_rejected_path
+    from riskmodel.synth import write_population
+    from riskmodel.synth.population import events_path
+    from serving.spark_engine import score_file_spark
+
+    source = write_population(
+        tmp_path / "people.parquet", 4000, teams=4, seed=21, as_of=dt.date(2026, 7, 1), history_years=3
+    )
+    events = pq.read_table(events_path(source)).to_pandas()
+    events.loc[5, "event_date"] = dt.date(2027, 1, 1)  # after the as-of date: rejected
+    events.loc[9, "resident_id"] = "NOBODY"  # unknown resident: rejected
+    events.to_parquet(tmp_path / "events.parquet")
+    kwargs = {"config": config, "as_of": SYNTH_AS_OF, "events_path": tmp_path / "events.parquet"}
+    local = score_file(source, tmp_path / "local.parquet", model, **kwargs)
+    spark = score_file_spark(source, tmp_path / "spark.parquet", model, master="local[2]", **kwargs)
+    assert (local.events_read, local.events_used, local.events_rejected) == (
+        spark.events_read,
+        spark.events_used,
+        spark.events_rejected,
+    )
+    assert local.events_rejected == 2
+    _same(pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "spark.parquet"))
+    ra = pd.read_parquet(events_rejected_path(tmp_path / "local.parquet"))
+    rb = pd.read_parquet(events_rejected_path(tmp_path / "spark.parquet"))
+    assert ra[["row_number", "errors"]].values.tolist() == rb[["row_number", "errors"]].values.tolist()
+
+
+@pytest.fixture(scope="module")
+def standalone_cluster(tmp_path_factory):
+    """A real Spark standalone cluster on loopback: a master and a worker from PySpark's own launcher."""
+    import os
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    import pyspark
+
+    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    logs = tmp_path_factory.mktemp("cluster")
+
+    def port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    master_port = port()
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_HOME": str(spark_class.parent.parent)}
+    master = subprocess.Popen(
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(master_port),
+            "--webui-port",
+            str(port()),
+        ],
+        stdout=open(logs / "master.log", "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"spark://127.0.0.1:{master_port}"
+    worker = subprocess.Popen(
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "2",
+            "--memory",
+            "2g",
+            "--webui-port",
+            str(port()),
+        ],
+        stdout=open(logs / "worker.log", "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    deadline = time.monotonic() + 90
+    while "Registering worker" not in (logs / "master.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "Registering worker" in (logs / "master.log").read_text(), (logs / "master.log").read_text()[-2000:]
+    yield url
+    for process in (worker, master):
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_real_standalone_cluster_scores_a_partitioned_dataset_with_events(
+    tmp_path, model, config, standalone_cluster
+):
+    import datetime as dt
+
+    from pyspark.sql import SparkSession
+
+    from riskmodel.synth import write_population
+    from riskmodel.synth.population import events_path
+    from serving.spark_engine import score_file_spark
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()  # the module's local session: the cluster gets its own
+    source = write_population(
+        tmp_path / "people.parquet", 3000, teams=3, seed=8, as_of=dt.date(2026, 7, 1), history_years=2
+    )
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    table = pq.read_table(source)
+    for k in range(3):  # a partitioned Parquet dataset: three files
+        pq.write_table(table.slice(k * 1000, 1000), dataset / f"part-{k}.parquet")
+    kwargs = {"config": config, "as_of": SYNTH_AS_OF, "events_path": events_path(source)}
+    local = score_file(source, tmp_path / "local.parquet", model, **kwargs)
+    clustered = score_file_spark(dataset, tmp_path / "cluster.parquet", model, master=standalone_cluster, **kwargs)
+    assert (local.rows_scored, local.events_used) == (clustered.rows_scored, clustered.events_used)
+    a = pd.read_parquet(tmp_path / "local.parquet").sort_values("resident_id").reset_index(drop=True)
+    b = pd.read_parquet(tmp_path / "cluster.parquet").sort_values("resident_id").reset_index(drop=True)
+    _same(a, b)
+    SparkSession.getActiveSession().stop()
