@@ -115,7 +115,7 @@ def standalone_cluster(tmp_path_factory):
             "--webui-port",
             str(port()),
         ],
-        stdout=open(logs / "master.log", "w"),
+        stdout=open(logs / "master.log", "w"),  # noqa: SIM115 - the process holds it until the end
         stderr=subprocess.STDOUT,
         env=env,
     )
@@ -134,7 +134,7 @@ def standalone_cluster(tmp_path_factory):
             "--webui-port",
             str(port()),
         ],
-        stdout=open(logs / "worker.log", "w"),
+        stdout=open(logs / "worker.log", "w"),  # noqa: SIM115 - the process holds it until the end
         stderr=subprocess.STDOUT,
         env=env,
     )
