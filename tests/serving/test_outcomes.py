@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import socket
+import threading
+import time
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+import uvicorn
 
 from riskmodel.batch import score_file
 from riskmodel.store.batches import ResultStore
@@ -32,8 +36,24 @@ def loop(tmp_path_factory, model, config, population):
     settings = config.model_copy(update={"serving": config.serving.model_copy(update={"api_keys": keys})})
     settings = settings.model_validate(settings.model_dump())  # through validation: the key gets its label
     app = create_app(settings, model_uri=str(model.save(folder / "model")), store_url=store_url, poll=False)
-    with TestClient(app) as client:
+    # A real server on loopback (uvicorn), as the team's information system would call it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    with httpx.Client(base_url=base, timeout=60) as client:
         yield client, folder, team, store_url
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def _list(client, as_of=DAY, capacity=5):
@@ -181,3 +201,39 @@ def test_done_holds_until_a_later_batch_then_clears_or_returns(loop, model, conf
     next_day = _list(client, as_of="2026-07-02", capacity=1000)
     assert not has_overdue(next_day, overdue[0]["resident_id"])  # the record was updated: done clears
     assert has_overdue(next_day, overdue[1]["resident_id"])  # still due in the later batch: it shows again
+
+
+def test_two_nurses_recording_at_once_both_land(loop):
+    client, _, _, _ = loop
+    entries = [e for e in _list(client, capacity=1000)["entries"] if e["band"] == 4][-2:]
+    results: list[int] = []
+
+    def record(entry):
+        first = entry["actions"][0]
+        with httpx.Client(base_url=str(client.base_url), timeout=60) as own:
+            results.append(
+                own.post(
+                    f"/v1/teams/{TEAM}/outcomes",
+                    json={
+                        "resident_id": entry["resident_id"],
+                        "disease": first["disease"],
+                        "action": first["action"],
+                        "outcome": "call_later",
+                        "recorded_on": DAY,
+                    },
+                    headers=H,
+                ).status_code
+            )
+
+    threads = [threading.Thread(target=record, args=(entry,)) for entry in entries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [201, 201]
+    recorded = {
+        o["resident_id"]
+        for o in client.get(f"/v1/teams/{TEAM}/outcomes", headers=H).json()["outcomes"]
+        if o["outcome"] == "call_later"
+    }
+    assert {e["resident_id"] for e in entries} <= recorded
