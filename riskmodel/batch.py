@@ -35,6 +35,8 @@ from riskmodel.store.batches import ResultStore
 from riskmodel.store.locks import StoreLock
 
 logger = logging.getLogger(__name__)
+PROGRESS_ROWS = 50_000
+"""Rows scored between two progress reports: the bar moves during a read chunk, not in 250,000-row jumps."""
 
 _ARROW_TYPES = {
     "str": pa.string(),
@@ -160,17 +162,22 @@ def score_chunks(
     With ``events``, each chunk's residents are scored with their history, and what the indicators need of
     them is kept in the events' scratch database."""
     for chunk in chunks:
-        if len(chunk.residents):
-            columns = resident_columns(chunk.residents)
+        if not len(chunk.residents):
+            yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
+            continue
+        # Scored in slices, so that progress moves during a chunk (and the rejected rows go with the first).
+        rejected = chunk.rejected
+        for start in range(0, len(chunk.residents), PROGRESS_ROWS):
+            residents = chunk.residents.iloc[start : start + PROGRESS_ROWS]
+            columns = resident_columns(residents)
             state = None
             if events is not None:
-                state = events.state(columns, chunk.residents["resident_id"].to_numpy(dtype=object))
+                state = events.state(columns, residents["resident_id"].to_numpy(dtype=object))
             assessment = assess(columns, model, as_of=as_of, config=config, state=state)
             if events is not None:
-                events.add_scored(resident_table(chunk.residents, columns, assessment))
-            yield with_outputs(chunk.residents, assessment), chunk.rejected
-        else:
-            yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
+                events.add_scored(resident_table(residents, columns, assessment))
+            yield with_outputs(residents, assessment), rejected
+            rejected = rejected.iloc[0:0]
 
 
 class BatchOutputs:

@@ -118,3 +118,90 @@ def test_screening_and_ratio_of_sums(figures):
 def test_month_ends():
     assert month_ends(dt.date(2026, 7, 1), 3) == [dt.date(2026, 5, 31), dt.date(2026, 6, 30), dt.date(2026, 7, 1)]
     assert month_ends(dt.date(2026, 2, 15), 3)[0] == dt.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, model, config):
+    from riskmodel.batch import score_file
+    from riskmodel.store.batches import ResultStore
+    from riskmodel.synth import write_population
+    from riskmodel.synth.population import events_path
+
+    folder = tmp_path_factory.mktemp("published")
+    source = write_population(folder / "p.parquet", 2400, teams=2, seed=13, as_of=A, history_years=3)
+    store = ResultStore(f"sqlite:///{folder / 'store.db'}")
+    score_file(
+        source, folder / "scored.parquet", model, config=config, as_of=A, store=store, events_path=events_path(source)
+    )
+    return store
+
+
+def test_recomputed_for_another_date_equals_what_was_stored(published, config):
+    from riskmodel.indicators.report import unit_indicators
+
+    team = published.teams()[0]
+    stored = unit_indicators(published, level="team", units=[team], months=12, config=config)
+    # 2026-06-15 is not a stored reference date: recomputed, with the stored month ends before it in its trend.
+    again = unit_indicators(published, level="team", units=[team], as_of=dt.date(2026, 6, 15), months=3, config=config)
+    by_code = {(i["disease"], i["indicator"]): i for i in stored["units"][0]["indicators"]}
+    for item in again["units"][0]["indicators"]:
+        if item["indicator"] in ("outcomes_recorded", "returned_within_15_days"):
+            continue
+        point = next(p for p in item["trend"] if p["ref_date"] == "2026-05-31")
+        expected = next(
+            p for p in by_code[(item["disease"], item["indicator"])]["trend"] if p["ref_date"] == "2026-05-31"
+        )
+        assert (point["numerator"], point["denominator"]) == (expected["numerator"], expected["denominator"]), item[
+            "indicator"
+        ]
+
+
+def test_county_is_the_sum_of_teams(published, config):
+    from riskmodel.indicators.report import unit_indicators
+
+    teams = unit_indicators(published, level="team", units=None, months=1, config=config)["units"]
+    county = unit_indicators(published, level="county", units=None, months=1, config=config)["units"][0]
+    for item in county["indicators"]:
+        parts = [
+            next(
+                i for i in unit["indicators"] if (i["disease"], i["indicator"]) == (item["disease"], item["indicator"])
+            )
+            for unit in teams
+        ]
+        assert item["numerator"] == pytest.approx(sum(p["numerator"] for p in parts))
+        if item["denominator"] is not None:
+            assert item["denominator"] == pytest.approx(sum(p["denominator"] for p in parts))
+
+
+def test_returned_within_15_days_counts_agreed_residents_who_came_back(published, config):
+    from riskmodel.indicators.report import unit_indicators
+
+    team = published.teams()[0]
+    events = published.team_events(published.latest_batch()["batch_id"], [team]).to_pandas()
+    followups = events[events["kind"] == "followup"].sort_values("event_date")
+    came = followups[followups["event_date"] <= A - dt.timedelta(days=30)].iloc[
+        -1
+    ]  # agreed 10 days before it: came back
+    stayed = events[~events["resident_id"].isin(followups["resident_id"])].iloc[0]  # never followed up
+    for row, days in ((came, 10), (stayed, 40)):
+        published.outcomes.append(
+            {
+                "team_id": team,
+                "resident_id": row["resident_id"],
+                "disease": "hypertension",
+                "action": "recheck",
+                "outcome": "agreed",
+                "reason": None,
+                "note": None,
+                "recorded_on": row["event_date"] - dt.timedelta(days=days)
+                if days == 10
+                else A - dt.timedelta(days=days),
+                "recorded_by": "test",
+                "hidden_until": None,
+            }
+        )
+    figures = unit_indicators(published, level="team", units=[team], months=1, config=config)["units"][0]["indicators"]
+    returned = next(
+        i for i in figures if i["indicator"] == "returned_within_15_days" and i["disease"] == "hypertension"
+    )
+    assert (returned["numerator"], returned["denominator"]) == (1, 2)
