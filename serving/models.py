@@ -218,6 +218,7 @@ class ModelInfo(BaseModel):
     schema_version: int
     training_data: dict[str, Any]
     metrics: dict[str, float | None]
+    screen_cuts: dict[str, float] = {}
 
 
 class OutcomeRequest(BaseModel):

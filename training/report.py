@@ -19,10 +19,23 @@ from training.train import TrainingResult  # noqa: E402
 BASELINE_NAMES = {"diabetes": "CDRS", "hypertension": "BPHS criteria count"}
 HEADLINE = (
     "auroc",
+    "auroc_ci_low",
+    "auroc_ci_high",
     "baseline_auroc",
     "auroc_gain_over_baseline",
+    "age_auroc",
+    "auroc_gain_over_age",
     "auprc",
     "ece",
+    "ece_equal_frequency",
+    "observed_expected",
+    "screen_cut",
+    "sensitivity_at_screen_cut",
+    "yield10_model_per_100",
+    "yield10_baseline_per_100",
+    "yield10_age_per_100",
+    "yield20_model_per_100",
+    "yield20_age_per_100",
     "log_loss",
     "brier",
     "sensitivity_chronic",
@@ -145,6 +158,10 @@ def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
         subgroups = folder / f"{disease}_subgroups.csv"
         evaluation.subgroups.to_csv(subgroups, index=False)
         written.append(subgroups)
+        if evaluation.screening_yield is not None:
+            yields = folder / f"{disease}_screening_yield.csv"
+            evaluation.screening_yield.to_csv(yields, index=False)
+            written.append(yields)
     lines = [
         "# riskmodel evaluation report",
         "",
@@ -166,7 +183,9 @@ def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
         "",
         "## Subgroups",
         "",
-        "Per-subgroup AUROC is in `diabetes_subgroups.csv` and `hypertension_subgroups.csv`.",
+        "Per-subgroup AUROC is in `diabetes_subgroups.csv` and `hypertension_subgroups.csv`; the screening yield",
+        "(cases found per 100 screened at 10, 20, 30 and 50 % capacity, by the model, the baseline, age and random)",
+        "in `*_screening_yield.csv`.",
     ]
     report = folder / "evaluation_report.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,8 +1,11 @@
 """Training both disease models (SPEC section 3) and measuring them on held-out residents.
 
 The split is by resident (a hash of the resident id and the seed), so a resident never lands in two
-parts and the split does not depend on row order. LightGBM stops early on the validation part; the
-calibrator is fitted on the validation part's residents with no recorded diagnosis or treatment.
+parts and the split does not depend on row order. Each model is trained, early-stopped and calibrated on
+the population it serves: residents with no diagnosis or treatment of its disease recorded (known patients
+never meet the model, so they are not in its training data). The ``screen_cut`` of the model policy is chosen
+on the validation residents as the highest cut whose sensitivity for undiagnosed chronic disease is at least
+``tiers.model_target_sensitivity``; it is stored with the model.
 """
 
 from __future__ import annotations
@@ -100,6 +103,15 @@ def _fit_disease(
     return DiseaseModel(disease, booster, calibrator, tuple(names))
 
 
+def choose_screen_cut(p_chronic: np.ndarray, chronic: np.ndarray, target_sensitivity: float) -> float:
+    """The highest cut whose sensitivity for chronic disease is at least the target (SPEC 3)."""
+    positives = np.sort(p_chronic[np.asarray(chronic, dtype=bool)])[::-1]
+    if not len(positives):
+        return 0.5
+    needed = int(np.ceil(target_sensitivity * len(positives)))
+    return float(positives[min(max(needed, 1), len(positives)) - 1])
+
+
 def _baseline(disease: Disease, derived: dict[str, np.ndarray]) -> np.ndarray:
     return derived["cdrs_points"] if disease == "diabetes" else derived["bphs_risk_count"]
 
@@ -145,6 +157,7 @@ def train_risk_model(
         )
         roles = np.concatenate([inner, np.full(len(test), TEST)])
     models: dict[str, DiseaseModel] = {}
+    cuts: dict[str, float] = {}
     evaluations: dict[str, DiseaseEvaluation] = {}
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     summary: dict[str, Any] = {
@@ -158,8 +171,13 @@ def train_risk_model(
         served = ~recorded(columns, disease)  # type: ignore[arg-type]
         labelled = labels >= 0
         x = feature_matrix(columns, disease, derived=derived)  # type: ignore[arg-type]
-        model = _fit_disease(disease, x[labelled], labels[labelled], roles[labelled], served[labelled], config)  # type: ignore[arg-type]
+        fit = labelled & served  # the population the model serves (SPEC 3)
+        model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)  # type: ignore[arg-type]
         models[disease] = model
+        valid_rows = fit & (roles == VALID)
+        cuts[disease] = choose_screen_cut(
+            model.probabilities(x[valid_rows])[:, 2], labels[valid_rows] == 2, config.tiers.model_target_sensitivity
+        )
         step(f"evaluating the {disease} model")
         test_rows = labelled & (roles == TEST)
         probabilities = model.probabilities(x[test_rows])
@@ -167,9 +185,11 @@ def train_risk_model(
             disease,
             labels=labels[test_rows],
             probabilities=probabilities,
-            model_tier=policy_tier(probabilities[:, 1], probabilities[:, 2], config),
+            model_tier=policy_tier(probabilities[:, 1], probabilities[:, 2], config, cuts[disease]),
             served=served[test_rows],
             baseline=_baseline(disease, derived)[test_rows],  # type: ignore[arg-type]
+            age_years=columns["age_years"][test_rows],
+            screen_cut=cuts[disease],
             groups={
                 "sex": columns["sex"][test_rows],
                 "age_band": age_band(columns["age_years"][test_rows]),
@@ -178,7 +198,7 @@ def train_risk_model(
         )
         sample = np.flatnonzero(test_rows)[:2000]
         samples[disease] = (x[sample], model.contributions(x[sample]))
-        counts = np.bincount(labels[labelled & (roles != TEST)], minlength=3)
+        counts = np.bincount(labels[fit & (roles != TEST)], minlength=3)
         summary[f"{disease}_training_labels"] = {tier: int(c) for tier, c in zip(TIERS, counts, strict=True)}
         summary[f"{disease}_trees_per_class"] = int(model.booster.current_iteration())
     metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()}
@@ -188,6 +208,7 @@ def train_risk_model(
         config=config,
         training_summary=summary,
         metrics=metrics,
+        screen_cuts=cuts,
     )
     return TrainingResult(
         model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary, explanation_sample=samples

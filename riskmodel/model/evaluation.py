@@ -4,7 +4,10 @@ For each disease the headline population is the one the model serves: residents 
 diagnosis or treatment and with a defining measurement. There, P(chronic) is judged as a screen for
 undiagnosed disease (AUROC, AUPRC) beside the guideline baseline on the same residents (the CDRS for
 diabetes, the count of non-BP BPHS criteria for hypertension), and its calibration by the expected
-calibration error (10 equal-width bins).
+calibration error (10 equal-width bins, and 10 equal-frequency bins, which do not degenerate when most
+predictions sit in one bin) and observed/expected, age alone as a second baseline, bootstrap 95 % intervals,
+and a screening-yield table (cases found per 100 screened at 10-50 % capacity) for the model, the baseline,
+age and random (SPEC 12).
 """
 
 from __future__ import annotations
@@ -43,6 +46,75 @@ def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, *,
         if inside.any():
             total += inside.mean() * abs(labels[inside].mean() - probabilities[inside].mean())
     return float(total)
+
+
+def equal_frequency_ece(labels: np.ndarray, probabilities: np.ndarray, *, bins: int = 10) -> float:
+    """ECE over equal-frequency bins (deciles of the predictions): it does not degenerate when most predictions
+    sit in one equal-width bin (SPEC 12)."""
+    labels = np.asarray(labels, dtype=float)
+    if len(labels) < bins:
+        return float("nan")
+    order = np.argsort(probabilities, kind="stable")
+    total = 0.0
+    for part in np.array_split(order, bins):
+        total += len(part) / len(labels) * abs(labels[part].mean() - probabilities[part].mean())
+    return float(total)
+
+
+def observed_expected(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Observed cases / expected cases (the sum of the predicted probabilities)."""
+    expected = float(np.sum(probabilities))
+    return float(np.sum(labels)) / expected if expected > 0 else float("nan")
+
+
+def bootstrap_ci(
+    labels: np.ndarray, scores: list[np.ndarray], *, resamples: int = 200, seed: int = 0
+) -> list[tuple[float, float]]:
+    """95 % percentile bootstrap intervals of the AUROC of each score, resampling residents (the same resamples
+    for every score, so differences are paired)."""
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    draws: list[list[float]] = [[] for _ in scores]
+    for _ in range(resamples):
+        pick = rng.integers(0, n, n)
+        for k, score in enumerate(scores):
+            value = auroc(labels[pick], score[pick])
+            if not np.isnan(value):
+                draws[k].append(value)
+    return [
+        (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) if d else (float("nan"), float("nan"))
+        for d in draws
+    ]
+
+
+SCREENING_CAPACITIES = (0.10, 0.20, 0.30, 0.50)
+
+
+def screening_yield(labels: np.ndarray, scores: dict[str, np.ndarray], *, seed: int = 0) -> pd.DataFrame:
+    """Cases found per 100 screened, and the share of all cases found, when the top X % by each score are
+    screened (X = 10, 20, 30, 50 %); ``random`` is the expectation of screening at random."""
+    labels = np.asarray(labels, dtype=bool)
+    rows = []
+    cases = max(int(labels.sum()), 1)
+    for name, score in {**scores, "random": None}.items():
+        for capacity in SCREENING_CAPACITIES:
+            k = max(1, int(round(capacity * len(labels))))
+            if score is None:
+                found = labels.mean() * k
+            else:
+                order = np.lexsort((np.random.default_rng(seed).random(len(score)), -score))  # ties broken at random
+                found = float(labels[order[:k]].sum())
+            rows.append(
+                {
+                    "score": name,
+                    "capacity": capacity,
+                    "screened": k,
+                    "cases_found": round(float(found), 1),
+                    "per_100_screened": round(100 * found / k, 1),
+                    "share_of_cases": round(float(found) / cases, 3),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def calibration_table(labels: np.ndarray, probabilities: np.ndarray, *, bins: int = 10) -> pd.DataFrame:
@@ -89,6 +161,7 @@ class DiseaseEvaluation:
     calibration: pd.DataFrame
     subgroups: pd.DataFrame
     roc_inputs: dict[str, np.ndarray]
+    screening_yield: pd.DataFrame | None = None
 
 
 def evaluate_disease(
@@ -100,6 +173,8 @@ def evaluate_disease(
     served: np.ndarray,
     baseline: np.ndarray,
     groups: dict[str, np.ndarray],
+    age_years: np.ndarray | None = None,
+    screen_cut: float | None = None,
 ) -> DiseaseEvaluation:
     """Measure one disease model on labelled test residents.
 
@@ -144,6 +219,24 @@ def evaluate_disease(
         "test_residents": float(len(labels)),
     }
     metrics["auroc_gain_over_baseline"] = metrics["auroc"] - metrics["baseline_auroc"]
+    metrics["ece_equal_frequency"] = equal_frequency_ece(target, score)
+    metrics["observed_expected"] = observed_expected(target, score)
+    scores = {"model": score, "baseline": baseline[served]}
+    if age_years is not None:
+        scores["age"] = age_years[served]
+        metrics["age_auroc"] = auroc(target, age_years[served])
+        metrics["auroc_gain_over_age"] = metrics["auroc"] - metrics["age_auroc"]
+    intervals = bootstrap_ci(target, list(scores.values()))
+    for name, (low, high) in zip(scores, intervals, strict=True):
+        prefix = "" if name == "model" else f"{name}_"
+        metrics[f"{prefix}auroc_ci_low"], metrics[f"{prefix}auroc_ci_high"] = low, high
+    if screen_cut is not None:
+        metrics["screen_cut"] = float(screen_cut)
+        sensitivity_cut, specificity_cut = sensitivity_specificity(target, score >= screen_cut)
+        metrics["sensitivity_at_screen_cut"], metrics["specificity_at_screen_cut"] = sensitivity_cut, specificity_cut
+    yields = screening_yield(target, scores)
+    for row in yields.itertuples():
+        metrics[f"yield{int(row.capacity * 100)}_{row.score}_per_100"] = float(row.per_100_screened)
     rows = []
     for group_name, values in groups.items():
         for value in pd.unique(values[served]):
@@ -167,6 +260,7 @@ def evaluate_disease(
         calibration=calibration_table(target, score),
         subgroups=pd.DataFrame(rows),
         roc_inputs={"target": target, "score": score, "baseline": baseline[served]},
+        screening_yield=yields,
     )
 
 

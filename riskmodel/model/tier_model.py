@@ -96,6 +96,8 @@ class RiskModel:
     version: str = "unregistered"
     training_summary: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    screen_cuts: dict[str, float] = field(default_factory=dict)
+    """Per disease, the P(chronic) cut of the model policy chosen at training (SPEC 3)."""
 
     def prepare_explanations(self) -> RiskModel:
         """Build the chronic-class explainers now rather than on the first work list (for servers)."""
@@ -128,6 +130,7 @@ class RiskModel:
             "schema_version": self.schema_version,
             "training_summary": self.training_summary,
             "metrics": self.metrics,
+            "screen_cuts": self.screen_cuts,
             "diseases": {},
         }
         for name in DISEASES:
@@ -174,4 +177,5 @@ class RiskModel:
             version=version or manifest.get("version", "local"),
             training_summary=manifest.get("training_summary", {}),
             metrics=manifest.get("metrics", {}),
+            screen_cuts=manifest.get("screen_cuts", {}),
         )

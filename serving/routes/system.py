@@ -32,6 +32,7 @@ def model_info(model: ModelDep, holder: HolderDep, caller: CallerDep) -> ModelIn
         schema_version=model.schema_version,
         training_data=model.training_summary,
         metrics={k: (v if isinstance(v, float) and math.isfinite(v) else None) for k, v in model.metrics.items()},
+        screen_cuts=model.screen_cuts,
     )
 
 
