@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -138,12 +139,12 @@ class DueActions:
     as_of: np.datetime64
     screening_interval_days: np.ndarray  # (n, 2): the SPEC 5 interval of each disease's test
 
-    @property
+    @cached_property
     def priority(self) -> np.ndarray:
         bands = np.asarray(ACTION_BANDS, dtype=np.float64)
         return np.where(self.due, np.round(100.0 * (5 - bands) + self.score, 3), -np.inf)
 
-    @property
+    @cached_property
     def overdue_days(self) -> np.ndarray:
         days = (self.as_of - self.due_date).astype("timedelta64[D]").astype(np.float64)
         return np.where(self.due & ~np.isnat(self.due_date), np.maximum(days, 0.0), 0.0)

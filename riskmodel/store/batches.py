@@ -291,6 +291,21 @@ class ResultStore:
         frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
         return _typed(frame), batch
 
+    def resident_of_team(self, team_id: str, resident_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """One resident of a team from the latest complete batch (an empty frame when not on that team)."""
+        batch = self.latest_batch()
+        if batch is None:
+            raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        query = sa.select(scored_residents).where(
+            scored_residents.c.batch_id == batch["batch_id"],
+            scored_residents.c.team_id == team_id,
+            scored_residents.c.resident_id == resident_id,
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
+        return _typed(frame), batch
+
     @property
     def outcomes(self) -> OutcomeLog:
         """The append-only outcome log (SPEC 6)."""

@@ -65,10 +65,18 @@ class OutcomeLog:
         return _public(row), True
 
     def for_team(
-        self, team_id: str, *, since: dt.date | None = None, until: dt.date | None = None
+        self,
+        team_id: str,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        resident_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The team's outcomes recorded on or after ``since`` and on or before ``until``, oldest first."""
+        """The team's outcomes (one resident's, when given) recorded between ``since`` and ``until``, oldest
+        first."""
         query = sa.select(outcomes).where(outcomes.c.team_id == team_id)
+        if resident_id is not None:
+            query = query.where(outcomes.c.resident_id == resident_id)
         if since is not None:
             query = query.where(outcomes.c.recorded_on >= since)
         if until is not None:

@@ -45,12 +45,21 @@ def _team(store: ResultStore, team_id: str) -> tuple[pd.DataFrame, dict[str, Any
     return residents, batch
 
 
-def _overlays(
-    store: ResultStore, team_id: str, residents: pd.DataFrame, batch: dict[str, Any], day: dt.date, config: RiskConfig
-):  # type: ignore[no-untyped-def]
+def _overlays(  # type: ignore[no-untyped-def]
+    store: ResultStore,
+    team_id: str,
+    residents: pd.DataFrame,
+    batch: dict[str, Any],
+    day: dt.date,
+    config: RiskConfig,
+    *,
+    resident: str | None = None,
+):
+    """The team's outcomes (one resident's, when given) as of ``day``: their effects, and the state with
+    referral tracking applied."""
     positions = {rid: i for i, rid in enumerate(residents["resident_id"].tolist())}
     effects = outcome_effects(
-        store.outcomes.for_team(team_id, until=day),
+        store.outcomes.for_team(team_id, until=day, resident_id=resident),
         positions,
         n=len(residents),
         as_of=day,
@@ -118,12 +127,12 @@ def record_outcome(
             return earlier, False
     outcome, action, disease = request["outcome"], request.get("action"), request.get("disease")
     check_fits(outcome, action, disease, request.get("reason"))
-    residents, batch = _team(store, team_id)
-    recorded_on = request.get("recorded_on") or config.deployment.today()
     resident = request["resident_id"]
-    if resident not in set(residents["resident_id"].tolist()):
+    residents, batch = store.resident_of_team(team_id, resident)  # this one resident: a POST stays cheap
+    if residents.empty:
         raise OutcomeError(f"resident {resident} is not on team {team_id}'s latest list", status=404)
-    effects, state, positions = _overlays(store, team_id, residents, batch, recorded_on, config)
+    recorded_on = request.get("recorded_on") or config.deployment.today()
+    effects, state, positions = _overlays(store, team_id, residents, batch, recorded_on, config, resident=resident)
     i = positions[resident]
     removed = effects.removed.get(i)
     if removed is not None and outcome != "reinstate":
@@ -131,14 +140,13 @@ def record_outcome(
     if outcome == "reinstate" and removed is None:
         raise OutcomeError(f"resident {resident} is not removed from the lists", status=409)
     if outcome not in RESIDENT_OUTCOMES:
-        one = residents.iloc[[i]]
         assessment = assess(
-            resident_columns(one),
+            resident_columns(residents),
             model,
             as_of=max(recorded_on, batch["as_of"]),
             config=config,
-            probabilities={d: p[[i]] for d, p in stored_probabilities(residents).items()},
-            state={name: values[[i]] for name, values in state.items()},
+            probabilities=stored_probabilities(residents),
+            state=state,
         )
         if not assessment.actions.due[0, DISEASE_ORDER.index(disease), ACTIONS.index(action)]:
             raise OutcomeError(f"{action} for {disease} is not due for resident {resident}", status=409)
