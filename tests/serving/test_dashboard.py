@@ -9,20 +9,18 @@ import hashlib
 import json
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from riskmodel.batch import score_file
 from riskmodel.store.batches import ResultStore
 from riskmodel.synth import write_population
 from riskmodel.synth.population import events_path
 from serving.app import create_app
+from tests.serving.live import serving
 
 KEY = "dashboard-key"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -62,22 +60,8 @@ def server(tmp_path_factory, model, config):
         {**config.model_dump(), "serving": {**config.serving.model_dump(), "api_keys": keys}}
     )
     app = create_app(settings, model_uri=str(model.save(folder / "model")), store_url=store_url, poll=False)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    runner.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

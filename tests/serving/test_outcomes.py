@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 
 from riskmodel.batch import score_file
 from riskmodel.store.batches import ResultStore
 from serving.app import create_app
+from tests.serving.live import serving
 
 KEY = "nurse-key"
 H = {"X-API-Key": KEY}
@@ -37,23 +35,8 @@ def loop(tmp_path_factory, model, config, population):
     settings = settings.model_validate(settings.model_dump())  # through validation: the key gets its label
     app = create_app(settings, model_uri=str(model.save(folder / "model")), store_url=store_url, poll=False)
     # A real server on loopback (uvicorn), as the team's information system would call it.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with serving(app) as base, httpx.Client(base_url=base, timeout=60) as client:
         yield client, folder, team, store_url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _list(client, as_of=DAY, capacity=5):
