@@ -291,8 +291,8 @@ class ResultStore:
         frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
         return _typed(frame), batch
 
-    def resident_of_team(self, team_id: str, resident_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """One resident of a team from the latest complete batch (an empty frame when not on that team)."""
+    def resident_of_team(self, team_id: str, resident_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """One resident of a team from the latest complete batch, as a mapping (None when not on that team)."""
         batch = self.latest_batch()
         if batch is None:
             raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
@@ -302,9 +302,8 @@ class ResultStore:
             scored_residents.c.resident_id == resident_id,
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
-        return _typed(frame), batch
+            row = connection.execute(query).mappings().first()
+        return (dict(row) if row is not None else None), batch
 
     @property
     def outcomes(self) -> OutcomeLog:
@@ -395,6 +394,28 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in PROBABILITY_COLUMNS:
         frame[name] = frame[name].astype(np.float64)
     return frame
+
+
+def state_of_row(row: dict[str, Any]) -> dict[str, np.ndarray]:
+    """One stored resident's derived state, as :func:`stored_state` gives it for a frame."""
+    state: dict[str, np.ndarray] = {}
+    for name in STATE_NUMBER_COLUMNS:
+        value = row[STATE_PREFIX + name]
+        state[name] = np.array([np.nan if value is None else float(value)])
+    for name in STATE_DATE_COLUMNS:
+        value = row[STATE_PREFIX + name]
+        state[name] = np.array(["NaT" if value is None else str(value)], dtype="datetime64[D]")
+    return state
+
+
+def probabilities_of_row(row: dict[str, Any]) -> dict[str, np.ndarray]:
+    """One stored resident's probabilities per disease as (1, 3) arrays."""
+    return {
+        disease: np.array(
+            [[row[f"{disease}_p_{tier}"] for tier in ("healthy", "high_risk", "chronic")]], dtype=np.float64
+        )
+        for disease in ("diabetes", "hypertension")
+    }
 
 
 def stored_state(frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -13,10 +13,16 @@ import pandas as pd
 
 from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
-from riskmodel.records.reading import resident_columns
+from riskmodel.records.reading import columns_from_values
 from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER
 from riskmodel.scoring import assess
-from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
+from riskmodel.store.batches import (
+    ResultStore,
+    probabilities_of_row,
+    state_of_row,
+    stored_probabilities,
+    stored_state,
+)
 from riskmodel.worklist.entries import Worklist, build_worklist
 from riskmodel.worklist.labels import Lang
 from riskmodel.worklist.outcomes import (
@@ -128,24 +134,31 @@ def record_outcome(
     outcome, action, disease = request["outcome"], request.get("action"), request.get("disease")
     check_fits(outcome, action, disease, request.get("reason"))
     resident = request["resident_id"]
-    residents, batch = store.resident_of_team(team_id, resident)  # this one resident: a POST stays cheap
-    if residents.empty:
+    stored, batch = store.resident_of_team(team_id, resident)  # this one resident, as a mapping: a POST stays cheap
+    if stored is None:
         raise OutcomeError(f"resident {resident} is not on team {team_id}'s latest list", status=404)
     recorded_on = request.get("recorded_on") or config.deployment.today()
-    effects, state, positions = _overlays(store, team_id, residents, batch, recorded_on, config, resident=resident)
-    i = positions[resident]
-    removed = effects.removed.get(i)
+    effects = outcome_effects(
+        store.outcomes.for_team(team_id, until=recorded_on, resident_id=resident),
+        {resident: 0},
+        n=1,
+        as_of=recorded_on,
+        batch_as_of=batch["as_of"],
+        config=config,
+    )
+    state = apply_referrals(state_of_row(stored), effects)
+    removed = effects.removed.get(0)
     if removed is not None and outcome != "reinstate":
         raise OutcomeError(f"resident {resident} was recorded as {removed}; record reinstate first", status=409)
     if outcome == "reinstate" and removed is None:
         raise OutcomeError(f"resident {resident} is not removed from the lists", status=409)
     if outcome not in RESIDENT_OUTCOMES:
         assessment = assess(
-            resident_columns(residents),
+            columns_from_values([stored]),
             model,
             as_of=max(recorded_on, batch["as_of"]),
             config=config,
-            probabilities=stored_probabilities(residents),
+            probabilities=probabilities_of_row(stored),
             state=state,
         )
         if not assessment.actions.due[0, DISEASE_ORDER.index(disease), ACTIONS.index(action)]:
