@@ -97,7 +97,7 @@ def print_worklist(
     )
     entries = worklist.entries if limit is None else worklist.entries[:limit]
     for entry in entries:
-        disease = label(DISEASE_LABELS, entry["action_disease"], lang)
+        disease = label(DISEASE_LABELS, entry["action_disease"], lang)  # type: ignore[arg-type]
         late = entry["overdue_days"]
         overdue = (f"  逾期 {late} 天" if zh else f"  {late} days overdue") if late else ""
         out.print(
@@ -108,11 +108,11 @@ def print_worklist(
         out.print(
             "     "
             + tiers(
-                f"{label(DISEASE_LABELS, d, lang)} {entry[d]['tier_label']}"
+                f"{label(DISEASE_LABELS, d, lang)} {entry[d]['tier_label']}"  # type: ignore[arg-type]
                 + (
-                    f"（{label(SOURCE_LABELS, entry[d]['tier_source'], lang)}）"
+                    f"（{label(SOURCE_LABELS, entry[d]['tier_source'], lang)}）"  # type: ignore[arg-type]
                     if zh
-                    else f" ({label(SOURCE_LABELS, entry[d]['tier_source'], lang)})"
+                    else f" ({label(SOURCE_LABELS, entry[d]['tier_source'], lang)})"  # type: ignore[arg-type]
                 )
                 for d in ("diabetes", "hypertension")
             )
@@ -145,7 +145,7 @@ def band_summary(worklist: Worklist, lang: str) -> list[str]:
             c = worklist.counts[name]
             if c["due"] == 0:
                 continue
-            text = label(ACTION_LABELS, name, lang)
+            text = label(ACTION_LABELS, name, lang)  # type: ignore[arg-type]
             parts.append(
                 f"{text} 应办 {c['due']}、列出 {c['listed']}、暂缓 {c['hidden']}"
                 if zh

@@ -175,7 +175,7 @@ def _iter_csv(path: Path, columns: list[str], chunk_rows: int, encoding: str) ->
     def numbered(n: int) -> np.ndarray:
         nonlocal next_row
         taken = {line - 1 for line, _, _ in skipped}
-        numbers = []
+        numbers = []  # type: ignore[var-annotated]
         while len(numbers) < n:
             if next_row not in taken:
                 numbers.append(next_row)

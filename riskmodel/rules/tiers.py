@@ -66,14 +66,6 @@ def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
     return age
 
 
-def fresh_values(
-    columns: Mapping[str, np.ndarray], names: tuple[str, ...], date_column: str, as_of: np.datetime64, valid_days: int
-) -> dict[str, np.ndarray]:
-    """The named results with stale ones blanked to NaN."""
-    keep = fresh(columns[date_column], as_of, valid_days)
-    return {name: np.where(keep, columns[name], np.nan) for name in names}
-
-
 def glycaemic_tier(category: np.ndarray) -> np.ndarray:
     """Tier by glycaemic category (SPEC 3): diabetes range chronic, prediabetes high_risk, normal healthy,
     no result undecided."""

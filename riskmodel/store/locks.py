@@ -79,7 +79,7 @@ class StoreLock:
             if row is None:
                 connection.execute(store_lock.insert().values(name="writer", holder=self.holder, heartbeat_at=now))
             else:
-                taken = connection.execute(
+                taken = connection.execute(  # type: ignore[assignment]
                     store_lock.update()
                     .where(store_lock.c.name == "writer", store_lock.c.heartbeat_at == row["heartbeat_at"])
                     .values(holder=self.holder, heartbeat_at=now)

@@ -120,7 +120,10 @@ async def create_assessments(
     explain: bool = Query(False, description="Add plain-language reasons"),
     lang: Literal["zh", "en"] = Query("zh", description="Language of findings and reasons"),
     as_of: dt.date | None = Query(
-        None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31), description="As-of date (default: today)"
+        None,
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2100, 12, 31),
+        description="As-of date (default: today)",  # type: ignore[arg-type]
     ),
 ) -> Response:
     records = [record.model_dump() for record in body.records]

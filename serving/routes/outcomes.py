@@ -74,7 +74,7 @@ def list_outcomes(
     team_id: TeamPath,
     store: StoreDep,
     caller: CallerDep,
-    since: dt.date | None = Query(None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31)),
+    since: dt.date | None = Query(None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31)),  # type: ignore[arg-type]
 ) -> Response:
     if not caller.may_read(team_id):
         raise team_not_found(team_id)

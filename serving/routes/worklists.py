@@ -29,8 +29,8 @@ def get_worklist(
     team_id: str = Path(min_length=1, max_length=128),
     as_of: dt.date | None = Query(
         None,
-        ge=dt.date(1900, 1, 1),
-        le=dt.date(2100, 12, 31),
+        ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
+        le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
         description="As-of date (default: today in the configured zone, never before the batch's)",
     ),
     capacity: int | None = Query(

@@ -98,7 +98,7 @@ def upgrade() -> None:
         "scored_residents",
         sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
         *[
-            sa.Column(name, TYPES[kind], primary_key=name == "resident_id", nullable=not required)
+            sa.Column(name, TYPES[kind], primary_key=name == "resident_id", nullable=not required)  # type: ignore[arg-type]
             for name, kind, required in RESIDENT_COLUMNS_V1
         ],
         *[sa.Column(name, kind) for name, kind in OUTPUTS_V1],
