@@ -259,7 +259,8 @@ def worklist_body(worklist: Worklist, batch: Mapping[str, Any]) -> dict[str, Any
         "batch_as_of": str(batch["as_of"]),
         "model_version": batch["model_version"],
         "capacity": worklist.capacity,
-        "counts": worklist.counts,
+        # SPEC 6: counts per action, and the cut per band (also as the list ``cuts``).
+        "counts": {**worklist.counts, "cut": {str(cut["band"]): cut for cut in worklist.cuts}},
         "cuts": worklist.cuts,
         "entries": worklist.entries,
     }
