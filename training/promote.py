@@ -57,7 +57,10 @@ def _alias_version(client, name: str, alias: str) -> str | None:  # type: ignore
 
 
 def promote(config: RiskConfig, *, version: str | None = None, force: bool = False, reason: str = "") -> Promotion:
-    """Move alias ``champion`` to ``version`` (default: the ``challenger``) if the gate passes or ``force``."""
+    """Move alias ``champion`` to ``version`` (default: the ``challenger``) if the gate passes, or ``force``
+    with a ``reason`` (required: it is recorded on the version)."""
+    if force and not reason.strip():
+        raise PromotionRefusedError("a forced promotion needs a reason (--reason TEXT); it is recorded on the version")
     client = configure(config)
     name = config.tracking.registered_model
     target = version or _alias_version(client, name, "challenger")
@@ -78,7 +81,7 @@ def promote(config: RiskConfig, *, version: str | None = None, force: bool = Fal
         raise PromotionRefusedError(
             f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance} on "
             + ", ".join(f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f})" for r in failed)
-            + "; use --force to promote anyway"
+            + "; use --force --reason TEXT to promote anyway"
         )
     client.set_registered_model_alias(name, "champion", target)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -197,11 +197,13 @@ def promote(
 
     from training.promote import promote as promote_version
 
+    if force and not reason.strip():
+        raise fail("--force needs --reason TEXT: why the gate is overridden is recorded on the version")
     try:
         settings = _config(config)
         done = promote_version(settings, version=version, force=force, reason=reason)
     except RiskModelError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc)) from exc  # a refused gate's message holds the side-by-side table
     table = Table(title=f"promotion gate (tolerance {settings.promotion.tolerance})")
     for name in ("metric", f"version {done.version}", f"champion {done.previous_champion or '-'}", "passed"):
         table.add_column(name)

@@ -104,3 +104,11 @@ def test_nothing_identifying_a_resident_reaches_mlflow(registered, population):
     leaked = [resident for resident in ids if resident in blob]
     assert not leaked, leaked[:5]
     assert "example-resident-0001" in blob  # the made-up input example is there instead
+
+
+def test_a_forced_promotion_needs_a_reason(tracking_config):
+    from riskmodel.exceptions import PromotionRefusedError
+    from training.promote import promote
+
+    with pytest.raises(PromotionRefusedError, match="needs a reason"):
+        promote(tracking_config, force=True, reason="  ")
