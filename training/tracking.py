@@ -116,7 +116,7 @@ def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: li
 
     Returns the registered version number.
     """
-    client = configure(config)
+    configure(config)
     mlflow.set_experiment(config.tracking.experiment)
     with mlflow.start_run(run_name="train") as run, tempfile.TemporaryDirectory() as scratch:
         mlflow.log_params({k: str(v)[:500] for k, v in config.as_flat_dict().items()})
@@ -128,22 +128,47 @@ def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: li
         mlflow.log_artifacts(str(folder / "evaluation"), artifact_path="evaluation")
         (folder / "training_data_summary.json").write_text(json.dumps(result.data_summary, indent=2), encoding="utf-8")
         mlflow.log_artifact(str(folder / "training_data_summary.json"))
-        result.model.save(folder / ARTIFACT_NAME)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=RiskModelPyfunc(),
-            artifacts={ARTIFACT_NAME: str(folder / ARTIFACT_NAME)},
-            signature=model_signature(),
-            input_example=pd.DataFrame([EXAMPLE_RESIDENT]),
-            registered_model_name=config.tracking.registered_model,
-            pip_requirements=_requirements(),
-        )
-        version = str(info.registered_model_version)
-        name = config.tracking.registered_model
-        client.set_registered_model_alias(name, "challenger", version)
-        client.set_model_version_tag(name, version, "schema_version", str(SCHEMA_VERSION))
-        client.set_model_version_tag(name, version, "run_id", run.info.run_id)
+        version = _register(result.model, config, folder, run.info.run_id)
     return version
+
+
+def _register(model: Any, config: RiskConfig, folder: Path, run_id: str, tags: dict[str, str] | None = None) -> str:
+    """Log the model in the active run, register a version with alias ``challenger``; returns the version."""
+    client = MlflowClient()
+    model.save(folder / ARTIFACT_NAME)
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=RiskModelPyfunc(),
+        artifacts={ARTIFACT_NAME: str(folder / ARTIFACT_NAME)},
+        signature=model_signature(),
+        input_example=pd.DataFrame([EXAMPLE_RESIDENT]),
+        registered_model_name=config.tracking.registered_model,
+        pip_requirements=_requirements(),
+    )
+    version = str(info.registered_model_version)
+    name = config.tracking.registered_model
+    client.set_registered_model_alias(name, "challenger", version)
+    for key, value in {"schema_version": str(SCHEMA_VERSION), "run_id": run_id, **(tags or {})}.items():
+        client.set_model_version_tag(name, version, key, value)
+    return version
+
+
+def log_recalibration(result: Any, config: RiskConfig, *, parent_version: str, data_sources: list[str]) -> str:
+    """Log a recalibration (ECE and observed/expected before and after, no rows) and register the recalibrated
+    model as a new version with alias ``challenger`` and its parent recorded (SPEC 12)."""
+    configure(config)
+    mlflow.set_experiment(config.tracking.experiment)
+    with mlflow.start_run(run_name=f"recalibrate v{parent_version}") as run, tempfile.TemporaryDirectory() as scratch:
+        mlflow.log_param("parent_version", parent_version)
+        mlflow.log_param("data.sources", ", ".join(Path(s).name for s in data_sources)[:500])
+        mlflow.log_metrics(_finite(result.metrics))
+        mlflow.set_tags(
+            {"schema_version": str(SCHEMA_VERSION), "component": "riskmodel", "parent_version": parent_version}
+        )
+        folder = Path(scratch)
+        (folder / "recalibration.json").write_text(json.dumps(result.data_summary, indent=2), encoding="utf-8")
+        mlflow.log_artifact(str(folder / "recalibration.json"))
+        return _register(result.model, config, folder, run.info.run_id, {"parent_version": parent_version})
 
 
 def _requirements() -> list[str]:

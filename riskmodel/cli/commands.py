@@ -214,6 +214,51 @@ def promote(
     console.print(f"{done.name} version {done.version} is now 'champion'{forced}")
 
 
+@app.command()
+def recalibrate(
+    data: Annotated[
+        list[Path],
+        typer.Option("--data", help="The site's own residents (file, several --data, or a folder) with measurements."),
+    ],
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Registered version to recalibrate (default: the champion).", show_default=False
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Refit only the calibration of a registered model on local measured residents of the population it
+    serves; registers the result as a new 'challenger' with its parent recorded, and prints ECE and
+    observed/expected before and after."""
+    from riskmodel.records.reading import read_residents
+    from training.recalibrate import recalibrate as recalibrate_model
+    from training.registry import load_model, resolve_version
+    from training.tracking import log_recalibration
+
+    try:
+        settings = _config(config)
+        name = settings.tracking.registered_model
+        uri = f"models:/{name}/{version}" if version else f"models:/{name}@champion"
+        parent = resolve_version(uri, settings) or (version or "champion")
+        result = recalibrate_model(load_model(uri, settings), read_residents(data).residents, settings)
+        new_version = log_recalibration(
+            result, settings, parent_version=str(parent), data_sources=[str(p) for p in data]
+        )
+    except (RiskModelError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    for disease in ("diabetes", "hypertension"):
+        m = {key.removeprefix(f"{disease}_"): value for key, value in result.metrics.items()}
+        console.print(
+            f"{disease}: ECE {m['ece_equal_frequency_before']:.4f} -> {m['ece_equal_frequency_after']:.4f}, "
+            f"observed/expected {m['observed_expected_before']:.2f} -> {m['observed_expected_after']:.2f} "
+            f"({result.data_summary[f'{disease}_local_residents']:,} local residents)"
+        )
+    console.print(
+        f"registered {name} version {new_version} (parent {parent}) as 'challenger'; promote with 'riskmodel promote'"
+    )
+
+
 # ---------------------------------------------------------------------------------------------- scoring
 
 ModelOption = Annotated[

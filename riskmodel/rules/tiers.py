@@ -161,9 +161,11 @@ def diabetes_tier(
     )
     confirmed = state["diabetes_confirmations"] >= DIABETES_CONFIRMING_RESULTS
     combined = _combine(record, glycaemic_tier(status.category), model_tier, confirmed)
-    raise_by_cdrs = (combined.tier == HEALTHY) & (cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age
+    # CDRS >= 25 is a measured rule (SPEC 3): it decides high_risk over a healthy tier or the model's.
+    undecided = (combined.tier == HEALTHY) | (combined.source == MODEL)
+    raise_by_cdrs = undecided & (cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age
     return DiseaseTier(
-        tier=np.where(raise_by_cdrs, HIGH_RISK, combined.tier).astype(np.int8),
+        tier=np.where(raise_by_cdrs, np.maximum(combined.tier, HIGH_RISK), combined.tier).astype(np.int8),
         source=np.where(raise_by_cdrs, MEASUREMENT, combined.source).astype(np.int8),
         confirmed=combined.confirmed,
     )

@@ -131,7 +131,9 @@ def test_worklist_from_the_store(client):
     body = response.json()
     assert body["team_id"] == "T00001" and body["capacity"] == 5 and body["as_of"] == "2026-07-01"
     assert body["counts"]["screen"]["listed"] <= body["counts"]["screen"]["due"]
-    assert body["counts"]["cut"]["4"]["first_left_off"]["resident_id"] == body["cuts"][-1]["first_left_off"]["resident_id"]
+    assert (
+        body["counts"]["cut"]["4"]["first_left_off"]["resident_id"] == body["cuts"][-1]["first_left_off"]["resident_id"]
+    )
     assert sum(1 for e in body["entries"] if e["band"] == 4) <= 5
     assert all(e["actions"] and "diabetes" in e and "tier_label" in e["diabetes"] for e in body["entries"])
     assert [e["rank"] for e in body["entries"]] == list(range(1, len(body["entries"]) + 1))

@@ -112,3 +112,26 @@ def test_a_forced_promotion_needs_a_reason(tracking_config):
 
     with pytest.raises(PromotionRefusedError, match="needs a reason"):
         promote(tracking_config, force=True, reason="  ")
+
+
+def test_recalibration_registers_a_child_version(tracking_config, trained, nhanes):
+    from mlflow import MlflowClient
+
+    from riskmodel.records.reading import read_residents
+    from training.recalibrate import recalibrate
+    from training.tracking import log_recalibration, log_training
+
+    parent = log_training(trained, tracking_config, data_sources=["synthetic"])
+    local = read_residents(nhanes / "nhanes_2015_2016.csv").residents
+    result = recalibrate(trained.model, local, tracking_config)
+    for disease in ("diabetes", "hypertension"):
+        assert (
+            result.metrics[f"{disease}_ece_equal_frequency_after"]
+            <= result.metrics[f"{disease}_ece_equal_frequency_before"] + 0.01
+        )
+        assert abs(result.metrics[f"{disease}_observed_expected_after"] - 1) <= 0.1
+    child = log_recalibration(result, tracking_config, parent_version=parent, data_sources=["nhanes_2015_2016.csv"])
+    client = MlflowClient(tracking_config.tracking.uri)
+    tags = client.get_model_version("riskmodel", child).tags
+    assert tags["parent_version"] == parent and child != parent
+    assert str(client.get_model_version_by_alias("riskmodel", "challenger").version) == child

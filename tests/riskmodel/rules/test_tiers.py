@@ -134,3 +134,8 @@ def test_stale_bp_leaves_hypertension_to_the_model(config):
 )
 def test_probability_policy_at_its_thresholds(config, p_hr, p_c, cut, tier):
     assert policy_tier(np.array([p_hr]), np.array([p_c]), config, cut)[0] == tier
+
+
+def test_cdrs_decides_over_the_models_high_risk(config):
+    result = _dm(config, model_tier=HIGH_RISK, cdrs=30, fpg_mmol_l=None, hba1c_pct=None)
+    assert (result.tier[0], result.source[0]) == (HIGH_RISK, MEASUREMENT)
