@@ -819,8 +819,8 @@ def demo(
     folder: Annotated[Path, typer.Option("--folder", help="Where the demo's data files go.")] = Path("riskmodel-demo"),
     config: ConfigOption = None,
 ) -> None:
-    """The main job end to end on the embedded defaults: synthetic population, training, promotion, batch
-    scoring into the store, and one team's work list printed. MLflow and the store use the configured
+    """The main job end to end on the embedded defaults: synthetic population with 3-year histories, training,
+    promotion, batch scoring with the events into the store, one team's work list and indicators printed. MLflow and the store use the configured
     locations (mlflow.db and riskmodel.db in the working directory by default)."""
     from riskmodel.cli.demo import run_demo
 

@@ -1,6 +1,7 @@
 """``riskmodel demo``: the main job end to end on the embedded defaults.
 
-Synthetic population, training, promotion, batch scoring into the store, and one team's work list printed.
+Synthetic population with 3-year histories, training, promotion, batch scoring with the events into the store,
+one team's work list and indicators printed, and what the histories change.
 MLflow and the store use the configured locations (``mlflow.db`` and ``riskmodel.db`` in the working
 directory by default), so ``riskmodel serve`` answers right after.
 """
@@ -19,6 +20,8 @@ from riskmodel.worklist.explain import Lang
 def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, folder: Path) -> None:
     """Run the five steps, printing each; raises :class:`~riskmodel.exceptions.RiskModelError` on failure."""
     from riskmodel.batch import score_file
+    from riskmodel.cli.indicator_tables import print_indicators
+    from riskmodel.indicators.report import unit_indicators
     from riskmodel.records.reading import read_residents
     from riskmodel.store.batches import ResultStore
     from riskmodel.synth import default_team_count, write_population
@@ -59,7 +62,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     console.print(f"version {done.version} is champion (previous: {done.previous_champion or 'none'})")
     console.rule("4. batch scoring into the store")
     fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
-    store = ResultStore(settings.store.url)
+    store = ResultStore(settings.store.url, keep_batches=settings.store.keep_batches)
     with counting("scoring residents", residents) as advance:
         summary = score_file(
             population,
@@ -80,7 +83,10 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     team = store.teams()[0]
     entries, batch = team_worklist(store, team, fitted, capacity=15, lang=lang, config=settings)
     print_worklist(entries, team, batch, lang, limit=25)
-    console.rule("6. histories at work")
+    console.rule("6. indicators")
+    figures = unit_indicators(store, level="team", units=[team], months=12, config=settings)
+    print_indicators(figures["units"], figures, lang)
+    console.rule("7. histories at work")
     for line in history_examples(store, fitted, settings, lang):
         for k, part in enumerate(wrap_cells(line, 80, 2)):
             console.print(("" if k == 0 else "  ") + part, highlight=False, markup=False)
