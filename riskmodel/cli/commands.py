@@ -820,8 +820,9 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """The main job end to end on the embedded defaults: synthetic population with 3-year histories, training,
-    promotion, batch scoring with the events into the store, one team's work list and indicators printed. MLflow and the store use the configured
-    locations (mlflow.db and riskmodel.db in the working directory by default)."""
+    promotion, batch scoring with the events into the store, one team's work list and indicators printed.
+    MLflow and the store use the configured locations (mlflow.db and riskmodel.db in the working directory by
+    default)."""
     from riskmodel.cli.demo import run_demo
 
     if lang not in ("zh", "en"):
