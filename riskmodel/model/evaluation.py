@@ -88,6 +88,8 @@ def bootstrap_ci(
 
 
 SCREENING_CAPACITIES = (0.10, 0.20, 0.30, 0.50)
+SUBGROUP_CI_MIN_POSITIVES = 20
+"""Subgroups with fewer cases than this get no bootstrap interval (it would mean little)."""
 
 
 def screening_yield(labels: np.ndarray, scores: dict[str, np.ndarray], *, seed: int = 0) -> pd.DataFrame:
@@ -239,8 +241,12 @@ def evaluate_disease(
         metrics[f"yield{int(row.capacity * 100)}_{row.score}_per_100"] = float(row.per_100_screened)
     rows = []
     for group_name, values in groups.items():
-        for value in pd.unique(values[served]):
+        for value in sorted(pd.unique(values[served]), key=str):  # age bands and teams in order
             inside = values[served] == value
+            enough = target[inside].sum() >= SUBGROUP_CI_MIN_POSITIVES and (~target[inside]).sum() >= 1
+            low, high = (
+                bootstrap_ci(target[inside], [score[inside]], resamples=100)[0] if enough else (float("nan"),) * 2
+            )
             rows.append(
                 {
                     "disease": disease,
@@ -249,6 +255,8 @@ def evaluate_disease(
                     "residents": int(inside.sum()),
                     "positives": int(target[inside].sum()),
                     "auroc": auroc(target[inside], score[inside]),
+                    "auroc_ci_low": low,
+                    "auroc_ci_high": high,
                     "baseline_auroc": auroc(target[inside], baseline[served][inside]),
                     "mean_p_chronic": float(score[inside].mean()),
                     "observed_rate": float(target[inside].mean()),
