@@ -121,8 +121,8 @@ async def create_assessments(
     lang: Literal["zh", "en"] = Query("zh", description="Language of findings and reasons"),
     as_of: dt.date | None = Query(
         None,
-        ge=dt.date(1900, 1, 1),
-        le=dt.date(2100, 12, 31),
+        ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
+        le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
         description="As-of date (default: today)",  # type: ignore[arg-type]
     ),
 ) -> Response:

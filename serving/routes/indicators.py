@@ -17,9 +17,9 @@ from serving.models import ERROR_RESPONSES
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["indicators"])
 AsOf = Query(
     None,
-    ge=dt.date(1900, 1, 1),
-    le=dt.date(2100, 12, 31),
-    description="Reference date (default: the batch's)",  # type: ignore[arg-type]
+    ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
+    le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
+    description="Reference date (default: the batch's)",
 )
 
 
