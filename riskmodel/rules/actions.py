@@ -60,7 +60,7 @@ from riskmodel.rules.guidelines.glycaemia import (
     glycaemic_status,
 )
 from riskmodel.rules.screening import BP, FPG, HBA1C, NO_TEST, OGTT, TEST_CODES, bp_screening, diabetes_screening
-from riskmodel.rules.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh
+from riskmodel.rules.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh, fresh_glucose
 from riskmodel.vectorised import MISSING
 
 ACTIONS = (
@@ -346,12 +346,17 @@ def diabetes_actions(
         NO_TEST,
     )
 
-    # Band 2: values behind the action.
+    # Band 2: the fresh values behind the action (a stale result never makes a task urgent).
     severity = config.worklist.severity
+    current = fresh_glucose(state, as_of, config.tiers.glucose_result_valid_days)
+    f_fpg, f_ogtt, f_hba1c = current["fpg_mmol_l"], current["ogtt_2h_mmol_l"], current["hba1c_pct"]
+    f_random = np.where(fresh(state["random_glucose_date"], as_of, lookback), random_glucose, np.nan)
     with np.errstate(invalid="ignore"):
-        high = (fpg >= FPG_HIGH_MMOL_L) | (random_glucose >= FPG_HIGH_MMOL_L) | (hba1c >= HBA1C_HIGH_PCT)
-        diabetic = (fpg >= FPG_DIABETES_MMOL_L) | (ogtt >= OGTT_2H_DIABETES_MMOL_L) | (hba1c >= HBA1C_DIABETES_PCT)
-        urgent_ogtt = ogtt >= OGTT_2H_URGENT_MMOL_L
+        high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
+        diabetic = (
+            (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
+        )
+        urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
     values = np.where(high, severity.glucose_high, np.where(diabetic, severity.glucose_diabetic, 0.0))
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
     with np.errstate(invalid="ignore"):

@@ -183,6 +183,14 @@ class ResidentView:
             return f"{date}，已超过{limit}天，结果过期" if zh else f"{date}, over {limit} days old: out of date"
         return str(date)
 
+    def is_fresh(self, measure: str) -> bool:
+        """Dated within its freshness limit (an undated result counts as fresh, as for tiers)."""
+        date = self.dates.get(measure)
+        limit = self.valid_days.get(measure)
+        if date is None or np.isnat(date) or limit is None:
+            return True
+        return int((self.as_of - date).astype("timedelta64[D]").astype(int)) <= limit
+
     def when(self, measure: str) -> str:
         """The date note in brackets, to follow a value."""
         return f"（{self.note(measure)}）" if self.lang == "zh" else f" ({self.note(measure)})"
@@ -332,7 +340,7 @@ def _confirm(
             else f"{values}; the diagnosis is confirmed ({unit_en} {shown} of {needed}) but not recorded: "
             f"record the diagnosis and start management [{reference}]"
         )
-    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7
+    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7 and view.is_fresh("ogtt")
     test_words = label(_REPEAT_VERBS, test, view.lang)
     if zh:
         text = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次）：请于 {due} 前{test_words}"

@@ -356,3 +356,26 @@ def test_most_urgent_is_none_with_the_next_due_date_when_nothing_is_due(config):
     assert result.action.action[0] == "none"
     assert str(result.action.due[0]) == "2028-05-31"  # BP every 730 days under 35, before the 36-month FPG
     assert np.isfinite(result.action.priority[0])
+
+
+def test_a_stale_ogtt_never_makes_a_confirmation_urgent(config):
+    import datetime as dt
+
+    from riskmodel.records.derivation import history_state
+    from riskmodel.records.events import events_table
+    from riskmodel.scoring import assess_rules
+    from tests.factories import columns_of, probabilities_of
+
+    columns = columns_of(resident_id="r-0000", fpg_mmol_l=7.4, glucose_date="2026-06-20", bp_date="2026-06-20")
+    old_ogtt = {
+        "event_id": "o1",
+        "resident_id": "r-0000",
+        "event_date": dt.date(2024, 1, 10),
+        "kind": "lab",
+        "ogtt_2h_mmol_l": 30.0,
+    }
+    state = history_state(
+        columns, np.array(["r-0000"], dtype=object), events_table([old_ogtt]), as_of=dt.date(2026, 7, 1), config=config
+    )
+    result = assess_rules(columns, probabilities_of(), as_of="2026-07-01", config=config, state=state)
+    assert result.action.action[0] == "confirm_diagnosis" and result.action.priority[0] < 399.0
