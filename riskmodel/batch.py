@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -24,6 +25,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError, PublishRefusedError
 from riskmodel.indicators.compute import resident_table
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.records.event_files import BatchEvents
 from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
@@ -75,6 +77,7 @@ class BatchSummary:
     events_used: int = 0
     events_rejected: int = 0
     events_rejected_output: Path | None = None
+    monitoring: dict[str, Any] | None = None
 
 
 def check_output(output: Path) -> None:
@@ -156,6 +159,7 @@ def score_chunks(
     as_of: dt.date | None,
     config: RiskConfig,
     events: BatchEvents | None = None,
+    monitor: BatchMonitor | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine.
 
@@ -176,6 +180,8 @@ def score_chunks(
             assessment = assess(columns, model, as_of=as_of, config=config, state=state)
             if events is not None:
                 events.add_scored(resident_table(residents, columns, assessment))
+            if monitor is not None:
+                monitor.add(assessment)
             yield with_outputs(residents, assessment), rejected
             rejected = rejected.iloc[0:0]
 
@@ -253,7 +259,11 @@ class BatchOutputs:
         return None
 
     def write(self, scored: pd.DataFrame, rejected: pd.DataFrame) -> None:
-        self._writer.write(_output_frame(scored, self._writer.schema))
+        frame = _output_frame(scored, self._writer.schema)
+        for name in self.extras:  # extra input columns pass through as text, whatever type a Parquet file gave them
+            if frame[name].dtype != object or not pd.api.types.is_string_dtype(frame[name]):
+                frame[name] = frame[name].astype("string")
+        self._writer.write(frame)
         self._rejected.write(rejected.reindex(columns=self._rejected.schema.names))
         if self._store is not None and self._batch_id is not None and len(scored):
             self._store.write_rows(self._batch_id, scored)
@@ -359,12 +369,19 @@ def score_file(
                 summary.events_read, summary.events_used = events.events_read, events.events_used
                 summary.events_rejected = events.events_rejected
             chunks = iter_validated(input_path, chunk_rows=chunk_rows, encoding=encoding)
-            for scored, rejected in score_chunks(chunks, model, as_of=as_of, config=config, events=events):
+            monitor = BatchMonitor(model, config) if store is not None else None
+            for scored, rejected in score_chunks(
+                chunks, model, as_of=as_of, config=config, events=events, monitor=monitor
+            ):
                 outputs.write(scored, rejected)
                 if on_rows is not None:
                     on_rows(len(scored) + len(rejected))
             if events is not None and store is not None and outputs.batch_id is not None and outputs.refusal() is None:
                 events.publish(store, outputs.batch_id)
+                report = monitor.report() if monitor is not None else None
+                if report is not None:
+                    store.write_monitoring(outputs.batch_id, report)
+                    outputs.summary.monitoring = report
     finally:
         if events is not None:
             events.close()

@@ -164,6 +164,16 @@ class IndicatorsConfig(_Section):
     trend_months: int = Field(12, ge=1, le=36)
 
 
+class MonitoringConfig(_Section):
+    """When a batch recommends retraining (SPEC 12): numbers we chose."""
+
+    psi_threshold: float = Field(0.25, gt=0)
+    top_features: int = Field(5, ge=1)
+    observed_expected_range: tuple[float, float] = (0.8, 1.25)
+    auroc_drop: float = Field(0.03, ge=0)
+    min_positives: int = Field(20, ge=1)
+
+
 class ModelConfig(_Section):
     seed: int = 42
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
@@ -254,6 +264,7 @@ class RiskConfig(_Section):
     worklist: WorklistConfig = WorklistConfig()
     outcomes: OutcomesConfig = OutcomesConfig()
     indicators: IndicatorsConfig = IndicatorsConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
     model: ModelConfig = ModelConfig()
     promotion: PromotionConfig = PromotionConfig()
     tracking: TrackingConfig = TrackingConfig()

@@ -27,6 +27,29 @@ class Metrics:
         )
         self.assessments = Counter("riskmodel_assessments_total", "Residents assessed", registry=self.registry)
         self.model = Gauge("riskmodel_model_info", "Model being served", ["version"], registry=self.registry)
+        self.psi_max = Gauge(
+            "riskmodel_monitoring_psi_max",
+            "Largest feature PSI of the served batch",
+            ["disease"],
+            registry=self.registry,
+        )
+        self.observed_expected = Gauge(
+            "riskmodel_monitoring_observed_expected",
+            "Observed/expected on fresh labels",
+            ["disease"],
+            registry=self.registry,
+        )
+        self.fresh_auroc = Gauge(
+            "riskmodel_monitoring_auroc",
+            "AUROC on fresh labels of the served batch",
+            ["disease"],
+            registry=self.registry,
+        )
+        self.retrain = Gauge(
+            "riskmodel_retrain_recommended",
+            "1 when a monitoring rule fired on the served batch",
+            registry=self.registry,
+        )
 
 
 class ObservabilityMiddleware:

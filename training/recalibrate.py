@@ -67,6 +67,7 @@ def recalibrate(model: RiskModel, residents: pd.DataFrame, config: RiskConfig) -
         training_summary={**model.training_summary, "recalibration": summary},
         metrics={**model.metrics, **metrics},
         screen_cuts=dict(model.screen_cuts),
+        reference=model.reference,
     )
     return Recalibration(recalibrated, metrics, summary)
 

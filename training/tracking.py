@@ -186,3 +186,20 @@ def version_metrics(client: MlflowClient, name: str, version: str) -> dict[str, 
     if not model_version.run_id:
         return {}
     return dict(client.get_run(model_version.run_id).data.metrics)
+
+
+def log_monitoring(report: dict[str, Any], config: RiskConfig, *, batch_id: str, model_version: str) -> None:
+    """Log a published batch's monitoring (aggregates only) as an MLflow run (SPEC 12)."""
+    configure(config)
+    mlflow.set_experiment(config.tracking.experiment)
+    metrics: dict[str, float] = {"retrain_recommended": float(report["retrain_recommended"])}
+    for disease, part in report["diseases"].items():
+        metrics[f"{disease}_psi_max"] = max((r["psi"] for r in part["features"].values()), default=0.0)
+        metrics[f"{disease}_p_chronic_psi"] = part["p_chronic"]["psi"]
+        metrics[f"{disease}_p_chronic_mean"] = part["p_chronic"]["mean"]
+        for key in ("auroc", "observed_expected", "n", "positives"):
+            metrics[f"{disease}_fresh_{key}"] = part["performance"][key]
+    with mlflow.start_run(run_name=f"monitor batch {batch_id[:8]}"):
+        mlflow.set_tags({"component": "riskmodel-monitoring", "batch_id": batch_id, "model_version": model_version})
+        mlflow.log_metrics(_finite(metrics))
+        mlflow.log_dict(report, "monitoring.json")

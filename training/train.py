@@ -25,6 +25,7 @@ from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_dis
 from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
 from riskmodel.model.labels import recorded, tier_labels
 from riskmodel.model.tier_model import DiseaseModel, RiskModel
+from riskmodel.monitoring.drift import reference
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES, TIERS
 from riskmodel.rules.tiers import policy_tier
@@ -158,6 +159,7 @@ def train_risk_model(
         roles = np.concatenate([inner, np.full(len(test), TEST)])
     models: dict[str, DiseaseModel] = {}
     cuts: dict[str, float] = {}
+    references: dict[str, Any] = {}
     evaluations: dict[str, DiseaseEvaluation] = {}
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     summary: dict[str, Any] = {
@@ -174,6 +176,10 @@ def train_risk_model(
         fit = labelled & served  # the population the model serves (SPEC 3)
         model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)  # type: ignore[arg-type]
         models[disease] = model
+        train_rows = fit & (roles == TRAIN)
+        references[disease] = reference(x[train_rows], model.features, model.probabilities(x[train_rows])[:, 2])
+        importance = model.booster.feature_importance(importance_type="gain")
+        references.setdefault("top_features", {})[disease] = [model.features[j] for j in np.argsort(-importance)]
         valid_rows = fit & (roles == VALID)
         cuts[disease] = choose_screen_cut(
             model.probabilities(x[valid_rows])[:, 2], labels[valid_rows] == 2, config.tiers.model_target_sensitivity
@@ -209,6 +215,7 @@ def train_risk_model(
         training_summary=summary,
         metrics=metrics,
         screen_cuts=cuts,
+        reference=references,
     )
     return TrainingResult(
         model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary, explanation_sample=samples

@@ -484,6 +484,11 @@ def nightly(
         )
         summary_line.update(status="published", batch_id=summary.batch_id, as_of=str(day), model_version=fitted.version)
         summary_line.update(_counts(summary))
+        if summary.monitoring is not None and summary.batch_id is not None:
+            from training.tracking import log_monitoring
+
+            log_monitoring(summary.monitoring, settings, batch_id=summary.batch_id, model_version=fitted.version)
+            summary_line["retrain_recommended"] = summary.monitoring["retrain_recommended"]
     except RiskModelError as exc:
         code = exit_code(exc)
         summary_line.update(status="not_published" if code == EXIT_NOT_PUBLISHED else "error", error=str(exc))
@@ -760,6 +765,40 @@ def indicators(
         else:
             output.write_text(text, encoding="utf-8")
             console.print(f"wrote {output}")
+
+
+# ------------------------------------------------------------------------------------------- monitoring
+
+
+@app.command()
+def monitor(
+    batch: Annotated[
+        str | None, typer.Option("--batch", help="Batch id (default: the served batch).", show_default=False)
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report to this file.", show_default=False)
+    ] = None,
+    store: StoreOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """A published batch's monitoring (SPEC 12): drift (PSI) per feature against the model's training reference,
+    missing shares, the P(chronic) distribution, performance on residents with fresh measurements, and whether
+    retraining is recommended (and which rule fired)."""
+    from riskmodel.cli.monitor_report import print_monitoring, write_html
+    from riskmodel.store.batches import ResultStore
+
+    try:
+        settings = _config(config)
+        found = ResultStore(store or settings.store.url).monitoring_report(batch)
+    except RiskModelError as exc:
+        raise fail(str(exc)) from exc
+    if found is None:
+        raise fail("no monitoring report for that batch (one is computed when 'score' or 'nightly' publishes a batch)")
+    batch_id, figures = found
+    print_monitoring(batch_id, figures)
+    if report is not None:
+        write_html(report, batch_id, figures)
+        console.print(f"wrote {report}")
 
 
 # ------------------------------------------------------------------------------------------- the service

@@ -98,6 +98,8 @@ class RiskModel:
     metrics: dict[str, float] = field(default_factory=dict)
     screen_cuts: dict[str, float] = field(default_factory=dict)
     """Per disease, the P(chronic) cut of the model policy chosen at training (SPEC 3)."""
+    reference: dict[str, Any] = field(default_factory=dict)
+    """The training reference monitoring compares batches with (riskmodel.monitoring.drift)."""
 
     def prepare_explanations(self) -> RiskModel:
         """Build the chronic-class explainers now rather than on the first work list (for servers)."""
@@ -131,6 +133,7 @@ class RiskModel:
             "training_summary": self.training_summary,
             "metrics": self.metrics,
             "screen_cuts": self.screen_cuts,
+            "reference": self.reference,
             "diseases": {},
         }
         for name in DISEASES:
@@ -178,4 +181,5 @@ class RiskModel:
             training_summary=manifest.get("training_summary", {}),
             metrics=manifest.get("metrics", {}),
             screen_cuts=manifest.get("screen_cuts", {}),
+            reference=manifest.get("reference", {}),
         )

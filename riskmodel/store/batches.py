@@ -9,6 +9,7 @@ the record schema and the batch output columns.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from typing import Any
@@ -34,6 +35,7 @@ from riskmodel.store.tables import (
     batch_events,
     batches,
     indicators,
+    monitoring,
     scored_residents,
 )
 from riskmodel.vectorised import MISSING
@@ -153,6 +155,25 @@ class ResultStore:
             (batch_id, *(str(r[n]) if n == "ref_date" and self._sqlite else r[n] for n in names[1:])) for r in rows
         ]
         self._bulk_insert("indicators", names, tuples)
+
+    def write_monitoring(self, batch_id: str, report: dict[str, Any]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                monitoring.insert().values(
+                    batch_id=batch_id,
+                    retrain_recommended=bool(report["retrain_recommended"]),
+                    report=json.dumps(report, default=float),
+                )
+            )
+
+    def monitoring_report(self, batch_id: str | None = None) -> tuple[str, dict[str, Any]] | None:
+        """A batch's monitoring report (the latest published batch's by default), or None."""
+        batch = batch_id or (self.latest_batch() or {}).get("batch_id")
+        if batch is None:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(monitoring.c.report).where(monitoring.c.batch_id == batch)).first()
+        return (batch, json.loads(row[0])) if row else None
 
     def stored_indicators(
         self, batch_id: str, *, level: str, unit_ids: list[str] | None, dates: list[dt.date]
@@ -332,7 +353,7 @@ class ResultStore:
 
 def _delete_batch(connection: Any, batch_id: str) -> None:
     """A batch and everything stored with it."""
-    for table in (scored_residents, indicators, batch_events):
+    for table in (scored_residents, indicators, batch_events, monitoring):
         connection.execute(table.delete().where(table.c.batch_id == batch_id))
     connection.execute(batches.delete().where(batches.c.batch_id == batch_id))
 

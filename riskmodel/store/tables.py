@@ -145,3 +145,12 @@ store_lock = sa.Table(
     sa.Column("heartbeat_at", sa.DateTime, nullable=False),
 )
 """SQLite's write lock: one row, refreshed by its holder (SPEC 8)."""
+
+monitoring = sa.Table(
+    "monitoring",
+    metadata,
+    sa.Column("batch_id", sa.String(40), sa.ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("retrain_recommended", sa.Boolean, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+)
+"""A published batch's monitoring report (SPEC 12), as JSON."""

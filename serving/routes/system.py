@@ -79,4 +79,15 @@ def metrics(request: Request) -> Response:
     if state.holder.current is not None:
         state.metrics.model.clear()
         state.metrics.model.labels(state.holder.current.version).set(1)
+    try:
+        found = state.store.monitoring_report()
+    except StoreError:
+        found = None
+    if found is not None:
+        figures = found[1]
+        for disease, part in figures["diseases"].items():
+            state.metrics.psi_max.labels(disease).set(max((r["psi"] for r in part["features"].values()), default=0.0))
+            state.metrics.observed_expected.labels(disease).set(part["performance"]["observed_expected"])
+            state.metrics.fresh_auroc.labels(disease).set(part["performance"]["auroc"])
+        state.metrics.retrain.set(1.0 if figures["retrain_recommended"] else 0.0)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

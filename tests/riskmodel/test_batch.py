@@ -128,3 +128,14 @@ def test_a_batch_rejected_above_the_share_is_not_published_unless_allowed(tmp_pa
         path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store, allow_rejected=True
     )
     assert store.latest_batch()["batch_id"] == summary.batch_id
+
+
+def test_extra_parquet_columns_of_any_type_pass_through_as_text(tmp_path, population_file, model, config):
+    frame = pq.read_table(population_file).slice(0, 300).to_pandas()
+    frame["village_code"] = range(300)
+    frame["visit_weight"] = 1.5
+    path = tmp_path / "extras.parquet"
+    frame.to_parquet(path)
+    score_file(path, tmp_path / "out.parquet", model, config=config, as_of=SYNTH_AS_OF)
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    assert scored["village_code"].tolist()[:3] == ["0", "1", "2"] and scored["visit_weight"].iloc[0] == "1.5"
