@@ -33,7 +33,10 @@ def test_wrap_never_splits_a_number_date_or_word(text, width):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_printed_list_fits_80_columns(model, lang, monkeypatch):
     buffer = io.StringIO()
-    monkeypatch.setattr(console_module.console, "file", buffer)
+    from rich.console import Console
+
+    # Swap the module's console object (not its file: restoring a captured stream would outlive the test).
+    monkeypatch.setattr(console_module, "console", Console(file=buffer, width=120))
     worklist = build_worklist(make_residents(SNAPSHOT_TEAM), model, as_of="2026-07-01", lang=lang)
     print_worklist(worklist, "team-a", {"worklist_as_of": "2026-07-01", "model_version": "3"}, lang, width=80)
     printed = buffer.getvalue().splitlines()
