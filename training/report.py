@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import shap  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from riskmodel.model.evaluation import DiseaseEvaluation  # noqa: E402
@@ -87,25 +88,14 @@ def _calibration(disease: str, evaluation: DiseaseEvaluation, folder: Path) -> P
 
 
 def _shap_summary(disease: str, matrix: np.ndarray, contributions: np.ndarray, folder: Path, top: int = 15) -> Path:
-    names: np.ndarray = np.array(feature_names(disease))  # type: ignore[arg-type]
-    order = np.argsort(np.abs(contributions).mean(axis=0))[::-1][:top][::-1]
-    figure, axis = plt.subplots(figsize=(7, 0.4 * len(order) + 1.5))
-    rng = np.random.default_rng(0)
-    for row, j in enumerate(order):
-        values = matrix[:, j]
-        finite = np.isfinite(values)
-        colour = np.full(len(values), 0.5)
-        if finite.any():
-            low, high = np.nanpercentile(values[finite], [5, 95])
-            colour[finite] = np.clip((values[finite] - low) / (high - low + 1e-12), 0, 1)
-        axis.scatter(
-            contributions[:, j], row + rng.uniform(-0.3, 0.3, len(values)), c=colour, cmap="coolwarm", s=4, alpha=0.6
-        )
-    axis.set_yticks(range(len(order)), names[order])
-    axis.axvline(0, color="grey", lw=0.8)
-    axis.set(
-        xlabel="SHAP contribution to the chronic-class score (log-odds)",
-        title=f"{disease}: feature contributions (red = high value)",
+    """A beeswarm drawn by ``shap`` from LightGBM's ``pred_contrib`` values (no explainer re-run)."""
+    names = [str(name) for name in feature_names(disease)]  # type: ignore[arg-type]
+    shap.summary_plot(
+        contributions, matrix, feature_names=names, max_display=top, show=False, plot_size=(7.5, 0.4 * top + 1.5)
+    )
+    figure = plt.gcf()
+    figure.axes[0].set(
+        xlabel="SHAP contribution to the chronic-class score (log-odds)", title=f"{disease}: feature contributions"
     )
     path = folder / f"{disease}_shap_summary.png"
     figure.tight_layout()
