@@ -19,7 +19,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskmodel.exceptions import InputFileError
 from riskmodel.records.schema import EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS
 from riskmodel.records.validation import (
     SeenIds,
@@ -30,6 +29,7 @@ from riskmodel.records.validation import (
     _range_check,
     _rejected_frame,
     check_column_type,
+    check_required_columns,
 )
 
 DISEASE_REQUIRED_FOR = ("followup", "diagnosis", "referral")
@@ -56,12 +56,7 @@ class ValidatedEvents:
 
 def check_event_columns(columns: Sequence[str], source: str) -> None:
     """Raise a one-line error naming the required event columns that are missing."""
-    missing = [name for name in REQUIRED_EVENT_COLUMNS if name not in columns]
-    if missing:
-        raise InputFileError(
-            f"{source}: missing required event column(s) {', '.join(missing)} "
-            f"(expected at least {', '.join(REQUIRED_EVENT_COLUMNS)}; found {', '.join(columns) or 'none'})"
-        )
+    check_required_columns(columns, source, REQUIRED_EVENT_COLUMNS, "event column")
 
 
 def event_keys(resident_ids: pa.Array, event_ids: pa.Array) -> np.ndarray:

@@ -52,13 +52,15 @@ class ValidatedChunk:
 # --------------------------------------------------------------------------------------------- reading
 
 
-def check_required_columns(columns: Sequence[str], source: str) -> None:
-    """Raise a one-line error naming the required columns that are missing."""
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+def check_required_columns(
+    columns: Sequence[str], source: str, required: Sequence[str] = REQUIRED_COLUMNS, kind: str = "column"
+) -> None:
+    """Raise a one-line error naming the required columns (of residents, or of another ``kind``) that are missing."""
+    missing = [name for name in required if name not in columns]
     if missing:
         raise InputFileError(
-            f"{source}: missing required column(s) {', '.join(missing)} "
-            f"(expected at least {', '.join(REQUIRED_COLUMNS)}; found {', '.join(columns) or 'none'})"
+            f"{source}: missing required {kind}(s) {', '.join(missing)} "
+            f"(expected at least {', '.join(required)}; found {', '.join(columns) or 'none'})"
         )
 
 
