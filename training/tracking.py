@@ -8,6 +8,7 @@ plots, aggregate tables, the report and the model; the input example is a made-u
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tempfile
@@ -16,27 +17,21 @@ from typing import Any
 
 import mlflow
 import pandas as pd
-from mlflow.models import ModelSignature
-from mlflow.pyfunc import PythonModel
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, Schema
 
+import riskmodel
 from riskmodel.config import RiskConfig
-from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS, SCHEMA_VERSION
+from riskmodel.model.pyfunc import ARTIFACT_NAME, model_signature
+from riskmodel.records.schema import SCHEMA_VERSION
 from training.report import write_report
 from training.train import TrainingResult
 
-ARTIFACT_NAME = "riskmodel"
-# Whole-number columns travel as double: a pandas column of integers with gaps is float (MLflow cannot cast
-# NaN to long); validation still checks they are whole numbers.
-_MLFLOW_TYPES = {
-    "str": "string",
-    "category": "string",
-    "float": "double",
-    "int": "double",
-    "bool": "boolean",
-    "date": "string",
-}
+MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
+"""The models-from-code file logged as the registered model's ``python_model``."""
+PACKAGE_CODE = Path(riskmodel.__file__).parent
+"""The package shipped with the model (MLflow ``code_paths``), so it loads without this project installed."""
+REQUIREMENTS = ("duckdb", "lightgbm", "numpy", "pandas", "psutil", "pyarrow", "pydantic", "pyyaml", "rich", "scikit-learn")
+"""What the shipped package imports when it scores (MLflow itself is added by MLflow)."""
 
 EXAMPLE_RESIDENT: dict[str, Any] = {
     "resident_id": "example-resident-0001",
@@ -71,42 +66,6 @@ def configure(config: RiskConfig) -> MlflowClient:
     return MlflowClient(tracking_uri=config.tracking.uri, registry_uri=config.tracking.uri)
 
 
-def model_signature() -> ModelSignature:
-    """The MLflow signature derived from the record schema (dates travel as ISO strings)."""
-    inputs = Schema([ColSpec(_MLFLOW_TYPES[c.kind], c.name, required=c.required) for c in RESIDENT_COLUMNS])
-    kinds = {
-        "diabetes_tier": "string",
-        "hypertension_tier": "string",
-        "overall_tier": "string",
-        "diabetes_tier_source": "string",
-        "hypertension_tier_source": "string",
-        "cdrs_points": "long",
-        "action": "string",
-        "due_date": "string",
-        "model_version": "string",
-    }
-    outputs = Schema([ColSpec(kinds.get(name, "double"), name) for name in OUTPUT_COLUMNS])
-    return ModelSignature(inputs=inputs, outputs=outputs)
-
-
-class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
-    """MLflow pyfunc wrapper: records in, the batch output columns out, through the one scoring path."""
-
-    def load_context(self, context: Any) -> None:
-        from riskmodel.model.tier_model import RiskModel
-
-        self._model = RiskModel.load(context.artifacts[ARTIFACT_NAME])
-
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        from riskmodel.records.reading import validate_records
-        from riskmodel.scoring import score_frame
-
-        records = [{str(k): v for k, v in row.items()} for row in model_input.to_dict(orient="records")]
-        checked = validate_records(records)
-        scored = score_frame(checked.residents, self._model)
-        return scored[list(OUTPUT_COLUMNS)].astype({"due_date": "string"})
-
-
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
 
@@ -132,21 +91,43 @@ def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: li
     return version
 
 
+def _next_version(client: MlflowClient, name: str) -> str:
+    """The number the registry will give the next version of ``name`` (it counts up from the highest)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        versions = []
+    return str(max((int(v.version) for v in versions), default=0) + 1)
+
+
 def _register(model: Any, config: RiskConfig, folder: Path, run_id: str, tags: dict[str, str] | None = None) -> str:
-    """Log the model in the active run, register a version with alias ``challenger``; returns the version."""
+    """Log the model from code in the active run, register a version with alias ``challenger``; returns the version.
+
+    The version's label (``riskmodel/7``) is written into the model folder before it is logged, so that the
+    model answers with its own ``model_version`` wherever it is loaded, ``mlflow models serve`` included.
+    """
     client = MlflowClient()
-    model.save(folder / ARTIFACT_NAME)
+    name = config.tracking.registered_model
+    expected = _next_version(client, name)
+    dataclasses.replace(model, version=f"{name}/{expected}").save(folder / ARTIFACT_NAME)
     info = mlflow.pyfunc.log_model(
         name="model",
-        python_model=RiskModelPyfunc(),
+        python_model=str(MODEL_CODE),
+        code_paths=[str(PACKAGE_CODE)],
         artifacts={ARTIFACT_NAME: str(folder / ARTIFACT_NAME)},
         signature=model_signature(),
-        input_example=pd.DataFrame([EXAMPLE_RESIDENT]),
-        registered_model_name=config.tracking.registered_model,
+        input_example=(pd.DataFrame([EXAMPLE_RESIDENT]), {"as_of": "2026-03-31"}),
+        registered_model_name=name,
         pip_requirements=_requirements(),
     )
     version = str(info.registered_model_version)
-    name = config.tracking.registered_model
+    if version != expected:
+        raise RuntimeError(
+            f"{name}: another version was registered at the same time (got {version}, expected {expected}); "
+            "train again"
+        )
     client.set_registered_model_alias(name, "challenger", version)
     for key, value in {"schema_version": str(SCHEMA_VERSION), "run_id": run_id, **(tags or {})}.items():
         client.set_model_version_tag(name, version, key, value)
@@ -174,10 +155,7 @@ def log_recalibration(result: Any, config: RiskConfig, *, parent_version: str, d
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
-    return [
-        f"{package}=={version(package)}"
-        for package in ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pyyaml", "pydantic")
-    ]
+    return [f"{package}=={version(package)}" for package in REQUIREMENTS]
 
 
 def version_metrics(client: MlflowClient, name: str, version: str) -> dict[str, float]:

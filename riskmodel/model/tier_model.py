@@ -130,6 +130,7 @@ class RiskModel:
         folder.mkdir(parents=True, exist_ok=True)
         manifest: dict[str, Any] = {
             "schema_version": self.schema_version,
+            "version": self.version,
             "training_summary": self.training_summary,
             "metrics": self.metrics,
             "screen_cuts": self.screen_cuts,

@@ -254,7 +254,7 @@ def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A record value as the text a CSV would hold; missing (None, NaN, NaT, NA) as null."""
     if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
@@ -266,7 +266,7 @@ def _text(value: Any) -> str | None:
 def validate_records(records: Sequence[Mapping[str, Any]]) -> ValidatedChunk:
     """Validate records given as mappings (the library's one-record path), with the same rules as files."""
     names = list(dict.fromkeys(name for record in records for name in record))
-    columns = {name: pa.array([_text(r.get(name)) for r in records], pa.string()) for name in names}
+    columns = {name: pa.array([cell_text(r.get(name)) for r in records], pa.string()) for name in names}
     return validate_table(pa.table(columns) if columns else pa.table({}))
 
 
