@@ -191,9 +191,12 @@ class ModelConfig(_Section):
 
 
 class PromotionConfig(_Section):
+    """The promotion gate (SPEC 12): both models measured on the challenger's evaluation residents."""
+
     tolerance: float = Field(0.01, ge=0)
     higher_is_better: tuple[str, ...] = ("diabetes_auroc", "hypertension_auroc")
-    lower_is_better: tuple[str, ...] = ("diabetes_ece", "hypertension_ece")
+    lower_is_better: tuple[str, ...] = ("diabetes_ece_equal_frequency", "hypertension_ece_equal_frequency")
+    bootstrap_resamples: int = Field(500, ge=50, le=10_000)
 
 
 class TrackingConfig(_Section):

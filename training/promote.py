@@ -1,25 +1,65 @@
-"""Promotion of a challenger to ``champion`` behind a metric gate (SPEC section 7, ``riskmodel promote``)."""
+"""Promotion of a challenger to ``champion`` behind a gate that compares like with like (SPEC section 12).
+
+The champion is re-scored on the challenger's evaluation residents: the test files the challenger's run
+logged (or its held-out split of the training files, rebuilt from the challenger's seed and fractions, or
+a recalibration's local files), found again from the run's dataset records and checked against their
+digests. Both models' gated metrics are measured on those same residents, the difference gets a paired
+bootstrap 95 % interval (the same resamples for both models), and the gate refuses when a metric is worse
+beyond ``promotion.tolerance`` *and* its interval excludes zero. The side-by-side table is returned on
+refusal too (:class:`PromotionRefused` carries it).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from riskmodel.config import RiskConfig
-from riskmodel.exceptions import ModelNotFoundError, PromotionRefusedError
-from training.tracking import configure, version_metrics
+from riskmodel.exceptions import InputFileError, ModelNotFoundError, PromotionRefusedError
+from riskmodel.model.evaluation import auprc, auroc, equal_frequency_ece, expected_calibration_error
+from riskmodel.model.features import derived_features, feature_matrix
+from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.records.reading import read_residents, resident_columns
+from riskmodel.records.schema import DISEASES
+from training.datasets import LOCAL, TEST, TRAINING, check_unchanged, logged_files
+from training.train import TEST as TEST_ROLE
+from training.train import split_residents
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "auroc": auroc,
+    "auprc": auprc,
+    "ece": expected_calibration_error,
+    "ece_equal_frequency": equal_frequency_ece,
+}
+"""The metrics the gate can measure again, by their name after the disease (``diabetes_auroc``)."""
 
 
 @dataclass(frozen=True)
 class GateRow:
+    """One gated metric, both models measured on the same residents."""
+
     metric: str
     challenger: float
     champion: float
     higher_is_better: bool
     passed: bool
+    ci_low: float = math.nan
+    """95 % paired bootstrap interval of challenger minus champion."""
+    ci_high: float = math.nan
+    residents: int = 0
+    cases: int = 0
+
+    @property
+    def difference(self) -> float:
+        return self.challenger - self.champion
 
 
 @dataclass(frozen=True)
@@ -29,24 +69,121 @@ class Promotion:
     previous_champion: str | None
     forced: bool
     gate: list[GateRow]
+    evaluated_on: str = ""
+    """What the comparison was measured on (files and residents), for the table's title."""
 
 
-def gate(challenger: dict[str, float], champion: dict[str, float], config: RiskConfig) -> list[GateRow]:
-    """Compare each gated metric: the challenger may be worse than the champion by at most the tolerance."""
-    tolerance = config.promotion.tolerance
-    rows = []
-    for metric, higher in [(m, True) for m in config.promotion.higher_is_better] + [
-        (m, False) for m in config.promotion.lower_is_better
-    ]:
-        new, old = challenger.get(metric, math.nan), champion.get(metric, math.nan)
-        if math.isnan(old):
-            passed = True
-        elif math.isnan(new):
-            passed = False
+class PromotionRefused(PromotionRefusedError):
+    """The gate refused; the side-by-side table is in ``gate``."""
+
+    def __init__(self, message: str, gate: list[GateRow], evaluated_on: str) -> None:
+        super().__init__(message)
+        self.gate = gate
+        self.evaluated_on = evaluated_on
+
+
+@dataclass(frozen=True)
+class EvaluationData:
+    residents: pd.DataFrame
+    description: str
+
+
+def evaluation_residents(run: object, challenger: RiskModel, data: Sequence[Path] | None = None) -> EvaluationData:
+    """The residents the challenger was evaluated on, found from its run's dataset records.
+
+    ``data`` replaces them (the files given are used whole), for runs whose files are elsewhere now.
+    """
+    if data:
+        frame = read_residents(list(data)).residents
+        return EvaluationData(frame, f"{', '.join(Path(p).name for p in data)} ({len(frame):,} residents)")
+    files = logged_files(run)
+    if not files:
+        raise InputFileError("the challenger's run recorded no datasets (it predates dataset logging)")
+    for role in (TEST, LOCAL):
+        chosen = [f for f in files if f.role == role]
+        if chosen:
+            check_unchanged(chosen)
+            frame = read_residents([f.path for f in chosen]).residents
+            names = ", ".join(Path(f.path).name for f in chosen)
+            return EvaluationData(frame, f"{role} data {names} ({len(frame):,} residents)")
+    chosen = [f for f in files if f.role == TRAINING]
+    check_unchanged(chosen)
+    frame = read_residents([f.path for f in chosen]).residents
+    settings = challenger.config.model
+    roles = split_residents(
+        frame["resident_id"],
+        seed=settings.seed,
+        test_fraction=settings.test_fraction,
+        validation_fraction=settings.validation_fraction,
+    )
+    held_out = frame[roles == TEST_ROLE]
+    names = ", ".join(Path(f.path).name for f in chosen)
+    return EvaluationData(held_out, f"held-out residents of {names} ({len(held_out):,})")
+
+
+def _paired_interval(
+    measure: Callable[[np.ndarray, np.ndarray], float],
+    truth: np.ndarray,
+    new: np.ndarray,
+    old: np.ndarray,
+    *,
+    resamples: int,
+    seed: int,
+) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    n = len(truth)
+    differences = []
+    for _ in range(resamples):
+        pick = rng.integers(0, n, n)
+        value = measure(truth[pick], new[pick]) - measure(truth[pick], old[pick])
+        if not math.isnan(value):
+            differences.append(value)
+    if not differences:
+        return math.nan, math.nan
+    return float(np.percentile(differences, 2.5)), float(np.percentile(differences, 97.5))
+
+
+def compare(
+    challenger: RiskModel, champion: RiskModel | None, residents: pd.DataFrame, config: RiskConfig
+) -> list[GateRow]:
+    """Both models' gated metrics on the same residents (the population each disease's model serves, with a
+    defining measurement), with the paired bootstrap interval of each difference."""
+    promotion = config.promotion
+    gated = [(m, True) for m in promotion.higher_is_better] + [(m, False) for m in promotion.lower_is_better]
+    columns = resident_columns(residents)
+    derived = derived_features(columns)
+    scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+    for disease in DISEASES:
+        labels = tier_labels(columns, disease, challenger.config)  # type: ignore[arg-type]
+        rows = (labels >= 0) & ~recorded(columns, disease)  # type: ignore[arg-type]
+        x = feature_matrix(columns, disease, derived=derived)[rows]  # type: ignore[arg-type]
+        new = challenger.disease(disease).probabilities(x)[:, 2]  # type: ignore[arg-type]
+        old = champion.disease(disease).probabilities(x)[:, 2] if champion else None  # type: ignore[arg-type]
+        scored[disease] = (labels[rows] == 2, new, old)
+    out = []
+    for metric, higher in gated:
+        disease, _, name = metric.partition("_")
+        if disease not in scored or name not in METRICS:
+            raise PromotionRefusedError(
+                f"promotion metric '{metric}' cannot be measured again; use <disease>_{{{', '.join(METRICS)}}}"
+            )
+        truth, new, old = scored[disease]
+        measure = METRICS[name]
+        value = measure(truth, new)
+        if old is None:
+            out.append(GateRow(metric, value, math.nan, higher, True, residents=len(truth), cases=int(truth.sum())))
+            continue
+        before = measure(truth, old)
+        low, high = _paired_interval(
+            measure, truth, new, old, resamples=promotion.bootstrap_resamples, seed=config.model.seed
+        )
+        difference = value - before
+        if higher:
+            worse = difference < -promotion.tolerance and high < 0
         else:
-            passed = new >= old - tolerance if higher else new <= old + tolerance
-        rows.append(GateRow(metric, new, old, higher, passed))
-    return rows
+            worse = difference > promotion.tolerance and low > 0
+        out.append(GateRow(metric, value, before, higher, not worse, low, high, len(truth), int(truth.sum())))
+    return out
 
 
 def _alias_version(client, name: str, alias: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -56,9 +193,22 @@ def _alias_version(client, name: str, alias: str) -> str | None:  # type: ignore
         return None
 
 
-def promote(config: RiskConfig, *, version: str | None = None, force: bool = False, reason: str = "") -> Promotion:
+def promote(
+    config: RiskConfig,
+    *,
+    version: str | None = None,
+    force: bool = False,
+    reason: str = "",
+    data: Sequence[Path] | None = None,
+) -> Promotion:
     """Move alias ``champion`` to ``version`` (default: the ``challenger``) if the gate passes, or ``force``
-    with a ``reason`` (required: it is recorded on the version)."""
+    with a ``reason`` (required: it is recorded on the version).
+
+    ``data`` gives the evaluation residents when the challenger's logged files are not readable here.
+    """
+    from training.registry import load_model
+    from training.tracking import configure
+
     if force and not reason.strip():
         raise PromotionRefusedError("a forced promotion needs a reason (--reason TEXT); it is recorded on the version")
     client = configure(config)
@@ -67,29 +217,52 @@ def promote(config: RiskConfig, *, version: str | None = None, force: bool = Fal
     if target is None:
         raise ModelNotFoundError(f"no challenger version of '{name}' to promote; run 'riskmodel train' first")
     try:
-        client.get_model_version(name, target)
+        model_version = client.get_model_version(name, target)
     except MlflowException as exc:
         raise ModelNotFoundError(f"'{name}' has no version {target}") from exc
     current = _alias_version(client, name, "champion")
-    rows = gate(
-        version_metrics(client, name, target),
-        version_metrics(client, name, current) if current and current != target else {},
-        config,
-    )
+    challenger = load_model(f"models:/{name}/{target}", config)
+    champion = load_model(f"models:/{name}/{current}", config) if current and current != target else None
+    rows: list[GateRow] = []
+    evaluated_on = ""
+    try:
+        run = client.get_run(model_version.run_id) if model_version.run_id else None
+        evaluation = evaluation_residents(run, challenger, data)
+        evaluated_on = evaluation.description
+        rows = compare(challenger, champion, evaluation.residents, config)
+    except InputFileError as exc:
+        if champion is not None and not force:
+            raise PromotionRefused(
+                f"cannot measure champion {current} on version {target}'s evaluation residents: {exc}; pass "
+                "--data FILE with them, or --force --reason TEXT",
+                [],
+                "",
+            ) from exc
     failed = [row for row in rows if not row.passed]
     if failed and not force:
-        raise PromotionRefusedError(
-            f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance} on "
-            + ", ".join(f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f})" for r in failed)
-            + "; use --force --reason TEXT to promote anyway"
+        raise PromotionRefused(
+            f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance}, "
+            "with a paired bootstrap interval that excludes no difference, on "
+            + ", ".join(
+                f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f}, difference {r.difference:+.4f}, "
+                f"95 % CI {r.ci_low:+.4f} to {r.ci_high:+.4f})"
+                for r in failed
+            )
+            + f", measured on {evaluated_on}; use --force --reason TEXT to promote anyway",
+            rows,
+            evaluated_on,
         )
     client.set_registered_model_alias(name, "champion", target)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     client.set_model_version_tag(name, target, "promoted_at", stamp)
+    if evaluated_on:
+        client.set_model_version_tag(name, target, "promotion_compared_on", evaluated_on[:250])
     if force:
         client.set_model_version_tag(name, target, "forced_promotion", "true")
-        client.set_model_version_tag(name, target, "forced_promotion_reason", reason or "no reason given")
+        client.set_model_version_tag(name, target, "forced_promotion_reason", reason)
         client.set_model_version_tag(
             name, target, "forced_over_failed_gate", ", ".join(r.metric for r in failed) or "none"
         )
-    return Promotion(name=name, version=target, previous_champion=current, forced=force, gate=rows)
+    return Promotion(
+        name=name, version=target, previous_champion=current, forced=force, gate=rows, evaluated_on=evaluated_on
+    )

@@ -23,6 +23,7 @@ import riskmodel
 from riskmodel.config import RiskConfig
 from riskmodel.model.pyfunc import ARTIFACT_NAME, model_signature
 from riskmodel.records.schema import SCHEMA_VERSION
+from training.datasets import LOCAL, TEST, TRAINING, RunData, log_datasets, run_name
 from training.report import write_report
 from training.train import TrainingResult
 
@@ -30,7 +31,18 @@ MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
 """The models-from-code file logged as the registered model's ``python_model``."""
 PACKAGE_CODE = Path(riskmodel.__file__).parent
 """The package shipped with the model (MLflow ``code_paths``), so it loads without this project installed."""
-REQUIREMENTS = ("duckdb", "lightgbm", "numpy", "pandas", "psutil", "pyarrow", "pydantic", "pyyaml", "rich", "scikit-learn")
+REQUIREMENTS = (
+    "duckdb",
+    "lightgbm",
+    "numpy",
+    "pandas",
+    "psutil",
+    "pyarrow",
+    "pydantic",
+    "pyyaml",
+    "rich",
+    "scikit-learn",
+)
 """What the shipped package imports when it scores (MLflow itself is added by MLflow)."""
 
 EXAMPLE_RESIDENT: dict[str, Any] = {
@@ -70,22 +82,36 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
 
 
-def log_training(result: TrainingResult, config: RiskConfig, *, data_sources: list[str]) -> str:
-    """Log one run (params, metrics, plots, tables, report, model), register a version, alias ``challenger``.
-
-    Returns the registered version number.
+def log_training(
+    result: TrainingResult,
+    config: RiskConfig,
+    *,
+    data_sources: list[str],
+    test_sources: list[str] | None = None,
+    rejected: dict[str, int] | None = None,
+) -> str:
+    """Log one run (params, metrics, plots, tables, report, datasets, model), register a version, alias
+    ``challenger``. The run is named after its data. Returns the registered version number.
     """
+    summary = result.data_summary
+    tested = int(summary.get("test_residents", 0))
+    parts = [RunData(TRAINING, tuple(data_sources), int(summary["residents"]) - (tested if test_sources else 0),
+                     (rejected or {}).get(TRAINING, 0))]  # fmt: skip
+    if test_sources:
+        parts.append(RunData(TEST, tuple(test_sources), tested, (rejected or {}).get(TEST, 0)))
     configure(config)
     mlflow.set_experiment(config.tracking.experiment)
-    with mlflow.start_run(run_name="train") as run, tempfile.TemporaryDirectory() as scratch:
+    with mlflow.start_run(run_name=run_name("train", parts)) as run, tempfile.TemporaryDirectory() as scratch:
         mlflow.log_params({k: str(v)[:500] for k, v in config.as_flat_dict().items()})
         mlflow.log_param("data.sources", ", ".join(Path(s).name for s in data_sources)[:500])
+        mlflow.log_param("data.test_from", summary.get("test_from", "held-out split"))
+        log_datasets(parts)
         mlflow.log_metrics(_finite(result.metrics))
         mlflow.set_tags({"schema_version": str(SCHEMA_VERSION), "component": "riskmodel"})
         folder = Path(scratch)
         write_report(result, folder / "evaluation")
         mlflow.log_artifacts(str(folder / "evaluation"), artifact_path="evaluation")
-        (folder / "training_data_summary.json").write_text(json.dumps(result.data_summary, indent=2), encoding="utf-8")
+        (folder / "training_data_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         mlflow.log_artifact(str(folder / "training_data_summary.json"))
         version = _register(result.model, config, folder, run.info.run_id)
     return version
@@ -125,8 +151,7 @@ def _register(model: Any, config: RiskConfig, folder: Path, run_id: str, tags: d
     version = str(info.registered_model_version)
     if version != expected:
         raise RuntimeError(
-            f"{name}: another version was registered at the same time (got {version}, expected {expected}); "
-            "train again"
+            f"{name}: another version was registered at the same time (got {version}, expected {expected}); train again"
         )
     client.set_registered_model_alias(name, "challenger", version)
     for key, value in {"schema_version": str(SCHEMA_VERSION), "run_id": run_id, **(tags or {})}.items():
@@ -135,13 +160,16 @@ def _register(model: Any, config: RiskConfig, folder: Path, run_id: str, tags: d
 
 
 def log_recalibration(result: Any, config: RiskConfig, *, parent_version: str, data_sources: list[str]) -> str:
-    """Log a recalibration (ECE and observed/expected before and after, no rows) and register the recalibrated
-    model as a new version with alias ``challenger`` and its parent recorded (SPEC 12)."""
+    """Log a recalibration (ECE and observed/expected before and after, its data as datasets, no rows) and
+    register the recalibrated model as a new version with alias ``challenger`` and its parent recorded (SPEC 12)."""
+    parts = [RunData(LOCAL, tuple(data_sources), int(result.data_summary.get("local_residents", 0)))]
     configure(config)
     mlflow.set_experiment(config.tracking.experiment)
-    with mlflow.start_run(run_name=f"recalibrate v{parent_version}") as run, tempfile.TemporaryDirectory() as scratch:
+    name = run_name(f"recalibrate v{parent_version}", parts)
+    with mlflow.start_run(run_name=name) as run, tempfile.TemporaryDirectory() as scratch:
         mlflow.log_param("parent_version", parent_version)
         mlflow.log_param("data.sources", ", ".join(Path(s).name for s in data_sources)[:500])
+        log_datasets(parts)
         mlflow.log_metrics(_finite(result.metrics))
         mlflow.set_tags(
             {"schema_version": str(SCHEMA_VERSION), "component": "riskmodel", "parent_version": parent_version}

@@ -166,6 +166,7 @@ def train_risk_model(
         "residents": int(len(frame)),
         "teams": int(frame["team_id"].nunique()),
         "test_residents": int((roles == TEST).sum()),
+        "test_from": "held-out split" if test is None else "separate test data",
     }
     for disease in DISEASES:
         step(f"training the {disease} model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -159,7 +160,8 @@ def train(
         files = expand_paths(data)
         with err_console.status("reading and validating records"):
             training = read_residents(files)
-            testing = read_residents(expand_paths(test_data)) if test_data else None
+            test_files = expand_paths(test_data) if test_data else []
+            testing = read_residents(test_files) if test_files else None
         rejected = len(training.rejected) + (len(testing.rejected) if testing else 0)
         if rejected:
             err_console.print(f"[yellow]{rejected} rows rejected by validation were left out[/]")
@@ -171,7 +173,13 @@ def train(
                 on_step=lambda text: status.update(text),
             )
             status.update("logging to MLflow")
-            version = log_training(result, settings, data_sources=[str(f) for f in files])
+            version = log_training(
+                result,
+                settings,
+                data_sources=[str(f) for f in files],
+                test_sources=[str(f) for f in test_files],
+                rejected={"training": len(training.rejected), "test": len(testing.rejected) if testing else 0},
+            )
     except (RiskModelError, ValueError) as exc:
         raise fail(str(exc)) from exc
     metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
@@ -190,28 +198,63 @@ def promote(
         bool, typer.Option("--force", help="Promote even if the gate fails (recorded on the version).")
     ] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why a forced promotion was needed (recorded).")] = "",
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="The challenger's evaluation residents, when the files its run logged are not readable here "
+            "(default: found from the run's datasets).",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Move the 'champion' alias to the challenger when no gated metric is worse beyond the tolerance."""
-    from rich.table import Table
+    """Move the 'champion' alias to the challenger unless the gate refuses.
 
+    Both models are measured on the challenger's evaluation residents (found from its run's datasets); the
+    gate refuses when a gated metric is worse beyond the tolerance and its paired bootstrap interval
+    excludes zero. The side-by-side table is printed either way.
+    """
+    from training.promote import PromotionRefused
     from training.promote import promote as promote_version
 
     if force and not reason.strip():
         raise fail("--force needs --reason TEXT: why the gate is overridden is recorded on the version")
+    settings = _config(config)
     try:
-        settings = _config(config)
-        done = promote_version(settings, version=version, force=force, reason=reason)
+        done = promote_version(settings, version=version, force=force, reason=reason, data=data)
+    except PromotionRefused as refused:
+        if refused.gate:
+            gate_table(refused.gate, settings, challenger=version or "challenger", champion="champion",
+                       evaluated_on=refused.evaluated_on)  # fmt: skip
+        raise fail(str(refused)) from refused
     except RiskModelError as exc:
-        raise fail(str(exc)) from exc  # a refused gate's message holds the side-by-side table
-    table = Table(title=f"promotion gate (tolerance {settings.promotion.tolerance})")
-    for name in ("metric", f"version {done.version}", f"champion {done.previous_champion or '-'}", "passed"):
-        table.add_column(name)
-    for row in done.gate:
-        table.add_row(row.metric, f"{row.challenger:.4f}", f"{row.champion:.4f}", "yes" if row.passed else "NO")
-    console.print(table)
+        raise fail(str(exc)) from exc
+    gate_table(done.gate, settings, challenger=f"version {done.version}",
+               champion=f"champion {done.previous_champion or '-'}", evaluated_on=done.evaluated_on)  # fmt: skip
     forced = " (forced)" if done.forced else ""
     console.print(f"{done.name} version {done.version} is now 'champion'{forced}")
+
+
+def gate_table(rows: list[Any], settings: RiskConfig, *, challenger: str, champion: str, evaluated_on: str) -> None:
+    """The promotion gate side by side: both models on the same residents, the difference and its interval."""
+    from rich.table import Table
+
+    title = f"promotion gate (tolerance {settings.promotion.tolerance}; {evaluated_on or 'no evaluation data'})"
+    table = Table(title=title)
+    for name in ("metric", challenger, champion, "difference", "95 % CI (paired)", "passed"):
+        table.add_column(name)
+    for row in rows:
+        compared = not math.isnan(row.champion)
+        table.add_row(
+            row.metric,
+            f"{row.challenger:.4f}",
+            f"{row.champion:.4f}" if compared else "-",
+            f"{row.difference:+.4f}" if compared else "-",
+            f"{row.ci_low:+.4f} to {row.ci_high:+.4f}" if compared else "-",
+            "yes" if row.passed else "NO",
+        )
+    console.print(table)
 
 
 @app.command()

@@ -61,7 +61,9 @@ def model_signature() -> Any:
     inputs.append(ColSpec(AnyType(), EVENTS_COLUMN, required=False))
     text = {"errors", "event_errors", "resident_id", "model_version", "due_date", "action"}
     outputs = [
-        ColSpec(_OUTPUT_TYPES.get(name, "string" if name in text or name.endswith(("_tier", "_source")) else "double"), name)
+        ColSpec(
+            _OUTPUT_TYPES.get(name, "string" if name in text or name.endswith(("_tier", "_source")) else "double"), name
+        )
         for name in PYFUNC_COLUMNS
     ]
     params = ParamSchema([ParamSpec("as_of", "string", "")])
@@ -106,7 +108,9 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
     rows = [{k: v for k, v in record.items() if k in schema_names} for record in records]
     checked = validate_records(rows)
     n = len(records)
-    out = pd.DataFrame({"row_number": np.arange(1, n + 1), "resident_id": [cell_text(r.get("resident_id")) for r in rows]})
+    out = pd.DataFrame(
+        {"row_number": np.arange(1, n + 1), "resident_id": [cell_text(r.get("resident_id")) for r in rows]}
+    )
     out = out.reindex(columns=list(PYFUNC_COLUMNS)).astype(object)
     out["row_number"] = np.arange(1, n + 1)
     if len(checked.rejected):
@@ -125,7 +129,9 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
     columns = resident_columns(residents)
     state = None
     if raw_events:
-        table = pa.table({c.name: pa.array([cell_text(e.get(c.name)) for e in raw_events], pa.string()) for c in EVENT_COLUMNS})
+        table = pa.table(
+            {c.name: pa.array([cell_text(e.get(c.name)) for e in raw_events], pa.string()) for c in EVENT_COLUMNS}
+        )
         events = validate_events(table, as_of=as_of)
         if len(events.rejected):
             for number, errors in zip(events.rejected["row_number"], events.rejected["errors"], strict=True):
@@ -161,8 +167,5 @@ class RiskModelPyfunc(PythonModel):  # type: ignore[misc, valid-type]
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         model = self._model
         as_of = parse_as_of((params or {}).get("as_of"), model.config.deployment.today())
-        if isinstance(model_input, pd.DataFrame):
-            records = model_input.to_dict(orient="records")
-        else:
-            records = list(model_input)
+        records = model_input.to_dict(orient="records") if isinstance(model_input, pd.DataFrame) else list(model_input)
         return score_records(records, model, as_of=as_of)

@@ -117,7 +117,9 @@ def test_mlflow_serve_answers_as_the_api(mlflow_server, tracking_config, populat
     predictions = pd.DataFrame(served.json()["predictions"])
 
     keys = {digest("a-county-key"): ("*",)}
-    settings = tracking_config.model_copy(update={"serving": tracking_config.serving.model_copy(update={"api_keys": keys})})
+    settings = tracking_config.model_copy(
+        update={"serving": tracking_config.serving.model_copy(update={"api_keys": keys})}
+    )
     app = create_app(settings, model_uri="models:/riskmodel@champion", poll=False)
     with TestClient(app) as client:
         answer = client.post(

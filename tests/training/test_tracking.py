@@ -16,8 +16,8 @@ from training.tracking import log_training
 
 
 @pytest.fixture()
-def registered(trained, tracking_config):
-    version = log_training(trained, tracking_config, data_sources=["residents.parquet"])
+def registered(trained, tracking_config, population_file):
+    version = log_training(trained, tracking_config, data_sources=[str(population_file)])
     return tracking_config, version
 
 
@@ -45,24 +45,69 @@ def test_training_registers_a_challenger_with_artifacts(registered):
     assert client.get_model_version("riskmodel", version).tags["schema_version"] == "1"
 
 
-def test_promotion_gate_refuses_worse_challenger_and_force_is_recorded(registered, trained):
+def test_the_run_records_its_data_without_rows(registered, population_file):
+    config, version = registered
+    client = _client(config)
+    run = client.get_run(client.get_model_version("riskmodel", version).run_id)
+    assert population_file.stem in run.info.run_name and run.info.run_name.startswith("train: training")
+    (logged,) = run.inputs.dataset_inputs
+    tags = {tag.key: tag.value for tag in logged.tags}
+    assert tags["role"] == "training" and int(tags["residents"]) == 24_000
+    assert logged.dataset.name == population_file.stem and len(logged.dataset.digest) == 16
+    assert str(population_file.resolve()) in logged.dataset.source
+    assert not logged.dataset.schema and not logged.dataset.profile  # no rows, no column statistics
+
+
+@pytest.fixture(scope="module")
+def weaker(population, config):
+    """A genuinely weaker model: one tree of two leaves per class."""
+    from training.train import train_risk_model
+
+    stump = config.model_copy(update={"model": config.model.model_copy(update={"num_leaves": 2, "max_rounds": 1})})
+    return train_risk_model(population, stump)
+
+
+def test_promotion_compares_both_models_on_the_challengers_residents(registered, weaker, trained, population_file):
+    from training.promote import PromotionRefused
+
     config, first = registered
-    assert promote(config).version == first
-    worse = trained.__class__(
-        model=trained.model,
-        evaluations=trained.evaluations,
-        metrics={**trained.metrics, "diabetes_auroc": trained.metrics["diabetes_auroc"] - 0.05},
-        data_summary=trained.data_summary,
-        explanation_sample=trained.explanation_sample,
-    )
-    second = log_training(worse, config, data_sources=["residents.parquet"])
-    with pytest.raises(PromotionRefusedError, match="diabetes_auroc"):
+    done = promote(config)
+    assert done.version == first and all(row.passed for row in done.gate)
+    second = log_training(weaker, config, data_sources=[str(population_file)])
+    with pytest.raises(PromotionRefused, match="diabetes_auroc") as refused:
         promote(config)
+    rows = {row.metric: row for row in refused.value.gate}
+    held_out = trained.data_summary["test_residents"]
+    assert f"({held_out:,})" in refused.value.evaluated_on  # the held-out split rebuilt from the seed
+    auroc = rows["diabetes_auroc"]
+    # the champion was re-scored on the same residents: its AUROC is the one it was evaluated with
+    assert auroc.champion == pytest.approx(trained.metrics["diabetes_auroc"], abs=1e-9)
+    assert auroc.challenger == pytest.approx(weaker.metrics["diabetes_auroc"], abs=1e-9)
+    assert not auroc.passed and auroc.ci_high < 0 and auroc.ci_low <= auroc.difference <= auroc.ci_high
     client = _client(config)
     assert str(client.get_model_version_by_alias("riskmodel", "champion").version) == first
     forced = promote(config, force=True, reason="test")
     assert forced.forced and str(client.get_model_version_by_alias("riskmodel", "champion").version) == second
     assert client.get_model_version("riskmodel", second).tags["forced_promotion"] == "true"
+    # the better model back over the weaker champion passes
+    third = log_training(trained, config, data_sources=[str(population_file)])
+    assert promote(config).version == third
+
+
+def test_promotion_refuses_when_the_evaluation_data_changed(registered, trained, tmp_path, population_file):
+    from training.promote import PromotionRefused
+
+    config, first = registered
+    promote(config)
+    copy = tmp_path / "moved.parquet"
+    copy.write_bytes(population_file.read_bytes())
+    second = log_training(trained, config, data_sources=[str(copy)])
+    copy.write_bytes(b"PAR1 not the same file")
+    with pytest.raises(PromotionRefused, match="changed since the challenger was trained"):
+        promote(config)
+    done = promote(config, data=[population_file])  # the residents given again: measured on them whole
+    assert done.version == second and "24,000 residents" in done.evaluated_on
+    assert all(row.difference == 0 for row in done.gate)
 
 
 def test_load_by_alias_version_and_path(registered, tmp_path):
