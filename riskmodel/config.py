@@ -174,6 +174,17 @@ class MonitoringConfig(_Section):
     min_positives: int = Field(20, ge=1)
 
 
+class TreeSettings(_Section):
+    """One candidate of the model selection: tree size, learning rate and leaf size (ours, chosen by CV)."""
+
+    num_leaves: int = Field(ge=2)
+    learning_rate: float = Field(gt=0, le=1)
+    min_child_samples: int = Field(ge=1)
+
+    def label(self) -> str:
+        return f"leaves {self.num_leaves}, rate {self.learning_rate:g}, leaf size {self.min_child_samples}"
+
+
 class ModelConfig(_Section):
     seed: int = 42
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
@@ -188,6 +199,27 @@ class ModelConfig(_Section):
     early_stopping_rounds: int = Field(100, ge=1)
     num_threads: int = Field(0, ge=0)
     """0: LightGBM's default (all cores)."""
+    selection: Literal["cv", "fixed"] = "cv"
+    """``cv``: choose among ``candidates`` (and the number of trees) by cross-validation on the training residents,
+    refit on all of them, calibrate on out-of-fold predictions; ``fixed``: the settings above, early-stopped and
+    calibrated on a validation split."""
+    cv_folds: int = Field(5, ge=3, le=10)
+    refit_rounds_factor: float = Field(1.1, ge=1.0, le=2.0)
+    """The refit on all training residents grows the folds' mean number of trees by this factor (more data)."""
+    cv_max_rows: int = Field(100_000, ge=1_000)
+    """Above this many training residents, the cross-validation runs on a sample of this size (by resident)."""
+    candidates: tuple[TreeSettings, ...] = ()
+    """Settings cross-validation chooses among (default: the settings above plus two smaller-tree ones)."""
+
+    def candidate_settings(self) -> tuple[TreeSettings, ...]:
+        own = TreeSettings(
+            num_leaves=self.num_leaves, learning_rate=self.learning_rate, min_child_samples=self.min_child_samples
+        )
+        return self.candidates or (
+            own,
+            TreeSettings(num_leaves=7, learning_rate=0.03, min_child_samples=100),
+            TreeSettings(num_leaves=4, learning_rate=0.02, min_child_samples=200),
+        )
 
 
 class PromotionConfig(_Section):

@@ -3,9 +3,15 @@
 The split is by resident (a hash of the resident id and the seed), so a resident never lands in two
 parts and the split does not depend on row order. Each model is trained, early-stopped and calibrated on
 the population it serves: residents with no diagnosis or treatment of its disease recorded (known patients
-never meet the model, so they are not in its training data). The ``screen_cut`` of the model policy is chosen
-on the validation residents as the highest cut whose sensitivity for undiagnosed chronic disease is at least
-``tiers.model_target_sensitivity``; it is stored with the model.
+never meet the model, so they are not in its training data).
+
+With ``model.selection: cv`` (the default), the tree settings and the number of trees are chosen by K-fold
+cross-validation on the training residents among ``model.candidates`` (mean fold AUROC of P(chronic); the
+test residents are never looked at), the chosen settings are refitted on all training residents, and the
+calibration is fitted on the chosen candidate's out-of-fold predictions. With ``fixed``, the configured
+settings are early-stopped and calibrated on a validation split. The ``screen_cut`` of the model policy is
+chosen on held-out predictions (out of fold, or the validation split) as the highest cut whose sensitivity
+for undiagnosed chronic disease is at least ``tiers.model_target_sensitivity``; it is stored with the model.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskmodel.config import RiskConfig
+from riskmodel.config import RiskConfig, TreeSettings
 from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_disease
 from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
@@ -57,14 +63,17 @@ def split_residents(
     return np.where(unit < test_fraction, TEST, np.where(unit < test_fraction + validation_fraction, VALID, TRAIN))
 
 
-def lightgbm_params(config: RiskConfig) -> dict[str, Any]:
+def lightgbm_params(config: RiskConfig, settings: TreeSettings | None = None) -> dict[str, Any]:
     m = config.model
+    tree = settings or TreeSettings(
+        num_leaves=m.num_leaves, learning_rate=m.learning_rate, min_child_samples=m.min_child_samples
+    )
     return {
         "objective": "multiclass",
         "num_class": 3,
-        "learning_rate": m.learning_rate,
-        "num_leaves": m.num_leaves,
-        "min_data_in_leaf": m.min_child_samples,
+        "learning_rate": tree.learning_rate,
+        "num_leaves": tree.num_leaves,
+        "min_data_in_leaf": tree.min_child_samples,
         "feature_fraction": m.feature_fraction,
         "bagging_fraction": m.bagging_fraction,
         "bagging_freq": 1,
@@ -102,6 +111,110 @@ def _fit_disease(
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     logger.info("%s model: %d trees per class, calibrated on %d residents", disease, best, int(calibrate.sum()))
     return DiseaseModel(disease, booster, calibrator, tuple(names))
+
+
+@dataclass
+class Selection:
+    """What cross-validation chose for one disease, and the out-of-fold predictions it left."""
+
+    chosen: TreeSettings
+    rounds: int
+    candidates: list[dict[str, Any]]
+    """Per candidate: its label, the mean and SD of the fold AUROCs of P(chronic), the trees per fold."""
+    oof_p_chronic: np.ndarray
+    """Calibrated out-of-fold P(chronic) of the cross-validated residents (the screen_cut is chosen on them)."""
+    oof_chronic: np.ndarray
+    calibrator: MatrixScaling
+    """Matrix scaling fitted on the chosen candidate's out-of-fold predictions."""
+
+
+def assign_folds(resident_ids: pd.Series, *, seed: int, folds: int) -> np.ndarray:
+    """Fold 0..folds-1 per resident by a hash of id and seed (independent of the test split's hash)."""
+    key = f"{(seed + 7919) % 10**16:016d}"
+    hashed = pd.util.hash_pandas_object(resident_ids.astype("string"), index=False, hash_key=key)
+    return (hashed.to_numpy() % np.uint64(folds)).astype(np.int64)
+
+
+def _cross_validate(
+    disease: Disease, x: np.ndarray, y: np.ndarray, ids: pd.Series, config: RiskConfig
+) -> Selection:
+    """Choose tree settings and the number of trees by K-fold cross-validation (mean fold AUROC of P(chronic));
+    the chosen candidate's out-of-fold predictions calibrate the final model."""
+    from riskmodel.model.evaluation import auroc
+
+    m = config.model
+    rows = np.arange(len(y))
+    if len(rows) > m.cv_max_rows:  # a sample by resident: the choice holds, the time does not grow with the data
+        unit = assign_folds(ids, seed=m.seed + 1, folds=1_000_000) / 1_000_000
+        rows = rows[unit < m.cv_max_rows / len(rows)]
+    folds = assign_folds(ids.iloc[rows].reset_index(drop=True), seed=m.seed, folds=m.cv_folds)
+    names = list(feature_names(disease))
+    results = []
+    best: tuple[float, int, np.ndarray] | None = None
+    for index, settings in enumerate(m.candidate_settings()):
+        params = lightgbm_params(config, settings)
+        oof = np.zeros((len(rows), 3))
+        scores, trees = [], []
+        for k in range(m.cv_folds):
+            held = folds == k
+            fit, out = rows[~held], rows[held]
+            booster = lgb.train(
+                params,
+                lgb.Dataset(x[fit], y[fit], feature_name=names),
+                num_boost_round=m.max_rounds,
+                valid_sets=[lgb.Dataset(x[out], y[out], feature_name=names)],
+                callbacks=[lgb.early_stopping(m.early_stopping_rounds, verbose=False)],
+            )
+            oof[held] = booster.predict(x[out], num_iteration=booster.best_iteration)
+            scores.append(auroc(y[out] == 2, oof[held][:, 2]))
+            trees.append(int(booster.best_iteration or booster.current_iteration()))
+        mean = float(np.nanmean(scores))
+        results.append(
+            {
+                "settings": settings.label(),
+                "cv_auroc": mean,
+                "cv_auroc_sd": float(np.nanstd(scores)),
+                "trees_per_fold": trees,
+            }
+        )
+        logger.info("%s, %s: CV AUROC %.4f", disease, settings.label(), mean)
+        if best is None or mean > best[0]:
+            best = (mean, index, oof)
+    assert best is not None
+    _, index, oof = best
+    chosen = m.candidate_settings()[index]
+    rounds = max(1, round(float(np.mean(results[index]["trees_per_fold"])) * m.refit_rounds_factor))
+    for position, result in enumerate(results):
+        result["chosen"] = position == index
+    calibrator = MatrixScaling().fit(oof, y[rows])
+    return Selection(chosen, rounds, results, calibrator.transform(oof)[:, 2], y[rows] == 2, calibrator)
+
+
+def _fit_disease_cv(
+    disease: Disease, x: np.ndarray, y: np.ndarray, ids: pd.Series, config: RiskConfig
+) -> tuple[DiseaseModel, Selection]:
+    """Cross-validate, then refit the chosen settings on every training resident with the chosen number of trees."""
+    if len(y) < MIN_LABELLED:
+        raise ValueError(
+            f"{disease}: only {len(y)} training residents have a defining measurement; at least {MIN_LABELLED} "
+            "are needed"
+        )
+    selection = _cross_validate(disease, x, y, ids, config)
+    names = list(feature_names(disease))
+    booster = lgb.train(
+        lightgbm_params(config, selection.chosen),
+        lgb.Dataset(x, y, feature_name=names, free_raw_data=True),
+        num_boost_round=selection.rounds,
+    )
+    booster = lgb.Booster(model_str=booster.model_to_string())
+    logger.info(
+        "%s model: %s, %d trees per class (cross-validated), calibrated out of fold on %d residents",
+        disease,
+        selection.chosen.label(),
+        selection.rounds,
+        len(selection.oof_chronic),
+    )
+    return DiseaseModel(disease, booster, selection.calibrator, tuple(names)), selection
 
 
 def choose_screen_cut(p_chronic: np.ndarray, chronic: np.ndarray, target_sensitivity: float) -> float:
@@ -142,19 +255,18 @@ def train_risk_model(
     frame = train if test is None else pd.concat([train, test], ignore_index=True)
     columns = resident_columns(frame)
     derived = derived_features(columns)
+    cross_validated = config.model.selection == "cv"
+    validation_fraction = 0.0 if cross_validated else config.model.validation_fraction
     if test is None:
         roles = split_residents(
             frame["resident_id"],
             seed=config.model.seed,
             test_fraction=config.model.test_fraction,
-            validation_fraction=config.model.validation_fraction,
+            validation_fraction=validation_fraction,
         )
     else:
         inner = split_residents(
-            train["resident_id"],
-            seed=config.model.seed,
-            test_fraction=0.0,
-            validation_fraction=config.model.validation_fraction,
+            train["resident_id"], seed=config.model.seed, test_fraction=0.0, validation_fraction=validation_fraction
         )
         roles = np.concatenate([inner, np.full(len(test), TEST)])
     models: dict[str, DiseaseModel] = {}
@@ -162,6 +274,7 @@ def train_risk_model(
     references: dict[str, Any] = {}
     evaluations: dict[str, DiseaseEvaluation] = {}
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    cv_metrics: dict[str, float] = {}
     summary: dict[str, Any] = {
         "residents": int(len(frame)),
         "teams": int(frame["team_id"].nunique()),
@@ -175,16 +288,30 @@ def train_risk_model(
         labelled = labels >= 0
         x = feature_matrix(columns, disease, derived=derived)  # type: ignore[arg-type]
         fit = labelled & served  # the population the model serves (SPEC 3)
-        model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)  # type: ignore[arg-type]
+        if cross_validated:
+            rows = fit & (roles != TEST)
+            ids = frame["resident_id"][rows].reset_index(drop=True)
+            model, selection = _fit_disease_cv(disease, x[rows], labels[rows], ids, config)  # type: ignore[arg-type]
+            cut_scores, cut_truth = selection.oof_p_chronic, selection.oof_chronic
+            summary[f"{disease}_selection"] = {
+                "chosen": selection.chosen.label(),
+                "trees_per_class": selection.rounds,
+                "candidates": selection.candidates,
+            }
+            for result in selection.candidates:
+                tag = result["settings"].split(",")[0].replace("leaves ", "leaves")
+                cv_metrics[f"{disease}_cv_auroc_{tag}"] = result["cv_auroc"]
+        else:
+            model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)  # type: ignore[arg-type]
+            valid_rows = fit & (roles == VALID)
+            cut_scores = model.probabilities(x[valid_rows])[:, 2]
+            cut_truth = labels[valid_rows] == 2
         models[disease] = model
         train_rows = fit & (roles == TRAIN)
         references[disease] = reference(x[train_rows], model.features, model.probabilities(x[train_rows])[:, 2])
         importance = model.booster.feature_importance(importance_type="gain")
         references.setdefault("top_features", {})[disease] = [model.features[j] for j in np.argsort(-importance)]
-        valid_rows = fit & (roles == VALID)
-        cuts[disease] = choose_screen_cut(
-            model.probabilities(x[valid_rows])[:, 2], labels[valid_rows] == 2, config.tiers.model_target_sensitivity
-        )
+        cuts[disease] = choose_screen_cut(cut_scores, cut_truth, config.tiers.model_target_sensitivity)
         step(f"evaluating the {disease} model")
         test_rows = labelled & (roles == TEST)
         probabilities = model.probabilities(x[test_rows])
@@ -208,7 +335,7 @@ def train_risk_model(
         counts = np.bincount(labels[fit & (roles != TEST)], minlength=3)
         summary[f"{disease}_training_labels"] = {tier: int(c) for tier, c in zip(TIERS, counts, strict=True)}
         summary[f"{disease}_trees_per_class"] = int(model.booster.current_iteration())
-    metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()}
+    metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()} | cv_metrics
     risk_model = RiskModel(
         diabetes=models["diabetes"],
         hypertension=models["hypertension"],
