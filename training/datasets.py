@@ -65,7 +65,9 @@ def log_datasets(parts: Sequence[RunData]) -> None:
             with warnings.catch_warnings():  # MLflow registers two local-file source classes and says so
                 warnings.simplefilter("ignore", UserWarning)
                 source = resolve_dataset_source(str(local.resolve()) if local.exists() else str(path))
-            dataset = MetaDataset(source=source, name=local.stem, digest=file_digest(local) or "unavailable")
+            dataset = MetaDataset(  # type: ignore[abstract]  # a dataset without data, by design
+                source=source, name=local.stem, digest=file_digest(local) or "unavailable"
+            )
             tags = {"role": part.role, "files_in_role": str(len(part.paths))}
             if len(part.paths) == 1:
                 tags |= {"residents": str(part.residents), "rejected": str(part.rejected)}

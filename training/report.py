@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -132,6 +133,30 @@ def metrics_rows(metrics: dict[str, float]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _selection_lines(summary: dict[str, Any]) -> list[str]:
+    """The model selection by cross-validation, per disease: each candidate's fold AUROCs and the choice."""
+    lines: list[str] = []
+    for disease in ("diabetes", "hypertension"):
+        selection = summary.get(f"{disease}_selection")
+        if not selection:
+            continue
+        lines += [
+            "",
+            f"## Model selection, {disease} (cross-validation on the training residents)",
+            "",
+            "| settings | CV AUROC (mean ± SD over folds) | trees per fold | chosen |",
+            "|---|---|---|---|",
+            *[
+                f"| {c['settings']} | {c['cv_auroc']:.4f} ± {c['cv_auroc_sd']:.4f} | "
+                f"{', '.join(map(str, c['trees_per_fold']))} | {'yes' if c['chosen'] else ''} |"
+                for c in selection["candidates"]
+            ],
+            "",
+            f"Refitted on all training residents with {selection['trees_per_class']} trees per class.",
+        ]
+    return lines
+
+
 def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
     """Draw every plot, write the subgroup tables and a Markdown report; return the files written."""
     folder = Path(folder)
@@ -165,7 +190,7 @@ def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
         "",
         "## Training data",
         "",
-        *[f"- {k}: {v}" for k, v in result.data_summary.items()],
+        *[f"- {k}: {v}" for k, v in result.data_summary.items() if not k.endswith("_selection")],
         "",
         "## Plots",
         "",
@@ -177,6 +202,7 @@ def write_report(result: TrainingResult, folder: str | Path) -> list[Path]:
         "(cases found per 100 screened at 10, 20, 30 and 50 % capacity, by the model, the baseline, age and random)",
         "in `*_screening_yield.csv`.",
     ]
+    lines += _selection_lines(result.data_summary)
     report = folder / "evaluation_report.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     written.append(report)

@@ -121,8 +121,9 @@ def _next_version(client: MlflowClient, name: str) -> str:
     """The number the registry will give the next version of ``name`` (it counts up from the highest)."""
     from mlflow.exceptions import MlflowException
 
+    versions: list[Any]
     try:
-        versions = client.search_model_versions(f"name='{name}'")
+        versions = list(client.search_model_versions(f"name='{name}'"))
     except MlflowException:
         versions = []
     return str(max((int(v.version) for v in versions), default=0) + 1)

@@ -135,9 +135,7 @@ def assign_folds(resident_ids: pd.Series, *, seed: int, folds: int) -> np.ndarra
     return (hashed.to_numpy() % np.uint64(folds)).astype(np.int64)
 
 
-def _cross_validate(
-    disease: Disease, x: np.ndarray, y: np.ndarray, ids: pd.Series, config: RiskConfig
-) -> Selection:
+def _cross_validate(disease: Disease, x: np.ndarray, y: np.ndarray, ids: pd.Series, config: RiskConfig) -> Selection:
     """Choose tree settings and the number of trees by K-fold cross-validation (mean fold AUROC of P(chronic));
     the chosen candidate's out-of-fold predictions calibrate the final model."""
     from riskmodel.model.evaluation import auroc
@@ -149,7 +147,8 @@ def _cross_validate(
         rows = rows[unit < m.cv_max_rows / len(rows)]
     folds = assign_folds(ids.iloc[rows].reset_index(drop=True), seed=m.seed, folds=m.cv_folds)
     names = list(feature_names(disease))
-    results = []
+    results: list[dict[str, Any]] = []
+    fold_trees: list[list[int]] = []
     best: tuple[float, int, np.ndarray] | None = None
     for index, settings in enumerate(m.candidate_settings()):
         params = lightgbm_params(config, settings)
@@ -169,6 +168,7 @@ def _cross_validate(
             scores.append(auroc(y[out] == 2, oof[held][:, 2]))
             trees.append(int(booster.best_iteration or booster.current_iteration()))
         mean = float(np.nanmean(scores))
+        fold_trees.append(trees)
         results.append(
             {
                 "settings": settings.label(),
@@ -183,7 +183,7 @@ def _cross_validate(
     assert best is not None
     _, index, oof = best
     chosen = m.candidate_settings()[index]
-    rounds = max(1, round(float(np.mean(results[index]["trees_per_fold"])) * m.refit_rounds_factor))
+    rounds = max(1, round(float(np.mean(fold_trees[index])) * m.refit_rounds_factor))
     for position, result in enumerate(results):
         result["chosen"] = position == index
     calibrator = MatrixScaling().fit(oof, y[rows])

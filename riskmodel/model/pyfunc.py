@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from mlflow.pyfunc import PythonModel
 
 from riskmodel.records.reading import cell_text
 from riskmodel.records.schema import EVENT_COLUMNS, OUTPUT_COLUMNS, RESIDENT_COLUMNS
@@ -54,13 +55,13 @@ def model_signature() -> Any:
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
     from mlflow.types.schema import AnyType
 
-    inputs = [
+    inputs: list[Any] = [
         ColSpec(AnyType() if c.kind == "bool" else _MLFLOW_TYPES[c.kind], c.name, required=c.required)
         for c in RESIDENT_COLUMNS
     ]
     inputs.append(ColSpec(AnyType(), EVENTS_COLUMN, required=False))
     text = {"errors", "event_errors", "resident_id", "model_version", "due_date", "action"}
-    outputs = [
+    outputs: list[Any] = [
         ColSpec(
             _OUTPUT_TYPES.get(name, "string" if name in text or name.endswith(("_tier", "_source")) else "double"), name
         )
@@ -150,13 +151,7 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
     return out.where(out.notna(), None)
 
 
-try:  # the class needs MLflow; the scoring above does not
-    from mlflow.pyfunc import PythonModel
-except ImportError:  # pragma: no cover - MLflow is a dependency; this keeps the core importable without it
-    PythonModel = object
-
-
-class RiskModelPyfunc(PythonModel):  # type: ignore[misc, valid-type]
+class RiskModelPyfunc(PythonModel):  # type: ignore[misc]
     """The MLflow pyfunc: loads the model folder among the artifacts and scores through :func:`score_records`."""
 
     def load_context(self, context: Any) -> None:

@@ -152,7 +152,6 @@ def test_nothing_identifying_a_resident_reaches_mlflow(registered, population):
 
 
 def test_a_forced_promotion_needs_a_reason(tracking_config):
-    from riskmodel.exceptions import PromotionRefusedError
     from training.promote import promote
 
     with pytest.raises(PromotionRefusedError, match="needs a reason"):
