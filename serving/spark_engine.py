@@ -40,6 +40,7 @@ from riskmodel.records.reading import file_columns, input_format, resident_colum
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import check_required_columns, validate_table
 from riskmodel.scoring import assess, assess_rules, with_outputs
+from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
@@ -347,6 +348,7 @@ def _write_outputs(
     con = duckdb.connect()
     con.execute(f"CREATE VIEW result AS SELECT * FROM read_parquet('{parts}/*.parquet')")
     history = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if store is not None else None
+    monitor = BatchMonitor(model, config)
     try:
         with BatchOutputs(
             output_path,
@@ -381,7 +383,9 @@ def _write_outputs(
                 scored, rejected_rows = _split(batch.to_pandas(), columns)
                 outputs.write(scored, rejected_rows)
                 if history is not None and len(scored):
-                    history.add_scored(_indicator_rows(scored, config, as_of))
+                    assessment = _rules_assessment(scored, config, as_of)
+                    history.add_scored(resident_table(scored, assessment.columns, assessment))
+                    monitor.add(assessment)
             if history is not None and outputs.batch_id is not None and outputs.refusal() is None:
                 if event_columns is not None:
                     fields = ", ".join(f"ev_{f.name} AS {f.name}" for f in EVENT_ARROW_SCHEMA)
@@ -393,6 +397,10 @@ def _write_outputs(
                     history.con.unregister("used_events")
                     history._events_created = True
                 history.publish(store, outputs.batch_id)
+                report = monitor.report()
+                if report is not None:
+                    store.write_monitoring(outputs.batch_id, report)
+                    outputs.summary.monitoring = report
     finally:
         con.close()
         if history is not None:
@@ -400,12 +408,11 @@ def _write_outputs(
     return outputs.summary
 
 
-def _indicator_rows(scored: pd.DataFrame, config: RiskConfig, as_of: dt.date) -> pa.Table:
-    columns = resident_columns(scored)
-    assessment = assess_rules(
-        columns, stored_probabilities(scored), as_of=as_of, config=config, state=stored_state(scored)
+def _rules_assessment(scored: pd.DataFrame, config: RiskConfig, as_of: dt.date) -> Any:
+    """The rules over Spark's scored rows (their stored probabilities and state), for indicators and monitoring."""
+    return assess_rules(
+        resident_columns(scored), stored_probabilities(scored), as_of=as_of, config=config, state=stored_state(scored)
     )
-    return resident_table(scored, columns, assessment)
 
 
 def _split(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -445,7 +445,8 @@ def stored_state(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     for name in STATE_NUMBER_COLUMNS:
         state[name] = frame[STATE_PREFIX + name].to_numpy(dtype=np.float64, na_value=np.nan)
     for name in STATE_DATE_COLUMNS:
-        state[name] = np.array(frame[STATE_PREFIX + name].tolist(), dtype="datetime64[D]")
+        # dates as stored, or as Spark hands them back (date objects with NaN for missing)
+        state[name] = pd.to_datetime(frame[STATE_PREFIX + name]).to_numpy().astype("datetime64[D]")
     return state
 
 

@@ -68,9 +68,15 @@ def test_spark_with_events_equals_local_with_events(tmp_path, model, config):
     events.loc[5, "event_date"] = dt.date(2027, 1, 1)  # after the as-of date: rejected
     events.loc[9, "resident_id"] = "NOBODY"  # unknown resident: rejected
     events.to_parquet(tmp_path / "events.parquet")
+    from riskmodel.store.batches import ResultStore
+
     kwargs = {"config": config, "as_of": SYNTH_AS_OF, "events_path": tmp_path / "events.parquet"}
-    local = score_file(source, tmp_path / "local.parquet", model, **kwargs)
-    spark = score_file_spark(source, tmp_path / "spark.parquet", model, master="local[2]", **kwargs)
+    local_store, spark_store = (ResultStore(f"sqlite:///{tmp_path / name}") for name in ("l.db", "s.db"))
+    local = score_file(source, tmp_path / "local.parquet", model, store=local_store, **kwargs)
+    spark = score_file_spark(source, tmp_path / "spark.parquet", model, master="local[2]", store=spark_store, **kwargs)
+    # the published batch's monitoring (SPEC 12) is the same from either engine
+    assert local.monitoring is not None and spark.monitoring is not None
+    assert _rounded(local.monitoring) == _rounded(spark.monitoring)
     assert (local.events_read, local.events_used, local.events_rejected) == (
         spark.events_read,
         spark.events_used,
@@ -81,6 +87,16 @@ def test_spark_with_events_equals_local_with_events(tmp_path, model, config):
     ra = pd.read_parquet(events_rejected_path(tmp_path / "local.parquet"))
     rb = pd.read_parquet(events_rejected_path(tmp_path / "spark.parquet"))
     assert ra[["row_number", "errors"]].values.tolist() == rb[["row_number", "errors"]].values.tolist()
+
+
+def _rounded(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 @pytest.fixture(scope="module")
