@@ -32,6 +32,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.indicators.compute import resident_table
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.records.derivation import history_state
 from riskmodel.records.event_files import BatchEvents
 from riskmodel.records.events import EVENT_ARROW_SCHEMA, check_event_columns, validate_events
@@ -40,7 +41,6 @@ from riskmodel.records.reading import file_columns, input_format, resident_colum
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import check_required_columns, validate_table
 from riskmodel.scoring import assess, assess_rules, with_outputs
-from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
