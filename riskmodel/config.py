@@ -206,7 +206,7 @@ class ModelConfig(_Section):
     cv_folds: int = Field(5, ge=3, le=10)
     refit_rounds_factor: float = Field(1.1, ge=1.0, le=2.0)
     """The refit on all training residents grows the folds' mean number of trees by this factor (more data)."""
-    cv_max_rows: int = Field(100_000, ge=1_000)
+    cv_max_rows: int = Field(30_000, ge=1_000)
     """Above this many training residents, the cross-validation runs on a sample of this size (by resident)."""
     candidates: tuple[TreeSettings, ...] = ()
     """Settings cross-validation chooses among (default: the settings above plus two smaller-tree ones)."""

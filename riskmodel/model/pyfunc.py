@@ -105,6 +105,8 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
     from riskmodel.records.reading import resident_columns, validate_records
     from riskmodel.scoring import assess, output_columns
 
+    if not records:
+        return pd.DataFrame(columns=list(PYFUNC_COLUMNS))
     schema_names = {c.name for c in RESIDENT_COLUMNS}
     rows = [{k: v for k, v in record.items() if k in schema_names} for record in records]
     checked = validate_records(rows)
