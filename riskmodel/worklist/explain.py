@@ -17,7 +17,7 @@ Every value carries its date; a value older than ``tiers.*_result_valid_days`` i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -170,9 +170,16 @@ class ResidentView:
     as_of: np.datetime64
     valid_days: dict[str, int]
     lang: Lang
+    _notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def note(self, measure: str) -> str:
         """The measure's date, marked stale when older than the freshness limit (or 'date not recorded')."""
+        found = self._notes.get(measure)
+        if found is None:
+            found = self._notes[measure] = self._note(measure)
+        return found
+
+    def _note(self, measure: str) -> str:
         date = self.dates.get(measure)
         zh = self.lang == "zh"
         if date is None or np.isnat(date):
@@ -545,7 +552,12 @@ def finding_text(code: str, view: ResidentView, *, dm_age_cut: int = DIABETES_RI
     """One finding in words, with the resident's values and their dates filled in."""
     finding = FINDINGS[code]
     template = finding.zh if view.lang == "zh" else finding.en
-    return template.format(body_size=_body_size(view), bp_when=view.when("bp"), dm_age_cut=dm_age_cut, **view.values)
+    filled: dict[str, str] = {}  # only what the template names: body size and dates cost more than the rest
+    if "{body_size" in template:
+        filled["body_size"] = _body_size(view)
+    if "{bp_when" in template:
+        filled["bp_when"] = view.when("bp")
+    return template.format(dm_age_cut=dm_age_cut, **filled, **view.values)
 
 
 def finding_sentences(
