@@ -80,6 +80,8 @@ def mlflow_server(trained, tracking_config, tmp_path):
         "UV_PYTHON_DOWNLOADS": "never",  # the environment uses this machine's Python, nothing is fetched for it
         "MLFLOW_ENV_ROOT": str(tmp_path / "envs"),  # fresh: no environment left by an earlier run
     }
+    if os.environ.get("PIP_INDEX_URL") and not os.environ.get("UV_DEFAULT_INDEX"):
+        env["UV_DEFAULT_INDEX"] = os.environ["PIP_INDEX_URL"]  # the registry pip is pointed at, for uv too
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/riskmodel@champion",
