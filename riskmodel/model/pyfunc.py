@@ -126,9 +126,9 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
     ids = residents["resident_id"].to_numpy(dtype=object)
     raw_events, owners = [], []
     for i in accepted:
-        for event in _event_list(records[i].get(EVENTS_COLUMN)):
+        for j, event in enumerate(_event_list(records[i].get(EVENTS_COLUMN)), start=1):
             raw_events.append({**event, "resident_id": rows[i].get("resident_id")})
-            owners.append(i)
+            owners.append((i, j))
     columns = resident_columns(residents)
     state = None
     if raw_events:
@@ -138,9 +138,9 @@ def score_records(records: Sequence[Mapping[str, Any]], model: Any, *, as_of: dt
         events = validate_events(table, as_of=as_of)
         if len(events.rejected):
             for number, errors in zip(events.rejected["row_number"], events.rejected["errors"], strict=True):
-                i = owners[int(number) - 1]
+                i, j = owners[int(number) - 1]
                 previous = out.at[i, "event_errors"]
-                entry = f"event {int(number)}: {errors}"
+                entry = f"event {j}: {errors}"  # its place in the resident's own list
                 out.at[i, "event_errors"] = entry if previous is None or pd.isna(previous) else f"{previous}; {entry}"
         state = history_state(columns, ids, events.events, as_of=as_of, config=model.config)
     assessment = assess(columns, model, as_of=as_of, state=state)
