@@ -398,7 +398,7 @@ def _write_outputs(
                     history._events_created = True
                 history.publish(store, outputs.batch_id)
                 report = monitor.report()
-                if report is not None:
+                if report is not None and store is not None:
                     store.write_monitoring(outputs.batch_id, report)
                     outputs.summary.monitoring = report
     finally:

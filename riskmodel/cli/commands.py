@@ -225,33 +225,38 @@ def promote(
         done = promote_version(settings, version=version, force=force, reason=reason, data=data)
     except PromotionRefused as refused:
         if refused.gate:
-            gate_table(refused.gate, settings, challenger=version or "challenger", champion="champion",
-                       evaluated_on=refused.evaluated_on)  # fmt: skip
+            named = f"v{version}" if version else "challenger"
+            gate_table(refused.gate, settings, challenger=named, champion="champion", evaluated_on=refused.evaluated_on)
         raise fail(str(refused)) from refused
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
-    gate_table(done.gate, settings, challenger=f"version {done.version}",
-               champion=f"champion {done.previous_champion or '-'}", evaluated_on=done.evaluated_on)  # fmt: skip
+    champion = f"champion v{done.previous_champion}" if done.previous_champion else "champion -"
+    gate_table(done.gate, settings, challenger=f"v{done.version}", champion=champion, evaluated_on=done.evaluated_on)
     forced = " (forced)" if done.forced else ""
     console.print(f"{done.name} version {done.version} is now 'champion'{forced}")
 
 
+GATE_METRIC_WORDS = {"auroc": "AUROC", "auprc": "AUPRC", "ece": "ECE", "ece_equal_frequency": "ECE (equal-freq.)"}
+
+
 def gate_table(rows: list[Any], settings: RiskConfig, *, challenger: str, champion: str, evaluated_on: str) -> None:
     """The promotion gate side by side: both models on the same residents, the difference and its interval."""
+    from rich import box
     from rich.table import Table
 
     title = f"promotion gate (tolerance {settings.promotion.tolerance}; {evaluated_on or 'no evaluation data'})"
-    table = Table(title=title)
-    for name in ("metric", challenger, champion, "difference", "95 % CI (paired)", "passed"):
-        table.add_column(name)
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for name in ("metric", challenger, champion, "diff.", "95 % CI (paired)", "passed"):
+        table.add_column(name, no_wrap=name != "metric")
     for row in rows:
         compared = not math.isnan(row.champion)
+        disease, _, name = row.metric.partition("_")
         table.add_row(
-            row.metric,
+            f"{disease}\n{GATE_METRIC_WORDS.get(name, name)}",
             f"{row.challenger:.4f}",
             f"{row.champion:.4f}" if compared else "-",
             f"{row.difference:+.4f}" if compared else "-",
-            f"{row.ci_low:+.4f} to {row.ci_high:+.4f}" if compared else "-",
+            f"{row.ci_low:+.3f} to {row.ci_high:+.3f}" if compared else "-",
             "yes" if row.passed else "NO",
         )
     console.print(table)

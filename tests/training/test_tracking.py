@@ -179,3 +179,24 @@ def test_recalibration_registers_a_child_version(tracking_config, trained, nhane
     tags = client.get_model_version("riskmodel", child).tags
     assert tags["parent_version"] == parent and child != parent
     assert str(client.get_model_version_by_alias("riskmodel", "challenger").version) == child
+
+
+def test_the_promote_command_prints_the_table_whether_it_passes_or_not(
+    registered, weaker, population_file, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.commands import app
+
+    config, first = registered
+    monkeypatch.setenv("RISKMODEL_TRACKING_URI", config.tracking.uri)
+    monkeypatch.setenv("COLUMNS", "100")
+    runner = CliRunner()
+    passed = runner.invoke(app, ["promote"])
+    assert passed.exit_code == 0, passed.output
+    assert "promotion gate" in passed.output and f"riskmodel version {first} is now 'champion'" in passed.output
+    log_training(weaker, config, data_sources=[str(population_file)])
+    refused = runner.invoke(app, ["promote"])
+    assert refused.exit_code != 0
+    assert "promotion gate" in refused.output and "95 % CI (paired)" in refused.output and "NO" in refused.output
+    assert "diabetes_auroc" in refused.output  # the one-line reason after the table
