@@ -86,6 +86,8 @@ class PromotionRefused(PromotionRefusedError):
 class EvaluationData:
     residents: pd.DataFrame
     description: str
+    calibrated_on_them: bool = False
+    """The challenger's calibration was fitted on these residents (a recalibration's local data)."""
 
 
 def evaluation_residents(run: object, challenger: RiskModel, data: Sequence[Path] | None = None) -> EvaluationData:
@@ -105,7 +107,7 @@ def evaluation_residents(run: object, challenger: RiskModel, data: Sequence[Path
             check_unchanged(chosen)
             frame = read_residents([f.path for f in chosen]).residents
             names = ", ".join(Path(f.path).name for f in chosen)
-            return EvaluationData(frame, f"{role} data {names} ({len(frame):,} residents)")
+            return EvaluationData(frame, f"{role} data {names} ({len(frame):,} residents)", role == LOCAL)
     chosen = [f for f in files if f.role == TRAINING]
     check_unchanged(chosen)
     frame = read_residents([f.path for f in chosen]).residents
@@ -143,12 +145,37 @@ def _paired_interval(
     return float(np.percentile(differences, 2.5)), float(np.percentile(differences, 97.5))
 
 
+def _cross_fitted(challenger: RiskModel, residents: pd.DataFrame, config: RiskConfig) -> dict[str, np.ndarray]:
+    """The challenger's P(chronic) for each resident from its trees calibrated on the *other* half of the residents
+    (SPEC 10's cross-fitting), so a recalibration is not judged on the residents it was fitted on."""
+    from training.recalibrate import recalibrate
+
+    half = split_residents(residents["resident_id"], seed=config.model.seed, test_fraction=0.5, validation_fraction=0)
+    first = half == TEST_ROLE
+    columns = resident_columns(residents)
+    derived = derived_features(columns)
+    out: dict[str, np.ndarray] = {d: np.zeros(len(residents)) for d in DISEASES}
+    for scored, fitted_on in ((first, ~first), (~first, first)):
+        refit = recalibrate(challenger, residents[fitted_on], config).model
+        for disease in DISEASES:
+            x = feature_matrix(columns, disease, derived=derived)[scored]  # type: ignore[arg-type]
+            out[disease][scored] = refit.disease(disease).probabilities(x)[:, 2]  # type: ignore[arg-type]
+    return out
+
+
 def compare(
-    challenger: RiskModel, champion: RiskModel | None, residents: pd.DataFrame, config: RiskConfig
+    challenger: RiskModel,
+    champion: RiskModel | None,
+    residents: pd.DataFrame,
+    config: RiskConfig,
+    *,
+    cross_fit: bool = False,
 ) -> list[GateRow]:
     """Both models' gated metrics on the same residents (the population each disease's model serves, with a
-    defining measurement), with the paired bootstrap interval of each difference."""
+    defining measurement), with the paired bootstrap interval of each difference. ``cross_fit``: the challenger's
+    calibration was fitted on these residents, so it is refitted on each half and measured on the other."""
     promotion = config.promotion
+    held_out = _cross_fitted(challenger, residents, config) if cross_fit else None
     gated = [(m, True) for m in promotion.higher_is_better] + [(m, False) for m in promotion.lower_is_better]
     columns = resident_columns(residents)
     derived = derived_features(columns)
@@ -157,7 +184,8 @@ def compare(
         labels = tier_labels(columns, disease, challenger.config)  # type: ignore[arg-type]
         rows = (labels >= 0) & ~recorded(columns, disease)  # type: ignore[arg-type]
         x = feature_matrix(columns, disease, derived=derived)[rows]  # type: ignore[arg-type]
-        new = challenger.disease(disease).probabilities(x)[:, 2]  # type: ignore[arg-type]
+        mine = challenger.disease(disease)  # type: ignore[arg-type]
+        new = held_out[disease][rows] if held_out is not None else mine.probabilities(x)[:, 2]
         old = champion.disease(disease).probabilities(x)[:, 2] if champion else None  # type: ignore[arg-type]
         scored[disease] = (labels[rows] == 2, new, old)
     out = []
@@ -229,7 +257,14 @@ def promote(
         run = client.get_run(model_version.run_id) if model_version.run_id else None
         evaluation = evaluation_residents(run, challenger, data)
         evaluated_on = evaluation.description
-        rows = compare(challenger, champion, evaluation.residents, config)
+        cross_fit = evaluation.calibrated_on_them
+        try:
+            rows = compare(challenger, champion, evaluation.residents, config, cross_fit=cross_fit)
+        except ValueError:  # too few residents in a half to refit a calibrator: measured as it is
+            cross_fit = False
+            rows = compare(challenger, champion, evaluation.residents, config)
+        if cross_fit:
+            evaluated_on += "; the challenger's calibration cross-fitted on halves"
     except InputFileError as exc:
         if champion is not None and not force:
             raise PromotionRefused(
@@ -242,7 +277,7 @@ def promote(
     if failed and not force:
         raise PromotionRefused(
             f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance}, "
-            "with a paired bootstrap interval that excludes no difference, on "
+            "with a paired bootstrap 95 % interval of the difference that excludes zero, on "
             + ", ".join(
                 f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f}, difference {r.difference:+.4f}, "
                 f"95 % CI {r.ci_low:+.4f} to {r.ci_high:+.4f})"
