@@ -279,7 +279,7 @@ def recalibrate(
     """Refit only the calibration of a registered model on local measured residents of the population it
     serves; registers the result as a new 'challenger' with its parent recorded, and prints ECE and
     observed/expected before and after."""
-    from riskmodel.records.reading import read_residents
+    from riskmodel.records.reading import expand_paths, read_residents
     from training.recalibrate import recalibrate as recalibrate_model
     from training.registry import load_model, resolve_version
     from training.tracking import log_recalibration
@@ -289,9 +289,10 @@ def recalibrate(
         name = settings.tracking.registered_model
         uri = f"models:/{name}/{version}" if version else f"models:/{name}@champion"
         parent = resolve_version(uri, settings) or (version or "champion")
-        result = recalibrate_model(load_model(uri, settings), read_residents(data).residents, settings)
+        files = expand_paths(data)  # a folder's files, each logged as a dataset with its digest
+        result = recalibrate_model(load_model(uri, settings), read_residents(files).residents, settings)
         new_version = log_recalibration(
-            result, settings, parent_version=str(parent), data_sources=[str(p) for p in data]
+            result, settings, parent_version=str(parent), data_sources=[str(p) for p in files]
         )
     except (RiskModelError, ValueError) as exc:
         raise fail(str(exc)) from exc
