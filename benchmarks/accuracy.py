@@ -17,18 +17,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from benchmarks.common import save
 from riskmodel.config import load_config
 from riskmodel.model.evaluation import equal_frequency_ece, observed_expected
 from riskmodel.model.features import derived_features, feature_matrix
-from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.labels import served_labelled
 from riskmodel.records.reading import read_residents, resident_columns
 from riskmodel.synth import write_population
-from training.recalibrate import recalibrate
-from training.train import TEST, split_residents, train_risk_model
+from training.promote import cross_fitted_p_chronic
+from training.train import train_risk_model
 
 NHANES = Path(__file__).resolve().parents[2] / "shared" / "data" / "nhanes"
 KEYS = (
@@ -68,22 +67,16 @@ def _pick(metrics: dict[str, float]) -> dict[str, dict[str, float]]:
 
 def cross_fitted_recalibration(model: Any, test: pd.DataFrame, config: Any) -> dict[str, dict[str, float]]:
     """SPEC 10's recalibrated figure: each half of the test cycle scored by the model recalibrated on the other
-    half (`riskmodel recalibrate`'s code), equal-frequency ECE and observed/expected over both halves."""
-    half = split_residents(test["resident_id"], seed=config.model.seed, test_fraction=0.5, validation_fraction=0.0)
-    parts = [test[half == TEST], test[half != TEST]]
-    refitted = [recalibrate(model, part, config).model for part in parts]
+    half (the promotion gate's cross-fitting, `riskmodel recalibrate`'s code), equal-frequency ECE and
+    observed/expected over both halves."""
+    after = cross_fitted_p_chronic(model, test, config)
+    columns = resident_columns(test)
+    derived = derived_features(columns)
     out: dict[str, dict[str, float]] = {}
     for disease in ("diabetes", "hypertension"):
-        p_all, y_all, p_before = [], [], []
-        for scored, other in ((parts[0], refitted[1]), (parts[1], refitted[0])):
-            columns = resident_columns(scored)
-            labels = tier_labels(columns, disease, config)
-            rows = (labels >= 0) & ~recorded(columns, disease)
-            x = feature_matrix(columns, disease, derived=derived_features(columns))[rows]
-            p_all.append(other.disease(disease).probabilities(x)[:, 2])
-            p_before.append(model.disease(disease).probabilities(x)[:, 2])
-            y_all.append((labels[rows] == 2).astype(float))
-        y, p, before = np.concatenate(y_all), np.concatenate(p_all), np.concatenate(p_before)
+        rows, labels = served_labelled(columns, disease, config)
+        before = model.disease(disease).probabilities(feature_matrix(columns, disease, derived=derived)[rows])[:, 2]
+        y, p = (labels[rows] == 2).astype(float), after[disease][rows]
         out[disease] = {
             "ece_equal_frequency_before": round(equal_frequency_ece(y, before), 4),
             "ece_equal_frequency_after": round(equal_frequency_ece(y, p), 4),

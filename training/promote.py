@@ -23,9 +23,15 @@ from mlflow.exceptions import MlflowException
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError, ModelNotFoundError, PromotionRefusedError
-from riskmodel.model.evaluation import auprc, auroc, equal_frequency_ece, expected_calibration_error
+from riskmodel.model.evaluation import (
+    auprc,
+    auroc,
+    equal_frequency_ece,
+    expected_calibration_error,
+    paired_difference_ci,
+)
 from riskmodel.model.features import derived_features, feature_matrix
-from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.labels import served_labelled
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import read_residents, resident_columns
 from riskmodel.records.schema import DISEASES
@@ -123,29 +129,7 @@ def evaluation_residents(run: object, challenger: RiskModel, data: Sequence[Path
     return EvaluationData(held_out, f"held-out residents of {names} ({len(held_out):,})")
 
 
-def _paired_interval(
-    measure: Callable[[np.ndarray, np.ndarray], float],
-    truth: np.ndarray,
-    new: np.ndarray,
-    old: np.ndarray,
-    *,
-    resamples: int,
-    seed: int,
-) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    n = len(truth)
-    differences = []
-    for _ in range(resamples):
-        pick = rng.integers(0, n, n)
-        value = measure(truth[pick], new[pick]) - measure(truth[pick], old[pick])
-        if not math.isnan(value):
-            differences.append(value)
-    if not differences:
-        return math.nan, math.nan
-    return float(np.percentile(differences, 2.5)), float(np.percentile(differences, 97.5))
-
-
-def _cross_fitted(challenger: RiskModel, residents: pd.DataFrame, config: RiskConfig) -> dict[str, np.ndarray]:
+def cross_fitted_p_chronic(challenger: RiskModel, residents: pd.DataFrame, config: RiskConfig) -> dict[str, np.ndarray]:
     """The challenger's P(chronic) for each resident from its trees calibrated on the *other* half of the residents
     (SPEC 10's cross-fitting), so a recalibration is not judged on the residents it was fitted on."""
     from training.recalibrate import recalibrate
@@ -175,14 +159,13 @@ def compare(
     defining measurement), with the paired bootstrap interval of each difference. ``cross_fit``: the challenger's
     calibration was fitted on these residents, so it is refitted on each half and measured on the other."""
     promotion = config.promotion
-    held_out = _cross_fitted(challenger, residents, config) if cross_fit else None
+    held_out = cross_fitted_p_chronic(challenger, residents, config) if cross_fit else None
     gated = [(m, True) for m in promotion.higher_is_better] + [(m, False) for m in promotion.lower_is_better]
     columns = resident_columns(residents)
     derived = derived_features(columns)
     scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
     for disease in DISEASES:
-        labels = tier_labels(columns, disease, challenger.config)  # type: ignore[arg-type]
-        rows = (labels >= 0) & ~recorded(columns, disease)  # type: ignore[arg-type]
+        rows, labels = served_labelled(columns, disease, challenger.config)  # type: ignore[arg-type]
         x = feature_matrix(columns, disease, derived=derived)[rows]  # type: ignore[arg-type]
         mine = challenger.disease(disease)  # type: ignore[arg-type]
         new = held_out[disease][rows] if held_out is not None else mine.probabilities(x)[:, 2]
@@ -202,7 +185,7 @@ def compare(
             out.append(GateRow(metric, value, math.nan, higher, True, residents=len(truth), cases=int(truth.sum())))
             continue
         before = measure(truth, old)
-        low, high = _paired_interval(
+        low, high = paired_difference_ci(
             measure, truth, new, old, resamples=promotion.bootstrap_resamples, seed=config.model.seed
         )
         difference = value - before

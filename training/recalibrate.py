@@ -16,7 +16,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.evaluation import equal_frequency_ece, observed_expected
 from riskmodel.model.features import derived_features, feature_matrix
-from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.labels import served_labelled
 from riskmodel.model.tier_model import DiseaseModel, RiskModel
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES
@@ -40,8 +40,7 @@ def recalibrate(model: RiskModel, residents: pd.DataFrame, config: RiskConfig) -
     metrics: dict[str, float] = {}
     summary: dict[str, Any] = {"local_residents": int(len(residents))}
     for disease in DISEASES:
-        labels = tier_labels(columns, disease, config)  # type: ignore[arg-type]
-        rows = (labels >= 0) & ~recorded(columns, disease)  # type: ignore[arg-type]
+        rows, labels = served_labelled(columns, disease, config)  # type: ignore[arg-type]
         if rows.sum() < MIN_LOCAL_RESIDENTS:
             raise ValueError(
                 f"{disease}: only {int(rows.sum())} local residents of the served population have a defining "

@@ -12,6 +12,7 @@ age and random (SPEC 12).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,30 @@ def bootstrap_ci(
         (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))) if d else (float("nan"), float("nan"))
         for d in draws
     ]
+
+
+def paired_difference_ci(
+    measure: Callable[[np.ndarray, np.ndarray], float],
+    labels: np.ndarray,
+    new: np.ndarray,
+    old: np.ndarray,
+    *,
+    resamples: int,
+    seed: int,
+) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of ``measure(labels, new) - measure(labels, old)``, both scores measured
+    on the same resamples of residents (paired)."""
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    differences = []
+    for _ in range(resamples):
+        pick = rng.integers(0, n, n)
+        value = measure(labels[pick], new[pick]) - measure(labels[pick], old[pick])
+        if not np.isnan(value):
+            differences.append(value)
+    if not differences:
+        return float("nan"), float("nan")
+    return float(np.percentile(differences, 2.5)), float(np.percentile(differences, 97.5))
 
 
 SCREENING_CAPACITIES = (0.10, 0.20, 0.30, 0.50)

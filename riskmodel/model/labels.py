@@ -38,3 +38,12 @@ def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: Ris
     else:
         measured = bp_tier(columns["sbp_mmhg"], columns["dbp_mmhg"])
     return np.where(recorded(columns, disease), CHRONIC, measured).astype(np.int8)
+
+
+def served_labelled(
+    columns: Mapping[str, np.ndarray], disease: Disease, config: RiskConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, labels): the residents the disease's model serves (nothing recorded) that carry a label (a defining
+    measurement), and every resident's label; the population models are fitted, recalibrated and judged on."""
+    labels = tier_labels(columns, disease, config)
+    return (labels >= 0) & ~recorded(columns, disease), labels
