@@ -361,9 +361,15 @@ def _stop_cleanly_on_sigterm() -> None:
 
 def _count_rows(path: Path) -> int | None:
     if path.suffix.lower() == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputFileErrorForCli(
+                f"{path}: not a readable Parquet file (save it as Parquet, or as CSV under a .csv name)"
+            ) from exc
     with path.open("rb") as handle:
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
     return max(lines - 1, 0)

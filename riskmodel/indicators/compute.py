@@ -19,13 +19,21 @@ import pyarrow as pa
 
 from riskmodel.config import RiskConfig
 from riskmodel.records.derivation import FACE_TO_FACE, _control_sql
-from riskmodel.records.schema import DISEASES
+from riskmodel.records.schema import DISEASES, NO_GRID_SUFFIX
 from riskmodel.rules.guidelines.blood_pressure import DBP_HYPERTENSION_MMHG, SBP_HYPERTENSION_MMHG
 from riskmodel.rules.guidelines.glycaemia import FPG_CONTROLLED_BELOW_MMOL_L, HBA1C_CONTROLLED_BELOW_PCT
 
 HEARTS_RECENT_DAYS = 90
 """HEARTS: controlled at the newest measurement in the last 3 months; registered before them [HEARTS]."""
 WINDOW_DAYS = 365
+
+
+def grid_unit_sql(table: str = "") -> str:
+    """A resident's grid-level unit in SQL: their grid, or their team's "no grid" unit."""
+    prefix = f"{table}." if table else ""
+    return f"coalesce({prefix}grid_id, {prefix}team_id || '{NO_GRID_SUFFIX}')"
+
+
 STANDARD_FOLLOW_UPS = 4
 """规范管理: at least four face-to-face follow-ups in the year [BPHS 2017]."""
 
@@ -125,7 +133,7 @@ last_test AS (
       FROM tests t JOIN dates d ON t.day <= d.a GROUP BY t.resident_id, d.a
 ),
 per AS (
-    SELECT r.team_id, r.grid_id, d.a,
+    SELECT r.team_id, {grid_unit_sql("r")} AS grid_id, d.a,
         r.{d}_recorded AND (r.{d}_registered IS NULL OR r.{d}_registered <= d.a) AS has_d,
         coalesce(f.n_followups, 0) AS n_followups, coalesce(f.n_face_to_face, 0) AS n_face_to_face,
         f.last_controlled, v.last_visit, rc.controlled_recently, lt.last_day,

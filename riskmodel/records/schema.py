@@ -145,6 +145,10 @@ MAX_IDENTIFIER_LENGTH = 128
 IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 """No control characters, a tab included (SPEC 8); the API's models use the same pattern."""
 
+NO_GRID = "未分网格"
+"""Residents without a grid are counted under their team, as the grid-level unit ``<team_id>:未分网格`` (SPEC 16)."""
+NO_GRID_SUFFIX = ":" + NO_GRID
+
 COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in RESIDENT_COLUMNS}
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in RESIDENT_COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in RESIDENT_COLUMNS if c.required)

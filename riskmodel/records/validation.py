@@ -161,9 +161,13 @@ def _coerce_date(array: pa.ChunkedArray) -> _Coerced:
 
 
 def _coerce_text(array: pa.ChunkedArray, column: Column) -> _Coerced:
-    text = _trimmed(pc.cast(array, pa.string()))
     if column.kind != "category":
-        return _Coerced(text, np.zeros(len(array), dtype=bool), "")
+        # An identifier is kept exactly as written (a control character is a row error, never trimmed away);
+        # only a blank one is empty.
+        text = pc.cast(array, pa.string())
+        blank = pc.equal(pc.utf8_trim_whitespace(text), "")
+        return _Coerced(pc.if_else(blank, pa.scalar(None, pa.string()), text), np.zeros(len(array), dtype=bool), "")
+    text = _trimmed(pc.cast(array, pa.string()))
     text = pc.utf8_upper(text) if column.name == "sex" else pc.utf8_lower(text)
     allowed = pc.is_in(text, value_set=pa.array(column.choices))
     bad = _mask(pc.and_(pc.is_valid(text), pc.invert(allowed)))

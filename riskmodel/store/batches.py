@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
-from riskmodel.records.schema import RESIDENT_COLUMNS
+from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
 from riskmodel.store.migrations import upgrade
 from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import (
@@ -194,7 +194,7 @@ class ResultStore:
             raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
         query = sa.select(scored_residents).where(scored_residents.c.batch_id == batch["batch_id"])
         if level in ("team", "grid"):
-            query = query.where(scored_residents.c[f"{level}_id"].in_(units))
+            query = query.where(_unit_column(level).in_(units))
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         return _typed(pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns]))
@@ -206,12 +206,10 @@ class ResultStore:
         batch = self.latest_batch()
         if batch is None or level != "grid":
             return []
+        grid = _unit_column("grid")
         with self.engine.connect() as connection:
             query = (
-                sa.select(scored_residents.c.grid_id)
-                .where(scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.grid_id.is_not(None))
-                .distinct()
-                .order_by(scored_residents.c.grid_id)
+                sa.select(grid).where(scored_residents.c.batch_id == batch["batch_id"]).distinct().order_by(grid)
             )
             return [row[0] for row in connection.execute(query)]
 
@@ -220,11 +218,11 @@ class ResultStore:
         batch = self.latest_batch()
         if batch is None:
             return []
-        column = scored_residents.c
+        column, grid = scored_residents.c, _unit_column("grid")
         query = (
-            sa.select(column.grid_id, sa.func.count(), sa.func.sum(sa.case((column.team_id.in_(team_ids), 1), else_=0)))
-            .where(column.batch_id == batch["batch_id"], column.grid_id.is_not(None))
-            .group_by(column.grid_id)
+            sa.select(grid, sa.func.count(), sa.func.sum(sa.case((column.team_id.in_(team_ids), 1), else_=0)))
+            .where(column.batch_id == batch["batch_id"])
+            .group_by(grid)
         )
         with self.engine.connect() as connection:
             return sorted(grid for grid, total, mine in connection.execute(query) if total == mine)
@@ -349,6 +347,15 @@ class ResultStore:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _unit_column(level: str) -> Any:
+    """The column a team or grid unit is matched on; a resident without a grid belongs to their team's
+    "no grid" unit (``<team_id>:未分网格``, SPEC 16), as the indicators count them."""
+    column = scored_residents.c
+    if level == "team":
+        return column.team_id
+    return sa.func.coalesce(column.grid_id, column.team_id + NO_GRID_SUFFIX)
 
 
 def _delete_batch(connection: Any, batch_id: str) -> None:
