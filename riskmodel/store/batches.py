@@ -208,9 +208,7 @@ class ResultStore:
             return []
         grid = _unit_column("grid")
         with self.engine.connect() as connection:
-            query = (
-                sa.select(grid).where(scored_residents.c.batch_id == batch["batch_id"]).distinct().order_by(grid)
-            )
+            query = sa.select(grid).where(scored_residents.c.batch_id == batch["batch_id"]).distinct().order_by(grid)
             return [row[0] for row in connection.execute(query)]
 
     def grids_within(self, team_ids: list[str]) -> list[str]:

@@ -61,9 +61,7 @@ def _check_team(store_url: str, team: str, residents: int, model, config: RiskCo
     assert [unit["unit_id"] for unit in teams["units"]] == [team]
     grids = unit_indicators(store, level="grid", units=None, config=config)
     assert [unit["unit_id"] for unit in grids["units"]] == [f"{team}:{NO_GRID}"]
-    adults = {
-        item["indicator"]: item for item in grids["units"][0]["indicators"] if item["disease"] == "hypertension"
-    }
+    adults = {item["indicator"]: item for item in grids["units"][0]["indicators"] if item["disease"] == "hypertension"}
     # every resident is counted in the grid-level figures under the team's "no grid" unit, none dropped
     assert round(adults["estimated_patients"]["numerator"] / config.indicators.prevalence["hypertension"]) == residents
 
@@ -104,9 +102,7 @@ def test_nhanes_files_score_publish_and_compute_indicators_as_they_are(
         app, ["worklist", "--team", team, "--store", store, "--capacity", "5", "--model", str(model_dir)]
     )
     assert listed.exit_code == 0 and "Traceback" not in listed.output, listed.output
-    shown = runner.invoke(
-        app, ["indicators", "--all", "--store", store, "--months", "2", "--format", "json"]
-    )
+    shown = runner.invoke(app, ["indicators", "--all", "--store", store, "--months", "2", "--format", "json"])
     assert shown.exit_code == 0 and "Traceback" not in shown.output, shown.output
 
 
