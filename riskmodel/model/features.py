@@ -32,6 +32,9 @@ NOT_FEATURES = frozenset(
         "glucose_date",
         "last_followup_date",
         "uncontrolled_visits",
+        "pregnant",
+        "htn_registered_date",
+        "dm_registered_date",
     }
 )
 DEFINING_FIELDS: dict[str, frozenset[str]] = {

@@ -114,6 +114,8 @@ def validate_events(
     problems.add(
         needs_disease & _mask(pc.is_null(typed["disease"])), "disease", "required for followup, diagnosis and referral"
     )
+    is_status = _mask(pc.equal(typed["kind"], "status"))
+    problems.add(is_status & _mask(pc.is_null(typed["status"])), "status", "required for status events")
     after = _mask(pc.greater(typed["event_date"], pa.scalar(as_of, pa.date32())))
     problems.add(after, "event_date", f"after the as-of date {as_of}")
     if known_residents is not None:

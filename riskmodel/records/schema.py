@@ -87,9 +87,14 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
     Column(
         "uncontrolled_visits", "int", "consecutive follow-ups at which the condition was not controlled", low=0, high=20
     ),
+    Column("pregnant", "bool", "currently pregnant (SPEC 13.4: raised BP or glucose in pregnancy is referred)"),
+    Column("htn_registered_date", "date", "hypertension management registration date (patients managed before events)"),
+    Column("dm_registered_date", "date", "diabetes management registration date (patients managed before events)"),
 )
 
-EVENT_KINDS = ("followup", "health_check", "screening", "lab", "diagnosis", "referral")
+EVENT_KINDS = ("followup", "health_check", "screening", "lab", "diagnosis", "referral", "status")
+STATUS_CODES = ("died", "moved", "transferred")
+"""A ``status`` event: the resident died, moved or transferred on its date (SPEC 13.6)."""
 EVENT_COLUMNS: tuple[Column, ...] = (
     Column("event_id", "str", "the source system's id of the event (unique per resident)", required=True),
     Column("resident_id", "str", "a resident of the same batch (or the API record it is nested in)", required=True),
@@ -97,7 +102,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column(
         "kind",
         "category",
-        "followup, health_check, screening, lab, diagnosis or referral",
+        "followup, health_check, screening, lab, diagnosis, referral or status",
         required=True,
         choices=EVENT_KINDS,
     ),
@@ -132,6 +137,9 @@ EVENT_COLUMNS: tuple[Column, ...] = (
         "referrals only: sent, arrived or returned",
         choices=("sent", "arrived", "returned"),
     ),
+    Column("symptoms", "bool", "typical hyperglycaemia symptoms (三多一少) recorded at this event"),
+    Column("pregnant", "bool", "pregnant at this event"),
+    Column("status", "category", "status events only: died, moved or transferred", choices=STATUS_CODES),
 )
 """The resident's history, schema version 2 (SPEC 2.2): one row per event."""
 EVENT_COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in EVENT_COLUMNS}

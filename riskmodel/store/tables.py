@@ -115,6 +115,14 @@ EVENT_STORE_COLUMNS = (
     "ogtt_2h_mmol_l",
     "hba1c_pct",
     "on_treatment",
+    "emergency_signs",
+    "adverse_reaction",
+    "new_complication",
+    "referral_status",
+    "random_glucose_mmol_l",
+    "symptoms",
+    "pregnant",
+    "status",
 )
 batch_events = sa.Table(
     "batch_events",
@@ -133,6 +141,14 @@ batch_events = sa.Table(
     sa.Column("ogtt_2h_mmol_l", sa.Float),
     sa.Column("hba1c_pct", sa.Float),
     sa.Column("on_treatment", sa.Boolean),
+    sa.Column("emergency_signs", sa.Boolean),
+    sa.Column("adverse_reaction", sa.Boolean),
+    sa.Column("new_complication", sa.Boolean),
+    sa.Column("referral_status", sa.String(16)),
+    sa.Column("random_glucose_mmol_l", sa.Float),
+    sa.Column("symptoms", sa.Boolean),
+    sa.Column("pregnant", sa.Boolean),
+    sa.Column("status", sa.String(16)),
     sa.Index("ix_batch_events_team", "batch_id", "team_id"),
 )
 """The batch's validated events, what indicators read when recomputed for another date (SPEC 11)."""

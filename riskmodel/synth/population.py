@@ -308,6 +308,12 @@ def _identifiers(start: int, n: int, residents_per_team: int) -> dict[str, pa.Ar
     }
 
 
+NOT_SYNTHESISED = frozenset({"pregnant", "htn_registered_date", "dm_registered_date"})
+"""Optional columns the synthetic residents leave empty: registration comes from their diagnosis events, and
+the population is not pregnant (as the NHANES files, from which pregnant women were removed)."""
+_ARROW_TYPES = {"date": pa.date32(), "bool": pa.bool_(), "int": pa.int64(), "str": pa.string(), "category": pa.string()}
+
+
 def _arrow_column(name: str, values: np.ndarray) -> pa.Array:
     kind = COLUMNS_BY_NAME[name].kind
     if kind == "date":
@@ -343,7 +349,11 @@ def generate_chunk(
         columns = row_from_events(columns, history, as_of)
         events = events_arrow(history, arrays["resident_id"])
     for column in RESIDENT_COLUMNS:
-        if column.name not in arrays:
+        if column.name in arrays:
+            continue
+        if column.name in NOT_SYNTHESISED:  # left empty, as most records leave them
+            arrays[column.name] = pa.nulls(n, _ARROW_TYPES[column.kind])
+        else:
             arrays[column.name] = _arrow_column(column.name, np.asarray(columns[column.name]))
     return pa.table({c.name: arrays[c.name] for c in RESIDENT_COLUMNS}), events
 
