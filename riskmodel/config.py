@@ -100,9 +100,17 @@ class SeverityConfig(_Section):
     """A glucose or HbA1c in the diabetes range."""
     glucose_high: float = 40.0
     """FPG or random glucose >= 11.1 mmol/L, or HbA1c >= 9 %."""
-    action: dict[str, float] = {"refer": 15.0, "referral_follow_up": 10.0, "confirm_diagnosis": 5.0, "recheck": 0.0}
+    action: dict[str, float] = {
+        "refer": 15.0,
+        "referral_follow_up": 10.0,
+        "confirm_diagnosis": 5.0,
+        "recheck_stale": 5.0,
+        "first_followup": 5.0,
+        "recheck": 0.0,
+    }
     per_overdue_day: float = Field(0.5, ge=0)
     max_overdue: float = Field(20.0, ge=0)
+    """Overdue days stop adding to priority after 90 days (SPEC 13.3), and never add more than this."""
 
 
 class WorklistConfig(_Section):
@@ -111,6 +119,8 @@ class WorklistConfig(_Section):
     severity: SeverityConfig = SeverityConfig()
     emergency_lookback_days: int = Field(30, gt=0)
     """Only readings this recent (or undated) can trigger ``refer_now``."""
+    stale_task_days: int = Field(365, gt=0)
+    """A task whose creating event is older than this, with nothing since, becomes ``re_engage`` (SPEC 13.3)."""
     top_features: int = Field(3, ge=0, le=10)
 
 
@@ -139,6 +149,8 @@ class SnoozeDays(_Section):
     call_later: int = Field(30, gt=0)
     unreachable: int = Field(1, gt=0)
     declined: int = Field(90, gt=0)
+    not_confirmed: int = Field(365, gt=0)
+    """A measured diagnosis the team found not confirmed: its confirmation stops standing (SPEC 13.2)."""
 
 
 class OutcomesConfig(_Section):

@@ -147,7 +147,9 @@ class FindingOut(BaseModel):
 class DiseaseAssessment(BaseModel):
     tier: Literal["healthy", "high_risk", "chronic"]
     tier_source: Literal["record", "measurement", "model"]
+    tier_source_label: str | None = None
     confirmed: bool
+    stale: bool = False
     p_healthy: float
     p_high_risk: float
     p_chronic: float

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from riskmodel.rules.actions import ACTION_BANDS, ACTIONS
-from riskmodel.worklist.labels import ACTION_LABELS, BAND_LABELS, DISEASE_LABELS, SOURCE_LABELS, label, pick
+from riskmodel.worklist.labels import ACTION_LABELS, BAND_LABELS, DISEASE_LABELS, label, pick
 
 if TYPE_CHECKING:
     from riskmodel.worklist.entries import Worklist
@@ -110,9 +110,9 @@ def print_worklist(
             + tiers(
                 f"{label(DISEASE_LABELS, d, lang)} {entry[d]['tier_label']}"  # type: ignore[arg-type]
                 + (
-                    f"（{label(SOURCE_LABELS, entry[d]['tier_source'], lang)}）"  # type: ignore[arg-type]
+                    f"（{entry[d]['tier_source_label']}）"  # type: ignore[arg-type]
                     if zh
-                    else f" ({label(SOURCE_LABELS, entry[d]['tier_source'], lang)})"  # type: ignore[arg-type]
+                    else f" ({entry[d]['tier_source_label']})"  # type: ignore[arg-type]
                 )
                 for d in ("diabetes", "hypertension")
             )

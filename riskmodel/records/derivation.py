@@ -45,6 +45,7 @@ from riskmodel.rules.guidelines.glycaemia import (
     HBA1C_PREDIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
     OGTT_2H_IGT_MMOL_L,
+    RANDOM_GLUCOSE_DIABETES_MMOL_L,
 )
 
 FOLLOWUPS_WINDOW_DAYS = 365
@@ -95,7 +96,8 @@ daily_raw AS (
     UNION ALL SELECT resident_id, event_date, 'ogtt', ogtt_2h_mmol_l, NULL, TRUE, 1 FROM events
       WHERE ogtt_2h_mmol_l IS NOT NULL
     UNION ALL SELECT resident_id, event_date, 'hba1c', hba1c_pct, NULL, TRUE, 1 FROM events WHERE hba1c_pct IS NOT NULL
-    UNION ALL SELECT resident_id, event_date, 'random_glucose', random_glucose_mmol_l, NULL, TRUE, 1 FROM events
+    UNION ALL SELECT resident_id, event_date, 'random_glucose', random_glucose_mmol_l,
+           CASE WHEN coalesce(symptoms, FALSE) THEN 1.0 ELSE 0.0 END, TRUE, 1 FROM events
       WHERE random_glucose_mmol_l IS NOT NULL
     UNION ALL SELECT resident_id, event_date, 'weight', weight_kg, NULL, TRUE, 1 FROM events WHERE weight_kg IS NOT NULL
     UNION ALL SELECT resident_id, event_date, 'waist', waist_cm, NULL, TRUE, 1 FROM events WHERE waist_cm IS NOT NULL
@@ -121,12 +123,21 @@ followups AS (
       FROM events GROUP BY resident_id
 )"""
 
+RETURNS = """
+returns AS (
+    SELECT resident_id, disease, max(event_date) AS returned FROM events
+     WHERE kind = 'referral' AND referral_status = 'returned' GROUP BY resident_id, disease
+)"""
+"""The newest return of a referral per disease: follow-ups before it belong to the referral's episode (SPEC
+13.3: after ``returned``, the uncontrolled streak counts only follow-ups after the return date)."""
+
 UNCONTROLLED_STREAK = """
 measured_followups AS (
     SELECT e.resident_id, e.disease, e.event_date,
            CASE WHEN e.disease = 'hypertension' THEN {htn_controlled} ELSE {dm_controlled} END AS controlled
       FROM events e JOIN rows r USING (resident_id)
-     WHERE e.kind = 'followup' AND (
+      LEFT JOIN returns rt ON rt.resident_id = e.resident_id AND rt.disease = e.disease
+     WHERE e.kind = 'followup' AND e.event_date > coalesce(rt.returned, DATE '0001-01-01') AND (
            (e.disease = 'hypertension' AND e.sbp_mmhg IS NOT NULL AND e.dbp_mmhg IS NOT NULL)
         OR (e.disease = 'diabetes' AND {dm_measured}))
 ),
@@ -141,33 +152,91 @@ streaks AS (
       FROM marked GROUP BY resident_id
 )"""
 
+REACTIONS = """
+followup_sequence AS (
+    SELECT e.resident_id, e.disease, e.event_date,
+           coalesce(e.adverse_reaction, FALSE) AS adverse, coalesce(e.new_complication, FALSE) AS complication,
+           coalesce(lead(coalesce(e.adverse_reaction, FALSE)) OVER newest_first, FALSE) AS adverse_before,
+           row_number() OVER newest_first AS k
+      FROM events e LEFT JOIN returns rt ON rt.resident_id = e.resident_id AND rt.disease = e.disease
+     WHERE e.kind = 'followup' AND e.event_date > coalesce(rt.returned, DATE '0001-01-01')
+    WINDOW newest_first AS (PARTITION BY e.resident_id, e.disease ORDER BY e.event_date DESC, e.event_id DESC)
+),
+reactions AS (
+    SELECT resident_id,
+        {columns}
+      FROM followup_sequence WHERE k = 1 GROUP BY resident_id
+)"""
+"""At the newest follow-up of each disease (after any return): a new complication, or an adverse reaction that
+the follow-up before it also recorded, refers (``complication_date``); a first adverse reaction is adjusted and
+seen again within two weeks (``adverse_date``) [BPHS 2017]."""
+
 CONFIRMATIONS = """
-dm_days AS (
-    SELECT resident_id, day, count(DISTINCT measure) AS tests FROM daily
-     WHERE day >= $as_of::DATE - INTERVAL {glucose_valid} DAY AND (
-           (measure = 'fpg' AND v1 >= {fpg_dm}) OR (measure = 'ogtt' AND v1 >= {ogtt_dm})
-        OR (measure = 'hba1c' AND v1 >= {hba1c_dm}))
-     GROUP BY resident_id, day
-),
-dm_confirmations AS (
-    SELECT resident_id, CASE WHEN count(*) >= 2 OR max(tests) >= 2 THEN 2 ELSE 1 END AS diabetes_confirmations,
-           max(day) AS diabetes_qualifying_date
-      FROM dm_days GROUP BY resident_id
-),
 htn_days AS (
-    SELECT resident_id, day FROM daily
+    SELECT resident_id, day, v1, v2 FROM daily
      WHERE measure = 'bp' AND off_treatment AND (v1 >= {sbp_htn} OR v2 >= {dbp_htn})
 ),
 htn_windows AS (
-    SELECT resident_id, day, count(*) OVER (
+    SELECT resident_id, day, v1, v2, count(*) OVER (
                PARTITION BY resident_id ORDER BY day
                RANGE BETWEEN INTERVAL {window} DAY PRECEDING AND CURRENT ROW) AS days_in_window
       FROM htn_days
 ),
+htn_series AS (
+    SELECT resident_id, bool_or(days_in_window >= 3) AS completed, max(day) AS newest,
+           coalesce(max(day) FILTER (WHERE days_in_window >= 3), max(day)) AS series_end
+      FROM htn_windows GROUP BY resident_id
+),
+htn_shown AS (
+    SELECT w.resident_id, w.day, w.v1, w.v2, row_number() OVER (PARTITION BY w.resident_id ORDER BY w.day DESC) AS k
+      FROM htn_windows w JOIN htn_series s USING (resident_id)
+     WHERE w.day <= s.series_end AND w.day >= s.series_end - INTERVAL {window} DAY
+),
 htn_confirmations AS (
-    SELECT resident_id, least(max(days_in_window), 3) AS hypertension_confirmations,
-           max(day) AS hypertension_qualifying_date
-      FROM htn_windows WHERE day >= $as_of::DATE - INTERVAL {bp_valid} DAY GROUP BY resident_id
+    SELECT s.resident_id,
+           CASE WHEN s.completed THEN 3 ELSE least(count(*) FILTER (WHERE h.k IS NOT NULL), 3) END
+               AS hypertension_confirmations,
+           s.newest AS hypertension_qualifying_date,
+           CASE WHEN NOT s.completed AND EXISTS (
+               SELECT 1 FROM htn_days o WHERE o.resident_id = s.resident_id
+                  AND o.day < s.newest - INTERVAL {window} DAY AND o.day >= s.newest - INTERVAL {bp_valid} DAY)
+               THEN 1 ELSE 0 END AS hypertension_series_lapsed,
+           {htn_shown}
+      FROM htn_series s LEFT JOIN htn_shown h ON h.resident_id = s.resident_id AND h.k <= 3
+     GROUP BY s.resident_id, s.completed, s.newest
+),
+dm_results AS (
+    SELECT resident_id, day, v1, CASE measure WHEN 'fpg' THEN 1 WHEN 'ogtt' THEN 2 WHEN 'hba1c' THEN 3 ELSE 4 END AS code
+      FROM daily
+     WHERE (measure = 'fpg' AND v1 >= {fpg_dm}) OR (measure = 'ogtt' AND v1 >= {ogtt_dm})
+        OR (measure = 'hba1c' AND v1 >= {hba1c_dm}) OR (measure = 'random_glucose' AND v1 >= {random_dm} AND v2 > 0)
+),
+dm_days AS (
+    SELECT resident_id, day, count(*) AS tests, bool_or(code = 4) AS symptomatic FROM dm_results
+     GROUP BY resident_id, day
+),
+dm_windows AS (
+    SELECT resident_id, day, tests, symptomatic, count(*) OVER (
+               PARTITION BY resident_id ORDER BY day
+               RANGE BETWEEN INTERVAL {glucose_valid} DAY PRECEDING AND CURRENT ROW) AS days_in_window
+      FROM dm_days
+),
+dm_shown AS (
+    SELECT resident_id, day, v1, code, row_number() OVER (PARTITION BY resident_id ORDER BY day DESC, code) AS k
+      FROM dm_results
+),
+dm_confirmations AS (
+    SELECT w.resident_id,
+           CASE WHEN bool_or(w.days_in_window >= 2 OR w.tests >= 2 OR w.symptomatic) THEN 2 ELSE 1 END
+               AS diabetes_confirmations,
+           max(w.day) AS diabetes_qualifying_date,
+           0 AS diabetes_series_lapsed
+      FROM dm_windows w GROUP BY w.resident_id
+),
+dm_qualifying AS (
+    SELECT resident_id,
+           {dm_shown}
+      FROM dm_shown WHERE k <= 3 GROUP BY resident_id
 ),
 prediabetes AS (
     SELECT resident_id, TRUE AS prediabetes_history FROM daily
@@ -190,7 +259,7 @@ _MEASURE_OF_VALUE = {
 
 
 def _latest_columns() -> str:
-    parts = []
+    parts = ["arg_max(v2, day) FILTER (WHERE measure = 'random_glucose') AS random_glucose_symptoms"]
     for measure, (values, date) in MEASURES.items():
         for value in values:
             _, field = _MEASURE_OF_VALUE[value]
@@ -204,6 +273,7 @@ def _followup_columns() -> str:
     face = ", ".join(f"'{mode}'" for mode in FACE_TO_FACE)
     for d in DISEASE_NAMES:
         followup = f"kind = 'followup' AND disease = '{d}'"
+        referral = f"kind = 'referral' AND disease = '{d}'"
         parts += [
             f"max(event_date) FILTER (WHERE {followup}) AS {d}_last_followup_date",
             f"count(*) FILTER (WHERE {followup} AND mode IN ({face}) "
@@ -212,8 +282,14 @@ def _followup_columns() -> str:
             f"coalesce(min(event_date) FILTER (WHERE kind = 'diagnosis' AND disease = '{d}'), "
             f"min(event_date) FILTER (WHERE {followup})) AS {d}_registered_date",
             f"max(event_date) FILTER (WHERE emergency_signs AND coalesce(disease, '{d}') = '{d}') AS {d}_emergency_date",
-            f"CASE WHEN arg_max(coalesce(adverse_reaction, FALSE) OR coalesce(new_complication, FALSE), event_date) "
-            f"FILTER (WHERE {followup}) THEN max(event_date) FILTER (WHERE {followup}) END AS {d}_complication_date",
+            f"max(event_date) FILTER (WHERE {followup} AND mode IN ({face})) AS {d}_last_face_to_face_date",
+            f"max(event_date) FILTER (WHERE kind = 'diagnosis' AND disease = '{d}') AS {d}_diagnosis_date",
+            f"CASE WHEN max(event_date) FILTER (WHERE {referral} AND referral_status = 'sent') > coalesce("
+            f"max(event_date) FILTER (WHERE {referral} AND referral_status = 'returned'), DATE '0001-01-01') "
+            f"THEN max(event_date) FILTER (WHERE {referral} AND referral_status = 'sent') END AS {d}_referral_open_date",
+            f"max(event_date) FILTER (WHERE {referral} AND referral_status = 'returned') AS {d}_referral_returned_date",
+            f"CAST(arg_max(on_treatment, event_date) FILTER (WHERE disease = '{d}' AND on_treatment IS NOT NULL) "
+            f"AS DOUBLE) AS {d}_treated",
             f"CASE WHEN max(event_date) FILTER (WHERE kind = 'referral' AND disease = '{d}' AND referral_status = 'sent') "
             f"> coalesce(max(event_date) FILTER (WHERE kind = 'referral' AND disease = '{d}' "
             f"AND referral_status IN ('arrived', 'returned')), DATE '0001-01-01') "
@@ -222,7 +298,37 @@ def _followup_columns() -> str:
             f"bool_or(disease = '{d}' AND (kind IN ('diagnosis', 'followup') OR coalesce(on_treatment, FALSE))) "
             f"AS {d}_recorded_by_events",
         ]
+    parts += [
+        "max(event_date) AS last_event_date",
+        "CAST(arg_max(pregnant, event_date) FILTER (WHERE pregnant IS NOT NULL) AS DOUBLE) AS pregnant",
+        "max(event_date) FILTER (WHERE pregnant IS NOT NULL) AS pregnant_date",
+    ]
     return ",\n        ".join(parts)
+
+
+def _reaction_columns() -> str:
+    parts = []
+    for d in DISEASE_NAMES:
+        parts += [
+            f"max(event_date) FILTER (WHERE disease = '{d}' AND (complication OR (adverse AND adverse_before))) "
+            f"AS {d}_complication_date",
+            f"max(event_date) FILTER (WHERE disease = '{d}' AND adverse AND NOT complication AND NOT adverse_before) "
+            f"AS {d}_adverse_date",
+        ]
+    return ",\n        ".join(parts)
+
+
+def _shown_columns(disease: str, table: str, count: int) -> str:
+    """The qualifying results shown with a confirmation, newest first, as columns q1 ... q<count>."""
+    second = "v2" if disease == "hypertension" else "code"
+    parts = []
+    for k in range(1, count + 1):
+        parts += [
+            f"max({table}day) FILTER (WHERE {table}k = {k}) AS {disease}_q{k}_date",
+            f"max({table}v1) FILTER (WHERE {table}k = {k}) AS {disease}_q{k}_v1",
+            f"max({table}{second}) FILTER (WHERE {table}k = {k}) AS {disease}_q{k}_v2",
+        ]
+    return ",\n           ".join(parts)
 
 
 def _streak_columns() -> str:
@@ -273,6 +379,8 @@ def state_query(config: RiskConfig) -> str:
             DAILY_RESULTS,
             LATEST_VALUES.format(columns=_latest_columns()),
             FOLLOWUP_COUNTS.format(columns=_followup_columns()),
+            RETURNS,
+            REACTIONS.format(columns=_reaction_columns()),
             UNCONTROLLED_STREAK.format(
                 htn_controlled=htn_controlled,
                 dm_controlled=dm_controlled,
@@ -291,16 +399,22 @@ def state_query(config: RiskConfig) -> str:
                 ifg_low=ifg_low,
                 igt_low=OGTT_2H_IGT_MMOL_L,
                 hba1c_prediabetes=hba1c_pre,
+                random_dm=RANDOM_GLUCOSE_DIABETES_MMOL_L,
+                htn_shown=_shown_columns("hypertension", "h.", 3),
+                dm_shown=_shown_columns("diabetes", "", 3),
             ),
         ]
     )
     return f"""
 WITH {ctes}
 SELECT f.resident_id, l.* EXCLUDE (resident_id), f.* EXCLUDE (resident_id), s.* EXCLUDE (resident_id),
-       dc.* EXCLUDE (resident_id), hc.* EXCLUDE (resident_id), coalesce(p.prediabetes_history, FALSE) AS prediabetes_history
+       dc.* EXCLUDE (resident_id), dq.* EXCLUDE (resident_id), hc.* EXCLUDE (resident_id),
+       rc.* EXCLUDE (resident_id), coalesce(p.prediabetes_history, FALSE) AS prediabetes_history
   FROM followups f
   LEFT JOIN latest l USING (resident_id)
   LEFT JOIN streaks s USING (resident_id)
+  LEFT JOIN reactions rc USING (resident_id)
+  LEFT JOIN dm_qualifying dq USING (resident_id)
   LEFT JOIN dm_confirmations dc USING (resident_id)
   LEFT JOIN htn_confirmations hc USING (resident_id)
   LEFT JOIN prediabetes p USING (resident_id)
@@ -378,6 +492,10 @@ def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derive
         for value in values:
             out[value][at] = np.where(newer, column(value), out[value][at])
         out[date][at] = np.where(newer, event_date, out[date][at])
+    random_newer = ~np.isnat(column("random_glucose_date"))
+    out["random_glucose_symptoms"][at] = np.where(
+        random_newer, column("random_glucose_symptoms"), out["random_glucose_symptoms"][at]
+    )
     for d in DISEASE_NAMES:
         has_followups = column(f"{d}_followups") > 0
         for name in ("last_followup_date", "uncontrolled_date"):
@@ -385,14 +503,45 @@ def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derive
         visits = np.nan_to_num(column(f"{d}_uncontrolled_visits"))
         out[f"{d}_uncontrolled_visits"][at] = np.where(has_followups, visits, out[f"{d}_uncontrolled_visits"][at])
         out[f"{d}_followups_12m"][at] = np.where(has_followups, column(f"{d}_followups_12m"), np.nan)
-        for name in ("registered_date", "emergency_date", "complication_date", "referral_sent_date"):
+        # The newest face-to-face of the row (its last_followup_date) and the events; the earliest registration.
+        out[f"{d}_last_face_to_face_date"][at] = _newest(
+            out[f"{d}_last_face_to_face_date"][at], column(f"{d}_last_face_to_face_date")
+        )
+        out[f"{d}_registered_date"][at] = _earliest(out[f"{d}_registered_date"][at], column(f"{d}_registered_date"))
+        for name in (
+            "emergency_date",
+            "complication_date",
+            "referral_sent_date",
+            "referral_open_date",
+            "referral_returned_date",
+            "adverse_date",
+            "diagnosis_date",
+        ):
             out[f"{d}_{name}"][at] = column(f"{d}_{name}")
         out[f"{d}_recorded_by_events"][at] = np.nan_to_num(column(f"{d}_recorded_by_events"))
-        confirmations = column(f"{d}_confirmations")
-        out[f"{d}_confirmations"][at] = np.nan_to_num(confirmations)
-        out[f"{d}_qualifying_date"][at] = column(f"{d}_qualifying_date")
+        treated = column(f"{d}_treated")
+        out[f"{d}_treated"][at] = np.where(np.isnan(treated), out[f"{d}_treated"][at], treated)
+        # The confirmation is derived from the row's results and the events together: the query's answer stands.
+        out[f"{d}_confirmations"][at] = np.nan_to_num(column(f"{d}_confirmations"))
+        out[f"{d}_series_lapsed"][at] = np.nan_to_num(column(f"{d}_series_lapsed"))
+        for name in ("qualifying_date", "q1_date", "q2_date", "q3_date"):
+            out[f"{d}_{name}"][at] = column(f"{d}_{name}")
+        for name in ("q1_v1", "q1_v2", "q2_v1", "q2_v2", "q3_v1", "q3_v2"):
+            out[f"{d}_{name}"][at] = column(f"{d}_{name}")
     out["prediabetes_history"][at] = np.nan_to_num(column("prediabetes_history"))
+    out["last_event_date"][at] = column("last_event_date")
+    said = ~np.isnat(column("pregnant_date"))
+    out["pregnant"][at] = np.where(said, column("pregnant"), out["pregnant"][at])
+    out["pregnant_date"][at] = np.where(said, column("pregnant_date"), out["pregnant_date"][at])
     return out
+
+
+def _newest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(np.isnat(a) | (b > a), b, a).astype("datetime64[D]")
+
+
+def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(np.isnat(a) | (b < a), b, a).astype("datetime64[D]")
 
 
 def history_state(

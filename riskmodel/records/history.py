@@ -44,17 +44,55 @@ PER_DISEASE_DATES = (
     "complication_date",
     "referral_sent_date",
     "qualifying_date",
+    "last_face_to_face_date",
+    "referral_open_date",
+    "referral_returned_date",
+    "adverse_date",
+    "diagnosis_date",
+    "q1_date",
+    "q2_date",
+    "q3_date",
 )
-PER_DISEASE_NUMBERS = ("followups_12m", "uncontrolled_visits", "confirmations", "recorded_by_events")
+"""Per disease, the dates the rules read (version 3 adds: the last face-to-face follow-up; a referral episode
+open (sent, not yet returned) and the last return; a first adverse reaction; the newest diagnosis event; and
+the dates of the qualifying results shown with a confirmation, newest first)."""
+PER_DISEASE_NUMBERS = (
+    "followups_12m",
+    "uncontrolled_visits",
+    "confirmations",
+    "recorded_by_events",
+    "treated",
+    "series_lapsed",
+    "q1_v1",
+    "q1_v2",
+    "q2_v1",
+    "q2_v2",
+    "q3_v1",
+    "q3_v2",
+)
+"""Per disease, the numbers the rules read. ``confirmations``: a completed confirmation (3 BP days, or 2
+diabetes results) stands once met (SPEC 13.2); otherwise the qualifying results of the current series.
+``series_lapsed``: an earlier hypertension series lapsed before completing (the count restarted).
+``q<k>_v1`` / ``q<k>_v2``: the qualifying results shown (hypertension: SBP / DBP; diabetes: value / the
+measure's code in :data:`QUALIFYING_MEASURES`). ``treated``: on drug treatment for the disease (the newest
+event that says so, or the row's treatment flag)."""
+QUALIFYING_MEASURES = {1: "fpg", 2: "ogtt", 3: "hba1c", 4: "random_glucose"}
+"""Codes of the diabetes results that qualify for a diagnosis (a random glucose only with typical symptoms)."""
+RESIDENT_NUMBERS = ("random_glucose_symptoms", "pregnant")
+RESIDENT_DATES = ("last_event_date", "pregnant_date")
+"""Per resident: typical symptoms recorded with the newest random glucose; pregnancy (the newest event that
+says, else the row's) and its date; the newest event of any kind (whether anything happened since a task)."""
 
 STATE_DATE_COLUMNS: tuple[str, ...] = (
     *(date for _, date in MEASURES.values()),
     *(f"{d}_{name}" for d in DISEASE_NAMES for name in PER_DISEASE_DATES),
+    *RESIDENT_DATES,
 )
 STATE_NUMBER_COLUMNS: tuple[str, ...] = (
     *(value for values, _ in MEASURES.values() for value in values),
     *(f"{d}_{name}" for d in DISEASE_NAMES for name in PER_DISEASE_NUMBERS),
     "prediabetes_history",
+    *RESIDENT_NUMBERS,
 )
 STATE_COLUMNS: tuple[str, ...] = (*STATE_NUMBER_COLUMNS, *STATE_DATE_COLUMNS)
 """Every state column; the store keeps them per batch so a work list can be rebuilt without the events."""
@@ -86,34 +124,60 @@ def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         state[date] = np.where(present, row_dates, np.datetime64("NaT")).astype("datetime64[D]")
     followup = columns["last_followup_date"].astype("datetime64[D]")
     visits = columns["uncontrolled_visits"]
+    registered = {"diabetes": "dm_registered_date", "hypertension": "htn_registered_date"}
+    treatment = {"diabetes": "on_glucose_lowering", "hypertension": "on_antihypertensive"}
     for disease in DISEASE_NAMES:
         state[f"{disease}_last_followup_date"] = followup
+        state[f"{disease}_last_face_to_face_date"] = followup  # the row's is the last face-to-face (SPEC 2.1)
         state[f"{disease}_followups_12m"] = _nan(n)
         state[f"{disease}_uncontrolled_visits"] = visits.astype(np.float64)
         state[f"{disease}_uncontrolled_date"] = np.where(visits >= 1, followup, np.datetime64("NaT")).astype(
             "datetime64[D]"
         )
-        for name in ("registered_date", "emergency_date", "complication_date", "referral_sent_date"):
-            state[f"{disease}_{name}"] = _nat(n)
+        for name in PER_DISEASE_DATES:
+            state.setdefault(f"{disease}_{name}", _nat(n))
+        state[f"{disease}_registered_date"] = columns.get(registered[disease], _nat(n)).astype("datetime64[D]")
         state[f"{disease}_recorded_by_events"] = np.zeros(n)
+        state[f"{disease}_treated"] = columns.get(treatment[disease], _nan(n)).astype(np.float64)
+        for name in ("series_lapsed", "q1_v1", "q1_v2", "q2_v1", "q2_v2", "q3_v1", "q3_v2"):
+            state[f"{disease}_{name}"] = _nan(n) if name.startswith("q") else np.zeros(n)
     with np.errstate(invalid="ignore"):
-        dm_tests = (
-            (state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L).astype(np.int8)
-            + (state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L)
-            + (state["hba1c_pct"] >= HBA1C_DIABETES_PCT)
-        )
+        qualifying = {
+            1: state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L,
+            2: state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L,
+            3: state["hba1c_pct"] >= HBA1C_DIABETES_PCT,
+        }
         htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    dm_tests = sum(mask.astype(np.int8) for mask in qualifying.values())
     # One row holds one day's results: two different tests on it confirm (CDS 2020); one BP is one reading.
     state["diabetes_confirmations"] = np.minimum(dm_tests, 2).astype(np.float64)
     glucose_date = columns["glucose_date"].astype("datetime64[D]")
     state["diabetes_qualifying_date"] = np.where(dm_tests > 0, glucose_date, np.datetime64("NaT")).astype(
         "datetime64[D]"
     )
+    values = {1: state["fpg_mmol_l"], 2: state["ogtt_2h_mmol_l"], 3: state["hba1c_pct"]}
+    taken = np.zeros(n, dtype=np.int8)  # the row's qualifying results, in the order fpg, ogtt, hba1c
+    for code, mask in qualifying.items():
+        for k in (1, 2):
+            put = mask & (taken == k - 1)
+            state[f"diabetes_q{k}_v1"] = np.where(put, values[code], state[f"diabetes_q{k}_v1"])
+            state[f"diabetes_q{k}_v2"] = np.where(put, float(code), state[f"diabetes_q{k}_v2"])
+            state[f"diabetes_q{k}_date"] = np.where(put, glucose_date, state[f"diabetes_q{k}_date"]).astype(
+                "datetime64[D]"
+            )
+        taken += mask
     state["hypertension_confirmations"] = htn.astype(np.float64)
     state["hypertension_qualifying_date"] = np.where(htn, state["bp_date"], np.datetime64("NaT")).astype(
         "datetime64[D]"
     )
+    state["hypertension_q1_v1"] = np.where(htn, state["sbp_mmhg"], np.nan)
+    state["hypertension_q1_v2"] = np.where(htn, state["dbp_mmhg"], np.nan)
+    state["hypertension_q1_date"] = state["hypertension_qualifying_date"]
     state["prediabetes_history"] = np.zeros(n)  # the rules add the row's own results (riskmodel.rules.tiers)
+    state["random_glucose_symptoms"] = _nan(n)
+    state["pregnant"] = columns.get("pregnant", _nan(n)).astype(np.float64)
+    state["pregnant_date"] = _nat(n)
+    state["last_event_date"] = _nat(n)
     return state
 
 

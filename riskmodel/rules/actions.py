@@ -41,7 +41,9 @@ from riskmodel.config import RiskConfig
 from riskmodel.records.history import recorded
 from riskmodel.rules.guidelines.blood_pressure import (
     DBP_EMERGENCY_MMHG,
+    DBP_HYPERTENSION_MMHG,
     SBP_EMERGENCY_MMHG,
+    SBP_HYPERTENSION_MMHG,
     bp_controlled,
     bp_emergency,
     bp_grade,
@@ -50,30 +52,70 @@ from riskmodel.rules.guidelines.blood_pressure import (
 from riskmodel.rules.guidelines.cdrs import CdrsScore
 from riskmodel.rules.guidelines.glycaemia import (
     FPG_DIABETES_MMOL_L,
+    FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L,
     GLUCOSE_EMERGENCY_HIGH_MMOL_L,
     GLUCOSE_EMERGENCY_LOW_MMOL_L,
     HBA1C_DIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
+    OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L,
     OGTT_2H_URGENT_MMOL_L,
+    RANDOM_GLUCOSE_DIABETES_MMOL_L,
     glucose_controlled,
     glucose_emergency,
     glycaemic_status,
 )
-from riskmodel.rules.screening import BP, FPG, HBA1C, NO_TEST, OGTT, TEST_CODES, bp_screening, diabetes_screening
-from riskmodel.rules.tiers import CHRONIC, HIGH_RISK, MEASUREMENT, DiseaseTier, days_before, fresh, fresh_glucose
+from riskmodel.rules.screening import (
+    BP,
+    FPG,
+    FPG_OR_HBA1C,
+    HBA1C,
+    NO_TEST,
+    OGTT,
+    TEST_CODES,
+    bp_screening,
+    diabetes_screening,
+)
+from riskmodel.rules.tiers import (
+    CHRONIC,
+    HIGH_RISK,
+    MEASUREMENT,
+    DiseaseTier,
+    days_before,
+    fresh,
+    fresh_bp,
+    fresh_glucose,
+    fresh_random_glucose,
+    pregnant_now,
+    stale_diabetic_result,
+    stale_raised_bp,
+)
 from riskmodel.vectorised import MISSING
 
 ACTIONS = (
     "refer_now",
     "confirm_diagnosis",
+    "recheck_stale",
     "refer",
     "referral_follow_up",
     "recheck",
+    "first_followup",
     "follow_up_overdue",
+    "re_engage",
     "screen",
 )
-ACTION_BANDS = (1, 2, 2, 2, 2, 3, 4)
-REFER_NOW, CONFIRM, REFER, REFERRAL_FOLLOW_UP, RECHECK, OVERDUE, SCREEN = range(7)
+ACTION_BANDS = (1, 2, 2, 2, 2, 2, 2, 3, 3, 4)
+(
+    REFER_NOW,
+    CONFIRM,
+    RECHECK_STALE,
+    REFER,
+    REFERRAL_FOLLOW_UP,
+    RECHECK,
+    FIRST_FOLLOWUP,
+    OVERDUE,
+    RE_ENGAGE,
+    SCREEN,
+) = range(len(ACTIONS))
 ACTION_NAMES = np.array((*ACTIONS, "none"), dtype=object)
 NONE = len(ACTIONS)
 TRUNCATED_BANDS = (3, 4)
@@ -91,6 +133,25 @@ CONFIRM_WITHIN_DAYS = 14
 """Recall a measured, unrecorded diagnosis within 14 days of the qualifying result (SPEC section 6)."""
 REFER_AFTER_UNCONTROLLED_VISITS = 2
 """Two consecutive uncontrolled follow-ups: refer [BPHS 2017]."""
+RECHECK_AFTER_REACTION_DAYS = 14
+"""A first adverse drug reaction: adjust the drug and follow up within two weeks [BPHS 2017]."""
+FIRST_FOLLOWUP_WITHIN_DAYS = 14
+"""A newly diagnosed patient: the first follow-up (纳入管理) within 14 days of the diagnosis (SPEC 13.3)."""
+RECHECK_STALE_WITHIN_DAYS = 14
+"""An out-of-date abnormal result is rechecked within 14 days of the as-of date (SPEC 13.1)."""
+RECHECK_STALE_EMERGENCY_DAYS = 3
+"""An emergency-level reading past the look-back with no later reading: recheck within 3 days (SPEC 13.1)."""
+OVERDUE_DAYS_COUNTED = 90
+"""Overdue days stop adding to priority after 90 (SPEC 13.3): a year-old task never outranks a current one."""
+CREATED_BEFORE_DUE = {
+    CONFIRM: CONFIRM_WITHIN_DAYS,
+    REFER: RECHECK_WITHIN_DAYS,
+    REFERRAL_FOLLOW_UP: REFERRAL_FOLLOW_UP_DAYS,
+    RECHECK: RECHECK_WITHIN_DAYS,
+    FIRST_FOLLOWUP: FIRST_FOLLOWUP_WITHIN_DAYS,
+    OVERDUE: FOLLOW_UP_INTERVAL_DAYS,
+}
+"""The tasks that retire into ``re_engage``, and how many days after their creating event each falls due."""
 FPG_HIGH_MMOL_L = 11.1
 HBA1C_HIGH_PCT = 9.0
 """Glucose >= 11.1 mmol/L or HbA1c >= 9 % outrank a borderline result in band 2 (SPEC 6)."""
@@ -221,10 +282,14 @@ def _happened_within(dates: np.ndarray, as_of: np.datetime64, days: int) -> np.n
     return ~np.isnat(dates) & fresh(dates, as_of, days)
 
 
+def _late_days(due: np.ndarray, as_of: np.datetime64) -> np.ndarray:
+    """Days past due that count toward priority: none before the due date, at most 90 (SPEC 13.3)."""
+    return np.fmin(np.maximum(np.nan_to_num(days_before(as_of, due)), 0.0), OVERDUE_DAYS_COUNTED)
+
+
 def _overdue_points(due: np.ndarray, as_of: np.datetime64, config: RiskConfig) -> np.ndarray:
     severity = config.worklist.severity
-    late = np.maximum(days_before(as_of, due), 0.0)
-    return np.fmin(np.nan_to_num(late) * severity.per_overdue_day, severity.max_overdue)
+    return np.fmin(_late_days(due, as_of) * severity.per_overdue_day, severity.max_overdue)
 
 
 def _band2(
@@ -252,11 +317,21 @@ def _managed(
     config: RiskConfig,
     test: int,
 ) -> None:
-    """refer, referral_follow_up, recheck and follow_up_overdue for one disease (BPHS 2017)."""
+    """first_followup, refer, referral_follow_up, recheck and follow_up_overdue for one disease (BPHS 2017,
+    SPEC 13.3)."""
     as_of = candidates.as_of
+    nat = np.datetime64("NaT")
     controlled, reading_date = reading
     uncontrolled_now = controlled == 0.0
     last_followup = state[f"{disease}_last_followup_date"]
+    # A new patient (a diagnosis with no follow-up since) is first taken into management; nothing is
+    # "adjusted" or "overdue" before that first follow-up [SPEC 13.3].
+    diagnosed = state[f"{disease}_diagnosis_date"]
+    new_patient = managed & ~np.isnat(diagnosed) & (np.isnat(last_followup) | (last_followup < diagnosed))
+    first = _plus_days(diagnosed, FIRST_FOLLOWUP_WITHIN_DAYS, as_of)
+    _band2(candidates, FIRST_FOLLOWUP, new_patient, first, np.zeros(candidates.n), config, NO_TEST)
+    following = managed & ~new_patient
+
     since_followup = np.isnat(last_followup) | ~(reading_date < last_followup)
     # A version-1 row has one uncontrolled_visits for both diseases: for a patient managed for both, it does
     # not apply to the disease whose reading at the last follow-up is controlled.
@@ -265,10 +340,10 @@ def _managed(
     visits = np.where(contradicted, 0.0, state[f"{disease}_uncontrolled_visits"])
     streak_date = state[f"{disease}_uncontrolled_date"]
     complication = state[f"{disease}_complication_date"]
-    refer = managed & ((visits >= REFER_AFTER_UNCONTROLLED_VISITS) | ~np.isnat(complication))
-    refer_from = _newest(
-        np.where(visits >= REFER_AFTER_UNCONTROLLED_VISITS, streak_date, np.datetime64("NaT")), complication
-    )
+    # An open referral episode (sent, not yet returned) answers the refer: it is never listed twice [SPEC 13.3].
+    referral_open = ~np.isnat(state[f"{disease}_referral_open_date"])
+    refer = following & ~referral_open & ((visits >= REFER_AFTER_UNCONTROLLED_VISITS) | ~np.isnat(complication))
+    refer_from = _newest(np.where(visits >= REFER_AFTER_UNCONTROLLED_VISITS, streak_date, nat), complication)
     _band2(candidates, REFER, refer, _plus_days(refer_from, RECHECK_WITHIN_DAYS, as_of), values, config, NO_TEST)
 
     sent = state[f"{disease}_referral_sent_date"]
@@ -283,21 +358,81 @@ def _managed(
     )
 
     # A reading since the last follow-up that is uncontrolled also calls for a recheck (version-1 rows hold
-    # the latest reading without saying whether a follow-up took it).
+    # the latest reading without saying whether a follow-up took it); so does a first adverse reaction.
     current = uncontrolled_now & since_followup & fresh(reading_date, as_of, FOLLOW_UP_INTERVAL_DAYS)
-    recheck = managed & ~refer & ((visits >= 1) | current)
-    recheck_from = _newest(
-        np.where(visits >= 1, streak_date, np.datetime64("NaT")), np.where(current, reading_date, np.datetime64("NaT"))
-    )
-    _band2(candidates, RECHECK, recheck, _plus_days(recheck_from, RECHECK_WITHIN_DAYS, as_of), values, config, test)
+    reaction = state[f"{disease}_adverse_date"]
+    in_streak = ~referral_open & (visits >= 1)
+    recheck = following & ~refer & (in_streak | current | ~np.isnat(reaction))
+    recheck_from = _newest(np.where(in_streak, streak_date, nat), np.where(current, reading_date, nat), reaction)
+    recheck_due = _plus_days(recheck_from, RECHECK_WITHIN_DAYS, as_of)
+    _band2(candidates, RECHECK, recheck, recheck_due, values, config, test)
 
-    since = days_before(as_of, last_followup)
-    overdue = managed & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
-    base = np.where(np.isnat(last_followup), state[f"{disease}_registered_date"], last_followup)
+    # BPHS counts face-to-face follow-ups: phone or online ones do not keep a patient in time [SPEC 13.3].
+    last_seen = state[f"{disease}_last_face_to_face_date"]
+    since = days_before(as_of, last_seen)
+    overdue = following & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
+    base = np.where(np.isnat(last_seen), state[f"{disease}_registered_date"], last_seen)
     overdue_due = np.where(np.isnat(base), as_of, base + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
-    late = np.maximum(days_before(as_of, overdue_due.astype("datetime64[D]")), 0.0)
-    score = np.where(np.isnat(last_followup), 99.0, late / 3.65)
+    late = _late_days(overdue_due.astype("datetime64[D]"), as_of)
+    score = np.where(np.isnat(last_seen) & np.isnat(last_followup), 99.0, late * 98.0 / OVERDUE_DAYS_COUNTED)
     candidates.add(OVERDUE, overdue, overdue_due, score, NO_TEST)
+
+
+def _retire_stale_tasks(
+    candidates: _Candidates, last_contact: np.ndarray, config: RiskConfig, test: np.ndarray | int
+) -> None:
+    """A task whose creating event is older than ``worklist.stale_task_days`` with nothing since becomes
+    ``re_engage`` (重新联系并复测, band 3), due when it retired (SPEC 13.3)."""
+    as_of = candidates.as_of
+    keep_days = config.worklist.stale_task_days
+    retired_on = np.full(candidates.n, np.datetime64("NaT"), dtype="datetime64[D]")
+    for code, offset in CREATED_BEFORE_DUE.items():
+        created = candidates.due_date[:, code] - np.timedelta64(offset, "D")
+        with np.errstate(invalid="ignore"):
+            old = candidates.due[:, code] & (days_before(as_of, created) > keep_days)
+        quiet = np.isnat(last_contact) | ~(last_contact > created)
+        stale = old & quiet
+        retired_on = _newest(
+            retired_on, np.where(stale, created + np.timedelta64(keep_days, "D"), np.datetime64("NaT"))
+        )
+        candidates.add(
+            code,
+            candidates.due[:, code] & ~stale,
+            candidates.due_date[:, code],
+            candidates.score[:, code],
+            candidates.test[:, code],
+        )
+    engage = ~np.isnat(retired_on)
+    score = _late_days(retired_on, as_of) * 98.0 / OVERDUE_DAYS_COUNTED
+    candidates.add(RE_ENGAGE, engage, retired_on, score, test)
+
+
+def last_contact(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The newest date anything was recorded for the resident: any event, result or follow-up."""
+    dates = [state["last_event_date"], columns["exam_date"], columns["last_followup_date"]]
+    dates += [state[date] for _, date in (("", "bp_date"), ("", "fpg_date"), ("", "ogtt_date"), ("", "hba1c_date"))]
+    dates += [state["random_glucose_date"], state["weight_date"], state["waist_date"]]
+    return _newest(*(d.astype("datetime64[D]") for d in dates))
+
+
+def _recheck_stale(
+    candidates: _Candidates,
+    stale_result: np.ndarray,
+    emergency_stale: np.ndarray,
+    config: RiskConfig,
+    test: np.ndarray | int,
+) -> None:
+    """``recheck_stale`` (复测：既往异常结果已过期, band 2): an out-of-date abnormal result, due 14 days after the
+    as-of date; an emergency-level reading past the look-back with no later reading, at the top of the band and
+    due in 3 days (SPEC 13.1). Its severity comes from the action, never from the stale value."""
+    as_of = candidates.as_of
+    due = np.where(
+        emergency_stale,
+        as_of + np.timedelta64(RECHECK_STALE_EMERGENCY_DAYS, "D"),
+        as_of + np.timedelta64(RECHECK_STALE_WITHIN_DAYS, "D"),
+    ).astype("datetime64[D]")
+    points = config.worklist.severity.action.get("recheck_stale", 0.0)
+    candidates.add(RECHECK_STALE, stale_result | emergency_stale, due, np.where(emergency_stale, 99.0, points), test)
 
 
 def diabetes_actions(
@@ -313,17 +448,26 @@ def diabetes_actions(
 ) -> tuple[_Candidates, np.ndarray, np.ndarray]:
     """Every diabetes action due, and when the next test or follow-up falls due."""
     n = len(tier.tier)
+    nat = np.datetime64("NaT")
     candidates = _Candidates(n, as_of)
     managed = recorded(columns, state, "diabetes")
     fpg, ogtt, hba1c = state["fpg_mmol_l"], state["ogtt_2h_mmol_l"], state["hba1c_pct"]
     random_glucose = state["random_glucose_mmol_l"]
     lookback = config.worklist.emergency_lookback_days
+    valid_days = config.tiers.glucose_result_valid_days
+    pregnant = pregnant_now(state, as_of)
 
-    # Band 1: a fasting or random glucose (never an OGTT), or emergency signs [BPHS 2017].
-    fpg_emergency = fresh(state["fpg_date"], as_of, lookback) & glucose_emergency(fpg, managed=managed)
-    random_emergency = fresh(state["random_glucose_date"], as_of, lookback) & glucose_emergency(
-        random_glucose, managed=managed
-    )
+    # Band 1: a fasting or random glucose (never an OGTT), or emergency signs [BPHS 2017]; in pregnancy any
+    # glucose above normal (a fasting >= 5.1 or OGTT-2h >= 8.5) [BPHS 2017; CDS 2020 gestational diabetes].
+    fpg_recent = fresh(state["fpg_date"], as_of, lookback)
+    random_recent = fresh(state["random_glucose_date"], as_of, lookback)
+    fpg_emergency = fpg_recent & glucose_emergency(fpg, managed=managed)
+    random_emergency = random_recent & glucose_emergency(random_glucose, managed=managed)
+    with np.errstate(invalid="ignore"):
+        pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+        pregnancy_ogtt = (
+            pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+        )
     signs = _happened_within(state["diabetes_emergency_date"], as_of, lookback)
     with np.errstate(invalid="ignore"):
         glucose_beyond = np.fmax(
@@ -334,52 +478,64 @@ def diabetes_actions(
             ),
         )
     emergency_date = _newest(
-        np.where(fpg_emergency, state["fpg_date"], np.datetime64("NaT")),
-        np.where(random_emergency, state["random_glucose_date"], np.datetime64("NaT")),
-        np.where(signs, state["diabetes_emergency_date"], np.datetime64("NaT")),
+        np.where(fpg_emergency | pregnancy_fpg, state["fpg_date"], nat),
+        np.where(pregnancy_ogtt, state["ogtt_date"], nat),
+        np.where(random_emergency, state["random_glucose_date"], nat),
+        np.where(signs, state["diabetes_emergency_date"], nat),
     )
     candidates.add(
         REFER_NOW,
-        fpg_emergency | random_emergency | signs,
+        fpg_emergency | random_emergency | signs | pregnancy_fpg | pregnancy_ogtt,
         np.where(np.isnat(emergency_date), as_of, emergency_date),
-        np.where(signs, EMERGENCY_SIGNS_SCORE, 50 + glucose_beyond),
+        np.where(signs, EMERGENCY_SIGNS_SCORE, 50 + np.fmax(glucose_beyond, 0.0)),
         NO_TEST,
     )
 
     # Band 2: the fresh values behind the action (a stale result never makes a task urgent).
     severity = config.worklist.severity
-    current = fresh_glucose(state, as_of, config.tiers.glucose_result_valid_days)
+    current = fresh_glucose(state, as_of, valid_days)
     f_fpg, f_ogtt, f_hba1c = current["fpg_mmol_l"], current["ogtt_2h_mmol_l"], current["hba1c_pct"]
-    f_random = np.where(fresh(state["random_glucose_date"], as_of, lookback), random_glucose, np.nan)
+    f_random = fresh_random_glucose(state, as_of, valid_days)
     with np.errstate(invalid="ignore"):
         high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
         diabetic = (
             (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
         )
         urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
+        random_high = f_random >= RANDOM_GLUCOSE_DIABETES_MMOL_L
     values = np.where(high, severity.glucose_high, np.where(diabetic, severity.glucose_diabetic, 0.0))
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
+    # An asymptomatic random glucose >= 11.1 is confirmed by a fasting glucose or HbA1c [CDS 2020].
+    random_confirm = random_high & ~measured_chronic & ~managed
     with np.errstate(invalid="ignore"):
+        # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
         repeat = np.where(
-            fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(ogtt >= OGTT_2H_DIABETES_MMOL_L, OGTT, HBA1C)
+            fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
         ).astype(np.int8)
-    confirm_due = _plus_days(state["diabetes_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
+    confirm_from = np.where(random_confirm, state["random_glucose_date"], state["diabetes_qualifying_date"])
     _band2(
         candidates,
         CONFIRM,
-        measured_chronic,
-        confirm_due,
+        measured_chronic | random_confirm,
+        _plus_days(confirm_from, CONFIRM_WITHIN_DAYS, as_of),
         np.where(urgent_ogtt, 99.0, values),
         config,
-        np.where(tier.confirmed, NO_TEST, repeat),
+        np.where(tier.confirmed, NO_TEST, np.where(random_confirm, FPG_OR_HBA1C, repeat)),
     )
-    current_fpg = fresh(state["fpg_date"], as_of, config.tiers.glucose_result_valid_days)
-    fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, config.tiers.glucose_result_valid_days), hba1c, np.nan)
+    stale_result = ~managed & ~measured_chronic & stale_diabetic_result(state, as_of, valid_days)
+    with np.errstate(invalid="ignore"):
+        emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
+            ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
+        )
+        stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
+    _recheck_stale(candidates, stale_result, emergency_stale, config, stale_test)
+    current_fpg = fresh(state["fpg_date"], as_of, valid_days)
+    fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, valid_days), hba1c, np.nan)
     controlled = glucose_controlled(np.where(current_fpg, fpg, np.nan), fresh_hba1c, profile=config.control.profile)
     reading_date = (
         state["fpg_date"]
         if config.control.profile == "bphs2017"
-        else _newest(state["fpg_date"], np.where(np.isnan(fresh_hba1c), np.datetime64("NaT"), state["hba1c_date"]))
+        else _newest(state["fpg_date"], np.where(np.isnan(fresh_hba1c), nat, state["hba1c_date"]))
     )
     _managed(
         candidates,
@@ -392,8 +548,9 @@ def diabetes_actions(
         config,
         FPG,
     )
+    _retire_stale_tasks(candidates, last_contact(columns, state), config, FPG)
 
-    # Band 4: screening (SPEC 5).
+    # Band 4: screening (SPEC 5); not in pregnancy, nor beside a confirmation or recheck of the same results.
     status = glycaemic_status(
         fpg, ogtt, hba1c, criteria=config.glycaemia.criteria, use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes
     )
@@ -406,7 +563,8 @@ def diabetes_actions(
         high_risk=guideline_high_risk | (tier.tier >= HIGH_RISK),
         cdrs=cdrs,
     )
-    screen = ~managed & ~measured_chronic & (screening.due <= as_of)
+    tested = candidates.due[:, CONFIRM] | candidates.due[:, RECHECK_STALE]
+    screen = ~managed & ~measured_chronic & ~tested & ~pregnant & (screening.due <= as_of)
     candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], screening.test)
     return candidates, _next_due(managed, state, "diabetes", screening.due), screening.interval_days
 
@@ -424,32 +582,48 @@ def hypertension_actions(
 ) -> tuple[_Candidates, np.ndarray, np.ndarray]:
     """Every hypertension action due, and when the next measurement or follow-up falls due."""
     n = len(tier.tier)
+    nat = np.datetime64("NaT")
     candidates = _Candidates(n, as_of)
     managed = recorded(columns, state, "hypertension")
     sbp, dbp = state["sbp_mmhg"], state["dbp_mmhg"]
     lookback = config.worklist.emergency_lookback_days
+    valid_days = config.tiers.bp_result_valid_days
+    pregnant = pregnant_now(state, as_of)
 
-    reading_emergency = fresh(state["bp_date"], as_of, lookback) & bp_emergency(sbp, dbp)
-    signs = _happened_within(state["hypertension_emergency_date"], as_of, lookback)
+    # Band 1: BP >= 180/110 or emergency signs [BPHS 2017]; in pregnancy BP >= 140/90 (妊娠期高血压, 转诊).
+    bp_recent = fresh(state["bp_date"], as_of, lookback)
+    reading_emergency = bp_recent & bp_emergency(sbp, dbp)
     with np.errstate(invalid="ignore"):
+        pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
         beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
+        pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
+    signs = _happened_within(state["hypertension_emergency_date"], as_of, lookback)
     emergency_date = _newest(
-        np.where(reading_emergency, state["bp_date"], np.datetime64("NaT")),
-        np.where(signs, state["hypertension_emergency_date"], np.datetime64("NaT")),
+        np.where(reading_emergency | pregnancy, state["bp_date"], nat),
+        np.where(signs, state["hypertension_emergency_date"], nat),
     )
     candidates.add(
         REFER_NOW,
-        reading_emergency | signs,
+        reading_emergency | signs | pregnancy,
         np.where(np.isnat(emergency_date), as_of, emergency_date),
-        np.where(signs & ~reading_emergency, EMERGENCY_SIGNS_SCORE, 50 + beyond),
+        np.where(
+            signs & ~reading_emergency,
+            EMERGENCY_SIGNS_SCORE,
+            np.where(reading_emergency, 50 + beyond, 40 + np.fmax(pregnancy_beyond, 0.0)),
+        ),
         NO_TEST,
     )
 
+    # Band 2, with the severity of the fresh reading only (a stale reading never raises it, SPEC 13.3).
     grade_points = np.array((0.0, *config.worklist.severity.bp_grade))
-    values = grade_points[bp_grade(sbp, dbp)]
+    current = fresh_bp(state, as_of, valid_days)
+    values = grade_points[bp_grade(current["sbp_mmhg"], current["dbp_mmhg"])]
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
     confirm_due = _plus_days(state["hypertension_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
     _band2(candidates, CONFIRM, measured_chronic, confirm_due, values, config, np.where(tier.confirmed, NO_TEST, BP))
+    stale_result = ~managed & ~measured_chronic & stale_raised_bp(state, as_of, valid_days)
+    emergency_stale = ~bp_recent & bp_emergency(sbp, dbp)
+    _recheck_stale(candidates, stale_result, emergency_stale, config, BP)
     controlled = bp_controlled(sbp, dbp, columns["age_years"], profile=config.control.profile, diabetic=diabetic)
     _managed(
         candidates,
@@ -462,6 +636,7 @@ def hypertension_actions(
         config,
         BP,
     )
+    _retire_stale_tasks(candidates, last_contact(columns, state), config, BP)
 
     screening = bp_screening(
         columns,
@@ -471,7 +646,8 @@ def hypertension_actions(
         high_risk_band=bphs_high_risk_band(sbp, dbp),
         high_risk=guideline_high_risk | (tier.tier >= HIGH_RISK),
     )
-    screen = ~managed & ~measured_chronic & (screening.due <= as_of)
+    tested = candidates.due[:, CONFIRM] | candidates.due[:, RECHECK_STALE]
+    screen = ~managed & ~measured_chronic & ~tested & ~pregnant & (screening.due <= as_of)
     candidates.add(SCREEN, screen, screening.due, 98 * p[:, 2] + p[:, 1], BP)
     return candidates, _next_due(managed, state, "hypertension", screening.due), screening.interval_days
 

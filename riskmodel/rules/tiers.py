@@ -10,16 +10,31 @@ computed from measured values); outside those ages it is shown and flagged, neve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from riskmodel.config import RiskConfig
 from riskmodel.records.history import recorded
 from riskmodel.records.schema import TIER_SOURCES, TIERS
-from riskmodel.rules.guidelines.blood_pressure import HYPERTENSION, bp_category, bphs_high_risk_band
+from riskmodel.rules.guidelines.blood_pressure import (
+    DBP_HYPERTENSION_MMHG,
+    HYPERTENSION,
+    SBP_HYPERTENSION_MMHG,
+    bp_category,
+    bphs_high_risk_band,
+)
 from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS, CdrsScore
-from riskmodel.rules.guidelines.glycaemia import DIABETES, NORMAL, PREDIABETES, glycaemic_status
+from riskmodel.rules.guidelines.glycaemia import (
+    DIABETES,
+    FPG_DIABETES_MMOL_L,
+    HBA1C_DIABETES_PCT,
+    NORMAL,
+    OGTT_2H_DIABETES_MMOL_L,
+    PREDIABETES,
+    RANDOM_GLUCOSE_DIABETES_MMOL_L,
+    glycaemic_status,
+)
 from riskmodel.vectorised import MISSING, first_match
 
 UNDECIDED, HEALTHY, HIGH_RISK, CHRONIC = -1, 0, 1, 2
@@ -40,11 +55,23 @@ class DiseaseTier:
         ``0`` record, ``1`` measurement, ``2`` model.
     confirmed
         For a chronic tier: True by record, or by the confirming results of SPEC 3; else False.
+    stale
+        The tier is held by an abnormal result older than ``result_valid_days`` that no later result of the
+        same measure answers (SPEC 13.1), or by a completed confirmation whose newest result is that old.
+    by_score
+        The diabetes tier was raised by the CDRS questionnaire score (shown as 风险评分, never 检测结果).
     """
 
     tier: np.ndarray
     source: np.ndarray
     confirmed: np.ndarray
+    stale: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    by_score: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        for name in ("stale", "by_score"):
+            if len(getattr(self, name)) != len(self.tier):
+                object.__setattr__(self, name, np.zeros(len(self.tier), dtype=bool))
 
     def tier_names(self) -> np.ndarray:
         return np.where(self.tier >= 0, TIER_NAMES[np.clip(self.tier, 0, 2)], MISSING)
@@ -133,6 +160,69 @@ def fresh_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: 
     return {name: np.where(keep, state[name], np.nan) for name in ("sbp_mmhg", "dbp_mmhg")}
 
 
+PREGNANCY_DAYS = 280
+"""A pregnancy recorded at an event is taken to last at most 40 weeks from it."""
+DIABETES_STALE_THRESHOLDS = (
+    ("fpg_mmol_l", "fpg_date", FPG_DIABETES_MMOL_L),
+    ("ogtt_2h_mmol_l", "ogtt_date", OGTT_2H_DIABETES_MMOL_L),
+    ("hba1c_pct", "hba1c_date", HBA1C_DIABETES_PCT),
+    ("random_glucose_mmol_l", "random_glucose_date", RANDOM_GLUCOSE_DIABETES_MMOL_L),
+)
+"""The diabetic-range results that stay visible when stale (SPEC 13.1): each measure's newest value, so no later
+result of the same measure has answered it [CDS2020 thresholds]."""
+
+
+def pregnant_now(state: Mapping[str, np.ndarray], as_of: np.datetime64) -> np.ndarray:
+    """Pregnant as of the date: the newest event that says so (within 40 weeks), else the row (SPEC 13.4)."""
+    said = state["pregnant"] == 1.0
+    dated = ~np.isnat(state["pregnant_date"])
+    with np.errstate(invalid="ignore"):
+        recent = days_before(as_of, state["pregnant_date"]) <= PREGNANCY_DAYS
+    return said & (~dated | recent)
+
+
+def stale_diabetic_result(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+    """A diabetic-range result (FPG, OGTT-2h, HbA1c, random glucose) older than ``valid_days`` that is still its
+    measure's newest (SPEC 13.1)."""
+    out = np.zeros(len(state["fpg_mmol_l"]), dtype=bool)
+    for value, date, threshold in DIABETES_STALE_THRESHOLDS:
+        with np.errstate(invalid="ignore"):
+            out |= (state[value] >= threshold) & ~fresh(state[date], as_of, valid_days)
+    return out
+
+
+def stale_raised_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+    """The newest BP is >= 140/90 and older than ``valid_days`` (SPEC 13.1)."""
+    with np.errstate(invalid="ignore"):
+        raised = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    return raised & ~fresh(state["bp_date"], as_of, valid_days)
+
+
+def fresh_random_glucose(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+    """The newest random glucose, blanked to NaN when stale."""
+    return np.where(fresh(state["random_glucose_date"], as_of, valid_days), state["random_glucose_mmol_l"], np.nan)
+
+
+def _hold(combined: DiseaseTier, stands: np.ndarray, stale_result: np.ndarray, newest_stale: np.ndarray) -> DiseaseTier:
+    """What the history says is never lost (SPEC 13.1-13.2): a completed confirmation keeps a measured chronic
+    tier against a later normal reading; a stale abnormal result keeps at least high_risk (source measurement)."""
+    open_tier = combined.source != RECORD
+    confirmed_chronic = open_tier & stands
+    tier = np.where(confirmed_chronic, CHRONIC, combined.tier)
+    source = np.where(confirmed_chronic, MEASUREMENT, combined.source)
+    held = open_tier & ~confirmed_chronic & stale_result & ((tier < HIGH_RISK) | (source == MODEL))
+    tier = np.where(held, np.maximum(tier, HIGH_RISK), tier)
+    source = np.where(held, MEASUREMENT, source)
+    stale = held | (confirmed_chronic & newest_stale)
+    return DiseaseTier(
+        tier=tier.astype(np.int8),
+        source=source.astype(np.int8),
+        confirmed=combined.confirmed | confirmed_chronic,
+        stale=stale,
+        by_score=np.zeros(len(tier), dtype=bool),
+    )
+
+
 def diabetes_tier(
     columns: Mapping[str, np.ndarray],
     state: Mapping[str, np.ndarray],
@@ -142,16 +232,20 @@ def diabetes_tier(
     cdrs: CdrsScore,
     model_tier: np.ndarray | None = None,
 ) -> DiseaseTier:
-    """Diabetes tier (SPEC section 3, diabetes).
+    """Diabetes tier (SPEC section 3, diabetes, and 13.1-13.4).
 
-    A CDRS >= 25 raises ``healthy`` to ``high_risk`` only within the validated ages 20-74 [Zhou2013].
+    A CDRS >= 25 raises ``healthy`` to ``high_risk`` only within the validated ages 20-74 [Zhou2013]. A fresh
+    random glucose >= 11.1 is a diagnostic result with typical symptoms; without them it makes ``high_risk``
+    (measurement) pending a fasting glucose or HbA1c [CDS2020]. A completed confirmation stands; a stale
+    diabetic-range result keeps ``high_risk`` (SPEC 13.1-13.2). A pregnant resident gets no model-based tier.
 
     References
     ----------
     CDS 2020 diagnostic criteria; an asymptomatic person needs two qualifying results to confirm.
     """
+    valid_days = config.tiers.glucose_result_valid_days
     record = recorded(columns, state, "diabetes")
-    results = fresh_glucose(state, as_of, config.tiers.glucose_result_valid_days)
+    results = fresh_glucose(state, as_of, valid_days)
     status = glycaemic_status(
         results["fpg_mmol_l"],
         results["ogtt_2h_mmol_l"],
@@ -159,15 +253,31 @@ def diabetes_tier(
         criteria=config.glycaemia.criteria,
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
+    measured = glycaemic_tier(status.category)
+    with np.errstate(invalid="ignore"):
+        random_high = fresh_random_glucose(state, as_of, valid_days) >= RANDOM_GLUCOSE_DIABETES_MMOL_L
+    symptomatic = random_high & (state["random_glucose_symptoms"] > 0)
+    measured = np.where(symptomatic, CHRONIC, measured)
+    measured = np.where(random_high & ~symptomatic, np.maximum(measured, HIGH_RISK), measured).astype(np.int8)
+    pregnant = pregnant_now(state, as_of)
+    if model_tier is not None:
+        model_tier = np.where(pregnant, HEALTHY, model_tier).astype(np.int8)
     confirmed = state["diabetes_confirmations"] >= DIABETES_CONFIRMING_RESULTS
-    combined = _combine(record, glycaemic_tier(status.category), model_tier, confirmed)
-    # CDRS >= 25 is a measured rule (SPEC 3): it decides high_risk over a healthy tier or the model's.
+    combined = _hold(
+        _combine(record, measured, model_tier, confirmed),
+        confirmed,
+        stale_diabetic_result(state, as_of, valid_days),
+        ~fresh(state["diabetes_qualifying_date"], as_of, valid_days),
+    )
+    # CDRS >= 25 is a rule on measured values (SPEC 3): it decides high_risk over a healthy tier or the model's.
     undecided = (combined.tier == HEALTHY) | (combined.source == MODEL)
-    raise_by_cdrs = undecided & (cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age
+    raise_by_cdrs = undecided & (cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age & ~pregnant
     return DiseaseTier(
         tier=np.where(raise_by_cdrs, np.maximum(combined.tier, HIGH_RISK), combined.tier).astype(np.int8),
         source=np.where(raise_by_cdrs, MEASUREMENT, combined.source).astype(np.int8),
         confirmed=combined.confirmed,
+        stale=combined.stale,
+        by_score=raise_by_cdrs,
     )
 
 
@@ -179,16 +289,25 @@ def hypertension_tier(
     *,
     model_tier: np.ndarray | None = None,
 ) -> DiseaseTier:
-    """Hypertension tier (SPEC section 3, hypertension).
+    """Hypertension tier (SPEC section 3, hypertension, and 13.1-13.4).
 
     A measured chronic tier is confirmed by three readings >= 140/90 on different days within
-    ``tiers.htn_confirmation_window_days`` (counted in the state), never by one record.
+    ``tiers.htn_confirmation_window_days`` (counted in the state), never by one record; once completed the
+    confirmation stands against a later normal reading, and a stale raised BP keeps ``high_risk``.
     """
+    valid_days = config.tiers.bp_result_valid_days
     record = recorded(columns, state, "hypertension")
-    bp = fresh_bp(state, as_of, config.tiers.bp_result_valid_days)
+    bp = fresh_bp(state, as_of, valid_days)
     measured = bp_tier(bp["sbp_mmhg"], bp["dbp_mmhg"])
+    if model_tier is not None:
+        model_tier = np.where(pregnant_now(state, as_of), HEALTHY, model_tier).astype(np.int8)
     confirmed = state["hypertension_confirmations"] >= HYPERTENSION_CONFIRMING_DAYS
-    return _combine(record, measured, model_tier, confirmed)
+    return _hold(
+        _combine(record, measured, model_tier, confirmed),
+        confirmed,
+        stale_raised_bp(state, as_of, valid_days),
+        ~fresh(state["hypertension_qualifying_date"], as_of, valid_days),
+    )
 
 
 def overall_tier(*tiers: np.ndarray) -> np.ndarray:

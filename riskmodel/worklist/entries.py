@@ -26,7 +26,7 @@ from riskmodel.records.schema import DISEASES, TIER_SOURCES, TIERS
 from riskmodel.rules.actions import ACTION_BANDS, ACTIONS, DISEASE_ORDER, TESTS, TRUNCATED_BANDS
 from riskmodel.scoring import Assessment, assess
 from riskmodel.worklist.explain import due_actions, resident_reasons
-from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label, tests_label
+from riskmodel.worklist.labels import ACTION_LABELS, SOURCE_LABELS, TIER_LABELS, Lang, label, tests_label
 
 CSV_COLUMNS = (
     "rank",
@@ -135,10 +135,19 @@ def _disease_block(assessment: Assessment, i: int, disease: str, lang: Lang) -> 
         "tier": name,
         "tier_label": label(TIER_LABELS, name, lang),
         "tier_source": TIER_SOURCES[tier.source[i]],
+        "tier_source_label": source_label(assessment, i, disease, lang),
         "confirmed": bool(tier.confirmed[i]),
+        "stale": bool(tier.stale[i]),
         "guideline_high_risk": bool(assessment.guideline_high_risk[disease][i]),
         "p_chronic": round(float(assessment.probabilities[disease][i, 2]), 6),
     }
+
+
+def source_label(assessment: Assessment, i: int, disease: str, lang: Lang) -> str:
+    """Where the tier came from, in words: a CDRS-raised tier is a risk score (风险评分), never a test result."""
+    tier = assessment.tiers[disease]
+    code = "score" if tier.by_score[i] else TIER_SOURCES[tier.source[i]]
+    return label(SOURCE_LABELS, code, lang)
 
 
 def entry_actions(

@@ -24,7 +24,7 @@ import numpy as np
 
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
-from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS
+from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS, last_contact
 from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EMERGENCY_MMHG
 from riskmodel.rules.guidelines.body_size import (
     BMI_OBESE_FROM,
@@ -34,7 +34,13 @@ from riskmodel.rules.guidelines.body_size import (
 )
 from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
-from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL
+from riskmodel.rules.guidelines.glycaemia import (
+    FPG_DIABETES_MMOL_L,
+    HBA1C_DIABETES_PCT,
+    OGTT_2H_DIABETES_MMOL_L,
+    RANDOM_GLUCOSE_DIABETES_MMOL_L,
+)
+from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL, pregnant_now
 from riskmodel.worklist.labels import (
     ACTION_LABELS,
     DISEASE_LABELS,
@@ -187,7 +193,7 @@ class ResidentView:
         age = int((self.as_of - date).astype("timedelta64[D]").astype(int))
         limit = self.valid_days.get(measure)
         if limit is not None and age > limit:
-            return f"{date}，已超过{limit}天，结果过期" if zh else f"{date}, over {limit} days old: out of date"
+            return f"{date}，已过期（超过{limit}天）" if zh else f"{date}, out of date (over {limit} days old)"
         return str(date)
 
     def is_fresh(self, measure: str) -> bool:
@@ -234,7 +240,14 @@ def resident_view(assessment: Assessment, i: int, config: RiskConfig, lang: Lang
         "exam": columns["exam_date"][i],
     }
     glucose_days = config.tiers.glucose_result_valid_days
-    valid = {"bp": config.tiers.bp_result_valid_days, "fpg": glucose_days, "ogtt": glucose_days, "hba1c": glucose_days}
+    valid = {
+        "bp": config.tiers.bp_result_valid_days,
+        "fpg": glucose_days,
+        "ogtt": glucose_days,
+        "hba1c": glucose_days,
+        "random_glucose": glucose_days,
+        "emergency": config.worklist.emergency_lookback_days,
+    }
     return ResidentView(values, dates, assessment.as_of, valid, lang)
 
 
@@ -304,18 +317,48 @@ def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView,
     zh = view.lang == "zh"
     state = assessment.state
     signs = state[f"{disease}_emergency_date"][i]
+    pregnant = bool(pregnant_now({k: state[k][i : i + 1] for k in ("pregnant", "pregnant_date")}, view.as_of)[0])
     parts = []
     if disease == "hypertension":
         if view.values["sbp_mmhg"] >= SBP_EMERGENCY_MMHG or view.values["dbp_mmhg"] >= DBP_EMERGENCY_MMHG:
             parts.append(_bp(view) + ("，≥180/110 mmHg" if zh else ", at or above 180/110 mmHg"))
+        elif pregnant and _bp(view):
+            parts.append(_bp(view) + ("，妊娠期血压≥140/90 mmHg" if zh else ", at or above 140/90 mmHg in pregnancy"))
     else:
         glucose = _glucose(view, random=True)
         if glucose:
-            parts.append(glucose)
+            parts.append(
+                glucose + (("，妊娠期血糖高于正常" if zh else ", above normal in pregnancy") if pregnant else "")
+            )
     if not np.isnat(signs):
         parts.append(f"随访发现急症表现（{signs}）" if zh else f"emergency signs seen on {signs}")
     what = _SEP[view.lang].join(parts)
     return f"{what}：立即转诊 [BPHS 2017]" if zh else f"{what}: refer now [BPHS 2017]"
+
+
+_QUALIFYING_NAMES = {
+    1: ("FPG", "空腹血糖", "mmol/L"),
+    2: ("OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
+    3: ("HbA1c", "糖化血红蛋白", "%"),
+    4: ("random glucose with typical symptoms", "随机血糖（伴典型症状）", "mmol/L"),
+}
+
+
+def qualifying_results(assessment: Assessment, i: int, disease: str, lang: Lang) -> list[str]:
+    """The qualifying results behind a confirmation, oldest first, each with its date (SPEC 13.5)."""
+    state = assessment.state
+    shown = []
+    for k in (3, 2, 1):
+        day = state[f"{disease}_q{k}_date"][i]
+        if np.isnat(day):
+            continue
+        v1, v2 = state[f"{disease}_q{k}_v1"][i], state[f"{disease}_q{k}_v2"][i]
+        if disease == "hypertension":
+            shown.append(f"{day} {v1:.0f}/{v2:.0f}")
+        else:
+            en, zh, unit = _QUALIFYING_NAMES.get(int(v2), _QUALIFYING_NAMES[1])
+            shown.append(f"{zh} {v1:.1f} {unit}（{day}）" if lang == "zh" else f"{en} {v1:.1f} {unit} ({day})")
+    return shown
 
 
 def _confirm(
@@ -331,8 +374,11 @@ def _confirm(
     **_: Any,
 ) -> str:
     zh = view.lang == "zh"
-    values = values or ("上述读数" if zh else "the same reading")
-    count = int(assessment.state[f"{disease}_confirmations"][i])
+    state = assessment.state
+    measured_chronic = assessment.tiers[disease].tier[i] == 2
+    if disease == "diabetes" and not measured_chronic:
+        return _confirm_random_glucose(view, test=test, due=due)
+    count = int(state[f"{disease}_confirmations"][i])
     if disease == "hypertension":
         needed, unit_zh, unit_en = HYPERTENSION_CONFIRMING_DAYS, "非同日血压读数", "BP reading"
         reference = "Chinese hypertension guideline 2018"
@@ -340,20 +386,49 @@ def _confirm(
         needed, unit_zh, unit_en = DIABETES_CONFIRMING_RESULTS, "达到诊断标准的结果", "qualifying result"
         reference = "CDS 2020"
     shown = min(max(count, 1), needed)
+    readings = qualifying_results(assessment, i, disease, view.lang)
+    listed = (f"：{'，'.join(readings)}" if zh else f": {', '.join(readings)}") if len(readings) > 1 else ""
     if confirmed:
         return (
-            f"{values}，已满足确诊条件（{unit_zh} {shown}/{needed} 次），尚未登记诊断：登记诊断并纳入慢病管理 [{reference}]"
+            f"已满足确诊条件 {shown}/{needed}：{'，'.join(readings) or values}；尚未登记诊断：登记诊断并纳入慢病管理 [{reference}]"
             if zh
-            else f"{values}; the diagnosis is confirmed ({unit_en} {shown} of {needed}) but not recorded: "
-            f"record the diagnosis and start management [{reference}]"
+            else f"the diagnosis is confirmed ({unit_en} {shown} of {needed}: {', '.join(readings) or values}) but not "
+            f"recorded: record the diagnosis and start management [{reference}]"
         )
+    values = values or ("上述读数" if zh else "the same reading")
     urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7 and view.is_fresh("ogtt")
     test_words = label(_REPEAT_VERBS, test, view.lang)
+    window = int(state.get(f"{disease}_series_lapsed", np.zeros(i + 1))[i]) == 1
     if zh:
-        text = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次）：请于 {due} 前{test_words}"
+        if window:
+            head = f"{values}，确诊系列已超过28天，需重新测量（{shown}/{needed}）{listed}"
+        else:
+            head = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次{listed}）"
+        text = f"{head}：请于 {due} 前{test_words}"
         return text + ("（糖负荷后2小时血糖≥16.7 mmol/L，应尽快复查）" if urgent else "") + f" [{reference}]"
-    text = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}): {test_words} by {due}"
+    if window:
+        head = (
+            f"{values}; the confirmation series ran past 28 days and restarts ({unit_en} {shown} of {needed}){listed}"
+        )
+    else:
+        head = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}{listed})"
+    text = f"{head}: {test_words} by {due}"
     return text + (" (OGTT 2-h glucose at or above 16.7 mmol/L: urgent)" if urgent else "") + f" [{reference}]"
+
+
+def _confirm_random_glucose(view: ResidentView, *, test: str, due: Any) -> str:
+    """A random glucose >= 11.1 without typical symptoms: confirm with a fasting glucose or HbA1c [CDS 2020]."""
+    value = view.values["random_glucose_mmol_l"]
+    test_words = label(_REPEAT_VERBS, test, view.lang)
+    if view.lang == "zh":
+        return (
+            f"随机血糖 {value:.1f} mmol/L{view.when('random_glucose')}，≥11.1 mmol/L，未记录典型“三多一少”症状："
+            f"请于 {due} 前{test_words}以明确诊断 [CDS 2020]"
+        )
+    return (
+        f"random glucose {value:.1f} mmol/L{view.when('random_glucose')}, at or above 11.1 mmol/L without typical "
+        f"symptoms recorded: {test_words} by {due} to confirm [CDS 2020]"
+    )
 
 
 def _refer(
@@ -374,9 +449,9 @@ def _refer(
         )
     if not np.isnat(complication):
         parts.append(
-            f"随访（{complication}）发现药物不良反应或新发并发症"
+            f"随访（{complication}）发现新发并发症或药物不良反应持续存在"
             if zh
-            else f"adverse reaction or new complication at the follow-up on {complication}"
+            else f"a new complication, or an adverse reaction still present, at the follow-up on {complication}"
         )
     if values:
         parts.append(values)
@@ -408,31 +483,108 @@ def _recheck(
     **_: Any,
 ) -> str:
     zh = view.lang == "zh"
-    followup = assessment.state[f"{disease}_uncontrolled_date"][i]
+    state = assessment.state
+    followup = state[f"{disease}_uncontrolled_date"][i]
+    reaction = state[f"{disease}_adverse_date"][i]
+    treated = state[f"{disease}_treated"][i] == 1.0
+    test_words = label(_REPEAT_VERBS, test, view.lang)
+    if not np.isnat(reaction) and (np.isnat(followup) or reaction >= followup):
+        if zh:
+            return f"随访（{reaction}）发现药物不良反应：调整用药，请于 {due} 前再次随访 [BPHS 2017]"
+        return (
+            f"adverse drug reaction at the follow-up on {reaction}: adjust the drug and follow up by {due} [BPHS 2017]"
+        )
     when = (
         (f"最近一次随访（{followup}）" if zh else f"the follow-up on {followup}")
         if not np.isnat(followup)
         else ("最近一次测量" if zh else "the latest reading")
     )
-    test_words = label(_REPEAT_VERBS, test, view.lang)
+    # An untreated patient is never told to adjust a treatment they do not have (SPEC 13.3).
+    plan_zh = "调整治疗" if treated else "加强生活方式干预并评估是否启动药物治疗"
+    plan_en = "adjust treatment" if treated else "reinforce lifestyle measures and consider starting drug treatment"
     if zh:
         shown = f"：{values}；" if values else "："
-        return f"{when}控制不满意（{profile}）{shown}调整治疗，请于 {due} 前{test_words} [BPHS 2017]"
+        return f"{when}控制不满意（{profile}）{shown}{plan_zh}，请于 {due} 前{test_words} [BPHS 2017]"
     shown = f": {values}; " if values else ": "
-    return f"{when} was uncontrolled ({profile}){shown}adjust treatment and {test_words} by {due} [BPHS 2017]"
+    return f"{when} was uncontrolled ({profile}){shown}{plan_en} and {test_words} by {due} [BPHS 2017]"
 
 
 def _follow_up_overdue(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
-    last = assessment.state[f"{disease}_last_followup_date"][i]
-    if np.isnat(last):
+    state = assessment.state
+    seen = state[f"{disease}_last_face_to_face_date"][i]
+    last = state[f"{disease}_last_followup_date"][i]
+    zh = view.lang == "zh"
+    if np.isnat(seen) and np.isnat(last):
         return (
             "无随访记录：安排面对面随访 [BPHS 2017]"
-            if view.lang == "zh"
+            if zh
             else "no follow-up recorded: arrange a face-to-face follow-up [BPHS 2017]"
         )
+    remote = not np.isnat(last) and (np.isnat(seen) or last > seen)
+    if zh:
+        head = f"上次面对面随访 {seen}，已超过 90 天" if not np.isnat(seen) else "无面对面随访记录"
+        tail = f"（其后仅有电话/网络随访，最近 {last}）" if remote else ""
+        return f"{head}{tail}：安排面对面随访 [BPHS 2017]"
+    head = (
+        f"last face-to-face follow-up on {seen}, more than 90 days ago"
+        if not np.isnat(seen)
+        else "no face-to-face follow-up recorded"
+    )
+    tail = f" (only phone or online follow-ups since, latest {last})" if remote else ""
+    return f"{head}{tail}: arrange a face-to-face follow-up [BPHS 2017]"
+
+
+def _recheck_stale(
+    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, **_: Any
+) -> str:
+    """An abnormal result past its validity, or an emergency-level reading with nothing since (SPEC 13.1)."""
+    zh = view.lang == "zh"
+    lookback = int(view.valid_days.get("emergency", 30))
+    parts, emergency = [], False
+    if disease == "hypertension":
+        reading = _bp(view)
+        emergency = view.values["sbp_mmhg"] >= SBP_EMERGENCY_MMHG or view.values["dbp_mmhg"] >= DBP_EMERGENCY_MMHG
+        if reading:
+            parts.append(reading)
+    else:
+        for key, measure, en, zh_name, unit, threshold in _STALE_GLUCOSE:
+            value = view.values[key]
+            if np.isnan(value) or value < threshold:
+                continue
+            parts.append(f"{zh_name if zh else en} {value:.1f} {unit}{view.when(measure)}")
+            emergency = emergency or (key in ("fpg_mmol_l", "random_glucose_mmol_l") and value >= 16.7)
+    what = _SEP[view.lang].join(parts)
+    test_words = label(_REPEAT_VERBS, test, view.lang)
+    if emergency and zh:
+        return f"{what}，达紧急转诊水平，尚无后续读数（已超过 {lookback} 天）：请于 {due} 前{test_words} [BPHS 2017]"
+    if emergency:
+        return f"{what}: at the emergency level, with no later reading (over {lookback} days ago): {test_words} by {due} [BPHS 2017]"
+    if zh:
+        return f"{what}，既往异常结果已过期，其后无新结果：请于 {due} 前{test_words} [BPHS 2017]"
+    return f"{what}: an abnormal result now out of date, with no later result: {test_words} by {due} [BPHS 2017]"
+
+
+def _first_followup(assessment: Assessment, i: int, disease: str, view: ResidentView, *, due: Any, **_: Any) -> str:
+    diagnosed = assessment.state[f"{disease}_diagnosis_date"][i]
     if view.lang == "zh":
-        return f"上次随访 {last}，已超过 90 天：安排面对面随访 [BPHS 2017]"
-    return f"last follow-up on {last}, more than 90 days ago: arrange a face-to-face follow-up [BPHS 2017]"
+        return f"{diagnosed} 新诊断，尚无随访：请于 {due} 前完成首次面对面随访，纳入慢病管理 [BPHS 2017]"
+    return f"newly diagnosed on {diagnosed}, no follow-up yet: first face-to-face follow-up by {due} to start management [BPHS 2017]"
+
+
+def _re_engage(assessment: Assessment, i: int, disease: str, view: ResidentView, *, due: Any, **_: Any) -> str:
+    last = last_contact(assessment.columns, assessment.state)[i]
+    when = str(last) if not np.isnat(last) else ("无记录" if view.lang == "zh" else "none recorded")
+    if view.lang == "zh":
+        return f"原待办任务已超过一年，其后无任何记录（最近一次记录 {when}）：重新联系并复测 [BPHS 2017]"
+    return f"the task is more than a year old with nothing recorded since (last record {when}): re-engage and recheck [BPHS 2017]"
+
+
+_STALE_GLUCOSE = (
+    ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L", FPG_DIABETES_MMOL_L),
+    ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L", OGTT_2H_DIABETES_MMOL_L),
+    ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%", HBA1C_DIABETES_PCT),
+    ("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L", RANDOM_GLUCOSE_DIABETES_MMOL_L),
+)
 
 
 def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, **_: Any) -> str:
@@ -471,18 +623,24 @@ _ACTION_TEXT: dict[str, Callable[..., str]] = {
     "recheck": _recheck,
     "follow_up_overdue": _follow_up_overdue,
     "screen": _screen,
+    "recheck_stale": _recheck_stale,
+    "first_followup": _first_followup,
+    "re_engage": _re_engage,
 }
 _REPEAT_VERBS: dict[str, tuple[str, str]] = {
     "FPG": ("repeat the fasting plasma glucose", "复查空腹血糖"),
     "OGTT": ("repeat the oral glucose tolerance test", "复查口服葡萄糖耐量试验"),
     "HbA1c": ("repeat the HbA1c", "复查糖化血红蛋白"),
     "BP": ("measure blood pressure again", "复测血压"),
+    "FPG/HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
+    "": ("recheck", "复查"),
 }
 _TEST_VERBS: dict[str, tuple[str, str]] = {
     "FPG": ("test fasting plasma glucose", "检测空腹血糖"),
     "OGTT": ("do an oral glucose tolerance test", "做口服葡萄糖耐量试验"),
     "HbA1c": ("test HbA1c", "检测糖化血红蛋白"),
     "BP": ("measure blood pressure", "测量血压"),
+    "FPG/HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
 }
 
 

@@ -19,6 +19,9 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "recheck": ("recheck", "复查"),
     "follow_up_overdue": ("follow-up overdue", "随访逾期"),
     "screen": ("screen", "筛查"),
+    "recheck_stale": ("recheck an out-of-date abnormal result", "复测：既往异常结果已过期"),
+    "first_followup": ("first follow-up", "首次随访，纳入管理"),
+    "re_engage": ("re-engage and recheck", "重新联系并复测"),
     "none": ("nothing due", "暂无待办"),
 }
 TIER_LABELS: dict[str, tuple[str, str]] = {
@@ -29,6 +32,7 @@ TIER_LABELS: dict[str, tuple[str, str]] = {
 SOURCE_LABELS: dict[str, tuple[str, str]] = {
     "record": ("record", "档案记录"),
     "measurement": ("measured", "检测结果"),
+    "score": ("risk score (questionnaire)", "风险评分"),
     "model": ("model prediction", "模型预测"),
 }
 TEST_LABELS: dict[str, tuple[str, str]] = {
@@ -36,6 +40,7 @@ TEST_LABELS: dict[str, tuple[str, str]] = {
     "OGTT": ("oral glucose tolerance test", "口服葡萄糖耐量试验"),
     "HbA1c": ("HbA1c", "糖化血红蛋白"),
     "BP": ("blood pressure", "测量血压"),
+    "FPG/HbA1c": ("fasting plasma glucose or HbA1c", "空腹血糖或糖化血红蛋白"),
 }
 DISEASE_LABELS: dict[str, tuple[str, str]] = {
     "diabetes": ("diabetes", "糖尿病"),

@@ -11,6 +11,8 @@ outcome                   effect
 ``call_later``            30 days
 ``unreachable``           1 day; three within 30 days flag the entry ``unreachable_3x``
 ``declined``              90 days; a reason is required
+``not_confirmed``         fits ``confirm_diagnosis`` / ``recheck_stale``: 365 days, a reason required; a
+                          completed confirmation stops standing (the tier follows the newest reading)
 ``done``                  until a batch dated after the outcome (if that batch still has the action due,
                           the record was not updated, and it shows again); at most 30 days
 ``referred``              fits ``refer`` / ``refer_now``: hides them and starts ``referral_follow_up``, due
@@ -32,13 +34,14 @@ import numpy as np
 from riskmodel.config import RiskConfig
 from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, REFERRAL_FOLLOW_UP_DAYS
 
-SNOOZES = ("agreed", "call_later", "unreachable", "declined")
+SNOOZES = ("agreed", "call_later", "unreachable", "declined", "not_confirmed")
 REMOVALS = ("moved", "died", "transferred")
 OUTCOMES = (*SNOOZES, "done", "referred", "referral_arrived", "referral_returned", *REMOVALS, "reinstate")
 RESIDENT_OUTCOMES = (*REMOVALS, "reinstate")
 """Outcomes about the resident (every action): ``disease`` and ``action`` may be left out."""
 FITS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys((*SNOOZES, "done"), ACTIONS),
+    "not_confirmed": ("confirm_diagnosis", "recheck_stale"),
     "referred": ("refer", "refer_now"),
     "referral_arrived": ("referral_follow_up",),
     "referral_returned": ("referral_follow_up",),
@@ -66,8 +69,8 @@ def check_fits(outcome: str, action: str | None, disease: str | None, reason: st
         raise OutcomeError(
             f"{outcome} does not fit {action} (it fits {', '.join(FITS[outcome])})", status=422, field="outcome"
         )
-    if outcome == "declined" and not (reason or "").strip():
-        raise OutcomeError("declined needs a reason", status=422, field="reason")
+    if outcome in ("declined", "not_confirmed") and not (reason or "").strip():
+        raise OutcomeError(f"{outcome} needs a reason", status=422, field="reason")
 
 
 def hidden_until(outcome: str, recorded_on: dt.date, config: RiskConfig) -> dt.date | None:
@@ -89,6 +92,7 @@ class OutcomeEffects:
     flags: dict[int, list[str]]  # position -> flags (unreachable_3x)
     referral_sent: np.ndarray  # (n, 2) datetime64[D]: referral tracking started by an outcome (NaT: none)
     referral_closed: np.ndarray  # (n, 2) datetime64[D]: the newest arrival/return recorded
+    not_confirmed: np.ndarray  # (n, 2) bool: a not_confirmed outcome in force
 
 
 def outcome_effects(
@@ -108,6 +112,7 @@ def outcome_effects(
     nat = np.datetime64("NaT")
     sent = np.full((n, 2), nat, dtype="datetime64[D]")
     closed = np.full((n, 2), nat, dtype="datetime64[D]")
+    refuted = np.zeros((n, 2), dtype=bool)
     window = config.outcomes.unreachable_flag_days
     ordered = sorted(outcomes, key=lambda o: (o["recorded_on"], str(o.get("recorded_at") or "")))
     for outcome in ordered:
@@ -124,6 +129,7 @@ def outcome_effects(
         until = hidden_until(code, on, config)
         if code in SNOOZES and until is not None and as_of < until:
             hidden[i, d, a] = True
+            refuted[i, d] |= code == "not_confirmed"
         if code == "done" and until is not None and as_of < until and batch_as_of <= on:
             hidden[i, d, a] = True
         if code == "unreachable" and (as_of - on).days < window:
@@ -138,7 +144,7 @@ def outcome_effects(
     flags = {
         i: [UNREACHABLE_FLAG] for i, count in unreachable.items() if count >= config.outcomes.unreachable_flag_count
     }
-    return OutcomeEffects(hidden, removed, flags, sent, closed)
+    return OutcomeEffects(hidden, removed, flags, sent, closed, refuted)
 
 
 def apply_referrals(state: Mapping[str, np.ndarray], effects: OutcomeEffects) -> dict[str, np.ndarray]:
@@ -157,14 +163,33 @@ def apply_referrals(state: Mapping[str, np.ndarray], effects: OutcomeEffects) ->
     return out
 
 
+def apply_not_confirmed(state: Mapping[str, np.ndarray], effects: OutcomeEffects) -> dict[str, np.ndarray]:
+    """The state with the confirmations a ``not_confirmed`` outcome answered set aside: the completed series
+    no longer stands, and the tier follows the newest reading (SPEC 13.2)."""
+    out = dict(state)
+    for d, disease in enumerate(DISEASE_ORDER):
+        name = f"{disease}_confirmations"
+        out[name] = np.where(effects.not_confirmed[:, d], 0.0, state[name])
+    return out
+
+
 def referral_hides(state: Mapping[str, np.ndarray], effects: OutcomeEffects) -> np.ndarray:
-    """While a referral started by an outcome is open, the ``refer`` / ``refer_now`` it answered are hidden."""
+    """While a referral started by an outcome is open, the ``refer`` / ``refer_now`` it answered are hidden; once
+    it arrived or returned, a ``refer`` made by follow-ups before that stays answered (one episode, SPEC 13.3)."""
     hidden = np.zeros_like(effects.hidden)
     for d, disease in enumerate(DISEASE_ORDER):
         open_referral = ~np.isnat(state[f"{disease}_referral_sent_date"]) & ~np.isnat(effects.referral_sent[:, d])
         for code in ("refer", "refer_now"):
             hidden[:, d, ACTIONS.index(code)] = open_referral
+        closed = effects.referral_closed[:, d]
+        made = _newest_date(state[f"{disease}_uncontrolled_date"], state[f"{disease}_complication_date"])
+        answered = ~np.isnat(closed) & ~np.isnat(made) & ~(made > closed)
+        hidden[:, d, ACTIONS.index("refer")] |= answered
     return hidden
+
+
+def _newest_date(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(np.isnat(a) | (b > a), b, a).astype("datetime64[D]")
 
 
 __all__ = [
@@ -173,6 +198,7 @@ __all__ = [
     "REFERRAL_FOLLOW_UP_DAYS",
     "OutcomeEffects",
     "OutcomeError",
+    "apply_not_confirmed",
     "apply_referrals",
     "check_fits",
     "hidden_until",

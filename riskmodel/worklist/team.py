@@ -29,6 +29,7 @@ from riskmodel.worklist.outcomes import (
     REMOVALS,
     RESIDENT_OUTCOMES,
     OutcomeError,
+    apply_not_confirmed,
     apply_referrals,
     check_fits,
     hidden_until,
@@ -72,7 +73,7 @@ def _overlays(  # type: ignore[no-untyped-def]
         batch_as_of=batch["as_of"],
         config=config,
     )
-    state = apply_referrals(stored_state(residents), effects)
+    state = apply_not_confirmed(apply_referrals(stored_state(residents), effects), effects)
     return effects, state, positions
 
 

@@ -18,7 +18,7 @@ from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.cdrs import CDRS_ITEMS
 from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
 from riskmodel.scoring import Assessment, assess
-from riskmodel.worklist.entries import entry_actions
+from riskmodel.worklist.entries import entry_actions, source_label
 from riskmodel.worklist.explain import ResidentView, finding_text, resident_reasons, resident_view
 from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label
 from serving.auth import team_not_found
@@ -48,7 +48,9 @@ def _disease(assessment: Assessment, i: int, disease: str, view: ResidentView, d
         "tier": name,
         "tier_label": label(TIER_LABELS, name, view.lang),
         "tier_source": TIER_SOURCES[tier.source[i]],
+        "tier_source_label": source_label(assessment, i, disease, view.lang),
         "confirmed": bool(tier.confirmed[i]),
+        "stale": bool(tier.stale[i]),
         "guideline_high_risk": bool(assessment.guideline_high_risk[disease][i]),
         "p_healthy": round(float(p[0]), 6),
         "p_high_risk": round(float(p[1]), 6),

@@ -11,6 +11,8 @@ References
    management: controlled FPG < 7.0; refer at once (紧急转诊) for a fasting or random glucose >= 16.7 or
    <= 3.9 mmol/L.
 .. [CDS2024] Chinese Diabetes Society, guideline 2024 edition: HbA1c target < 7.0 % for most adults.
+.. [CDS2020-GDM] CDS 2020, hyperglycaemia in pregnancy: gestational diabetes on a 75 g OGTT at 24-28 weeks
+   with any of fasting >= 5.1, 1-h >= 10.0, 2-h >= 8.5 mmol/L (IADPSG criteria).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ OGTT_2H_DIABETES_MMOL_L = 11.1
 """OGTT 2-h glucose at or above this meets the diabetes threshold [CDS2020]."""
 HBA1C_DIABETES_PCT = 6.5
 """HbA1c at or above this meets the diabetes threshold [CDS2020]."""
+RANDOM_GLUCOSE_DIABETES_MMOL_L = 11.1
+"""A random glucose at or above this with the typical symptoms (多饮、多尿、多食、体重下降) is a diagnostic result
+on its own; without symptoms it calls for a fasting glucose or HbA1c to confirm [CDS2020]."""
+FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L = 5.1
+"""In pregnancy a fasting glucose at or above this is above normal (gestational diabetes threshold)
+[CDS2020-GDM]; BPHS 2017 refers 妊娠期及哺乳期血糖高于正常 at once."""
+OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L = 8.5
+"""In pregnancy an OGTT 2-h glucose at or above this is above normal [CDS2020-GDM]."""
 FPG_IFG_WHO_MMOL_L = 6.1
 """Impaired fasting glucose from this FPG, WHO 1999 as used by CDS [CDS2020]."""
 FPG_IFG_ADA_MMOL_L = 5.6

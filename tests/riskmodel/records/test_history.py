@@ -14,6 +14,7 @@ import pytest
 
 from riskmodel.records.derivation import history_state
 from riskmodel.records.events import events_table
+from riskmodel.rules.actions import ACTIONS
 from riskmodel.scoring import assess_rules
 from tests.factories import AS_OF, columns_of, probabilities_of
 
@@ -134,8 +135,8 @@ def test_uncontrolled_streak_skips_follow_ups_without_a_measurement(config):
     assert result.state["hypertension_uncontrolled_visits"][0] == 2
     assert str(result.state["hypertension_uncontrolled_date"][0]) == str(_day(60))
     assert str(result.state["hypertension_last_followup_date"][0]) == str(_day(20))
-    due = {a: str(result.actions.due_date[0, 1, a]) for a in range(7) if result.actions.due[0, 1, a]}
-    assert due == {2: str(_day(60) + dt.timedelta(days=14))}  # refer, 14 days after the follow-up that made it so
+    due = {code: str(result.actions.due_date[0, 1, a]) for a, code in enumerate(ACTIONS) if result.actions.due[0, 1, a]}
+    assert due == {"refer": str(_day(60) + dt.timedelta(days=14))}  # 14 days after the follow-up that made it so
 
 
 @pytest.mark.parametrize(("days", "count"), [((364, 200, 100), 3), ((365, 200, 100), 2)])
@@ -162,8 +163,9 @@ def test_open_referral_is_followed_up_until_it_arrives(config):
     arrived = [*sent, _event(1, 10, kind="referral", disease="hypertension", referral_status="arrived")]
     open_ = _assess(sent, config, diagnosed_hypertension=True, last_followup_date=str(_day(20)))
     closed = _assess(arrived, config, diagnosed_hypertension=True, last_followup_date=str(_day(20)))
-    assert open_.actions.due[0, 1, 3] and str(open_.actions.due_date[0, 1, 3]) == str(_day(6))
-    assert not closed.actions.due[0, 1, 3]
+    follow_up = ACTIONS.index("referral_follow_up")
+    assert open_.actions.due[0, 1, follow_up] and str(open_.actions.due_date[0, 1, follow_up]) == str(_day(6))
+    assert not closed.actions.due[0, 1, follow_up]
 
 
 def test_emergency_signs_refer_now(config):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from riskmodel.config import RiskConfig
-from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER
+from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS
 from tests.factories import assess_one
 
 RECENT = {"bp_date": "2026-06-20", "glucose_date": "2026-06-20"}
@@ -43,7 +43,7 @@ def due(assessment, disease=None):
                 out[(name, code)] = (
                     str(actions.due_date[0, d, a]),
                     int(actions.overdue_days[0, d, a]),
-                    ("", "FPG", "OGTT", "HbA1c", "BP")[actions.test[0, d, a]],
+                    TESTS[actions.test[0, d, a]],
                 )
     return out
 

@@ -68,13 +68,13 @@ def test_fresh_glucose_decides_the_diabetes_tier(config, fpg, hba1c, tier, confi
 
 
 @pytest.mark.parametrize(
-    ("glucose_date", "source"), [("2025-07-01", MEASUREMENT), ("2025-06-30", MODEL), (None, MEASUREMENT)]
+    ("glucose_date", "tier", "stale"), [("2025-07-01", 2, False), ("2025-06-30", 1, True), (None, 2, False)]
 )
-def test_freshness_boundary_is_result_valid_days(config, glucose_date, source):
-    # 365 days before the as-of date still counts; 366 days does not; an undated result counts.
+def test_freshness_boundary_is_result_valid_days(config, glucose_date, tier, stale):
+    # 365 days before the as-of date still counts; 366 days does not; an undated result counts. A stale
+    # diabetic-range FPG is not dropped: it keeps high_risk, source measurement, marked stale (SPEC 13.1).
     result = _dm(config, model_tier=HIGH_RISK, fpg_mmol_l=7.4, glucose_date=glucose_date, exam_date=None)
-    assert result.source[0] == source
-    assert result.tier[0] == (CHRONIC if source == MEASUREMENT else HIGH_RISK)
+    assert (result.tier[0], result.source[0], bool(result.stale[0])) == (tier, MEASUREMENT, stale)
 
 
 def test_no_result_leaves_the_tier_to_the_model(config):
@@ -115,9 +115,16 @@ def test_fresh_bp_decides_the_hypertension_tier(config, sbp, dbp, tier):
     assert not result.confirmed[0]  # one record never confirms hypertension (three visits needed)
 
 
-def test_stale_bp_leaves_hypertension_to_the_model(config):
-    result = _htn(config, model_tier=HIGH_RISK, sbp_mmhg=150, dbp_mmhg=95, bp_date="2025-01-01")
-    assert (result.tier[0], result.source[0]) == (HIGH_RISK, MODEL)
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "tier", "source", "stale"),
+    [(150, 95, HIGH_RISK, MEASUREMENT, True), (139, 89, HEALTHY, MODEL, False)],
+)
+def test_a_stale_raised_bp_keeps_high_risk_a_stale_normal_one_leaves_it_to_the_model(
+    config, sbp, dbp, tier, source, stale
+):
+    # SPEC 13.1: a stale BP >= 140/90 that no later reading answers keeps high_risk (measurement, stale).
+    result = _htn(config, model_tier=HEALTHY, sbp_mmhg=sbp, dbp_mmhg=dbp, bp_date="2025-01-01")
+    assert (result.tier[0], result.source[0], bool(result.stale[0])) == (tier, source, stale)
 
 
 @pytest.mark.parametrize(

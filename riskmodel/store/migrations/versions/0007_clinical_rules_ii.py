@@ -27,8 +27,33 @@ EVENT_COLUMNS = (
     ("pregnant", sa.Boolean),
     ("status", sa.String(16)),
 )
-STATE_NUMBERS: tuple[str, ...] = ()
-STATE_DATES: tuple[str, ...] = ()
+STATE_NUMBERS: tuple[str, ...] = (
+    *(
+        f"{d}_{name}"
+        for d in ("diabetes", "hypertension")
+        for name in ("treated", "series_lapsed", "q1_v1", "q1_v2", "q2_v1", "q2_v2", "q3_v1", "q3_v2")
+    ),
+    "random_glucose_symptoms",
+    "pregnant",
+)
+STATE_DATES: tuple[str, ...] = (
+    *(
+        f"{d}_{name}"
+        for d in ("diabetes", "hypertension")
+        for name in (
+            "last_face_to_face_date",
+            "referral_open_date",
+            "referral_returned_date",
+            "adverse_date",
+            "diagnosis_date",
+            "q1_date",
+            "q2_date",
+            "q3_date",
+        )
+    ),
+    "last_event_date",
+    "pregnant_date",
+)
 
 
 def upgrade() -> None:
