@@ -476,3 +476,54 @@ def test_a_published_batch_applies_indicators_ii(model, config, tmp_path):
     after = figures(dt.date(2026, 6, 15), 1)["managed"]["numerator"]
     assert (before, after) == (2, 1)
     store.dispose()
+
+
+# ------------------------------------------------------------------------------ estimates in whole residents
+
+
+def _item(code: str, numerator: float, denominator: float | None, estimated: str | None, is_rate: bool):
+    rate = numerator / denominator if denominator else None
+    return {
+        "disease": "hypertension",
+        "indicator": code,
+        "label_zh": code,
+        "label_en": code,
+        "is_rate": is_rate,
+        "estimated": estimated,
+        "numerator": numerator,
+        "denominator": denominator,
+        "rate": rate,
+        "target": None,
+        "trend": [{"ref_date": str(A), "numerator": numerator, "denominator": denominator, "rate": rate}],
+    }
+
+
+@pytest.mark.parametrize(("lang", "about"), [("zh", "约"), ("en", "about ")])
+def test_estimated_figures_are_shown_in_whole_residents_with_about(lang, about):
+    """SPEC 13.6: estimated denominators (管理率) are shown rounded to whole residents with 约; never a
+    fraction of a person. The JSON keeps the unrounded number."""
+    from riskmodel.cli.console import console
+    from riskmodel.cli.indicator_tables import indicator_frame, print_indicators
+
+    units = [
+        {
+            "level": "team",
+            "unit_id": "T1",
+            "indicators": [
+                _item("estimated_patients", 12.5, None, "numerator", False),
+                _item("management_rate", 3.0, 12.5, "denominator", True),
+                _item("managed", 3.0, None, None, False),
+            ],
+        }
+    ]
+    with console.capture() as captured:
+        print_indicators(units, {"as_of": str(A), "batch_as_of": str(A)}, lang)
+    text = captured.get()
+    assert f"{about}13" in text and f"3/{about}13" in text
+    assert "12.5" not in text
+    frame = indicator_frame(units, lang).set_index("indicator")
+    assert frame.loc["estimated_patients", "numerator"] == 13
+    assert frame.loc["management_rate", "denominator"] == 13
+    assert frame.loc["management_rate", "rate"] == pytest.approx(3 / 12.5)
+    assert frame.loc["managed", "estimate"] == ""
+    assert units[0]["indicators"][1]["denominator"] == 12.5
