@@ -1,7 +1,12 @@
-"""Indicators as a terminal table, a flat frame (CSV) and an Excel workbook (what a commission forwards)."""
+"""Indicators as a terminal table, a flat frame (CSV) and an Excel workbook (what a commission forwards).
+
+An estimated figure (``estimated_patients``, the denominator of 管理率) is shown rounded to whole residents
+with 约 / "about" (SPEC 13.6): never a fraction of a person. The rate is the unrounded one.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +16,51 @@ from rich.table import Table
 from riskmodel.cli.console import console
 from riskmodel.worklist.labels import DISEASE_LABELS, pick
 
+ABOUT = {"zh": "约", "en": "about "}
+"""What an estimated figure is prefixed with."""
 
-def _figure(item: dict[str, Any]) -> str:
+
+def whole_residents(value: float) -> int:
+    """An estimated count rounded to whole residents (half up)."""
+    return math.floor(value + 0.5)
+
+
+def count_text(value: float, *, estimated: bool, lang: str) -> str:
+    """A count as shown: an estimate rounded to whole residents with 约 / "about"; a count as it is."""
+    if estimated:
+        return f"{ABOUT.get(lang, ABOUT['en'])}{whole_residents(value):,}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _figure(item: dict[str, Any], lang: str) -> str:
     if item["is_rate"] and item["rate"] is not None:
         return f"{item['rate']:.1%}"
     if item["is_rate"]:
         return "-"
-    return f"{item['numerator']:,.0f}" if float(item["numerator"]).is_integer() else f"{item['numerator']:,.1f}"
+    return count_text(item["numerator"], estimated=item.get("estimated") == "numerator", lang=lang)
+
+
+def _fraction(item: dict[str, Any], lang: str) -> str:
+    denominator = item["denominator"]
+    if not denominator:
+        return "-"
+    numerator = count_text(item["numerator"], estimated=item.get("estimated") == "numerator", lang=lang)
+    return f"{numerator}/{count_text(denominator, estimated=item.get('estimated') == 'denominator', lang=lang)}"
 
 
 def indicator_frame(units: list[dict[str, Any]], lang: str) -> pd.DataFrame:
-    """One row per unit, disease, indicator and reference date: numerator, denominator, rate, target."""
+    """One row per unit, disease, indicator and reference date: numerator, denominator, rate, target.
+
+    An estimated numerator or denominator is rounded to whole residents, and ``estimate`` names it (约分母 /
+    "about: denominator"); the rate is computed from the unrounded estimate."""
     rows = []
     for unit in units:
         for item in unit["indicators"]:
+            estimated = item.get("estimated")
             for point in item["trend"]:
+                figures = {"numerator": point["numerator"], "denominator": point["denominator"]}
+                if estimated is not None and figures[estimated] is not None:
+                    figures[estimated] = float(whole_residents(figures[estimated]))
                 rows.append(
                     {
                         "level": unit["level"],
@@ -34,13 +69,21 @@ def indicator_frame(units: list[dict[str, Any]], lang: str) -> pd.DataFrame:
                         "indicator": item["indicator"],
                         "label": item["label_zh"] if lang == "zh" else item["label_en"],
                         "ref_date": point["ref_date"],
-                        "numerator": point["numerator"],
-                        "denominator": point["denominator"],
+                        **figures,
+                        "estimate": _estimate_note(estimated, lang),
                         "rate": point["rate"],
                         "target": item["target"],
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _estimate_note(estimated: str | None, lang: str) -> str:
+    if estimated is None:
+        return ""
+    if lang == "zh":
+        return "分子为估计数（约）" if estimated == "numerator" else "分母为估计数（约）"
+    return f"about: the {estimated} is an estimate"
 
 
 def print_indicators(units: list[dict[str, Any]], result: dict[str, Any], lang: str) -> None:
@@ -63,10 +106,13 @@ def print_indicators(units: list[dict[str, Any]], result: dict[str, Any], lang: 
             )
         for item in unit["indicators"]:
             label = item["label_zh"] if zh else item["label_en"]
-            denominator = item["denominator"]
-            fraction = f"{item['numerator']:,.0f}/{denominator:,.0f}" if denominator else "-"
             target = f"{item['target']:.0%}" if item["target"] is not None else ""
-            table.add_row(f"{pick(DISEASE_LABELS[item['disease']], lang)} {label}", _figure(item), fraction, target)  # type: ignore[arg-type]
+            table.add_row(
+                f"{pick(DISEASE_LABELS[item['disease']], lang)} {label}",  # type: ignore[arg-type]
+                _figure(item, lang),
+                _fraction(item, lang),
+                target,
+            )
         console.print(table)
 
 

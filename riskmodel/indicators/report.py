@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from riskmodel.config import RiskConfig
-from riskmodel.indicators.compute import compute_indicators, month_ends, resident_table
+from riskmodel.indicators.compute import compute_indicators, departure_outcomes, month_ends, resident_table
 from riskmodel.indicators.definitions import BY_CODE, INDICATORS
 from riskmodel.records.reading import resident_columns
 from riskmodel.scoring import assess_rules
@@ -41,7 +41,9 @@ def _recompute(
     )
     residents = resident_table(frame, columns, assessment)
     events = store.team_events(batch["batch_id"], sorted(set(frame["team_id"].tolist())))
-    rows = compute_indicators(residents, events, dates, config=config)
+    rows = compute_indicators(
+        residents, events, dates, as_of=batch["as_of"], config=config, outcomes=departure_outcomes(store)
+    )
     return [row for row in rows if row["level"] == level and row["unit_id"] in units]
 
 
@@ -160,6 +162,7 @@ def unit_indicators(
                     "label_en": definition.en,
                     "reference": definition.reference,
                     "is_rate": definition.rate,
+                    "estimated": definition.estimated,
                     "numerator": latest["numerator"],
                     "denominator": latest["denominator"],
                     "rate": latest["rate"],

@@ -106,7 +106,7 @@ class BatchEvents:
 
     def publish(self, store: Any, batch_id: str) -> None:
         """Store the batch's indicators (the as-of date and the month ends before it) and its events."""
-        from riskmodel.indicators.compute import compute_indicators, month_ends
+        from riskmodel.indicators.compute import compute_indicators, departure_outcomes, month_ends
         from riskmodel.records.events import EVENT_ARROW_SCHEMA
 
         if not self._scored_created:
@@ -117,7 +117,15 @@ class BatchEvents:
             self.con.unregister("no_events")
             self._events_created = True
         dates = month_ends(self.as_of, self.config.indicators.trend_months)
-        rows = compute_indicators("scored_all", "events_all", dates, config=self.config, connection=self.con)
+        rows = compute_indicators(
+            "scored_all",
+            "events_all",
+            dates,
+            as_of=self.as_of,
+            config=self.config,
+            outcomes=departure_outcomes(store),
+            connection=self.con,
+        )
         store.write_indicators(batch_id, rows)
         reader = self.con.sql(
             "SELECT e.*, s.team_id FROM events_all e JOIN scored_all s USING (resident_id)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,6 +83,17 @@ class OutcomeLog:
         if until is not None:
             query = query.where(outcomes.c.recorded_on <= until)
         query = query.order_by(outcomes.c.recorded_on, outcomes.c.recorded_at)
+        with self.engine.connect() as connection:
+            return [_public(row) for row in connection.execute(query).mappings()]
+
+    def about_residents(self, codes: Sequence[str]) -> list[dict[str, Any]]:
+        """Every team's outcomes with one of the given codes (the resident-level ones: removals, ``reinstate``),
+        oldest first, for the indicators (SPEC 13.6)."""
+        query = (
+            sa.select(outcomes)
+            .where(outcomes.c.outcome.in_(list(codes)))
+            .order_by(outcomes.c.recorded_on, outcomes.c.recorded_at)
+        )
         with self.engine.connect() as connection:
             return [_public(row) for row in connection.execute(query).mappings()]
 

@@ -13,7 +13,7 @@ const WORDS = {
     agreed: "同意就诊", call_later: "稍后联系", unreachable: "未联系上", declined: "拒绝", done: "已完成",
     referred: "已转诊", referral_arrived: "转诊已到达", moved: "迁出", none: "无",
     refer_now: "紧急转诊", confirm_diagnosis: "复查确诊", refer: "转诊", referral_follow_up: "转诊随访", recheck: "复查",
-    follow_up_overdue: "随访逾期", screen: "筛查",
+    follow_up_overdue: "随访逾期", screen: "筛查", about: "约",
   },
   en: {
     title: "Chronic disease workbench", signin: "Sign in with your API key", enter: "Sign in",
@@ -28,6 +28,7 @@ const WORDS = {
     referral_arrived: "referral arrived", moved: "moved", none: "none",
     refer_now: "refer now", confirm_diagnosis: "confirm diagnosis", refer: "refer",
     referral_follow_up: "referral follow-up", recheck: "recheck", follow_up_overdue: "follow-up overdue", screen: "screen",
+    about: "about ",
   },
 };
 const TILE_CODES = ["management_rate", "standard_management_rate", "control_rate", "hearts_controlled",
@@ -60,6 +61,11 @@ function translate() {
 
 function percent(value) { return value === null || value === undefined ? "–" : (value * 100).toFixed(1) + "%"; }
 function count(value) { return Number.isInteger(value) ? value.toLocaleString() : value.toFixed(1); }
+// An estimate (SPEC 13.6: the estimated patients, 管理率's denominator) is shown in whole residents, with 约.
+function figureOf(item, part) {
+  const value = item[part];
+  return item.estimated === part ? t("about") + Math.round(value).toLocaleString() : count(value);
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -95,9 +101,9 @@ async function signIn(event) {
 
 function tile(item) {
   const label = state.lang === "zh" ? item.label_zh : item.label_en;
-  const figure = item.is_rate ? percent(item.rate) : count(item.numerator);
+  const figure = item.is_rate ? percent(item.rate) : figureOf(item, "numerator");
   const reached = item.target === null || item.rate === null ? "" : item.rate >= item.target ? "ok" : "bad";
-  const fraction = item.denominator === null ? "" : `${count(item.numerator)} / ${count(item.denominator)}`;
+  const fraction = item.denominator === null ? "" : `${figureOf(item, "numerator")} / ${figureOf(item, "denominator")}`;
   const target = item.target === null ? "" : ` · ${t("target")} ${percent(item.target)}`;
   return el("div", { class: `tile ${reached}`, "data-indicator": `${item.disease}:${item.indicator}` },
     el("div", { class: "label" }, `${t(item.disease)} ${label}`),
@@ -218,7 +224,7 @@ function bars(units, code) {
   return rows.map((row) => el("div", { class: "bar", "data-unit": row.id },
     el("span", { class: "name" }, row.id),
     el("span", { class: "fill", style: `width:${Math.round(row.item.rate * 300)}px` }),
-    el("span", { class: "value" }, `${percent(row.item.rate)} (${count(row.item.numerator)}/${count(row.item.denominator)})`)));
+    el("span", { class: "value" }, `${percent(row.item.rate)} (${figureOf(row.item, "numerator")}/${figureOf(row.item, "denominator")})`)));
 }
 
 async function showCounty() {

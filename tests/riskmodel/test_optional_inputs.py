@@ -62,8 +62,13 @@ def _check_team(store_url: str, team: str, residents: int, model, config: RiskCo
     grids = unit_indicators(store, level="grid", units=None, config=config)
     assert [unit["unit_id"] for unit in grids["units"]] == [f"{team}:{NO_GRID}"]
     adults = {item["indicator"]: item for item in grids["units"][0]["indicators"] if item["disease"] == "hypertension"}
-    # every resident is counted in the grid-level figures under the team's "no grid" unit, none dropped
-    assert round(adults["estimated_patients"]["numerator"] / config.indicators.prevalence["hypertension"]) == residents
+    # every resident is counted in the grid-level figures under the team's "no grid" unit, none dropped: all of
+    # the BPHS management population (SPEC 13.6: aged >= 35, not pregnant) is in 管理率's estimated denominator
+    rows = store.residents_of("team", [team])
+    assert len(rows) == residents
+    pregnant = rows["pregnant"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    population = int(((rows["age_years"].to_numpy(dtype=float) >= 35) & ~pregnant).sum())
+    assert round(adults["estimated_patients"]["numerator"] / config.indicators.prevalence["hypertension"]) == population
 
 
 @pytest.mark.parametrize("command", ["score", "nightly"])
