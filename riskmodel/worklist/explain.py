@@ -13,6 +13,8 @@ Computed only for the residents on a list (or asked for with ``explain=true``), 
    for facts not already stated. Waist, waist-to-height ratio and BMI are each named as themselves; a count
    of risk factors names them.
 
+Actions hidden by an outcome are not in the reasons (SPEC 13.5).
+
 Every value carries its date; a value older than ``tiers.*_result_valid_days`` is marked stale.
 """
 
@@ -789,8 +791,14 @@ def resident_reasons(
     model: RiskModel,
     config: RiskConfig,
     lang: Lang,
+    *,
+    visible: np.ndarray | None = None,
 ) -> list[list[str]]:
-    """The reasons of each resident in ``rows`` (SPEC 6), in the order the module docstring gives."""
+    """The reasons of each resident in ``rows`` (SPEC 6), in the order the module docstring gives.
+
+    ``visible`` (n, 2, n_actions), when given, marks the actions on the list: an action hidden by an outcome
+    is not in the reasons (SPEC 13.5).
+    """
     views = [resident_view(assessment, int(i), config, lang) for i in rows]
     reasons: list[list[str]] = []
     stated: list[set[str]] = []
@@ -802,6 +810,7 @@ def resident_reasons(
         lines = [
             action_sentence(assessment, i, disease, code, views[k], said)
             for disease, code in due_actions(assessment, i)
+            if visible is None or visible[i, DISEASE_ORDER.index(disease), code]
         ]
         bp = _bp(views[k])  # the BP is stated when an action line shows it (not merely when it was at hand)
         facts = {"bp"} if bp and any(bp in line for line in lines) else set()

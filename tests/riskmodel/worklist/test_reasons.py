@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,10 +20,14 @@ from riskmodel.config import GlycaemiaConfig, RiskConfig
 from riskmodel.model.features import derived_features
 from riskmodel.records.derivation import history_state
 from riskmodel.records.events import events_table
+from riskmodel.records.history import row_state
 from riskmodel.records.reading import resident_columns
+from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER
 from riskmodel.rules.guidelines.findings import HYPERTENSION_COUNTED_CODES, hypertension_findings
 from riskmodel.scoring import assess_rules
+from riskmodel.worklist.entries import build_worklist
 from riskmodel.worklist.explain import FEATURES, FLAGS, describe_risk, resident_reasons, resident_view
+from riskmodel.worklist.outcomes import apply_referrals, outcome_effects, referral_hides
 from tests.factories import AS_OF, assess_one, columns_of, make_residents, probabilities_of
 
 DAY = dt.date.fromisoformat(AS_OF)
@@ -315,6 +320,63 @@ def test_a_prediabetic_fpg_names_the_source_of_its_range(rules_config, criteria,
     assert found == ([f"糖尿病高危因素：{expected}"] if expected else [])
 
 
+# ------------------------------------------------------------------------------------------ hidden actions
+
+EMERGENCY = {"age_years": 50, "sbp_mmhg": 190, "dbp_mmhg": 115, "bp_date": "2026-06-28"}
+
+
+def test_an_action_hidden_by_an_outcome_is_not_in_the_reasons(rules_config):
+    result = assess_one(rules_config, **EMERGENCY)
+    d, a = DISEASE_ORDER.index("hypertension"), ACTIONS.index("refer_now")
+    assert result.actions.due[0, d, a]
+    visible = result.actions.due.copy()
+    visible[0, d, a] = False
+    shown = resident_reasons(result, np.array([0]), None, rules_config, "zh")[0]  # type: ignore[arg-type]
+    hidden = resident_reasons(result, np.array([0]), None, rules_config, "zh", visible=visible)[0]  # type: ignore[arg-type]
+    assert any("紧急转诊" in line for line in shown)
+    assert not any("紧急转诊" in line for line in hidden)
+    assert "\n".join(hidden).count("190/115 mmHg") == 1  # the reading is still said, once, by the next action
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_referred_emergency_leaves_the_entry_and_its_reasons(rules_config, lang):
+    residents = make_residents([EMERGENCY])
+    columns = resident_columns(residents)
+    effects = outcome_effects(
+        [
+            {
+                "resident_id": residents["resident_id"].iloc[0],
+                "disease": "hypertension",
+                "action": "refer_now",
+                "outcome": "referred",
+                "recorded_on": dt.date(2026, 6, 29),
+            }
+        ],
+        {residents["resident_id"].iloc[0]: 0},
+        n=1,
+        as_of=DAY,
+        batch_as_of=DAY,
+        config=rules_config,
+    )
+    state = apply_referrals(row_state(columns), effects)
+    model = SimpleNamespace(version="stub", config=rules_config, screen_cuts=None)  # probabilities are given
+    worklist = build_worklist(
+        residents,
+        model,  # type: ignore[arg-type]
+        as_of=DAY,
+        lang=lang,  # type: ignore[arg-type]
+        config=rules_config,
+        probabilities=probabilities_of(),
+        state=state,
+        hidden=effects.hidden | referral_hides(state, effects),
+    )
+    (entry,) = worklist.entries
+    assert "refer_now" not in [action["action"] for action in entry["actions"]]
+    assert worklist.counts["refer_now"]["hidden"] == 1
+    text = "\n".join(entry["reasons"])
+    assert ("紧急转诊" if lang == "zh" else "refer now") not in text, text
+
+
 # ------------------------------------------------------------------------------------------ languages
 
 RICH = {
@@ -342,7 +404,7 @@ PEOPLE = [
     {**RICH, "age_years": 80},  # CDRS outside its validated ages
     {**RICH, "diagnosed_hypertension": True, "on_antihypertensive": True},
     {"age_years": 30, "sbp_mmhg": 125, "weight_kg": 45, "waist_cm": 90},
-    {"age_years": 50, "sbp_mmhg": 190, "dbp_mmhg": 115, "bp_date": "2026-06-28"},
+    EMERGENCY,
 ]
 
 
