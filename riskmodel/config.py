@@ -30,10 +30,19 @@ class _Section(BaseModel):
 
 class GlycaemiaConfig(_Section):
     criteria: Literal["who", "ada"] = "who"
-    """``who``: WHO 1999 categories as used by CDS (IFG from 6.1); ``ada``: IFG from 5.6."""
-    hba1c_prediabetes: bool = True
-    """Count HbA1c 5.7-6.4 % as prediabetes (SPEC section 3: 'as configurable')."""
+    """``who``: WHO 1999 categories as used by CDS (IFG from 6.1); ``ada``: IFG from 5.6, HbA1c 5.7-6.4 %."""
+    hba1c_prediabetes: bool = False
+    """Count HbA1c 5.7-6.4 % as prediabetes (SPEC 3: 'as configurable'). Left out, it follows ``criteria``:
+    on under ``ada`` (ADA Standards of Care defines the range), off under ``who`` (CDS 2020 defines no HbA1c
+    prediabetes range; SPEC 13.5)."""
     high_risk_profile: Literal["cds2020", "cds2024"] = "cds2020"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hba1c_follows_criteria(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("hba1c_prediabetes") is None:
+            return {**data, "hba1c_prediabetes": data.get("criteria", "who") == "ada"}
+        return data
 
 
 class TierConfig(_Section):

@@ -199,6 +199,8 @@ def assess_rules(
         criteria=config.glycaemia.criteria,
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
+    managed = {disease: recorded(columns, state, disease) for disease in DISEASES}
+    htn = tiers["hypertension"]
     findings = {
         **diabetes_findings(
             columns,
@@ -206,11 +208,12 @@ def assess_rules(
             cdrs.total,
             cdrs_in_age=cdrs.in_validated_age,
             prediabetes_history=state["prediabetes_history"],
+            # SPEC 13.5: CDS's "hypertension or on antihypertensives" only for a recorded or confirmed one
+            hypertension_known=managed["hypertension"] | (htn.confirmed & (htn.tier == 2)),
             profile=config.glycaemia.high_risk_profile,
         ),
         **htn_findings,
     }
-    managed = {disease: recorded(columns, state, disease) for disease in DISEASES}
     flags = {
         disease: guideline_high_risk(findings, managed[disease], disease, profile=config.glycaemia.high_risk_profile)
         for disease in DISEASES

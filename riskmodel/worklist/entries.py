@@ -214,7 +214,7 @@ def build_worklist(
     columns = resident_columns(residents)
     assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities, state=state)
     chosen, cuts, visible = select_entries(assessment, capacity, hidden)
-    reasons = resident_reasons(assessment, chosen, model, config, lang)
+    reasons = resident_reasons(assessment, chosen, model, config, lang, visible=visible)
     ids = residents["resident_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
     entries: list[dict[str, Any]] = []

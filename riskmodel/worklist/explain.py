@@ -5,18 +5,22 @@ Computed only for the residents on a list (or asked for with ``explain=true``), 
 
 1. every due action in words, most urgent first, with the values behind it and their dates;
 2. a model-sourced tier says so (模型预测), with its probability;
-3. the guideline findings, for the diseases the resident is not already managed for, each with its
-   reference; a fact that two findings share (age, body size, BP) is stated once;
+3. the guideline findings, for the diseases the resident is not already managed for, each naming its disease
+   (糖尿病高危因素 / Diabetes risk factor) and with its reference; a fact that two findings share (age, body
+   size, BP) is stated once, naming both diseases;
 4. the model's top contributions, only for features whose value pushes risk up (in words that match the
    value: a missing value, a protective value or an unremarkable one is never said to raise risk), and only
-   for facts not already stated.
+   for facts not already stated. Waist, waist-to-height ratio and BMI are each named as themselves; a count
+   of risk factors names them.
+
+Actions hidden by an outcome are not in the reasons (SPEC 13.5).
 
 Every value carries its date; a value older than ``tiers.*_result_valid_days`` is marked stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +33,23 @@ from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EM
 from riskmodel.rules.guidelines.body_size import (
     BMI_OBESE_FROM,
     BMI_OVERWEIGHT_FROM,
-    BMI_UNDERWEIGHT_BELOW,
     central_obesity_cutoff,
 )
 from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
-from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
+from riskmodel.rules.guidelines.findings import (
+    DIABETES_RISK_AGE_CDS2020,
+    DIABETES_RISK_AGE_CDS2024,
+    FINDINGS,
+    HYPERTENSION_COUNTED_CODES,
+    HYPERTENSION_RISK_AGE,
+    finding_reference,
+)
 from riskmodel.rules.guidelines.glycaemia import (
     FPG_DIABETES_MMOL_L,
+    FPG_IFG_ADA_MMOL_L,
+    FPG_IFG_WHO_MMOL_L,
     HBA1C_DIABETES_PCT,
+    HBA1C_PREDIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
     RANDOM_GLUCOSE_DIABETES_MMOL_L,
 )
@@ -78,11 +91,11 @@ AGE_RAISES_RISK_YEARS = 35
 _Feature = tuple[str, str, str, str, int, Callable[[float, Mapping[str, float]], bool]]
 FEATURES: dict[str, _Feature] = {
     "age_years": ("age", "age", "年龄", "", 0, lambda v, _: v >= AGE_RAISES_RISK_YEARS),
-    "bmi_kg_m2": ("body_size", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= BMI_OVERWEIGHT_FROM),
-    "bmi_category": ("body_size", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= 2),
-    "waist_cm": ("body_size", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
-    "central_obesity": ("body_size", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
-    "waist_to_height": ("body_size", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
+    "bmi_kg_m2": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= BMI_OVERWEIGHT_FROM),
+    "bmi_category": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= 2),
+    "waist_cm": ("waist", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
+    "central_obesity": ("waist", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
+    "waist_to_height": ("whtr", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
     "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_RAISED_MMHG),
     "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_RAISED_MMHG),
     "pulse_pressure_mmhg": ("bp", "pulse pressure", "脉压", "mmHg", 0, lambda v, _: v >= PULSE_PRESSURE_WIDE_MMHG),
@@ -121,15 +134,16 @@ FEATURES: dict[str, _Feature] = {
         0,
         lambda v, _: v >= CDRS_HIGH_RISK_POINTS,
     ),
-    "bphs_risk_count": (
-        "bphs_count",
-        "hypertension risk factors (BPHS)",
-        "高血压高危因素（基本公卫）",
-        "项",
-        0,
-        lambda v, _: v >= 1,
-    ),
 }
+"""``bphs_risk_count`` is not here: a count of risk factors is worded by :func:`_risk_count`, naming them."""
+BPHS_COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "htn_overweight": ("overweight or obese (BMI or waist)", "超重或肥胖"),
+    "htn_family_history": ("family history of hypertension", "高血压家族史"),
+    "htn_alcohol": ("long-term excess alcohol", "长期过量饮酒"),
+    "htn_age": (f"age {HYPERTENSION_RISK_AGE} or over", f"年龄≥{HYPERTENSION_RISK_AGE}岁"),
+    "htn_high_salt": ("long-term high-salt diet", "长期高盐饮食"),
+}
+"""The BPHS criteria the model's ``bphs_risk_count`` counts, each named [BPHS 2017]."""
 # boolean feature -> (fact key, the value that raises risk, English, Chinese)
 FLAGS: dict[str, tuple[str, float, str, str]] = {
     "physically_active": ("dm_sedentary", 0.0, "physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
@@ -147,7 +161,7 @@ FLAGS: dict[str, tuple[str, float, str, str]] = {
     "is_male": ("sex", 1.0, "male sex", "男性"),
 }
 SMOKING_CURRENT = 2.0
-# findings that state one fact: shown once, with every reference
+# findings that state one fact: shown once, naming every disease it is a finding of, with every reference
 FINDING_FACTS: dict[str, str] = {
     "dm_age": "age",
     "htn_age": "age",
@@ -158,12 +172,8 @@ FINDING_FACTS: dict[str, str] = {
     "dm_cdrs": "cdrs",
     "dm_cdrs_unvalidated": "cdrs",
 }
-BMI_WORDS = {
-    0: ("underweight", "体重过低"),
-    1: ("normal weight", "体重正常"),
-    2: ("overweight", "超重"),
-    3: ("obese", "肥胖"),
-}
+FINDING_HEADS: dict[bool, tuple[str, str]] = {True: ("risk factor", "高危因素"), False: ("related", "相关")}
+"""A finding line's head after its disease: a guideline risk factor, or a finding reported beside them."""
 _SEP = {"zh": "，", "en": ", "}
 
 
@@ -669,45 +679,86 @@ def tier_sentence(assessment: Assessment, i: int, disease: str, lang: Lang) -> s
     return f"{disease}: {TIER_LABELS[name][0]} by model prediction (estimated probability of {disease} {p:.0%})"
 
 
-def _body_size(view: ResidentView) -> str:
-    zh = view.lang == "zh"
-    parts = []
+def _bmi_text(view: ResidentView) -> str:
+    """The BMI where it is overweight or obese, with its date and cut-off; empty otherwise [WS/T 428-2013]."""
     bmi = view.values["bmi_kg_m2"]
-    if not np.isnan(bmi):
-        band = (
-            3
-            if bmi >= BMI_OBESE_FROM
-            else 2
-            if bmi >= BMI_OVERWEIGHT_FROM
-            else 1
-            if bmi >= BMI_UNDERWEIGHT_BELOW
-            else 0
-        )
-        words = BMI_WORDS[band]
+    if np.isnan(bmi) or bmi < BMI_OVERWEIGHT_FROM:
+        return ""
+    obese = bmi >= BMI_OBESE_FROM
+    cut = BMI_OBESE_FROM if obese else BMI_OVERWEIGHT_FROM
+    if view.lang == "zh":
+        return f"体重指数 {bmi:.1f} kg/m²{view.when('weight')}，{'肥胖' if obese else '超重'}（≥{cut:.0f}）"
+    return f"BMI {bmi:.1f} kg/m²{view.when('weight')}, {'obese' if obese else 'overweight'} ({cut:.0f} or over)"
+
+
+def _waist_text(view: ResidentView) -> str:
+    """The waist where it meets the central-obesity cut-off, with its date; empty otherwise [WS/T 428-2013]."""
+    waist, cut = view.values["waist_cm"], view.values["waist_cut"]
+    if np.isnan(waist) or waist < cut:
+        return ""
+    zh = view.lang == "zh"
+    sex = ("男性" if zh else "men") if view.values["is_male"] == 1.0 else ("女性" if zh else "women")
+    if zh:
+        return f"腰围 {waist:.0f} cm{view.when('waist')}，达到{sex}中心性肥胖标准（≥{cut:.0f} cm）"
+    return f"waist {waist:.0f} cm{view.when('waist')}, central obesity for {sex} ({cut:.0f} cm or over)"
+
+
+def _waist_to_height_text(ratio: float, view: ResidentView) -> str:
+    """The waist-to-height ratio as itself, with the waist's date and the 0.5 cut-off (Ashwell 2012)."""
+    if view.lang == "zh":
+        return f"腰高比 {ratio:.2f}{view.when('waist')}，≥{WAIST_TO_HEIGHT_HIGH:g}"
+    return f"waist-to-height ratio {ratio:.2f}{view.when('waist')}, {WAIST_TO_HEIGHT_HIGH:g} or over"
+
+
+def _body_size(view: ResidentView) -> str:
+    """The body-size criterion as met: the BMI if overweight or obese, the waist if centrally obese (never a
+    low BMI: underweight is not a risk factor of these guidelines)."""
+    parts = [text for text in (_bmi_text(view), _waist_text(view)) if text]
+    return ("；" if view.lang == "zh" else "; ").join(parts)
+
+
+def _body_facts(view: ResidentView) -> set[str]:
+    """The body-size facts the body-size finding states (a model reason does not repeat them)."""
+    return {fact for fact, text in (("bmi", _bmi_text(view)), ("waist", _waist_text(view))) if text}
+
+
+def _raised_bp(view: ResidentView, stated: Collection[str]) -> str:
+    """The raised reading behind ``dm_raised_bp``, unless an action line already gave it."""
+    if "bp" in stated or np.isnan(view.values["sbp_mmhg"]):
+        return ""
+    v = view.values
+    return f"{'，' if view.lang == 'zh' else ', '}{v['sbp_mmhg']:.0f}/{v['dbp_mmhg']:.0f} mmHg{view.when('bp')}"
+
+
+def _ada_prediabetes(view: ResidentView) -> str:
+    """The results in the ADA prediabetes ranges that are not WHO's: HbA1c 5.7-6.4 %, FPG 5.6-6.0 mmol/L."""
+    zh = view.lang == "zh"
+    hba1c, fpg = view.values["hba1c_pct"], view.values["fpg_mmol_l"]
+    parts = []
+    if HBA1C_PREDIABETES_PCT <= hba1c < HBA1C_DIABETES_PCT:
         parts.append(
-            f"体重指数 {bmi:.1f}（{words[1]}，{view.note('weight')}）"
+            f"糖化血红蛋白 {hba1c:.1f} %{view.when('hba1c')}，≥{HBA1C_PREDIABETES_PCT} %"
             if zh
-            else f"BMI {bmi:.1f} ({words[0]}, {view.note('weight')})"
+            else f"HbA1c {hba1c:.1f} %{view.when('hba1c')}, at or above {HBA1C_PREDIABETES_PCT} %"
         )
-    waist = view.values["waist_cm"]
-    if not np.isnan(waist):
-        cut = view.values["waist_cut"]
-        sex = ("男性" if zh else "men") if view.values["is_male"] == 1.0 else ("女性" if zh else "women")
-        if waist >= cut:
-            parts.append(
-                f"腰围 {waist:.0f} cm{view.when('waist')}，达到{sex}中心性肥胖标准（≥{cut:.0f} cm）"
-                if zh
-                else f"waist {waist:.0f} cm{view.when('waist')}, at or above the central-obesity cut-off for {sex} ({cut:.0f} cm)"
-            )
-        else:
-            parts.append(
-                f"腰围 {waist:.0f} cm{view.when('waist')}" if zh else f"waist {waist:.0f} cm{view.when('waist')}"
-            )
-    return ("；" if zh else "; ").join(parts)
+    if FPG_IFG_ADA_MMOL_L <= fpg < FPG_IFG_WHO_MMOL_L:
+        parts.append(
+            f"空腹血糖 {fpg:.1f} mmol/L{view.when('fpg')}，≥{FPG_IFG_ADA_MMOL_L} mmol/L"
+            if zh
+            else f"FPG {fpg:.1f} mmol/L{view.when('fpg')}, at or above {FPG_IFG_ADA_MMOL_L} mmol/L"
+        )
+    return _SEP[view.lang].join(parts) or ("结果见档案" if zh else "see the record")
 
 
-def finding_text(code: str, view: ResidentView, *, dm_age_cut: int = DIABETES_RISK_AGE_CDS2020) -> str:
-    """One finding in words, with the resident's values and their dates filled in."""
+def finding_text(
+    code: str,
+    view: ResidentView,
+    *,
+    dm_age_cut: int = DIABETES_RISK_AGE_CDS2020,
+    stated: Collection[str] = (),
+) -> str:
+    """One finding in words, with the resident's values and their dates filled in (``stated``: facts an action
+    line already gave, not repeated)."""
     finding = FINDINGS[code]
     template = finding.zh if view.lang == "zh" else finding.en
     filled: dict[str, str] = {}  # only what the template names: body size and dates cost more than the rest
@@ -715,41 +766,65 @@ def finding_text(code: str, view: ResidentView, *, dm_age_cut: int = DIABETES_RI
         filled["body_size"] = _body_size(view)
     if "{bp_when" in template:
         filled["bp_when"] = view.when("bp")
+    if "{bp_raised" in template:
+        filled["bp_raised"] = _raised_bp(view, stated)
+    if "{ada_prediabetes" in template:
+        filled["ada_prediabetes"] = _ada_prediabetes(view)
     return template.format(dm_age_cut=dm_age_cut, **filled, **view.values)
 
 
+def finding_head(codes: Sequence[str], lang: Lang) -> str:
+    """The head of a finding line: its diseases, and whether it is a risk factor (糖尿病、高血压高危因素)."""
+    diseases = [d for d in DISEASE_ORDER if any(FINDINGS[code].disease == d for code in codes)]
+    risk_factor = any(FINDINGS[code].risk_factor for code in codes)
+    names = [pick(DISEASE_LABELS[d], lang) for d in diseases]
+    head = pick(FINDING_HEADS[risk_factor], lang)
+    if lang == "zh":
+        return "、".join(names) + head
+    joined = " and ".join(names)
+    return f"{joined.capitalize()} {head}" if risk_factor else f"{head.capitalize()} to {joined}"
+
+
+def _age_both(view: ResidentView, age_cut: int) -> str:
+    age = view.values["age_years"]
+    if view.lang == "zh":
+        return f"年龄 {age:.0f} 岁（糖尿病≥{age_cut} 岁，高血压≥{HYPERTENSION_RISK_AGE} 岁）"
+    return f"age {age:.0f} ({age_cut} or over for diabetes, {HYPERTENSION_RISK_AGE} or over for hypertension)"
+
+
 def finding_sentences(
-    assessment: Assessment, i: int, diseases: tuple[str, ...], view: ResidentView, profile: str
+    assessment: Assessment,
+    i: int,
+    diseases: tuple[str, ...],
+    view: ResidentView,
+    profile: str,
+    *,
+    stated: Collection[str] = (),
 ) -> tuple[list[str], set[str]]:
-    """The guideline findings met for the given diseases, one fact once (references merged), and the facts stated."""
+    """The guideline findings met for the given diseases, each naming its disease, one fact once (diseases and
+    references merged), and the facts stated (fact keys and finding codes).
+
+    ``stated`` holds the facts the action lines gave (``bp``), not repeated here.
+    """
     age_cut = DIABETES_RISK_AGE_CDS2024 if profile == "cds2024" else DIABETES_RISK_AGE_CDS2020
-    grouped: dict[str, tuple[str, list[str]]] = {}
+    groups: dict[str, list[str]] = {}
     for code, met in assessment.findings.items():
-        finding = FINDINGS[code]
-        if finding.disease not in diseases or not met[i]:
-            continue
-        fact = FINDING_FACTS.get(code, code)
-        if fact in grouped:
-            grouped[fact][1].extend(r for r in finding.reference.split("; ") if r not in grouped[fact][1])
-            continue
-        grouped[fact] = (finding_text(code, view, dm_age_cut=age_cut), finding.reference.split("; "))
-    if (
-        "age" in grouped
-        and assessment.findings["dm_age"][i]
-        and assessment.findings["htn_age"][i]
-        and "diabetes" in diseases
-        and "hypertension" in diseases
-    ):
-        zh = view.lang == "zh"
-        age = view.values["age_years"]
-        text = (
-            f"年龄 {age:.0f} 岁，达到糖尿病筛查年龄（≥{age_cut} 岁），且≥55 岁（高血压高危因素）"
-            if zh
-            else f"age {age:.0f}: at or above the diabetes screening age of {age_cut}, and 55 or over (a hypertension risk factor)"
-        )
-        grouped["age"] = (text, grouped["age"][1])
-    sentences = [f"{text} [{references('; '.join(refs), view.lang)}]" for text, refs in grouped.values()]
-    return sentences, set(grouped)
+        if FINDINGS[code].disease in diseases and met[i]:
+            groups.setdefault(FINDING_FACTS.get(code, code), []).append(code)
+    sentences: list[str] = []
+    facts: set[str] = set()
+    sep = "：" if view.lang == "zh" else ": "
+    for fact, codes in groups.items():
+        if fact == "age" and len(codes) > 1:
+            text = _age_both(view, age_cut)
+        else:
+            text = finding_text(codes[0], view, dm_age_cut=age_cut, stated=stated)
+        refs = dict.fromkeys(ref for code in codes for ref in finding_reference(code, profile).split("; "))
+        sentences.append(f"{finding_head(codes, view.lang)}{sep}{text} [{references('; '.join(refs), view.lang)}]")
+        facts |= {fact, *codes}
+    if "body_size" in groups:
+        facts |= _body_facts(view)
+    return sentences, facts
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -784,13 +859,14 @@ def model_sentences(
         words: list[str] = []
         view = views[k]
         said = stated[k]
+        met = {code for code, found in assessment.findings.items() if found[rows[k]]}
         for j in order[k]:
             if contributions[k, j] <= 0 or len(words) == top:
                 break
             value = float(matrix[k, j])
             if np.isnan(value):  # missingness is not a reason a doctor can act on
                 continue
-            text, fact = describe_risk(fitted.features[j], value, view)
+            text, fact = describe_risk(fitted.features[j], value, view, findings=met, said=said)
             if text is None or fact in said:
                 continue
             said.add(fact)
@@ -803,9 +879,35 @@ def model_sentences(
     return out
 
 
-def describe_risk(name: str, value: float, view: ResidentView) -> tuple[str | None, str]:
-    """A feature whose value raises risk, in words with its date; ``None`` when the value does not raise risk."""
+def _risk_count(view: ResidentView, findings: Collection[str], said: Collection[str]) -> str | None:
+    """The BPHS risk factors the model's ``bphs_risk_count`` counts, named (never a bare count); ``None``
+    when none is met or every one was already stated [BPHS 2017]."""
+    codes = [code for code in HYPERTENSION_COUNTED_CODES if code in findings]
+    if not codes or all(code in said for code in codes):
+        return None
+    names = [pick(BPHS_COUNT_WORDS[code], view.lang) for code in codes]
+    if view.lang == "zh":
+        return f"高血压高危因素 {len(codes)} 项：{'、'.join(names)}"
+    return f"{len(codes)} hypertension risk factor{'s' if len(codes) > 1 else ''} (BPHS): {', '.join(names)}"
+
+
+def describe_risk(
+    name: str,
+    value: float,
+    view: ResidentView,
+    *,
+    findings: Collection[str] = (),
+    said: Collection[str] = (),
+) -> tuple[str | None, str]:
+    """A feature whose value raises risk, in words with its date; ``None`` when the value does not raise risk.
+
+    Each body measure is named as itself (BMI, waist, waist-to-height ratio). A count of risk factors names
+    the ones counted, from ``findings`` (the resident's finding codes), and is left out when ``said`` (facts
+    and finding codes already stated) holds every one of them.
+    """
     zh = view.lang == "zh"
+    if name == "bphs_risk_count":
+        return (_risk_count(view, findings, said) if value >= 1 else None), "bphs_count"
     if name in FLAGS:
         fact, risky, en, zh_text = FLAGS[name]
         return ((zh_text if zh else en) if value == risky else None), fact
@@ -817,8 +919,12 @@ def describe_risk(name: str, value: float, view: ResidentView) -> tuple[str | No
     context = {**view.values}
     if not raises(value, context):
         return None, fact
-    if fact == "body_size":
-        return _body_size(view) or None, fact
+    if fact == "bmi":
+        return _bmi_text(view) or None, fact
+    if fact == "waist":
+        return _waist_text(view) or None, fact
+    if fact == "whtr":
+        return _waist_to_height_text(value, view), fact
     if name == "age_years":
         return (f"年龄 {value:.0f} 岁" if zh else f"age {value:.0f}"), fact
     when = view.when("bp") if fact == "bp" else view.when("exam") if fact.startswith("lipids") else ""
@@ -840,8 +946,14 @@ def resident_reasons(
     model: RiskModel,
     config: RiskConfig,
     lang: Lang,
+    *,
+    visible: np.ndarray | None = None,
 ) -> list[list[str]]:
-    """The reasons of each resident in ``rows`` (SPEC 6), in the order the module docstring gives."""
+    """The reasons of each resident in ``rows`` (SPEC 6), in the order the module docstring gives.
+
+    ``visible`` (n, 2, n_actions), when given, marks the actions on the list: an action hidden by an outcome
+    is not in the reasons (SPEC 13.5).
+    """
     views = [resident_view(assessment, int(i), config, lang) for i in rows]
     reasons: list[list[str]] = []
     stated: list[set[str]] = []
@@ -853,14 +965,16 @@ def resident_reasons(
         lines = [
             action_sentence(assessment, i, disease, code, views[k], said)
             for disease, code in due_actions(assessment, i)
+            if visible is None or visible[i, DISEASE_ORDER.index(disease), code]
         ]
-        facts = {"bp"} if "values_hypertension" in said else set()
+        bp = _bp(views[k])  # the BP is stated when an action line shows it (not merely when it was at hand)
+        facts = {"bp"} if bp and any(bp in line for line in lines) else set()
         for disease in DISEASE_ORDER:
             if assessment.tiers[disease].source[i] == MODEL:
                 lines.append(tier_sentence(assessment, i, disease, lang))
         open_diseases = tuple(d for d in DISEASE_ORDER if not managed[d][i])
         found, found_facts = finding_sentences(
-            assessment, i, open_diseases, views[k], config.glycaemia.high_risk_profile
+            assessment, i, open_diseases, views[k], config.glycaemia.high_risk_profile, stated=facts
         )
         lines += found
         reasons.append(lines)

@@ -84,6 +84,7 @@ REFERENCE_LABELS: dict[str, str] = {
     "CDS 2020 / 2024": "糖尿病指南 2020/2024",
     "Chinese hypertension guideline 2018": "高血压指南 2018",
     "Chinese hypertension guideline": "高血压指南",
+    "ADA Standards of Care 2024": "美国糖尿病学会诊疗标准 2024",
 }
 """Short Chinese names of the references (the guideline texts' own short forms); codes like WS/T stay."""
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from riskmodel.config import load_config
+from riskmodel.config import GlycaemiaConfig, RiskConfig, load_config
 from riskmodel.exceptions import ConfigError
 
 
@@ -48,3 +48,14 @@ def test_environment_overrides_deployment_values_only():
 def test_plain_text_keys_are_refused():
     with pytest.raises(ConfigError, match="SHA-256"):
         load_config(environ={"RISKMODEL_API_KEYS": json.dumps({"my-plain-key": ["*"]})})
+
+
+def test_hba1c_prediabetes_follows_the_criteria_unless_configured():
+    config = load_config(environ={})
+    assert config.glycaemia.criteria == "who" and config.glycaemia.high_risk_profile == "cds2020"
+    assert config.glycaemia.hba1c_prediabetes is False  # CDS 2020 defines no HbA1c prediabetes range
+    assert GlycaemiaConfig().hba1c_prediabetes is False
+    assert GlycaemiaConfig(criteria="ada").hba1c_prediabetes is True  # ADA Standards of Care: 5.7-6.4 %
+    assert GlycaemiaConfig(criteria="ada", hba1c_prediabetes=False).hba1c_prediabetes is False
+    assert GlycaemiaConfig(hba1c_prediabetes=True).hba1c_prediabetes is True
+    assert RiskConfig.model_validate({"glycaemia": {"criteria": "ada"}}).glycaemia.hba1c_prediabetes is True

@@ -45,7 +45,12 @@ def test_assessment_of_one_resident(client):
     assert (dm["tier"], dm["tier_source"]) == ("high_risk", "measurement")  # CDRS 15 + 10 + ... >= 25
     assert abs(dm["p_healthy"] + dm["p_high_risk"] + dm["p_chronic"] - 1) < 1e-5
     assert item["cdrs"]["points"]["waist"] == 10
-    assert any("central-obesity cut-off for men (90 cm)" in r and "waist 96 cm (" in r for r in item["reasons"])
+    assert any(
+        r.startswith("Diabetes and hypertension risk factor: ")
+        and "waist 96 cm (" in r
+        and "central obesity for men (90 cm or over)" in r
+        for r in item["reasons"]
+    )
     assert item["hypertension"]["guideline_high_risk"] and item["control_profile"] == "bphs2017"
     assert item["actions"] and item["actions"][0]["action"] == item["action"]
     assert {"dm_age", "dm_overweight"} <= {f["code"] for f in dm["findings"]}

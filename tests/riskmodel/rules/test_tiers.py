@@ -58,7 +58,7 @@ def test_recorded_diagnosis_or_treatment_is_chronic_by_record(config):
         (7.0, 5.2, CHRONIC, False),
         (7.0, 6.5, CHRONIC, True),
         (6.1, 5.2, HIGH_RISK, False),
-        (5.0, 5.7, HIGH_RISK, False),
+        (5.0, 5.7, HEALTHY, False),  # HbA1c 5.7-6.4 is prediabetes only where configured (ADA; SPEC 13.5)
         (6.0, 5.6, HEALTHY, False),
     ],
 )
