@@ -190,7 +190,18 @@ def _cdrs_line_says_score(a: dict[str, Any]) -> None:
     assert lines, a["reasons"]
     for line in lines:
         assert "检测结果" not in line, line
+    for line in a["reasons"]:
+        assert not ("糖尿病" in line and "检测结果" in line), line
     assert a["cdrs"]["total"] >= 25
+
+
+def _count_shown(*spellings: str) -> Callable[[dict[str, Any]], None]:
+    """The confirmation count is shown (SPEC 3 words it "BP reading 2 of 3"; SPEC 13.5 "3/3：")."""
+
+    def check(a: dict[str, Any]) -> None:
+        assert any(s in line for line in a["reasons"] for s in spellings), a["reasons"]
+
+    return check
 
 
 def _findings_text(disease: str, fragment: str, present: bool) -> Callable[[dict[str, Any]], None]:
@@ -544,8 +555,12 @@ CASES: list[Case] = [
     Case(
         "emergency_signs_at_30_days_refer_now",
         "SPEC 4.5 (emergency signs, look-back 30 days: inside); BPHS 2017",
-        managed_htn([fu(ago(60), HTN, sbp_mmhg=130, dbp_mmhg=80), fu(ago(30), HTN, sbp_mmhg=130, dbp_mmhg=80,
-                                                                      emergency_signs=True)]),
+        managed_htn(
+            [
+                fu(ago(60), HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu(ago(30), HTN, sbp_mmhg=130, dbp_mmhg=80, emergency_signs=True),
+            ]
+        ),
         HTN,
         due={(HTN, "refer_now"): None},
         action="refer_now",
@@ -553,8 +568,12 @@ CASES: list[Case] = [
     Case(
         "emergency_signs_at_31_days_no_refer_now",
         "SPEC 4.5 boundary (look-back 30 days: outside)",
-        managed_htn([fu(ago(60), HTN, sbp_mmhg=130, dbp_mmhg=80), fu(ago(31), HTN, sbp_mmhg=130, dbp_mmhg=80,
-                                                                      emergency_signs=True)]),
+        managed_htn(
+            [
+                fu(ago(60), HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu(ago(31), HTN, sbp_mmhg=130, dbp_mmhg=80, emergency_signs=True),
+            ]
+        ),
         HTN,
         not_due=frozenset({(HTN, "refer_now")}),
     ),
@@ -729,8 +748,9 @@ CASES: list[Case] = [
     Case(
         "htn_day_mean_140_qualifies",
         "SPEC 3 (several readings on one day count as that day's mean: 150/95 and 130/80 -> 140/87.5)",
-        htn_subject([bp("2026-04-01", 150, 95), bp("2026-04-01", 130, 80), bp("2026-04-08", 150, 95),
-                     bp("2026-04-15", 150, 95)]),
+        htn_subject(
+            [bp("2026-04-01", 150, 95), bp("2026-04-01", 130, 80), bp("2026-04-08", 150, 95), bp("2026-04-15", 150, 95)]
+        ),
         HTN,
         confirmed=True,
         due={(HTN, "confirm_diagnosis"): "2026-04-29"},
@@ -738,8 +758,9 @@ CASES: list[Case] = [
     Case(
         "htn_day_mean_139_does_not_qualify",
         "SPEC 3 boundary (150/95 and 128/80 -> 139/87.5: that day does not count)",
-        htn_subject([bp("2026-04-01", 150, 95), bp("2026-04-01", 128, 80), bp("2026-04-08", 150, 95),
-                     bp("2026-04-15", 150, 95)]),
+        htn_subject(
+            [bp("2026-04-01", 150, 95), bp("2026-04-01", 128, 80), bp("2026-04-08", 150, 95), bp("2026-04-15", 150, 95)]
+        ),
         HTN,
         tier="chronic",
         tier_source="measurement",
@@ -842,8 +863,9 @@ CASES: list[Case] = [
     Case(
         "dm_two_fpg_confirmed_then_normal_stands",
         "SPEC 3 (two qualifying results on two days); SPEC 13.2 (a later normal result does not undo it)",
-        dm_subject([lab("2026-03-01", fpg_mmol_l=7.4), lab("2026-03-15", fpg_mmol_l=7.6),
-                    lab("2026-05-01", fpg_mmol_l=5.5)]),
+        dm_subject(
+            [lab("2026-03-01", fpg_mmol_l=7.4), lab("2026-03-15", fpg_mmol_l=7.6), lab("2026-05-01", fpg_mmol_l=5.5)]
+        ),
         DM,
         tier="chronic",
         tier_source="measurement",
@@ -868,7 +890,9 @@ CASES: list[Case] = [
     Case(
         "two_uncontrolled_follow_ups_refer",
         "SPEC 4.5 (two consecutive uncontrolled follow-ups: refer, due 14 days after); BPHS 2017",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96)]),
+        managed_htn(
+            [fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96)]
+        ),
         HTN,
         tier="chronic",
         tier_source="record",
@@ -880,7 +904,9 @@ CASES: list[Case] = [
     Case(
         "one_uncontrolled_follow_up_recheck",
         "SPEC 4.5 boundary (one uncontrolled follow-up: recheck within 14 days); BPHS 2017",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-06-01", HTN, sbp_mmhg=165, dbp_mmhg=98)]),
+        managed_htn(
+            [fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-06-01", HTN, sbp_mmhg=165, dbp_mmhg=98)]
+        ),
         HTN,
         due={(HTN, "recheck"): "2026-06-15"},
         not_due=frozenset({(HTN, "refer")}),
@@ -890,8 +916,13 @@ CASES: list[Case] = [
     Case(
         "referral_sent_follow_up_never_refer",
         "SPEC 13.3 (an open referral replaces refer by referral_follow_up, due sent + 14); SPEC 6",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96),
-                     referral("2026-06-05", HTN, "sent")]),
+        managed_htn(
+            [
+                fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98),
+                fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96),
+                referral("2026-06-05", HTN, "sent"),
+            ]
+        ),
         HTN,
         due={(HTN, "referral_follow_up"): "2026-06-19"},
         not_due=frozenset({(HTN, "refer"), (HTN, "recheck")}),
@@ -900,17 +931,29 @@ CASES: list[Case] = [
     Case(
         "referral_arrived_never_refer_again",
         "SPEC 13.3 (never listed as refer again for the same episode until returned)",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96),
-                     referral("2026-06-05", HTN, "sent"), referral("2026-06-10", HTN, "arrived")]),
+        managed_htn(
+            [
+                fu("2026-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98),
+                fu("2026-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96),
+                referral("2026-06-05", HTN, "sent"),
+                referral("2026-06-10", HTN, "arrived"),
+            ]
+        ),
         HTN,
         not_due=frozenset({(HTN, "refer")}),
     ),
     Case(
         "referral_returned_streak_counts_after_return",
         "SPEC 13.3 (after returned, only follow-ups after the return date count toward the streak)",
-        managed_htn([fu("2026-04-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-04-20", HTN, sbp_mmhg=162, dbp_mmhg=96),
-                     referral("2026-04-25", HTN, "sent"), referral("2026-05-20", HTN, "returned"),
-                     fu("2026-06-10", HTN, sbp_mmhg=158, dbp_mmhg=95)]),
+        managed_htn(
+            [
+                fu("2026-04-01", HTN, sbp_mmhg=165, dbp_mmhg=98),
+                fu("2026-04-20", HTN, sbp_mmhg=162, dbp_mmhg=96),
+                referral("2026-04-25", HTN, "sent"),
+                referral("2026-05-20", HTN, "returned"),
+                fu("2026-06-10", HTN, sbp_mmhg=158, dbp_mmhg=95),
+            ]
+        ),
         HTN,
         due={(HTN, "recheck"): "2026-06-24"},
         not_due=frozenset({(HTN, "refer"), (HTN, "referral_follow_up")}),
@@ -919,9 +962,16 @@ CASES: list[Case] = [
     Case(
         "referral_returned_then_two_uncontrolled_refer",
         "SPEC 13.3 boundary (two uncontrolled follow-ups after the return: a new episode, refer)",
-        managed_htn([fu("2026-04-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2026-04-20", HTN, sbp_mmhg=162, dbp_mmhg=96),
-                     referral("2026-04-25", HTN, "sent"), referral("2026-05-20", HTN, "returned"),
-                     fu("2026-06-01", HTN, sbp_mmhg=158, dbp_mmhg=95), fu("2026-06-15", HTN, sbp_mmhg=160, dbp_mmhg=96)]),
+        managed_htn(
+            [
+                fu("2026-04-01", HTN, sbp_mmhg=165, dbp_mmhg=98),
+                fu("2026-04-20", HTN, sbp_mmhg=162, dbp_mmhg=96),
+                referral("2026-04-25", HTN, "sent"),
+                referral("2026-05-20", HTN, "returned"),
+                fu("2026-06-01", HTN, sbp_mmhg=158, dbp_mmhg=95),
+                fu("2026-06-15", HTN, sbp_mmhg=160, dbp_mmhg=96),
+            ]
+        ),
         HTN,
         due={(HTN, "refer"): "2026-06-29"},
         not_due=frozenset({(HTN, "recheck"), (HTN, "referral_follow_up")}),
@@ -930,8 +980,12 @@ CASES: list[Case] = [
     Case(
         "first_adverse_reaction_recheck",
         "SPEC 13.3 (a first adverse drug reaction: recheck within 14 days, not refer); BPHS 2017",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
-                     fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, adverse_reaction=True)]),
+        managed_htn(
+            [
+                fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, adverse_reaction=True),
+            ]
+        ),
         HTN,
         due={(HTN, "recheck"): "2026-06-24"},
         not_due=frozenset({(HTN, "refer")}),
@@ -940,8 +994,12 @@ CASES: list[Case] = [
     Case(
         "adverse_reaction_still_recorded_refer",
         "SPEC 13.3 / 4.5 (the next follow-up still records the reaction: refer); BPHS 2017",
-        managed_htn([fu("2026-05-20", HTN, sbp_mmhg=130, dbp_mmhg=80, adverse_reaction=True),
-                     fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, adverse_reaction=True)]),
+        managed_htn(
+            [
+                fu("2026-05-20", HTN, sbp_mmhg=130, dbp_mmhg=80, adverse_reaction=True),
+                fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, adverse_reaction=True),
+            ]
+        ),
         HTN,
         due={(HTN, "refer"): "2026-06-24"},
         not_due=frozenset({(HTN, "recheck")}),
@@ -949,18 +1007,27 @@ CASES: list[Case] = [
     ),
     Case(
         "adverse_reaction_resolved_nothing_due",
-        "SPEC 13.3 boundary (the reaction is gone at the next, controlled follow-up)",
-        managed_htn([fu("2026-05-20", HTN, sbp_mmhg=130, dbp_mmhg=80, adverse_reaction=True),
-                     fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80)]),
+        "SPEC 13.3 boundary (the reaction is gone at the next, controlled follow-up); SPEC 6 (no screening finding for a managed disease)",
+        managed_htn(
+            [
+                fu("2026-05-20", HTN, sbp_mmhg=130, dbp_mmhg=80, adverse_reaction=True),
+                fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80),
+            ]
+        ),
         HTN,
         not_due=frozenset({(HTN, "refer"), (HTN, "recheck")}),
         exact=True,
+        not_reasons=("正常高值",),  # SPEC 6: no screening finding for a disease the resident is managed for
     ),
     Case(
         "new_complication_refer",
         "SPEC 13.3 / 4.5 (a new or worse complication: refer); BPHS 2017",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
-                     fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, new_complication=True)]),
+        managed_htn(
+            [
+                fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-06-10", HTN, sbp_mmhg=128, dbp_mmhg=80, new_complication=True),
+            ]
+        ),
         HTN,
         due={(HTN, "refer"): "2026-06-24"},
         exact=True,
@@ -968,8 +1035,10 @@ CASES: list[Case] = [
     Case(
         "age_70_145_85_controlled",
         "SPEC 4.5 (bphs2017: < 150/90 at age >= 65)",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=140, dbp_mmhg=80), fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=85)],
-                    age_years=70.0),
+        managed_htn(
+            [fu("2026-05-01", HTN, sbp_mmhg=140, dbp_mmhg=80), fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=85)],
+            age_years=70.0,
+        ),
         HTN,
         not_due=frozenset({(HTN, "recheck"), (HTN, "refer")}),
         exact=True,
@@ -977,8 +1046,10 @@ CASES: list[Case] = [
     Case(
         "age_64_145_85_uncontrolled",
         "SPEC 4.5 boundary (bphs2017: < 140/90 under 65)",
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=85)],
-                    age_years=64.0),
+        managed_htn(
+            [fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=85)],
+            age_years=64.0,
+        ),
         HTN,
         due={(HTN, "recheck"): "2026-06-24"},
         exact=True,
@@ -1031,8 +1102,13 @@ CASES: list[Case] = [
     Case(
         "new_patient_with_a_follow_up_since",
         "SPEC 13.3 boundary (a follow-up after the diagnosis: no first_followup)",
-        htn_subject([dx(ago(20), HTN, sbp_mmhg=150, dbp_mmhg=95),
-                     fu(ago(5), HTN, sbp_mmhg=136, dbp_mmhg=86, on_treatment=False)], diagnosed_hypertension=True),
+        htn_subject(
+            [
+                dx(ago(20), HTN, sbp_mmhg=150, dbp_mmhg=95),
+                fu(ago(5), HTN, sbp_mmhg=136, dbp_mmhg=86, on_treatment=False),
+            ],
+            diagnosed_hypertension=True,
+        ),
         HTN,
         not_due=frozenset({(HTN, "first_followup"), (HTN, "follow_up_overdue")}),
     ),
@@ -1040,7 +1116,9 @@ CASES: list[Case] = [
     Case(
         "refer_older_than_365_days_re_engage",
         "SPEC 13.3 (a task whose creating event is older than stale_task_days becomes re_engage, band 3)",
-        managed_htn([fu("2025-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2025-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96)]),
+        managed_htn(
+            [fu("2025-05-01", HTN, sbp_mmhg=165, dbp_mmhg=98), fu("2025-06-01", HTN, sbp_mmhg=162, dbp_mmhg=96)]
+        ),
         HTN,
         due={(HTN, "re_engage"): None},
         not_due=frozenset({(HTN, "refer"), (HTN, "recheck")}),
@@ -1058,9 +1136,16 @@ CASES: list[Case] = [
         "re_engage_never_outranks_current_recheck",
         "SPEC 13.3 (re_engage is band 3: a current uncontrolled 165/98 recheck is the entry's action)",
         managed_htn(
-            [dx("2024-01-10", DM), fu("2025-04-01", DM, fpg_mmol_l=9.0), fu("2025-05-01", DM, fpg_mmol_l=9.5),
-             fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-06-10", HTN, sbp_mmhg=165, dbp_mmhg=98)],
-            diagnosed_diabetes=True, on_glucose_lowering=True, **NO_GLUCOSE,
+            [
+                dx("2024-01-10", DM),
+                fu("2025-04-01", DM, fpg_mmol_l=9.0),
+                fu("2025-05-01", DM, fpg_mmol_l=9.5),
+                fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-06-10", HTN, sbp_mmhg=165, dbp_mmhg=98),
+            ],
+            diagnosed_diabetes=True,
+            on_glucose_lowering=True,
+            **NO_GLUCOSE,
         ),
         HTN,
         due={(HTN, "recheck"): "2026-06-24", (DM, "re_engage"): None},
@@ -1164,9 +1249,19 @@ CASES: list[Case] = [
     Case(
         "pregnant_no_model_tier_no_screen",
         "SPEC 13.4 (pregnant residents get no model-based screening tier and no screen)",
-        resident([], pregnant=True, age_years=38.0, sex="F", weight_kg=85.0, waist_cm=98.0,
-                 family_history_diabetes=True, family_history_hypertension=True, physically_active=False,
-                 **NO_BP, **NO_GLUCOSE),
+        resident(
+            [],
+            pregnant=True,
+            age_years=38.0,
+            sex="F",
+            weight_kg=85.0,
+            waist_cm=98.0,
+            family_history_diabetes=True,
+            family_history_hypertension=True,
+            physically_active=False,
+            **NO_BP,
+            **NO_GLUCOSE,
+        ),
         DM,
         not_due=frozenset({(DM, "screen"), (HTN, "screen")}),
         check=_no_model_tier_and_no_screen,
@@ -1174,9 +1269,19 @@ CASES: list[Case] = [
     Case(
         "not_pregnant_control_is_screened",
         "SPEC 5 (the same resident not pregnant, never tested: screening due) — control for the row above",
-        resident([], pregnant=False, age_years=38.0, sex="F", weight_kg=85.0, waist_cm=98.0,
-                 family_history_diabetes=True, family_history_hypertension=True, physically_active=False,
-                 **NO_BP, **NO_GLUCOSE),
+        resident(
+            [],
+            pregnant=False,
+            age_years=38.0,
+            sex="F",
+            weight_kg=85.0,
+            waist_cm=98.0,
+            family_history_diabetes=True,
+            family_history_hypertension=True,
+            physically_active=False,
+            **NO_BP,
+            **NO_GLUCOSE,
+        ),
         DM,
         due={(DM, "screen"): AS_OF.isoformat(), (HTN, "screen"): AS_OF.isoformat()},
         check=_screen_due,
@@ -1185,8 +1290,9 @@ CASES: list[Case] = [
     Case(
         "cdrs_raised_tier_says_risk_score",
         "SPEC 13.5 (a CDRS-raised tier says 风险评分, never 检测结果); SPEC 3 (CDRS >= 25 at 20-74); Zhou 2013",
-        resident([], sex="M", age_years=60.0, height_cm=170.0, weight_kg=88.0, waist_cm=100.0,
-                 sbp_mmhg=118.0, dbp_mmhg=76.0),
+        resident(
+            [], sex="M", age_years=60.0, height_cm=170.0, weight_kg=88.0, waist_cm=100.0, sbp_mmhg=118.0, dbp_mmhg=76.0
+        ),
         DM,
         tier="high_risk",
         check=_cdrs_line_says_score,
@@ -1242,8 +1348,9 @@ CASES: list[Case] = [
         confirmed=True,
         due={(HTN, "confirm_diagnosis"): "2026-04-29"},
         labels={(HTN, "confirm_diagnosis"): "record the diagnosis"},
-        reasons=(("3/3", "152/94", "148/92", "150/96"),),
-        not_reasons=("2/3",),
+        reasons=(("152/94", "04-01"), ("148/92", "04-08"), ("150/96", "04-15")),
+        not_reasons=("2/3", "2 of 3"),
+        check=_count_shown("3/3", "3 of 3"),
     ),
     Case(
         "en_random_glucose_12_5_without_symptoms",
@@ -1460,7 +1567,9 @@ ORDERS: list[Order] = [
         "emergency_level_recheck_stale_tops_an_overdue_grade_2_refer",
         "SPEC 13.1 (emergency-level recheck_stale at the top of band 2); SPEC 6",
         htn_subject([bp(ago(31), 185, 115)]),
-        managed_htn([fu("2026-05-01", HTN, sbp_mmhg=175, dbp_mmhg=105), fu("2026-06-01", HTN, sbp_mmhg=172, dbp_mmhg=104)]),
+        managed_htn(
+            [fu("2026-05-01", HTN, sbp_mmhg=175, dbp_mmhg=105), fu("2026-06-01", HTN, sbp_mmhg=172, dbp_mmhg=104)]
+        ),
         HTN,
     ),
     Order(
@@ -1475,10 +1584,20 @@ ORDERS: list[Order] = [
     Order(
         "stale_reading_never_raises_recheck_severity",
         "SPEC 13.3 (severity uses fresh values only)",
-        managed_htn([fu(STALE_BP_DATE, HTN, sbp_mmhg=185, dbp_mmhg=115), fu("2026-03-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
-                     fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=92)]),
-        managed_htn([fu(STALE_BP_DATE, HTN, sbp_mmhg=130, dbp_mmhg=80), fu("2026-03-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
-                     fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=92)]),
+        managed_htn(
+            [
+                fu(STALE_BP_DATE, HTN, sbp_mmhg=185, dbp_mmhg=115),
+                fu("2026-03-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=92),
+            ]
+        ),
+        managed_htn(
+            [
+                fu(STALE_BP_DATE, HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-03-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
+                fu("2026-06-10", HTN, sbp_mmhg=145, dbp_mmhg=92),
+            ]
+        ),
         HTN,
         key=(HTN, "recheck"),
         relation="==",
