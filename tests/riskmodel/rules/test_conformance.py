@@ -1007,7 +1007,7 @@ CASES: list[Case] = [
     ),
     Case(
         "adverse_reaction_resolved_nothing_due",
-        "SPEC 13.3 boundary (the reaction is gone at the next, controlled follow-up); SPEC 6 (no screening finding for a managed disease)",
+        "SPEC 13.3 boundary (the reaction is gone at the next follow-up); SPEC 6 (no screening finding when managed)",
         managed_htn(
             [
                 fu("2026-05-20", HTN, sbp_mmhg=130, dbp_mmhg=80, adverse_reaction=True),
