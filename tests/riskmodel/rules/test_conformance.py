@@ -803,7 +803,7 @@ CASES: list[Case] = [
         tier="chronic",
         tier_source="record",
         due={(HTN, "first_followup"): "2026-05-15"},
-        not_due=frozenset({(HTN, "confirm_diagnosis"), (HTN, "follow_up_overdue"), (HTN, "recheck")}),
+        not_due=frozenset({(HTN, "confirm_diagnosis"), (HTN, "recheck")}),
         not_reasons=("调整治疗",),
     ),
     # ---------------------------------------------------------------- 3 / 13.2: diabetes confirmation
@@ -873,7 +873,7 @@ CASES: list[Case] = [
         due={(DM, "confirm_diagnosis"): "2026-03-29"},
         exact=True,
         labels={(DM, "confirm_diagnosis"): "登记诊断"},
-        reasons=(("7.4",), ("7.6",)),
+        reasons=(("7.4", "03-01"), ("7.6", "03-15")),
     ),
     Case(
         "dm_fpg_and_hba1c_same_day_confirmed",
@@ -1138,8 +1138,9 @@ CASES: list[Case] = [
         managed_htn(
             [
                 dx("2024-01-10", DM),
-                fu("2025-04-01", DM, fpg_mmol_l=9.0),
-                fu("2025-05-01", DM, fpg_mmol_l=9.5),
+                # the refer comes from a new complication, not a reading: no stale abnormal value (SPEC 13.1)
+                fu("2025-04-01", DM, fpg_mmol_l=6.5),
+                fu("2025-05-01", DM, fpg_mmol_l=6.6, new_complication=True),
                 fu("2026-05-01", HTN, sbp_mmhg=130, dbp_mmhg=80),
                 fu("2026-06-10", HTN, sbp_mmhg=165, dbp_mmhg=98),
             ],
