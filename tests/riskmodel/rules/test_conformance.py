@@ -1628,6 +1628,8 @@ ORDERS: list[Order] = [
 def test_ordering(client: TestClient, order: Order) -> None:
     more = assess(client, Case(order.id, order.clause, order.more, order.disease))
     less = assess(client, Case(order.id, order.clause, order.less, order.disease))
+    x: Any
+    y: Any
     if order.key is None:
         x, y = _attention(more, order.disease), _attention(less, order.disease)
     else:
