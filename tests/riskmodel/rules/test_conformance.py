@@ -501,6 +501,7 @@ CASES: list[Case] = [
         not_due=frozenset({(DM, "refer_now")}),
         exact=True,
         not_reasons=("紧急转诊",),
+        action="confirm_diagnosis",
     ),
     Case(
         "fpg_17_0_at_31_days_recheck_stale",
@@ -645,6 +646,7 @@ CASES: list[Case] = [
         labels={(DM, "confirm_diagnosis"): "登记诊断"},
         reasons=(("12.5", ago(10)),),
         not_reasons=("紧急转诊",),
+        action="confirm_diagnosis",
     ),
     Case(
         "random_glucose_12_5_without_symptoms",
@@ -661,6 +663,7 @@ CASES: list[Case] = [
         labels={(DM, "confirm_diagnosis"): "复查确诊"},
         reasons=(("12.5", ago(10)),),
         not_reasons=("登记诊断", "紧急转诊"),
+        action="confirm_diagnosis",
     ),
     Case(
         "random_glucose_11_1_without_symptoms",
@@ -720,6 +723,7 @@ CASES: list[Case] = [
         labels={(HTN, "confirm_diagnosis"): "登记诊断"},
         reasons=(("3/3：", "04-01 152/94", "04-08 148/92", "04-15 150/96"),),
         not_reasons=("2/3", "1/3", "调整治疗"),
+        action="confirm_diagnosis",
     ),
     Case(
         "htn_three_days_span_28_confirms",
@@ -794,6 +798,7 @@ CASES: list[Case] = [
         exact=True,
         reasons=(("确诊系列已超过28天，需重新测量（1/3）",), ("146/92",)),
         not_reasons=("2/3", "3/3", "登记诊断"),
+        action="confirm_diagnosis",
     ),
     Case(
         "htn_confirmed_then_diagnosis_recorded",
@@ -822,6 +827,7 @@ CASES: list[Case] = [
         labels={(DM, "confirm_diagnosis"): "复查确诊"},
         reasons=(("7.2", ago(10)),),
         not_reasons=("登记诊断", "紧急转诊"),
+        action="confirm_diagnosis",
     ),
     Case(
         "dm_fpg_7_0_boundary",
@@ -874,6 +880,7 @@ CASES: list[Case] = [
         exact=True,
         labels={(DM, "confirm_diagnosis"): "登记诊断"},
         reasons=(("7.4", "03-01"), ("7.6", "03-15")),
+        action="confirm_diagnosis",
     ),
     Case(
         "dm_fpg_and_hba1c_same_day_confirmed",
@@ -900,6 +907,7 @@ CASES: list[Case] = [
         not_due=frozenset({(HTN, "recheck"), (HTN, "referral_follow_up")}),
         exact=True,
         reasons=(("162/96", "2026-06-01"),),
+        action="refer",
     ),
     Case(
         "one_uncontrolled_follow_up_recheck",
@@ -912,6 +920,7 @@ CASES: list[Case] = [
         not_due=frozenset({(HTN, "refer")}),
         exact=True,
         reasons=(("165/98", "2026-06-01"),),
+        action="recheck",
     ),
     Case(
         "referral_sent_follow_up_never_refer",
@@ -927,6 +936,7 @@ CASES: list[Case] = [
         due={(HTN, "referral_follow_up"): "2026-06-19"},
         not_due=frozenset({(HTN, "refer"), (HTN, "recheck")}),
         exact=True,
+        action="referral_follow_up",
     ),
     Case(
         "referral_arrived_never_refer_again",
@@ -958,6 +968,7 @@ CASES: list[Case] = [
         due={(HTN, "recheck"): "2026-06-24"},
         not_due=frozenset({(HTN, "refer"), (HTN, "referral_follow_up")}),
         exact=True,
+        action="recheck",
     ),
     Case(
         "referral_returned_then_two_uncontrolled_refer",
@@ -976,6 +987,7 @@ CASES: list[Case] = [
         due={(HTN, "refer"): "2026-06-29"},
         not_due=frozenset({(HTN, "recheck"), (HTN, "referral_follow_up")}),
         exact=True,
+        action="refer",
     ),
     Case(
         "first_adverse_reaction_recheck",
@@ -990,6 +1002,7 @@ CASES: list[Case] = [
         due={(HTN, "recheck"): "2026-06-24"},
         not_due=frozenset({(HTN, "refer")}),
         exact=True,
+        action="recheck",
     ),
     Case(
         "adverse_reaction_still_recorded_refer",
@@ -1004,6 +1017,7 @@ CASES: list[Case] = [
         due={(HTN, "refer"): "2026-06-24"},
         not_due=frozenset({(HTN, "recheck")}),
         exact=True,
+        action="refer",
     ),
     Case(
         "adverse_reaction_resolved_nothing_due",
@@ -1031,6 +1045,7 @@ CASES: list[Case] = [
         HTN,
         due={(HTN, "refer"): "2026-06-24"},
         exact=True,
+        action="refer",
     ),
     Case(
         "age_70_145_85_controlled",
@@ -1053,6 +1068,7 @@ CASES: list[Case] = [
         HTN,
         due={(HTN, "recheck"): "2026-06-24"},
         exact=True,
+        action="recheck",
     ),
     Case(
         "diabetes_fpg_8_0_uncontrolled_recheck",
@@ -1062,6 +1078,7 @@ CASES: list[Case] = [
         due={(DM, "recheck"): "2026-06-24"},
         exact=True,
         reasons=(("8.0", "2026-06-10"),),
+        action="recheck",
     ),
     # ---------------------------------------------------------------- 13.3: new patients
     Case(
@@ -1088,6 +1105,7 @@ CASES: list[Case] = [
         not_due=frozenset({(DM, "follow_up_overdue"), (DM, "recheck"), (DM, "refer")}),
         exact=True,
         not_reasons=("调整治疗",),
+        action="first_followup",
     ),
     Case(
         "new_patient_first_followup_overdue",
@@ -1164,6 +1182,7 @@ CASES: list[Case] = [
         due={(HTN, "follow_up_overdue"): plus(ago(91), 90)},
         bands={(HTN, "follow_up_overdue"): 3},
         reasons=(("面对面",),),
+        action="follow_up_overdue",
     ),
     Case(
         "face_to_face_90_days_phone_10_days_not_overdue",
@@ -1180,6 +1199,7 @@ CASES: list[Case] = [
         due={(HTN, "follow_up_overdue"): plus(ago(91), 90)},
         overdue={(HTN, "follow_up_overdue"): 1},
         exact=True,
+        action="follow_up_overdue",
     ),
     # ---------------------------------------------------------------- 13.4: pregnancy
     Case(
