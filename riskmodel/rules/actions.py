@@ -235,7 +235,8 @@ class DueActions:
         n = self.due.shape[0]
         out = np.full(n, "", dtype=object)
         for test in (FPG, OGTT, HBA1C, BP):
-            has = (self.due & (self.test == test)).reshape(n, -1).any(axis=1)
+            named = (self.test == test) | ((self.test == FPG_OR_HBA1C) & ((test == FPG) | (test == HBA1C)))
+            has = (self.due & named).reshape(n, -1).any(axis=1)
             out = np.where(has, np.where(out == "", TESTS[test], out + ", " + TESTS[test]), out)
         return out
 
@@ -362,7 +363,7 @@ def _managed(
     current = uncontrolled_now & since_followup & fresh(reading_date, as_of, FOLLOW_UP_INTERVAL_DAYS)
     reaction = state[f"{disease}_adverse_date"]
     in_streak = ~referral_open & (visits >= 1)
-    recheck = following & ~refer & (in_streak | current | ~np.isnat(reaction))
+    recheck = following & ~refer & ~referral_open & (in_streak | current | ~np.isnat(reaction))
     recheck_from = _newest(np.where(in_streak, streak_date, nat), np.where(current, reading_date, nat), reaction)
     recheck_due = _plus_days(recheck_from, RECHECK_WITHIN_DAYS, as_of)
     _band2(candidates, RECHECK, recheck, recheck_due, values, config, test)
@@ -407,11 +408,20 @@ def _retire_stale_tasks(
     candidates.add(RE_ENGAGE, engage, retired_on, score, test)
 
 
-def last_contact(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The newest date anything was recorded for the resident: any event, result or follow-up."""
-    dates = [state["last_event_date"], columns["exam_date"], columns["last_followup_date"]]
-    dates += [state[date] for _, date in (("", "bp_date"), ("", "fpg_date"), ("", "ogtt_date"), ("", "hba1c_date"))]
-    dates += [state["random_glucose_date"], state["weight_date"], state["waist_date"]]
+LAST_CONTACT_DATES = {
+    "diabetes": ("fpg_date", "ogtt_date", "hba1c_date", "random_glucose_date"),
+    "hypertension": ("bp_date",),
+}
+"""The results that answer a disease's task: anything recorded for that disease since it (SPEC 13.3)."""
+
+
+def last_contact(state: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
+    """The newest date anything was recorded for the disease: its results, follow-ups, referrals, diagnosis."""
+    dates = [state[name] for name in LAST_CONTACT_DATES[disease]]
+    dates += [
+        state[f"{disease}_{name}"]
+        for name in ("last_followup_date", "referral_sent_date", "referral_returned_date", "diagnosis_date")
+    ]
     return _newest(*(d.astype("datetime64[D]") for d in dates))
 
 
@@ -548,7 +558,7 @@ def diabetes_actions(
         config,
         FPG,
     )
-    _retire_stale_tasks(candidates, last_contact(columns, state), config, FPG)
+    _retire_stale_tasks(candidates, last_contact(state, "diabetes"), config, FPG)
 
     # Band 4: screening (SPEC 5); not in pregnancy, nor beside a confirmation or recheck of the same results.
     status = glycaemic_status(
@@ -636,7 +646,7 @@ def hypertension_actions(
         config,
         BP,
     )
-    _retire_stale_tasks(candidates, last_contact(columns, state), config, BP)
+    _retire_stale_tasks(candidates, last_contact(state, "hypertension"), config, BP)
 
     screening = bp_screening(
         columns,

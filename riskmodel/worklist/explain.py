@@ -582,7 +582,7 @@ def _first_followup(assessment: Assessment, i: int, disease: str, view: Resident
 
 
 def _re_engage(assessment: Assessment, i: int, disease: str, view: ResidentView, *, due: Any, **_: Any) -> str:
-    last = last_contact(assessment.columns, assessment.state)[i]
+    last = last_contact(assessment.state, disease)[i]
     when = str(last) if not np.isnat(last) else ("无记录" if view.lang == "zh" else "none recorded")
     if view.lang == "zh":
         return f"原待办任务已超过一年，其后无任何记录（最近一次记录 {when}）：重新联系并复测 [BPHS 2017]"
@@ -642,7 +642,7 @@ _REPEAT_VERBS: dict[str, tuple[str, str]] = {
     "OGTT": ("repeat the oral glucose tolerance test", "复查口服葡萄糖耐量试验"),
     "HbA1c": ("repeat the HbA1c", "复查糖化血红蛋白"),
     "BP": ("measure blood pressure again", "复测血压"),
-    "FPG/HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
+    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
     "": ("recheck", "复查"),
 }
 _TEST_VERBS: dict[str, tuple[str, str]] = {
@@ -650,7 +650,7 @@ _TEST_VERBS: dict[str, tuple[str, str]] = {
     "OGTT": ("do an oral glucose tolerance test", "做口服葡萄糖耐量试验"),
     "HbA1c": ("test HbA1c", "检测糖化血红蛋白"),
     "BP": ("measure blood pressure", "测量血压"),
-    "FPG/HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
+    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
 }
 
 

@@ -40,7 +40,6 @@ TEST_LABELS: dict[str, tuple[str, str]] = {
     "OGTT": ("oral glucose tolerance test", "口服葡萄糖耐量试验"),
     "HbA1c": ("HbA1c", "糖化血红蛋白"),
     "BP": ("blood pressure", "测量血压"),
-    "FPG/HbA1c": ("fasting plasma glucose or HbA1c", "空腹血糖或糖化血红蛋白"),
 }
 DISEASE_LABELS: dict[str, tuple[str, str]] = {
     "diabetes": ("diabetes", "糖尿病"),
