@@ -61,12 +61,12 @@ def indicators_seconds(folder: Path, model, residents: int) -> dict:  # type: ig
         import pyarrow as pa
 
         from riskmodel.batch import score_chunks
-        from riskmodel.records.reading import iter_validated
+        from riskmodel.records.reading import iter_raw_tables, iter_validated
 
         for chunk in iter_validated(source):
             events.add_residents(pa.array(chunk.residents["resident_id"].to_numpy(dtype=object), pa.string()))
         events.load(events_path(source), lambda rejected: None)
-        for _ in score_chunks(iter_validated(source), model, as_of=AS_OF, config=config, events=events):
+        for _ in score_chunks(iter_raw_tables(source), model, as_of=AS_OF, config=config, events=events):
             pass
         started = time.perf_counter()
         rows = compute_indicators(

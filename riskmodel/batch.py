@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -24,15 +24,16 @@ import pyarrow.parquet as pq
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError, PublishRefusedError
 from riskmodel.indicators.compute import resident_table
+from riskmodel.intake import assess_records
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.records.event_files import BatchEvents
 from riskmodel.records.events import check_event_columns
-from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, file_columns, iter_validated, resident_columns
-from riskmodel.records.schema import OUTPUT_COLUMNS, RESIDENT_COLUMNS
-from riskmodel.records.validation import ValidatedChunk
+from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, RawChunk, file_columns, iter_raw_tables, iter_validated
+from riskmodel.records.schema import ARROW_TYPES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
+from riskmodel.records.validation import SeenIds
 from riskmodel.records.writing import csv_safe_table
-from riskmodel.scoring import assess, with_outputs
+from riskmodel.scoring import with_outputs
 from riskmodel.store.batches import ResultStore
 from riskmodel.store.locks import StoreLock
 
@@ -40,14 +41,6 @@ logger = logging.getLogger(__name__)
 PROGRESS_ROWS = 50_000
 """Rows scored between two progress reports: the bar moves during a read chunk, not in 250,000-row jumps."""
 
-_ARROW_TYPES = {
-    "str": pa.string(),
-    "category": pa.string(),
-    "float": pa.float64(),
-    "int": pa.int64(),
-    "bool": pa.bool_(),
-    "date": pa.date32(),
-}
 _OUTPUT_ARROW = (
     {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name}
     | {name: pa.bool_() for name in OUTPUT_COLUMNS if name.endswith(("_confirmed", "_guideline_high_risk"))}
@@ -98,7 +91,7 @@ def events_rejected_path(output: Path) -> Path:
 
 def output_schema(extra_columns: list[str]) -> pa.Schema:
     """The Arrow schema of the batch output: schema columns, extra input columns (text), output columns."""
-    fields = [pa.field(c.name, _ARROW_TYPES[c.kind]) for c in RESIDENT_COLUMNS]
+    fields = [pa.field(c.name, ARROW_TYPES[c.kind]) for c in RESIDENT_COLUMNS]
     fields += [pa.field(name, pa.string()) for name in extra_columns]
     fields += [pa.field(name, _OUTPUT_ARROW.get(name, pa.string())) for name in OUTPUT_COLUMNS]
     return pa.schema(fields)
@@ -153,37 +146,44 @@ def _output_frame(scored: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
 
 
 def score_chunks(
-    chunks: Iterator[ValidatedChunk],
+    chunks: Iterator[RawChunk],
     model: RiskModel,
     *,
-    as_of: dt.date | None,
+    as_of: dt.date,
     config: RiskConfig,
     events: BatchEvents | None = None,
     monitor: BatchMonitor | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Score validated chunks: yields (scored frame, rejected frame) per chunk. Shared by every engine.
+    """Score a file's chunks as read: yields (scored frame, rejected frame) per slice. Shared by every engine.
 
-    With ``events``, each chunk's residents are scored with their history, and what the indicators need of
-    them is kept in the events' scratch database."""
-    for chunk in chunks:
-        if not len(chunk.residents):
-            yield chunk.residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), chunk.rejected
-            continue
-        # Scored in slices, so that progress moves during a chunk (and the rejected rows go with the first).
-        rejected = chunk.rejected
-        for start in range(0, len(chunk.residents), PROGRESS_ROWS):
-            residents = chunk.residents.iloc[start : start + PROGRESS_ROWS]
-            columns = resident_columns(residents)
-            state = None
+    Each slice goes through the one records-in entry (:func:`riskmodel.intake.assess_records`); with
+    ``events``, the residents are scored with their history, and what the indicators need of them is kept in
+    the events' scratch database."""
+    seen = SeenIds()
+    for raw in chunks:
+        # Scored in slices, so that progress moves during a chunk (and the set-aside lines go with the first).
+        for start in range(0, raw.table.num_rows or 1, PROGRESS_ROWS):
+            result = assess_records(
+                raw.table.slice(start, PROGRESS_ROWS),
+                events,
+                as_of=as_of,
+                model=model,
+                config=config,
+                row_numbers=raw.row_numbers[start : start + PROGRESS_ROWS],
+                seen_ids=seen,
+            )
+            rejected = result.rejected
+            if start == 0 and len(raw.malformed):
+                rejected = pd.concat([rejected, raw.malformed], ignore_index=True)
+            residents = cast(pd.DataFrame, result.residents)  # raw tables are validated: never None here
+            if result.assessment is None:
+                yield residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), rejected
+                continue
             if events is not None:
-                state = events.state(columns, residents["resident_id"].to_numpy(dtype=object))
-            assessment = assess(columns, model, as_of=as_of, config=config, state=state)
-            if events is not None:
-                events.add_scored(resident_table(residents, columns, assessment))
+                events.add_scored(resident_table(residents, result.columns, result.assessment))
             if monitor is not None:
-                monitor.add(assessment)
-            yield with_outputs(residents, assessment), rejected
-            rejected = rejected.iloc[0:0]
+                monitor.add(result.assessment)
+            yield with_outputs(residents, result.assessment), rejected
 
 
 class BatchOutputs:
@@ -368,7 +368,7 @@ def score_file(
                 summary = outputs.summary
                 summary.events_read, summary.events_used = events.events_read, events.events_used
                 summary.events_rejected = events.events_rejected
-            chunks = iter_validated(input_path, chunk_rows=chunk_rows, encoding=encoding)
+            chunks = iter_raw_tables(input_path, chunk_rows=chunk_rows, encoding=encoding)
             monitor = BatchMonitor(model, config) if store is not None else None
             for scored, rejected in score_chunks(
                 chunks, model, as_of=as_of, config=config, events=events, monitor=monitor

@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from riskmodel.config import RiskConfig
+from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
 from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
-from training.registry import DEFAULT_MODEL_URI
 
 logger = logging.getLogger("riskmodel.serving")
 UI_FOLDER = Path(__file__).resolve().parent / "ui"

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from riskmodel.records.events import DISEASE_REQUIRED_FOR
+from riskmodel.records.example import EXAMPLE_RESIDENT
 from riskmodel.records.schema import (
     EVENT_COLUMNS,
     EVENTS_PER_RECORD,
@@ -28,7 +29,6 @@ from riskmodel.records.schema import (
 )
 from riskmodel.rules.actions import ACTIONS
 from riskmodel.worklist.outcomes import OUTCOMES
-from training.tracking import EXAMPLE_RESIDENT
 
 MAX_RECORDS = 1000
 
@@ -146,10 +146,12 @@ class FindingOut(BaseModel):
 
 class DiseaseAssessment(BaseModel):
     tier: Literal["healthy", "high_risk", "chronic"]
+    tier_label: str
     tier_source: Literal["record", "measurement", "model"]
     tier_source_label: str | None = None
     confirmed: bool
     stale: bool = False
+    guideline_high_risk: bool
     p_healthy: float
     p_high_risk: float
     p_chronic: float
@@ -163,18 +165,37 @@ class CdrsOut(BaseModel):
     in_validated_age: bool
 
 
+class DueActionOut(BaseModel):
+    """One due action of a resident (SPEC 6), most urgent first."""
+
+    disease: Literal["diabetes", "hypertension"]
+    action: str
+    label: str
+    band: int
+    due_date: dt.date
+    overdue_days: int
+    tests: str
+    test_label: str
+    priority: float
+
+
 class AssessmentOut(BaseModel):
     resident_id: str
     team_id: str
     overall_tier: Literal["healthy", "high_risk", "chronic"]
+    overall_tier_label: str
     diabetes: DiseaseAssessment
     hypertension: DiseaseAssessment
     cdrs: CdrsOut
+    control_profile: str
     action: str
+    action_label: str
     action_disease: str | None
     due_date: dt.date
+    overdue_days: int
     priority: float
     tests: str
+    actions: list[DueActionOut]
     reasons: list[str] | None = None
     model_version: str
 

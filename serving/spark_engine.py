@@ -31,16 +31,16 @@ from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_out
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.indicators.compute import resident_table
+from riskmodel.intake import assess_records
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.monitoring.batch import BatchMonitor
-from riskmodel.records.derivation import history_state
 from riskmodel.records.event_files import BatchEvents
 from riskmodel.records.events import EVENT_ARROW_SCHEMA, check_event_columns, validate_events
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.reading import file_columns, input_format, resident_columns
 from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
-from riskmodel.records.validation import check_required_columns, validate_table
-from riskmodel.scoring import assess, assess_rules, with_outputs
+from riskmodel.records.validation import check_required_columns
+from riskmodel.scoring import assess_rules, with_outputs
 from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
 
 _ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
@@ -116,44 +116,39 @@ def _score_group(
     rows = residents.column(_ROW).to_numpy()
     duplicates = residents.column(_DUP).to_numpy(zero_copy_only=False).astype(bool)
     raw = residents.drop_columns([c for c in (_ROW, _DUP, _BUCKET) if c in residents.column_names])
-    chunk = validate_table(raw, row_numbers=rows, known_duplicates=duplicates)
-    valid_events = None
+    raw_events = None
     if events is not None and events.num_rows:
-        valid_ids = set(chunk.residents["resident_id"].tolist())
-        checked = validate_events(
-            events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names]),
-            as_of=as_of,
-            row_numbers=events.column(_ROW).to_numpy(),
-            known_residents=lambda ids: np.array([i in valid_ids for i in ids.to_pylist()], dtype=bool),
+        raw_events = events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names])
+    result = assess_records(
+        raw,
+        raw_events,
+        as_of=as_of,
+        model=model,
+        config=config,
+        row_numbers=rows,
+        known_duplicates=duplicates,
+        event_row_numbers=events.column(_ROW).to_numpy() if raw_events is not None else None,
+    )
+    if len(result.rejected_events):
+        parts.append(_rejected_rows(result.rejected_events, schema, EVENT_REJECTED))
+    valid_events = result.events
+    if valid_events.num_rows:
+        frame = {f"ev_{name}": valid_events.column(name) for name in EVENT_ARROW_SCHEMA.names}
+        table = pa.table(
+            {name: frame.get(name, pa.nulls(valid_events.num_rows, schema.field(name).type)) for name in schema.names},
+            schema=schema,
         )
-        valid_events = checked.events
-        if len(checked.rejected):
-            parts.append(_rejected_rows(checked.rejected, schema, EVENT_REJECTED))
-        if valid_events.num_rows:
-            frame = {f"ev_{name}": valid_events.column(name) for name in EVENT_ARROW_SCHEMA.names}
-            table = pa.table(
-                {
-                    name: frame.get(name, pa.nulls(valid_events.num_rows, schema.field(name).type))
-                    for name in schema.names
-                },
-                schema=schema,
-            )
-            kind = pa.array([EVENT_USED] * valid_events.num_rows)
-            parts.append(table.set_column(schema.get_field_index(_KIND), _KIND, kind))
-    if len(chunk.residents):
-        columns = resident_columns(chunk.residents)
-        state = None
-        if valid_events is not None and valid_events.num_rows:
-            ids = chunk.residents["resident_id"].to_numpy(dtype=object)
-            state = history_state(columns, ids, valid_events, as_of=as_of, config=config)
-        scored = with_outputs(chunk.residents, assess(columns, model, as_of=as_of, config=config, state=state))
+        kind = pa.array([EVENT_USED] * valid_events.num_rows)
+        parts.append(table.set_column(schema.get_field_index(_KIND), _KIND, kind))
+    if result.assessment is not None and result.residents is not None:
+        scored = with_outputs(result.residents, result.assessment)
         frame = _output_frame(scored, schema)
         frame[_KIND] = RESIDENT
         frame[_ROW] = scored.index.to_numpy()
         frame[_REJECTED] = False
         parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
-    if len(chunk.rejected):
-        parts.append(_rejected_rows(chunk.rejected, schema, RESIDENT))
+    if len(result.rejected):
+        parts.append(_rejected_rows(result.rejected, schema, RESIDENT))
     return parts
 
 

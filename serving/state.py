@@ -26,7 +26,7 @@ class ModelHolder:
     config
         Tracking store location and poll interval.
     loader, resolver
-        How to load a model and find the version a URI points at now (the training registry by default).
+        How to load a model and find the version a URI points at now (:mod:`serving.registry` by default).
     """
 
     def __init__(
@@ -37,7 +37,7 @@ class ModelHolder:
         loader: Callable[[str, RiskConfig], RiskModel] | None = None,
         resolver: Callable[[str, RiskConfig], str | None] | None = None,
     ) -> None:
-        from training.registry import load_model, resolve_version
+        from serving.registry import load_model, resolve_version
 
         self.uri = uri
         self.config = config

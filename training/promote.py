@@ -217,8 +217,7 @@ def promote(
 
     ``data`` gives the evaluation residents when the challenger's logged files are not readable here.
     """
-    from training.registry import load_model
-    from training.tracking import configure
+    from serving.registry import configure, load_model
 
     if force and not reason.strip():
         raise PromotionRefusedError("a forced promotion needs a reason (--reason TEXT); it is recorded on the version")

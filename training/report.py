@@ -10,7 +10,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import shap  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from riskmodel.model.evaluation import DiseaseEvaluation  # noqa: E402
@@ -89,15 +88,36 @@ def _calibration(disease: str, evaluation: DiseaseEvaluation, folder: Path) -> P
 
 
 def _shap_summary(disease: str, matrix: np.ndarray, contributions: np.ndarray, folder: Path, top: int = 15) -> Path:
-    """A beeswarm drawn by ``shap`` from LightGBM's ``pred_contrib`` values (no explainer re-run)."""
+    """A SHAP beeswarm from LightGBM's ``pred_contrib`` values (no explainer re-run), drawn with matplotlib.
+
+    One row per feature (the ``top`` with the largest mean absolute contribution, largest first); each resident a
+    dot at its contribution, jittered vertically, coloured by the feature's value (low blue, high red, missing
+    grey), as ``shap.summary_plot`` draws it, without a 200 MB dependency for one figure."""
     names = [str(name) for name in feature_names(disease)]  # type: ignore[arg-type]
-    shap.summary_plot(
-        contributions, matrix, feature_names=names, max_display=top, show=False, plot_size=(7.5, 0.4 * top + 1.5)
-    )
-    figure = plt.gcf()
-    figure.axes[0].set(
+    values = np.asarray(contributions, dtype=np.float64)[:, : len(names)]  # the last column is the bias
+    order = np.argsort(np.abs(values).mean(axis=0))[::-1][:top]
+    rng = np.random.default_rng(0)
+    figure, axis = plt.subplots(figsize=(7.5, 0.4 * len(order) + 1.5))
+    colours = plt.get_cmap("coolwarm")
+    for row, feature in enumerate(order[::-1]):
+        x = values[:, feature]
+        raw = np.asarray(matrix[:, feature], dtype=np.float64)
+        known = np.isfinite(raw)
+        shade = np.full(len(raw), 0.5)
+        if known.sum() > 1:
+            low, high = np.nanpercentile(raw[known], [5, 95])
+            shade[known] = np.clip((raw[known] - low) / (high - low if high > low else 1.0), 0, 1)
+        y = row + rng.uniform(-0.3, 0.3, len(x))
+        axis.scatter(x[~known], y[~known], s=6, color="#999999", alpha=0.6, linewidths=0)
+        axis.scatter(x[known], y[known], s=6, c=colours(shade[known]), alpha=0.7, linewidths=0)
+    axis.axvline(0, color="#666666", linewidth=0.8)
+    axis.set_yticks(range(len(order)), [names[i] for i in order[::-1]])
+    axis.set(
         xlabel="SHAP contribution to the chronic-class score (log-odds)", title=f"{disease}: feature contributions"
     )
+    bar = figure.colorbar(plt.cm.ScalarMappable(cmap=colours), ax=axis, ticks=[0, 1], fraction=0.04)
+    bar.ax.set_yticklabels(["low", "high"])
+    bar.set_label("feature value")
     path = folder / f"{disease}_shap_summary.png"
     figure.tight_layout()
     figure.savefig(path, dpi=110)

@@ -21,10 +21,13 @@ from mlflow.tracking import MlflowClient
 
 import riskmodel
 from riskmodel.config import RiskConfig
-from riskmodel.model.pyfunc import ARTIFACT_NAME, model_signature
+from riskmodel.model.pyfunc import ARTIFACT_NAME
+from riskmodel.records.example import EXAMPLE_RESIDENT
 from riskmodel.records.schema import SCHEMA_VERSION
+from serving.registry import configure
 from training.datasets import LOCAL, TEST, TRAINING, RunData, log_datasets, run_name
 from training.report import write_report
+from training.signature import model_signature
 from training.train import TrainingResult
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
@@ -36,7 +39,6 @@ REQUIREMENTS = (
     "lightgbm",
     "numpy",
     "pandas",
-    "psutil",
     "pyarrow",
     "pydantic",
     "pyyaml",
@@ -44,38 +46,6 @@ REQUIREMENTS = (
     "scikit-learn",
 )
 """What the shipped package imports when it scores (MLflow itself is added by MLflow)."""
-
-EXAMPLE_RESIDENT: dict[str, Any] = {
-    "resident_id": "example-resident-0001",
-    "team_id": "example-team",
-    "sex": "F",
-    "age_years": 52.0,
-    "grid_id": "example-grid",
-    "exam_date": "2026-03-02",
-    "height_cm": 158.0,
-    "weight_kg": 64.0,
-    "bmi_kg_m2": 25.6,
-    "waist_cm": 86.0,
-    "sbp_mmhg": 134.0,
-    "dbp_mmhg": 84.0,
-    "bp_date": "2026-03-02",
-    "fpg_mmol_l": 5.9,
-    "hba1c_pct": 5.8,
-    "glucose_date": "2026-03-02",
-    "smoking": "never",
-    "physically_active": False,
-    "family_history_diabetes": True,
-    "diagnosed_diabetes": False,
-    "diagnosed_hypertension": False,
-}
-"""A made-up resident for the MLflow input example and the API docs; not a real person."""
-
-
-def configure(config: RiskConfig) -> MlflowClient:
-    """Point MLflow at the configured tracking store and return a client."""
-    mlflow.set_tracking_uri(config.tracking.uri)
-    mlflow.set_registry_uri(config.tracking.uri)
-    return MlflowClient(tracking_uri=config.tracking.uri, registry_uri=config.tracking.uri)
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:

@@ -280,8 +280,8 @@ def recalibrate(
     serves; registers the result as a new 'challenger' with its parent recorded, and prints ECE and
     observed/expected before and after."""
     from riskmodel.records.reading import expand_paths, read_residents
+    from serving.registry import load_model, resolve_version
     from training.recalibrate import recalibrate as recalibrate_model
-    from training.registry import load_model, resolve_version
     from training.tracking import log_recalibration
 
     try:
@@ -343,7 +343,7 @@ AsOfOption = Annotated[
 
 
 def _load(model_uri: str | None, settings: RiskConfig):  # type: ignore[no-untyped-def]
-    from training.registry import load_model
+    from serving.registry import load_model
 
     with err_console.status("loading the model"):
         return load_model(model_uri, settings)
@@ -874,9 +874,9 @@ def serve(
     """Serve the HTTP API (assessments, work lists, model info; OpenAPI at /docs)."""
     import uvicorn
 
+    from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
     from serving.app import create_app
     from serving.state import ModelHolder
-    from training.registry import DEFAULT_MODEL_URI
 
     access = logging.getLogger("riskmodel.serving")
     access.setLevel(logging.INFO)  # one JSON line per request by default (route, status, ms, key label): SPEC 8

@@ -27,8 +27,8 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     from riskmodel.synth import default_team_count, write_population
     from riskmodel.synth.population import events_path
     from riskmodel.worklist.team import team_worklist
+    from serving.registry import load_model
     from training.promote import promote as promote_version
-    from training.registry import load_model
     from training.tracking import log_training
     from training.train import train_risk_model
 

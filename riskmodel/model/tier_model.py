@@ -1,7 +1,7 @@
 """The fitted tier models: one LightGBM classifier per disease plus its calibrator (SPEC section 3).
 
 A :class:`RiskModel` is saved as a plain folder (booster text files, JSON, the config as YAML) so that
-the core library loads it without MLflow; :mod:`training.registry` resolves ``models:/`` URIs to such a
+the core library loads it without MLflow; :mod:`serving.registry` resolves ``models:/`` URIs to such a
 folder.
 """
 

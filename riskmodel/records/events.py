@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskmodel.records.schema import EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS
+from riskmodel.records.schema import ARROW_TYPES, EVENT_COLUMNS, REQUIRED_EVENT_COLUMNS
 from riskmodel.records.validation import (
     SeenIds,
     _coerce,
@@ -34,15 +34,7 @@ from riskmodel.records.validation import (
 
 DISEASE_REQUIRED_FOR = ("followup", "diagnosis", "referral")
 
-_ARROW = {
-    "str": pa.string(),
-    "category": pa.string(),
-    "float": pa.float64(),
-    "int": pa.float64(),
-    "bool": pa.bool_(),
-    "date": pa.date32(),
-}
-EVENT_ARROW_SCHEMA = pa.schema([pa.field(c.name, _ARROW[c.kind]) for c in EVENT_COLUMNS])
+EVENT_ARROW_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in EVENT_COLUMNS])
 """Validated events, typed: what the history derivation reads."""
 
 
@@ -93,13 +85,13 @@ def validate_events(
     typed: dict[str, Any] = {}
     for column in EVENT_COLUMNS:
         if column.name not in table.column_names:
-            typed[column.name] = pa.nulls(n_rows, _ARROW[column.kind])
+            typed[column.name] = pa.nulls(n_rows, ARROW_TYPES[column.kind])
             continue
         check_column_type(table.column(column.name), column, "events")
         coerced = _coerce(table.column(column.name), column)
         problems.add(coerced.bad, column.name, coerced.reason)
         values = coerced.values.combine_chunks() if isinstance(coerced.values, pa.ChunkedArray) else coerced.values
-        typed[column.name] = pc.cast(values, _ARROW[column.kind])
+        typed[column.name] = pc.cast(values, ARROW_TYPES[column.kind])
         if column.required:
             problems.add(_mask(pc.is_null(values)) & ~coerced.bad, column.name, "required value is missing")
         if column.kind in ("float", "int"):
@@ -142,7 +134,7 @@ def validate_events(
 def events_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Typed events from already-checked mappings (the API's nested events), in the validated schema."""
     columns = {
-        column.name: pa.array([record.get(column.name) for record in records], _ARROW[column.kind])
+        column.name: pa.array([record.get(column.name) for record in records], ARROW_TYPES[column.kind])
         for column in EVENT_COLUMNS
     }
     return pa.table(columns, schema=EVENT_ARROW_SCHEMA)

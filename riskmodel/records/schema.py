@@ -10,9 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pyarrow as pa
+
 SCHEMA_VERSION = 1
 
 ColumnKind = Literal["str", "float", "int", "bool", "date", "category"]
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "category": pa.string(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
+"""Each column kind's Arrow type once validated: the one mapping every typed table derives from."""
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
-from riskmodel.records.derivation import history_state
-from riskmodel.records.events import events_table
-from riskmodel.records.reading import columns_from_values
+from riskmodel.intake import assess_records
 from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.cdrs import CDRS_ITEMS
 from riskmodel.rules.guidelines.findings import DIABETES_RISK_AGE_CDS2020, DIABETES_RISK_AGE_CDS2024, FINDINGS
-from riskmodel.scoring import Assessment, assess
+from riskmodel.scoring import Assessment
 from riskmodel.worklist.entries import entry_actions, source_label
 from riskmodel.worklist.explain import ResidentView, finding_text, resident_reasons, resident_view
 from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label
@@ -161,18 +159,23 @@ def _events(records: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]
 
 
 def _assess(records: list[dict[str, Any]], model: Any, *, as_of: dt.date | None, explain: bool, lang: str) -> str:
-    """Records in, the response body out, through the one scoring path."""
-    columns = columns_from_values(records)
+    """Records in, the response body out, through the one records-in entry."""
     day = as_of or model.config.deployment.today()
     events = _events(records, day)
-    state = None
-    if events:
-        ids = np.array([record["resident_id"] for record in records], dtype=object)
-        state = history_state(columns, ids, events_table(events), as_of=day, config=model.config)
-    assessment = assess(columns, model, as_of=day, num_threads=1 if len(records) <= INLINE_RECORDS else 0, state=state)
+    result = assess_records(
+        records,
+        events or None,
+        as_of=day,
+        model=model,
+        checked=True,  # typed and checked by the request models, which derive from the record schema
+        num_threads=1 if len(records) <= INLINE_RECORDS else 0,
+    )
+    assessment = result.assessment
     content = {
         "model_version": model.version,
         "as_of": str(day),
-        "assessments": payload(records, assessment, model, explain=explain, lang=lang),  # type: ignore[arg-type]
+        "assessments": payload(records, assessment, model, explain=explain, lang=lang)  # type: ignore[arg-type]
+        if assessment is not None
+        else [],
     }
     return json.dumps(content, ensure_ascii=False)

@@ -10,8 +10,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from riskmodel.exceptions import ModelNotFoundError, PromotionRefusedError, SchemaMismatchError
+from serving.registry import load_model
 from training.promote import promote
-from training.registry import load_model
 from training.tracking import log_training
 
 

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.model.pyfunc import PYFUNC_COLUMNS, model_signature, parse_as_of, score_records
+from riskmodel.model.pyfunc import PYFUNC_COLUMNS, parse_as_of, score_records
 from riskmodel.records.reading import validate_records
 from riskmodel.scoring import score_frame
 from tests.factories import make_resident
+from training.signature import model_signature
 
 AS_OF = dt.date(2026, 7, 1)
 

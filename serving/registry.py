@@ -1,22 +1,21 @@
-"""Loading a model by ``models:/`` URI, run URI or local folder, with its schema version checked."""
+"""Loading the model in service by ``models:/`` URI, run URI or local folder, with its schema version checked.
+
+MLflow is imported only when a ``models:/`` or ``runs:/`` URI is loaded; the API imports no training code."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import ModelNotFoundError
+from riskmodel.model.pyfunc import ARTIFACT_NAME, DEFAULT_MODEL_URI
 from riskmodel.model.tier_model import RiskModel
-from training.tracking import ARTIFACT_NAME
-
-DEFAULT_MODEL_URI = "models:/riskmodel@champion"
 
 
 def _registered_version(uri: str, config: RiskConfig) -> str | None:
     """The version number behind ``models:/name@alias`` or ``models:/name/3``."""
     from mlflow.exceptions import MlflowException
-
-    from training.tracking import configure
 
     body = uri.removeprefix("models:/")
     client = configure(config)
@@ -51,8 +50,6 @@ def load_model(uri: str | None, config: RiskConfig) -> RiskModel:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from training.tracking import configure
-
     configure(config)
     version = _registered_version(uri, config) if uri.startswith("models:/") else None
     pinned = f"models:/{uri.removeprefix('models:/').split('@')[0].split('/')[0]}/{version}" if version else uri
@@ -63,3 +60,13 @@ def load_model(uri: str | None, config: RiskConfig) -> RiskModel:
     name = uri.removeprefix("models:/").split("@")[0].split("/")[0]
     label = f"{name}/{version}" if version else uri
     return RiskModel.load(local / "artifacts" / ARTIFACT_NAME, version=label)
+
+
+def configure(config: RiskConfig) -> Any:
+    """Point MLflow at the configured tracking store and return a client."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(config.tracking.uri)
+    mlflow.set_registry_uri(config.tracking.uri)
+    return MlflowClient(tracking_uri=config.tracking.uri, registry_uri=config.tracking.uri)
