@@ -52,6 +52,13 @@ class FhirImport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+def _list(values: object) -> list:
+    """A JSON list as DuckDB returns it (a numpy array, a list, or None)."""
+    if values is None or values is pd.NA or (isinstance(values, float) and np.isnan(values)):
+        return []
+    return list(values)  # type: ignore[call-overload]
+
+
 def _date(values: pd.Series) -> pd.Series:
     """FHIR date/dateTime → YYYY-MM-DD (the day as written, before any zone); a partial date is missing."""
     text = values.astype("string").str.slice(0, 10)
@@ -68,7 +75,7 @@ def _disease(systems: pd.Series, codes: pd.Series) -> pd.Series:
     out = []
     for row_systems, row_codes in zip(systems, codes, strict=True):
         found = None
-        for system, code in zip(list(row_systems or []), list(row_codes or []), strict=False):
+        for system, code in zip(_list(row_systems), _list(row_codes), strict=False):
             if system in ICD10 and code:
                 found = ICD10_DISEASES.get(str(code).split(".")[0].upper())
             elif system == SNOMED:
@@ -82,7 +89,7 @@ def _disease(systems: pd.Series, codes: pd.Series) -> pd.Series:
 def _first_code(systems: pd.Series, codes: pd.Series, system: str) -> pd.Series:
     out = []
     for row_systems, row_codes in zip(systems, codes, strict=True):
-        pairs = zip(list(row_systems or []), list(row_codes or []), strict=False)
+        pairs = zip(_list(row_systems), _list(row_codes), strict=False)
         out.append(next((str(code) for s, code in pairs if s == system and code is not None), None))
     return pd.Series(out, index=systems.index, dtype="object")
 
@@ -261,7 +268,7 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     problems.append((outside, parts["part"] + ".value",
                      "out of range " + low.astype(str) + "-" + high.astype(str) + " after conversion"))  # fmt: skip
     answer = [
-        next((SMOKING_ANSWERS.get(str(c), "?") for c in list(codes or []) if str(c) in SMOKING_ANSWERS), "?")
+        next((SMOKING_ANSWERS.get(str(c), "?") for c in _list(codes) if str(c) in SMOKING_ANSWERS), "?")
         for codes in parts["answer_codes"]
     ]
     parts["answer"] = answer
@@ -325,7 +332,7 @@ def _conditions(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
                    "j->>'subject'->>'reference' AS subject, json_extract_string(j, '$.clinicalStatus.coding[*].code') "
                    "AS clinical, coalesce(j->>'onsetDateTime', j->>'recordedDate') AS effective", "$.code.coding[*]")  # fmt: skip
     tally.count("Condition", "in", len(frame))
-    active = frame["clinical"].map(lambda codes: "active" in list(codes or []))
+    active = frame["clinical"].map(lambda codes: "active" in _list(codes))
     tally.count("Condition", "skipped", int((~active).sum()))
     frame = frame[active].copy()
     frame["disease"] = _disease(frame["systems"], frame["codes"])
@@ -389,7 +396,7 @@ def _encounters(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     frame["date"] = _date(frame["start"])
     frame["mode"] = frame["class"].map(ENCOUNTER_CLASSES)
-    online = frame["types"].map(lambda codes: "online" in [str(c) for c in np.ravel(codes or [])])
+    online = frame["types"].map(lambda codes: "online" in [str(c) for c in _list(codes)])
     frame.loc[online & (frame["mode"] == "phone"), "mode"] = "online"
     followup = frame["referral_id"].isna()
     tally.reject(frame, "Encounter", followup & frame["mode"].isna(), "Encounter.class",
@@ -443,7 +450,7 @@ def read_fhir(
     try:
         rejected = load_resources(con, [Path(p) for p in paths], validate=validate)
         tally = _Tally()
-        for kind, n_bad in con.sql(
+        for kind, n_bad, _ in con.sql(
             "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
         ).fetchall():
             if n_bad:
