@@ -29,9 +29,8 @@ from riskmodel.interchange.fhir_codes import (
     SMOKING_STATUS,
     SNOMED,
     SNOMED_DISEASES,
-    TREATMENT_DISEASE,
 )
-from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, FOLLOWUP_MODE_SYSTEM, PATIENT_EXTENSIONS
+from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
 from riskmodel.interchange.fhir_reading import load_resources, rejected_frame
 from riskmodel.interchange.settings import EXTENSION_BASE, FhirSettings
 from riskmodel.records.schema import COLUMNS_BY_NAME, EVENT_COLUMNS_BY_NAME
@@ -197,7 +196,7 @@ def _observation_parts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql(
         """
         WITH o AS (
-            SELECT source, line, id, j->>'status' AS status, j->>'subject'->>'reference' AS subject,
+            SELECT source, line, id, j->>'status' AS status, j->'subject'->>'reference' AS subject,
                    j->'encounter'->>'reference' AS encounter,
                    coalesce(j->>'effectiveDateTime', j->'effectivePeriod'->>'start', j->>'effectiveInstant') AS effective,
                    json_extract_string(j, '$.code.coding[*].system') AS systems,
@@ -329,12 +328,12 @@ def _coded(con: duckdb.DuckDBPyConnection, kind: str, columns: str, path: str) -
 
 def _conditions(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame = _coded(con, "Condition",
-                   "j->>'subject'->>'reference' AS subject, json_extract_string(j, '$.clinicalStatus.coding[*].code') "
+                   "j->'subject'->>'reference' AS subject, json_extract_string(j, '$.clinicalStatus.coding[*].code') "
                    "AS clinical, coalesce(j->>'onsetDateTime', j->>'recordedDate') AS effective", "$.code.coding[*]")  # fmt: skip
     tally.count("Condition", "in", len(frame))
-    active = frame["clinical"].map(lambda codes: "active" in _list(codes))
+    active = frame["clinical"].map(lambda codes: "active" in _list(codes)).astype(bool)
     tally.count("Condition", "skipped", int((~active).sum()))
-    frame = frame[active].copy()
+    frame = frame.loc[active.astype(bool)].copy()
     frame["disease"] = _disease(frame["systems"], frame["codes"])
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     tally.reject(frame, "Condition", frame["disease"].isna(), "Condition.code",
@@ -352,7 +351,7 @@ def _medications(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame = _coded(
         con,
         "Medication",
-        "j->>'status' AS status, j->>'subject'->>'reference' AS subject, j->'context'->>'reference' AS context, "
+        "j->>'status' AS status, j->'subject'->>'reference' AS subject, j->'context'->>'reference' AS context, "
         "j->'reasonReference'->0->>'reference' AS reason, j->>'effectiveDateTime' AS effective",
         "$.medicationCodeableConcept.coding[*]",
     )
@@ -364,7 +363,7 @@ def _medications(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     usable = (frame["status"] == "active") | (linked & frame["status"].isin(["completed", "not-taken"]))
     for kind in ("MedicationStatement", "MedicationRequest"):
         tally.count(kind, "skipped", int((~usable & (frame["type"] == kind)).sum()))
-    frame = frame[usable].copy()
+    frame = frame.loc[usable.astype(bool)].copy()
     atc = _first_code(frame["systems"], frame["codes"], "http://www.whocc.no/atc")
     frame["treatment"] = atc.str.slice(0, 3).map(ATC_TREATMENT)
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
@@ -383,7 +382,7 @@ def _encounters(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame = _coded(
         con,
         "Encounter",
-        "j->>'subject'->>'reference' AS subject, j->'class'->>'code' AS class, j->'period'->>'start' AS start, "
+        "j->'subject'->>'reference' AS subject, j->'class'->>'code' AS class, j->'period'->>'start' AS start, "
         "j->'basedOn'->0->>'reference' AS based_on, json_extract_string(j, '$.type[*].coding[*].code') AS types",
         "$.reasonCode[*].coding[*]",
     )
@@ -392,11 +391,11 @@ def _encounters(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame["referral_id"] = _reference_id(frame["based_on"], "ServiceRequest")
     wanted = frame["disease"].notna()
     tally.count("Encounter", "skipped", int((~wanted).sum()))
-    frame = frame[wanted].copy()
+    frame = frame.loc[wanted.astype(bool)].copy()
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     frame["date"] = _date(frame["start"])
     frame["mode"] = frame["class"].map(ENCOUNTER_CLASSES)
-    online = frame["types"].map(lambda codes: "online" in [str(c) for c in _list(codes)])
+    online = frame["types"].map(lambda codes: "online" in [str(c) for c in _list(codes)]).astype(bool)
     frame.loc[online & (frame["mode"] == "phone"), "mode"] = "online"
     followup = frame["referral_id"].isna()
     tally.reject(frame, "Encounter", followup & frame["mode"].isna(), "Encounter.class",
@@ -414,14 +413,14 @@ def _referrals(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame = _coded(
         con,
         "ServiceRequest",
-        "j->>'status' AS status, j->>'subject'->>'reference' AS subject, j->>'authoredOn' AS authored, "
+        "j->>'status' AS status, j->'subject'->>'reference' AS subject, j->>'authoredOn' AS authored, "
         "coalesce(j->'occurrencePeriod'->>'end', j->>'occurrenceDateTime') AS returned",
         "$.reasonCode[*].coding[*]",
     )
     tally.count("ServiceRequest", "in", len(frame))
     usable = frame["status"].isin(["active", "completed"])
     tally.count("ServiceRequest", "skipped", int((~usable).sum()))
-    frame = frame[usable].copy()
+    frame = frame.loc[usable.astype(bool)].copy()
     frame["disease"] = _disease(frame["systems"], frame["codes"])
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     frame["date"] = _date(frame["authored"])

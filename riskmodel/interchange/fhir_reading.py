@@ -33,9 +33,8 @@ def fhir_problem(resource: dict[str, Any]) -> tuple[str, str] | None:
     kind = resource.get("resourceType")
     if kind not in VALIDATED_TYPES:
         return None
-    from pydantic import ValidationError
-
     from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
 
     try:
         get_fhir_model_class(kind).model_validate(resource)
