@@ -55,13 +55,20 @@ def _events(observations, conditions, medications, encounters, referrals) -> pd.
         ].assign(kind="referral", referral_status="arrived")
     )
     sent = referrals.rename(columns={"id": "event_id", "date": "event_date"})
-    parts.append(sent[["event_id", "resident_id", "event_date", "disease"]].assign(kind="referral", referral_status="sent"))
+    parts.append(
+        sent[["event_id", "resident_id", "event_date", "disease"]].assign(kind="referral", referral_status="sent")
+    )
     back = sent[sent["status"] == "completed"]
     parts.append(
         pd.DataFrame(
-            {"event_id": back["event_id"] + "-returned", "resident_id": back["resident_id"],
-             "event_date": back["returned_date"], "disease": back["disease"], "kind": "referral",
-             "referral_status": "returned"}  # fmt: skip
+            {
+                "event_id": back["event_id"] + "-returned",
+                "resident_id": back["resident_id"],
+                "event_date": back["returned_date"],
+                "disease": back["disease"],
+                "kind": "referral",
+                "referral_status": "returned",
+            }  # fmt: skip
         )
     )
     dated = conditions[conditions["date"].notna()]
@@ -70,7 +77,9 @@ def _events(observations, conditions, medications, encounters, referrals) -> pd.
             ["event_id", "resident_id", "event_date", "disease"]
         ].assign(kind="diagnosis")
     )
-    events = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
+    events = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
+    )
     for name in EVENT_COLUMN_NAMES:
         if name not in events:
             events[name] = None
@@ -78,8 +87,8 @@ def _events(observations, conditions, medications, encounters, referrals) -> pd.
     link = treated["encounter_id"].fillna(treated["condition_id"])
     taken = pd.Series(np.where(treated["status"] == "not-taken", "false", "true"), index=treated.index)
     on_treatment = dict(zip(link[link.notna()], taken[link.notna()], strict=True))
-    events["on_treatment"] = events["event_id"].map(on_treatment).where(
-        events["kind"].isin(["followup", "diagnosis"]), None
+    events["on_treatment"] = (
+        events["event_id"].map(on_treatment).where(events["kind"].isin(["followup", "diagnosis"]), None)
     )
     return events[list(EVENT_COLUMN_NAMES)]
 

@@ -240,7 +240,9 @@ def patient_resources(resident: Mapping[str, Any], as_of: dt.date, settings: Fhi
             "status": "final",
             "code": {"coding": [{"system": LOINC, "code": SMOKING_STATUS}]},
             "subject": _ref("Patient", rid),
-            "effectiveDateTime": _day(resident["exam_date"]) if _present(resident.get("exam_date")) else as_of.isoformat(),
+            "effectiveDateTime": _day(resident["exam_date"])
+            if _present(resident.get("exam_date"))
+            else as_of.isoformat(),
             "valueCodeableConcept": {"coding": [{"system": LOINC, "code": SMOKING_CODES[resident["smoking"]]}]},
         }
     for disease, flag in (("diabetes", "diagnosed_diabetes"), ("hypertension", "diagnosed_hypertension")):
@@ -248,8 +250,9 @@ def patient_resources(resident: Mapping[str, Any], as_of: dt.date, settings: Fhi
             yield {
                 "resourceType": "Condition",
                 "id": f"{rid}-row-{disease}",
-                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                               "code": "active"}]},  # fmt: skip
+                "clinicalStatus": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+                },  # fmt: skip
                 "code": _disease_concept(disease),
                 "subject": _ref("Patient", rid),
             }
@@ -289,14 +292,17 @@ def event_resources(event: Mapping[str, Any], open_referrals: dict[tuple[str, st
         yield encounter
         yield from _measures(event, rid, day, eid, eid)
         if disease and _present(event.get("on_treatment")):
-            yield _medication(f"{eid}-tx", rid, disease, bool(event["on_treatment"]), day, context=_ref("Encounter", eid))
+            yield _medication(
+                f"{eid}-tx", rid, disease, bool(event["on_treatment"]), day, context=_ref("Encounter", eid)
+            )
         return
     if kind == "diagnosis" and disease:
         yield {
             "resourceType": "Condition",
             "id": eid,
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                           "code": "active"}]},  # fmt: skip
+            "clinicalStatus": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+            },  # fmt: skip
             "code": _disease_concept(disease),
             "subject": _ref("Patient", rid),
             "onsetDateTime": day,

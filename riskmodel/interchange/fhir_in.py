@@ -109,8 +109,14 @@ class _Tally:
             reasons = reason[mask] if isinstance(reason, pd.Series) else reason
             self.rejected.append(
                 pd.DataFrame(
-                    {"resource_type": kind, "resource_id": frame.loc[mask, "id"], "path": path, "reason": reasons,
-                     "source": frame.loc[mask, "source"], "line": frame.loc[mask, "line"]}  # fmt: skip
+                    {
+                        "resource_type": kind,
+                        "resource_id": frame.loc[mask, "id"],
+                        "path": path,
+                        "reason": reasons,
+                        "source": frame.loc[mask, "source"],
+                        "line": frame.loc[mask, "line"],
+                    }  # fmt: skip
                 )
             )
             frame.loc[mask, "_ok"] = False
@@ -293,9 +299,16 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
         first = pd.concat(rows).drop_duplicates("key")
         rejected_keys = set(first["key"])
         tally.rejected.append(
-            pd.DataFrame({"resource_type": "Observation", "resource_id": first["id"], "path": first["path"],
-                          "reason": first["reason"], "source": [k[0] for k in first["key"]],
-                          "line": [k[1] for k in first["key"]]})  # fmt: skip
+            pd.DataFrame(
+                {
+                    "resource_type": "Observation",
+                    "resource_id": first["id"],
+                    "path": first["path"],
+                    "reason": first["reason"],
+                    "source": [k[0] for k in first["key"]],
+                    "line": [k[1] for k in first["key"]],
+                }
+            )  # fmt: skip
         )
         tally.count("Observation", "rejected", len(first))
         parts = parts[~parts["_key"].isin(rejected_keys)]
@@ -427,8 +440,12 @@ def _referrals(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame["returned_date"] = _date(frame["returned"])
     tally.reject(frame, "ServiceRequest", frame["disease"].isna(), "ServiceRequest.reasonCode",
                  "no ICD-10 or SNOMED CT code for diabetes or hypertension")  # fmt: skip
-    tally.reject(frame, "ServiceRequest", frame["resident_id"].isna(), "ServiceRequest.subject", "not a Patient reference")
-    tally.reject(frame, "ServiceRequest", frame["date"].isna(), "ServiceRequest.authoredOn", "missing or not a full date")
+    tally.reject(
+        frame, "ServiceRequest", frame["resident_id"].isna(), "ServiceRequest.subject", "not a Patient reference"
+    )
+    tally.reject(
+        frame, "ServiceRequest", frame["date"].isna(), "ServiceRequest.authoredOn", "missing or not a full date"
+    )
     tally.reject(frame, "ServiceRequest", (frame["status"] == "completed") & frame["returned_date"].isna(),
                  "ServiceRequest.occurrencePeriod.end", "a completed referral without its return date")  # fmt: skip
     frame = frame[frame["_ok"]]

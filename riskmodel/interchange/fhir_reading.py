@@ -75,9 +75,7 @@ def _bundle_lines(path: Path) -> list[tuple[str, int, str]]:
     ]
 
 
-def load_resources(
-    connection: duckdb.DuckDBPyConnection, paths: Iterable[Path], *, validate: str
-) -> pd.DataFrame:
+def load_resources(connection: duckdb.DuckDBPyConnection, paths: Iterable[Path], *, validate: str) -> pd.DataFrame:
     """Fill the relation ``resources`` (source, line, type, id, j) from the files; returns the rejected rows.
 
     ``validate``: ``full`` checks every resource with the FHIR model; ``bundles`` only those of Bundles (bulk NDJSON
@@ -119,7 +117,9 @@ def load_resources(
         """
     )
     checked = (
-        "TRUE" if validate == "full" else "source IN (SELECT DISTINCT source FROM lines WHERE NOT lower(source) "
+        "TRUE"
+        if validate == "full"
+        else "source IN (SELECT DISTINCT source FROM lines WHERE NOT lower(source) "
         "LIKE '%.ndjson' AND NOT lower(source) LIKE '%.jsonl' AND NOT lower(source) LIKE '%.gz')"
     )
     problems = []
@@ -129,8 +129,14 @@ def load_resources(
             problem = fhir_problem(json.loads(text))
             if problem is not None:
                 problems.append(
-                    {"resource_type": kind, "resource_id": ident, "path": problem[0], "reason": problem[1],
-                     "source": source, "line": line}  # fmt: skip
+                    {
+                        "resource_type": kind,
+                        "resource_id": ident,
+                        "path": problem[0],
+                        "reason": problem[1],
+                        "source": source,
+                        "line": line,
+                    }  # fmt: skip
                 )
     if problems:
         bad = rejected_frame(problems)

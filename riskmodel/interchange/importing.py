@@ -59,7 +59,11 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
         rejected.append(pd.DataFrame({"resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
                                       "resource_id": bad["event_id"], "path": bad["errors"].str.split(":").str[0],
                                       "reason": bad["errors"], "source": None, "line": bad["row_number"]}))  # fmt: skip
-    all_rejected = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(len(r) for r in rejected) else result.rejected
+    all_rejected = (
+        pd.concat([r for r in rejected if len(r)], ignore_index=True)
+        if any(len(r) for r in rejected)
+        else result.rejected
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     residents = checked.residents.reset_index(drop=True)
     pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
