@@ -930,3 +930,7 @@ def demo(
 from riskmodel.cli.imports import import_records  # noqa: E402  (records in, SPEC 14)
 
 app.command("import")(import_records)
+
+from riskmodel.cli.exports import export_records  # noqa: E402  (records out, SPEC 14.4)
+
+app.command("export")(export_records)
