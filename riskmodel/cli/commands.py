@@ -925,3 +925,12 @@ def demo(
         run_demo(_config(config), residents=residents, seed=seed, lang=cast("Lang", lang), folder=folder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
+
+
+from riskmodel.cli.imports import import_records  # noqa: E402  (records in, SPEC 14)
+
+app.command("import")(import_records)
+
+from riskmodel.cli.exports import export_records  # noqa: E402  (records out, SPEC 14.4)
+
+app.command("export")(export_records)

@@ -276,6 +276,9 @@ def _followup_columns() -> str:
         referral = f"kind = 'referral' AND disease = '{d}'"
         parts += [
             f"max(event_date) FILTER (WHERE {followup}) AS {d}_last_followup_date",
+            # The next follow-up date agreed at the newest follow-up (NULL when that one names none) [SPEC 14.4].
+            f"arg_max_null(next_followup_date, event_date) FILTER (WHERE {followup}) "
+            f"AS {d}_next_followup_date",
             f"count(*) FILTER (WHERE {followup} AND mode IN ({face}) "
             f"AND event_date > $as_of::DATE - INTERVAL {FOLLOWUPS_WINDOW_DAYS} DAY) AS {d}_followups_12m",
             f"count(*) FILTER (WHERE {followup}) AS {d}_followups",
@@ -516,6 +519,7 @@ def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derive
             "referral_returned_date",
             "adverse_date",
             "diagnosis_date",
+            "next_followup_date",
         ):
             out[f"{d}_{name}"][at] = column(f"{d}_{name}")
         out[f"{d}_recorded_by_events"][at] = np.nan_to_num(column(f"{d}_recorded_by_events"))

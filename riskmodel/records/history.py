@@ -52,10 +52,12 @@ PER_DISEASE_DATES = (
     "q1_date",
     "q2_date",
     "q3_date",
+    "next_followup_date",
 )
 """Per disease, the dates the rules read (version 3 adds: the last face-to-face follow-up; a referral episode
 open (sent, not yet returned) and the last return; a first adverse reaction; the newest diagnosis event; and
-the dates of the qualifying results shown with a confirmation, newest first)."""
+the dates of the qualifying results shown with a confirmation, newest first; the next follow-up date agreed
+at the newest follow-up, SPEC 14.4)."""
 PER_DISEASE_NUMBERS = (
     "followups_12m",
     "uncontrolled_visits",

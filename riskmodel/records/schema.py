@@ -106,6 +106,10 @@ RESIDENT_COLUMNS: tuple[Column, ...] = (
 EVENT_KINDS = ("followup", "health_check", "screening", "lab", "diagnosis", "referral", "status")
 STATUS_CODES = ("died", "moved", "transferred")
 """A ``status`` event: the resident died, moved or transferred on its date (SPEC 13.6)."""
+FOLLOWUP_CLASSES = ("satisfactory", "unsatisfactory", "adverse_reaction", "complication")
+"""此次随访分类 of the BPHS 2017 follow-up forms: 控制满意 / 控制不满意 / 不良反应 / 并发症 (SPEC 14.4)."""
+ADHERENCE_LEVELS = ("regular", "intermittent", "none")
+"""服药依从性 of the BPHS 2017 follow-up forms: 规律 / 间断 / 不服药 (SPEC 14.4)."""
 EVENT_COLUMNS: tuple[Column, ...] = (
     Column("event_id", "str", "the source system's id of the event (unique per resident)", required=True),
     Column("resident_id", "str", "a resident of the same batch (or the API record it is nested in)", required=True),
@@ -151,6 +155,24 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("symptoms", "bool", "typical hyperglycaemia symptoms (三多一少) recorded at this event"),
     Column("pregnant", "bool", "pregnant at this event"),
     Column("status", "category", "status events only: died, moved or transferred", choices=STATUS_CODES),
+    Column(
+        "followup_class",
+        "category",
+        "follow-ups only, the BPHS 2017 visit class (此次随访分类): satisfactory (控制满意), unsatisfactory "
+        "(控制不满意), adverse_reaction (不良反应) or complication (并发症)",
+        choices=FOLLOWUP_CLASSES,
+    ),
+    Column(
+        "adherence",
+        "category",
+        "follow-ups only, medication adherence (服药依从性): regular (规律), intermittent (间断) or none (不服药)",
+        choices=ADHERENCE_LEVELS,
+    ),
+    Column(
+        "next_followup_date",
+        "date",
+        "follow-ups only, the next follow-up date agreed (下次随访日期): when present, the follow-up is due then",
+    ),
 )
 """The resident's history, schema version 2 (SPEC 2.2): one row per event."""
 EVENT_COLUMNS_BY_NAME: dict[str, Column] = {column.name: column for column in EVENT_COLUMNS}

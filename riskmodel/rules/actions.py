@@ -374,6 +374,12 @@ def _managed(
     overdue = following & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
     base = np.where(np.isnat(last_seen), state[f"{disease}_registered_date"], last_seen)
     overdue_due = np.where(np.isnat(base), as_of, base + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
+    # The next follow-up date agreed at the newest follow-up (下次随访日期), when given, is the due date: due on
+    # that day, overdue from the day after [SPEC 14.4].
+    agreed = state[f"{disease}_next_followup_date"]
+    has_agreed = ~np.isnat(agreed)
+    overdue = np.where(has_agreed, following & (agreed < np.datetime64(as_of, "D")), overdue)
+    overdue_due = np.where(has_agreed, agreed, overdue_due)
     late = _late_days(overdue_due.astype("datetime64[D]"), as_of)
     score = np.where(np.isnat(last_seen) & np.isnat(last_followup), 99.0, late * 98.0 / OVERDUE_DAYS_COUNTED)
     candidates.add(OVERDUE, overdue, overdue_due, score, NO_TEST)
@@ -666,6 +672,8 @@ def _next_due(managed: np.ndarray, state: Mapping[str, np.ndarray], disease: str
     """When the next follow-up (managed) or screening test (not managed) falls due."""
     last = state[f"{disease}_last_followup_date"]
     followup_due = (last + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D")).astype("datetime64[D]")
+    agreed = state[f"{disease}_next_followup_date"]
+    followup_due = np.where(np.isnat(agreed), followup_due, agreed).astype("datetime64[D]")
     return np.where(managed, followup_due, screen_due).astype("datetime64[D]")
 
 

@@ -1,0 +1,76 @@
+"""An import written out: residents and events (validated by SPEC 2's validators) and the rejected rows beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from riskmodel.interchange.fhir_in import FhirImport
+from riskmodel.records.events import validate_events
+from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
+from riskmodel.records.validation import validate_table
+from riskmodel.synth.population import events_path
+
+
+@dataclass
+class ImportSummary:
+    residents: int
+    events: int
+    rejected: int
+    counts: dict[str, dict[str, int]]
+
+
+def _text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
+    columns = {}
+    for name in names:
+        values = frame[name] if name in frame else pd.Series([None] * len(frame))
+        text = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v) for v in values]
+        columns[name] = pa.array(text, pa.string())
+    return pa.table(columns)
+
+
+def rejected_path(out: Path, source: str) -> Path:
+    return out.with_name(f"{out.stem}.{source}.rejected.parquet")
+
+
+def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str = "fhir") -> ImportSummary:
+    """Validate and write ``out`` (residents), ``<stem>.events.parquet`` and ``<stem>.<source>.rejected.parquet``."""
+    checked = validate_table(_text_table(result.residents, COLUMN_NAMES))
+    rejected = [result.rejected]
+    bad = checked.rejected
+    if len(bad):
+        rejected.append(pd.DataFrame({"resource_type": "Patient", "resource_id": bad["resident_id"],
+                                      "path": bad["errors"].str.split(":").str[0], "reason": bad["errors"],
+                                      "source": None, "line": bad["row_number"]}))  # fmt: skip
+    known = set(checked.residents["resident_id"].astype(str))
+    events = validate_events(
+        _text_table(result.events, EVENT_COLUMN_NAMES),
+        as_of=as_of,
+        known_residents=lambda ids: np.isin(np.asarray(ids.to_pylist(), dtype=object), list(known)),
+    )
+    if len(events.rejected):
+        bad = events.rejected
+        rejected.append(pd.DataFrame({"resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
+                                      "resource_id": bad["event_id"], "path": bad["errors"].str.split(":").str[0],
+                                      "reason": bad["errors"], "source": None, "line": bad["row_number"]}))  # fmt: skip
+    all_rejected = (
+        pd.concat([r for r in rejected if len(r)], ignore_index=True)
+        if any(len(r) for r in rejected)
+        else result.rejected
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    residents = checked.residents.reset_index(drop=True)
+    pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
+    pq.write_table(events.events, events_path(out))
+    pq.write_table(pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
+                   rejected_path(out, source))  # fmt: skip
+    return ImportSummary(len(residents), events.events.num_rows, len(all_rejected), result.counts)
+
+
+_EVENT_RESOURCE = {"followup": "Encounter", "diagnosis": "Condition", "referral": "ServiceRequest"}
