@@ -56,11 +56,37 @@ def population(population_file: Path) -> pd.DataFrame:
     return read_residents(population_file).residents
 
 
+def _code_digest() -> str:
+    """A digest of everything the trained fixture depends on: the package's and training's code and the config."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    sources = [*root.glob("riskmodel/**/*.py"), *root.glob("training/**/*.py"), root / "configs" / "default.yaml"]
+    for path in sorted(sources):
+        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
 @pytest.fixture(scope="session")
 def trained(population: pd.DataFrame, config: RiskConfig):  # type: ignore[no-untyped-def]
+    """The model trained on the synthetic population. ``RISKMODEL_TEST_MODEL_CACHE=DIR`` keeps it between runs,
+    keyed by a digest of the code and config it depends on (a local convenience; CI trains it afresh)."""
+    import pickle
+
     from training.train import train_risk_model
 
-    return train_risk_model(population, config)
+    cache = os.environ.get("RISKMODEL_TEST_MODEL_CACHE")
+    path = Path(cache) / f"trained-{_code_digest()}.pkl" if cache else None
+    if path is not None and path.exists():
+        return pickle.loads(path.read_bytes())
+    result = train_risk_model(population, config)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(result))
+        partial.replace(path)
+    return result
 
 
 @pytest.fixture(scope="session")
