@@ -26,6 +26,7 @@ from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
 from riskmodel.store.migrations import upgrade
+from riskmodel.store.contact_book import ContactBook
 from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import (
     EVENT_STORE_COLUMNS,
@@ -326,6 +327,26 @@ class ResultStore:
     def outcomes(self) -> OutcomeLog:
         """The append-only outcome log (SPEC 6)."""
         return OutcomeLog(self.engine)
+
+    @property
+    def contacts(self) -> ContactBook:
+        """The teams' contacts (SPEC 15), apart from every batch."""
+        return ContactBook(self.engine)
+
+    def team_of_residents(self, resident_ids: list[str]) -> dict[str, str]:
+        """Resident id -> team id in the latest complete batch, for the given residents (those found)."""
+        batch = self.latest_batch()
+        if batch is None:
+            raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        found: dict[str, str] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(resident_ids), 500):
+                query = sa.select(scored_residents.c.resident_id, scored_residents.c.team_id).where(
+                    scored_residents.c.batch_id == batch["batch_id"],
+                    scored_residents.c.resident_id.in_(resident_ids[start : start + 500]),
+                )
+                found.update({row.resident_id: row.team_id for row in connection.execute(query)})
+        return found
 
     def teams(self) -> list[str]:
         batch = self.latest_batch()
