@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import HTTPException, status
 
-
 CONTACT_SCOPE = "contact"
 """The scope that lets a key read residents' contacts (name, phone, address)."""
 SCOPES = (CONTACT_SCOPE,)

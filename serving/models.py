@@ -259,6 +259,33 @@ class WorklistResponse(BaseModel):
     entries: list[WorklistEntryOut]
 
 
+class ReminderActionOut(BaseModel):
+    disease: str
+    action: str
+    due_date: dt.date
+
+
+class ReminderOut(BaseModel):
+    """One resident's text: what to do, by when, where; never a diagnosis (SPEC 15)."""
+
+    resident_id: str
+    grid_id: str | None
+    due_date: dt.date | None = Field(description="The earliest due date in the window; null when already due")
+    overdue: bool
+    actions: list[ReminderActionOut]
+    message: str = Field(max_length=70)
+    contact: ContactOut | None = Field(None, description="Present only with include=contact")
+
+
+class RemindersResponse(BaseModel):
+    team_id: str
+    list_date: dt.date
+    batch_date: dt.date
+    within_days: int
+    clinic: str
+    reminders: list[ReminderOut]
+
+
 class ModelInfo(BaseModel):
     registered_name: str
     version: str

@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
-from riskmodel.store.migrations import upgrade
 from riskmodel.store.contact_book import ContactBook
+from riskmodel.store.migrations import upgrade
 from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import (
     EVENT_STORE_COLUMNS,

@@ -32,8 +32,8 @@ from riskmodel.worklist.labels import (
     SOURCE_LABELS,
     TIER_LABELS,
     Lang,
-    label,
     counts_line,
+    label,
     label_band,
     tests_label,
 )
@@ -43,6 +43,7 @@ CSV_COLUMNS = (
     "resident_id",
     "grid_id",
     "band",
+    "band_label",
     "action",
     "action_disease",
     "due_date",
@@ -56,6 +57,7 @@ CSV_COLUMNS = (
     "hypertension_p_chronic",
     "reasons",
 )
+CONTACT_COLUMNS = ("name", "phone", "address")
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,19 @@ class Worklist:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per entry, actions and reasons joined into text (for CSV)."""
+    def to_frame(self, *, contacts: bool = False) -> pd.DataFrame:
+        """One row per entry, actions and reasons joined into text (for CSV); with ``contacts``, the name, phone
+        and address the entries carry (the team's own list only)."""
+        names = [*CSV_COLUMNS[:2], *(CONTACT_COLUMNS if contacts else ()), *CSV_COLUMNS[2:]]
         rows = []
         for entry in self.entries:
             row = {name: entry.get(name) for name in CSV_COLUMNS}
             row["actions"] = "; ".join(f"{a['disease']}:{a['action']}:{a['due_date']}" for a in entry["actions"])
             row["reasons"] = " | ".join(entry["reasons"])
+            if contacts:
+                row.update({name: (entry.get("contact") or {}).get(name) for name in CONTACT_COLUMNS})
             rows.append(row)
-        return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+        return pd.DataFrame(rows, columns=names)
 
 
 def _entry_band(assessment: Assessment, visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -281,9 +287,7 @@ def build_worklist(
     listed_rows, cuts, visible = select_entries(assessment, capacity, hidden)
     chosen = listed_rows[offset : None if limit is None else offset + limit]
     words_of = (
-        resident_reasons(assessment, chosen, model, config, lang, visible=visible)
-        if reasons
-        else [[] for _ in chosen]
+        resident_reasons(assessment, chosen, model, config, lang, visible=visible) if reasons else [[] for _ in chosen]
     )
     ids = residents["resident_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
@@ -299,6 +303,7 @@ def build_worklist(
                 "resident_id": ids[i],
                 "grid_id": grids[i],
                 "band": first["band"],
+                "band_label": label_band(first["band"], lang),
                 "action": first["action"],
                 "action_label": first["label"],
                 "action_disease": first["disease"],

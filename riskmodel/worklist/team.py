@@ -25,7 +25,6 @@ from riskmodel.store.batches import (
 )
 from riskmodel.worklist.entries import Worklist, build_worklist
 from riskmodel.worklist.labels import Lang
-from riskmodel.worklist.paging import Cursor
 from riskmodel.worklist.outcomes import (
     REMOVALS,
     RESIDENT_OUTCOMES,
@@ -37,6 +36,7 @@ from riskmodel.worklist.outcomes import (
     outcome_effects,
     referral_hides,
 )
+from riskmodel.worklist.paging import Cursor
 
 
 def list_as_of(batch: dict[str, Any], as_of: dt.date | str | None, config: RiskConfig) -> dt.date:
