@@ -871,6 +871,7 @@ def monitor(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report to this file.", show_default=False)
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -880,6 +881,8 @@ def monitor(
     from riskmodel.cli.monitor_report import print_monitoring, write_html
     from riskmodel.store.batches import ResultStore
 
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not '{lang}'")
     try:
         settings = _config(config)
         found = ResultStore(store or settings.store.url).monitoring_report(batch)
@@ -888,9 +891,9 @@ def monitor(
     if found is None:
         raise fail("no monitoring report for that batch (one is computed when 'score' or 'nightly' publishes a batch)")
     batch_id, figures = found
-    print_monitoring(batch_id, figures)
+    print_monitoring(batch_id, figures, lang)
     if report is not None:
-        write_html(report, batch_id, figures)
+        write_html(report, batch_id, figures, lang)
         console.print(f"wrote {report}")
 
 
