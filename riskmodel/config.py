@@ -123,8 +123,10 @@ class SeverityConfig(_Section):
 
 
 class WorklistConfig(_Section):
-    capacity: int = Field(100, gt=0)
-    """Entries per truncated band (3: follow_up_overdue, 4: screen); bands 1-2 are never cut."""
+    capacity: int = Field(200, gt=0)
+    """Entries shared by bands 2-4 (filled in band order); band 1 (refer now) is never cut (SPEC 15)."""
+    stale_batch_days: int = Field(2, ge=0)
+    """A list whose published batch is more than this many days old carries a ``stale_batch`` warning."""
     severity: SeverityConfig = SeverityConfig()
     emergency_lookback_days: int = Field(30, gt=0)
     """Only readings this recent (or undated) can trigger ``refer_now``."""
@@ -169,6 +171,23 @@ class OutcomesConfig(_Section):
     unreachable_flag_count: int = Field(3, gt=0)
     unreachable_flag_days: int = Field(30, gt=0)
     """This many ``unreachable`` within these days flag the entry ``unreachable_3x``."""
+
+
+class ContactsConfig(_Section):
+    retention_days: int = Field(30, ge=0)
+    """A removed resident's contact (moved, died, transferred) is deleted this many days after the removal."""
+
+
+class RemindersConfig(_Section):
+    clinic_name: str = Field("社区卫生服务中心", min_length=1, max_length=30)
+    """Where a reminder asks the resident to come, unless ``clinics`` names the team's own."""
+    clinics: dict[str, str] = {}
+    """Team id -> the clinic's name in that team's reminders."""
+    hide_days: int = Field(7, gt=0)
+    """The outcome ``reminded`` hides the resident's reminder this many days (SPEC 15)."""
+
+    def clinic(self, team_id: str) -> str:
+        return self.clinics.get(team_id, self.clinic_name)
 
 
 class IndicatorsConfig(_Section):
@@ -274,6 +293,8 @@ class ApiKey(_Section):
 
     label: str
     teams: tuple[str, ...]
+    scopes: tuple[Literal["contact"], ...] = ()
+    """Extra rights: ``contact`` reads residents' names, phones and addresses (SPEC 15)."""
 
 
 class ServingConfig(_Section):
@@ -301,6 +322,7 @@ class ServingConfig(_Section):
             keys[digest.lower()] = {
                 "label": entry.get("label") or f"key-{digest.lower()[:8]}",
                 "teams": entry.get("teams", ()),
+                "scopes": entry.get("scopes", ()),
             }
         return keys
 
@@ -319,6 +341,8 @@ class RiskConfig(_Section):
     screening: ScreeningConfig = ScreeningConfig()
     worklist: WorklistConfig = WorklistConfig()
     outcomes: OutcomesConfig = OutcomesConfig()
+    contacts: ContactsConfig = ContactsConfig()
+    reminders: RemindersConfig = RemindersConfig()
     indicators: IndicatorsConfig = IndicatorsConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     model: ModelConfig = ModelConfig()

@@ -2,6 +2,9 @@
 
 No key or an unknown key: 401. A key asking for another team's work list or residents: 404, so that team
 ids do not leak.
+
+Scopes widen what a key may read beyond its teams' lists: ``contact`` lets it ask for residents' names, phones
+and addresses (``include=contact``, SPEC 15); a key without it asking for them is answered 403.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, status
+
+CONTACT_SCOPE = "contact"
+"""The scope that lets a key read residents' contacts (name, phone, address)."""
+SCOPES = (CONTACT_SCOPE,)
 
 
 def digest(key: str) -> str:
@@ -26,9 +33,13 @@ class Caller:
     key_digest: str
     teams: frozenset[str]
     label: str
+    scopes: frozenset[str] = frozenset()
 
     def may_read(self, team_id: str) -> bool:
         return "*" in self.teams or team_id in self.teams
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class KeyRing:
@@ -39,6 +50,7 @@ class KeyRing:
             d.lower(): (
                 frozenset(entry.teams if hasattr(entry, "teams") else entry),
                 getattr(entry, "label", f"key-{d[:8]}"),
+                frozenset(getattr(entry, "scopes", ())),
             )
             for d, entry in keys.items()
         }
@@ -52,9 +64,9 @@ class KeyRing:
                 status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header", headers={"WWW-Authenticate": "X-API-Key"}
             )
         offered = digest(api_key)
-        for known, (teams, label) in self._keys.items():
+        for known, (teams, label, scopes) in self._keys.items():
             if hmac.compare_digest(known, offered):
-                return Caller(known, teams, label)
+                return Caller(known, teams, label, scopes)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 

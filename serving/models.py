@@ -206,32 +206,105 @@ class AssessmentResponse(BaseModel):
     assessments: list[AssessmentOut]
 
 
+class ContactOut(BaseModel):
+    """A resident's contact, from the team's contacts file (only with ``include=contact`` and the contact scope)."""
+
+    name: str | None
+    phone: str | None
+    address: str | None
+
+
 class WorklistEntryOut(BaseModel):
     rank: int
     resident_id: str
     grid_id: str | None
+    band: int
     action: str
+    action_label: str
     action_disease: str | None
     due_date: dt.date
+    overdue_days: int
     priority: float
     tests: str
+    actions: list[dict[str, Any]]
+    diabetes: dict[str, Any]
+    hypertension: dict[str, Any]
     diabetes_tier: str
     hypertension_tier: str
     overall_tier: str
     diabetes_p_chronic: float
     hypertension_p_chronic: float
+    flags: list[str]
     reasons: list[str]
+    contact: ContactOut | None = Field(
+        None, description="Present only with include=contact; null when the contacts file has no row for them"
+    )
+
+
+class BandCountOut(BaseModel):
+    """One band of the whole list, in entries (residents): due = listed + cut + hidden."""
+
+    band: Literal[1, 2, 3, 4]
+    code: Literal["urgent", "confirm_and_refer", "follow_up", "screening"]
+    label: str
+    due: int
+    listed: int
+    cut: int
+    hidden: int
+
+
+class StaleBatchOut(BaseModel):
+    batch_date: dt.date
+    days_old: int
+    limit_days: int
+    message: str
 
 
 class WorklistResponse(BaseModel):
     team_id: str
     as_of: dt.date
+    list_date: dt.date
     batch_id: str
     batch_as_of: dt.date
+    batch_date: dt.date
+    stale_batch: StaleBatchOut | None = Field(description="Set when the batch is older than worklist.stale_batch_days")
     model_version: str
     capacity: int
-    counts: dict[str, int]
+    counts: dict[str, Any]
+    cuts: list[dict[str, Any]]
+    bands: list[BandCountOut]
+    counts_text: str = Field(description="Every band's counts in plain words, in the language asked for")
+    total: int = Field(description="Entries on the whole list (every page)")
+    offset: int = Field(description="Entries before this page")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last page")
     entries: list[WorklistEntryOut]
+
+
+class ReminderActionOut(BaseModel):
+    disease: str
+    action: str
+    due_date: dt.date
+
+
+class ReminderOut(BaseModel):
+    """One resident's text: what to do, by when, where; never a diagnosis (SPEC 15)."""
+
+    resident_id: str
+    grid_id: str | None
+    due_date: dt.date | None = Field(description="The earliest due date in the window; null when already due")
+    overdue: bool
+    actions: list[ReminderActionOut]
+    message: str = Field(max_length=70)
+    contact: ContactOut | None = Field(None, description="Present only with include=contact")
+
+
+class RemindersResponse(BaseModel):
+    team_id: str
+    list_date: dt.date
+    batch_date: dt.date
+    within_days: int
+    clinic: str
+    reminders: list[ReminderOut]
 
 
 class ModelInfo(BaseModel):
@@ -318,6 +391,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "A body over serving.max_body_bytes"},
     422: {"model": ValidationErrorOut, "description": "Bad input, with the field path"},
     503: {"model": ErrorOut, "description": "No model loaded, or no batch published yet"},
+}
+CONTACT_FORBIDDEN_RESPONSE: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "include=contact from a key without the contact scope"}
+}
+CURSOR_CONFLICT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The cursor points into a list a newer batch replaced: start again"}
 }
 CONFLICT_RESPONSE: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The action is not due for that resident, or the resident was removed"}

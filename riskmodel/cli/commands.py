@@ -336,6 +336,15 @@ AllowRejectedOption = Annotated[
 WaitOption = Annotated[
     float, typer.Option("--wait", min=0, help="Seconds to wait for another run's store lock before exit code 4.")
 ]
+ContactsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--contacts",
+        help="Contacts file (.csv/.parquet: resident_id, name, phone, address), stored apart from the batch for "
+        "the team's own list (SPEC 15).",
+        show_default=False,
+    ),
+]
 AsOfOption = Annotated[
     dt.datetime | None,
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: today).", show_default=False),
@@ -406,6 +415,7 @@ def score(
     encoding: EncodingOption = "utf-8",
     allow_rejected: AllowRejectedOption = False,
     wait: WaitOption = 0.0,
+    contacts: ContactsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Score a file of resident records in batch: tiers, probabilities, actions, due dates, priorities.
@@ -417,6 +427,8 @@ def score(
 
     if engine not in ("local", "spark"):
         raise fail(f"--engine must be local or spark, not '{engine}'")
+    if contacts is not None and no_store:
+        raise fail("--contacts are kept in the result store: leave out --no-store")
     _stop_cleanly_on_sigterm()
     try:
         settings = _config(config)
@@ -459,8 +471,14 @@ def score(
                     allow_rejected=allow_rejected,
                     wait=wait,
                 )
+        if contacts is not None and result_store is not None:
+            from riskmodel.cli.team_list import store_contacts
+
+            loaded = store_contacts(contacts, store, settings)
     except RiskModelError as exc:
         raise fail(str(exc), exit_code(exc)) from exc
+    if contacts is not None and result_store is not None:
+        console.print(f"contacts: {loaded['contacts_stored']:,} stored, {loaded['contacts_rejected']:,} rejected")
     console.print(
         f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
         f"rejected (model {fitted.version}, as of {day})"
@@ -494,6 +512,7 @@ def nightly(
     encoding: EncodingOption = "utf-8",
     allow_rejected: AllowRejectedOption = False,
     wait: WaitOption = 0.0,
+    contacts: ContactsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """What an operator schedules every night: score into the store, publish (SPEC 8), compute the batch's
@@ -544,6 +563,13 @@ def nightly(
 
             log_monitoring(summary.monitoring, settings, batch_id=summary.batch_id, model_version=fitted.version)
             summary_line["retrain_recommended"] = summary.monitoring["retrain_recommended"]
+        from riskmodel.cli.team_list import prune_store_contacts, store_contacts
+
+        summary_line.update(
+            store_contacts(contacts, store, settings)
+            if contacts is not None
+            else {"contacts_pruned": prune_store_contacts(store, settings)}
+        )
     except RiskModelError as exc:
         code = exit_code(exc)
         summary_line.update(status="not_published" if code == EXIT_NOT_PUBLISHED else "error", error=str(exc))
@@ -580,17 +606,22 @@ def worklist(
         typer.Option(
             "--capacity",
             min=1,
-            help="Entries in each of band 3 (follow-up overdue) and band 4 (screen) (default: worklist.capacity).",
+            help="Entries shared by bands 2-4; band 1 is never cut (default: worklist.capacity).",
             show_default=False,
         ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: zh or en.")] = "zh",
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    contacts: Annotated[
+        bool, typer.Option("--contacts", help="Show each resident's name, phone and address (the team's own list).")
+    ] = False,
     store: StoreOption = None,
     model: ModelOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Print a team's prioritised work list from the latest scored batch."""
+    """Print a team's prioritised work list from the latest scored batch (as of its date unless --as-of).
+
+    Exit codes: 0 printed; 1 an unknown team, no published batch, or a config or model problem."""
     import json
 
     from riskmodel.store.batches import ResultStore
@@ -604,8 +635,9 @@ def worklist(
     try:
         settings = _config(config)
         fitted = _load(model, settings)
+        result_store = ResultStore(store or settings.store.url)
         entries, batch = team_worklist(
-            ResultStore(store or settings.store.url),
+            result_store,
             team,
             fitted,
             as_of=as_of.date() if as_of else None,
@@ -613,14 +645,18 @@ def worklist(
             lang=cast("Lang", lang),
             config=settings,
         )
+        if contacts:
+            from riskmodel.worklist.contacts import attach_contacts
+
+            attach_contacts(result_store, team, entries.entries)
     except (RiskModelError, LookupError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     if output_format == "table":
         print_worklist(entries, team, batch, lang)
     elif output_format == "csv":
-        sys.stdout.write(csv_safe(entries.to_frame()).to_csv(index=False))
+        sys.stdout.write(csv_safe(entries.to_frame(contacts=contacts)).to_csv(index=False))
     else:
-        body = {"team_id": team, **worklist_body(entries, batch)}
+        body = {"team_id": team, **worklist_body(entries, batch, cast("Lang", lang))}
         sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=1) + "\n")
 
 
@@ -636,12 +672,14 @@ def outcome(
         typer.Option(
             "--outcome",
             help="agreed, call_later, unreachable, declined, done, referred, referral_arrived, referral_returned, "
-            "moved, died, transferred or reinstate.",
+            "moved, died, transferred, reinstate or reminded.",
         ),
     ],
     action: Annotated[
         str | None,
-        typer.Option("--action", help="The action it answers (not needed for moved/died/transferred/reinstate)."),
+        typer.Option(
+            "--action", help="The action it answers (not needed for moved/died/transferred/reinstate/reminded)."
+        ),
     ] = None,
     disease: Annotated[str | None, typer.Option("--disease", help="diabetes or hypertension.")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required for declined).")] = None,
@@ -833,6 +871,7 @@ def monitor(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report to this file.", show_default=False)
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -842,6 +881,8 @@ def monitor(
     from riskmodel.cli.monitor_report import print_monitoring, write_html
     from riskmodel.store.batches import ResultStore
 
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not '{lang}'")
     try:
         settings = _config(config)
         found = ResultStore(store or settings.store.url).monitoring_report(batch)
@@ -850,9 +891,9 @@ def monitor(
     if found is None:
         raise fail("no monitoring report for that batch (one is computed when 'score' or 'nightly' publishes a batch)")
     batch_id, figures = found
-    print_monitoring(batch_id, figures)
+    print_monitoring(batch_id, figures, lang)
     if report is not None:
-        write_html(report, batch_id, figures)
+        write_html(report, batch_id, figures, lang)
         console.print(f"wrote {report}")
 
 
@@ -934,3 +975,9 @@ app.command("import")(import_records)
 from riskmodel.cli.exports import export_records  # noqa: E402  (records out, SPEC 14.4)
 
 app.command("export")(export_records)
+
+# -------------------------------------------------------------------- the team's list at volume (SPEC 15)
+from riskmodel.cli.team_list import contacts_app, reminders  # noqa: E402  (registers on the app above)
+
+app.add_typer(contacts_app, name="contacts")
+app.command()(reminders)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from riskmodel.rules.actions import ACTION_BANDS, ACTIONS
-from riskmodel.worklist.labels import ACTION_LABELS, BAND_LABELS, DISEASE_LABELS, label, pick
+from riskmodel.worklist.labels import DISEASE_LABELS, counts_line, label, label_band
 
 if TYPE_CHECKING:
     from riskmodel.worklist.entries import Worklist
@@ -85,24 +85,36 @@ def wrap_cells(text: str, width: int, indent: int) -> list[str]:
 def print_worklist(
     worklist: Worklist, team: str, batch: dict[str, Any], lang: str, *, limit: int | None = None, width: int = 80
 ) -> None:
-    """One block per entry: a header line, the actions, then the reasons, wrapped at ``width`` cells without
-    splitting a field; then one summary line per band. Every label a doctor reads is in the chosen language."""
+    """One block per entry under its band's name: a header line, the tiers, the contact (when the list carries
+    them), then the reasons, wrapped at ``width`` cells without splitting a field; then the counts of every band
+    in words. Every label a doctor reads is in the chosen language; data is never read as markup."""
     zh = lang == "zh"
     width = min(width, console.width or width)
     out = Console(width=max(width, 40), highlight=False, soft_wrap=True, file=console.file)
-    out.print(
-        f"[bold]团队 {team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型版本 {batch['model_version']}）"
+    dates = (
+        f"名单日期 {batch['worklist_as_of']}，数据日期 {batch['as_of']}，模型版本 {escape(str(batch['model_version']))}"
         if zh
-        else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})"
+        else f"list date {batch['worklist_as_of']}, data of {batch['as_of']}, model {escape(str(batch['model_version']))}"
     )
+    out.print(
+        f"[bold]团队 {escape(team)} 工作清单[/]（{dates}）"
+        if zh
+        else f"[bold]Work list, team {escape(team)}[/] ({dates})"
+    )
+    if batch.get("stale_batch"):
+        out.print(("注意：" if zh else "Warning: ") + batch["stale_batch"]["message"], markup=False, style="bold red")
     entries = worklist.entries if limit is None else worklist.entries[:limit]
+    band = None
     for entry in entries:
+        if entry["band"] != band:
+            band = entry["band"]
+            out.print(f"[bold]── {label_band(band, lang)} ──[/]")
         disease = label(DISEASE_LABELS, entry["action_disease"], lang)  # type: ignore[arg-type]
         late = entry["overdue_days"]
         overdue = (f"  逾期 {late} 天" if zh else f"  {late} days overdue") if late else ""
         out.print(
-            f"[bold]{entry['rank']:>3}. {entry['resident_id']}[/]  [cyan]{entry['action_label']}[/] {disease}  "
-            f"{'截止' if zh else 'due'} {entry['due_date']}{overdue}"
+            f"[bold]{entry['rank']:>3}. {escape(str(entry['resident_id']))}[/]  [cyan]{entry['action_label']}[/] "
+            f"{disease}  {'截止' if zh else 'due'} {entry['due_date']}{overdue}"
         )
         tiers = "；".join if zh else " · ".join
         out.print(
@@ -117,6 +129,8 @@ def print_worklist(
                 for d in ("diabetes", "hypertension")
             )
         )
+        if "contact" in entry:
+            out.print("     " + contact_text(entry["contact"], lang), markup=False)
         for reason in entry["reasons"]:
             for k, line in enumerate(wrap_cells(reason, width, 9)):
                 out.print(("     - " if k == 0 else "       ") + line, markup=False)
@@ -133,42 +147,15 @@ def print_worklist(
             out.print(("" if k == 0 else "  ") + part, markup=False)
 
 
-def band_summary(worklist: Worklist, lang: str) -> list[str]:
-    """One line per band: due, listed and hidden per action, and where capacity cut it."""
+def contact_text(contact: dict[str, Any] | None, lang: str) -> str:
+    """A contact in one line (name, phone, address), or that none is on file."""
     zh = lang == "zh"
-    cuts = {cut["band"]: cut for cut in worklist.cuts}
-    lines = []
-    for band in (1, 2, 3, 4):
-        names = [a for a, b in zip(ACTIONS, ACTION_BANDS, strict=True) if b == band]
-        parts = []
-        for name in names:
-            c = worklist.counts[name]
-            if c["due"] == 0:
-                continue
-            text = label(ACTION_LABELS, name, lang)  # type: ignore[arg-type]
-            parts.append(
-                f"{text} 应办 {c['due']}、列出 {c['listed']}、暂缓 {c['hidden']}"
-                if zh
-                else f"{text}: {c['due']} due, {c['listed']} listed, {c['hidden']} hidden"
-            )
-        line = (
-            f"{label_band(band, lang)}：" + ("；".join(parts) if parts else "无")
-            if zh
-            else (f"{label_band(band, lang)}: " + ("; ".join(parts) if parts else "none"))
-        )
-        if band in cuts:
-            cut = cuts[band]
-            left = cut["first_left_off"]
-            line += (
-                f"。按容量列出 {cut['listed']}/{cut['entries_due']} 人，截止优先级 {cut['cut_off_priority']:.1f}；"
-                f"首位未列入 {left['resident_id']}（优先级 {left['priority']:.1f}）"
-                if zh
-                else f". Capacity lists {cut['listed']} of {cut['entries_due']}, cut-off priority "
-                f"{cut['cut_off_priority']:.1f}; first left off {left['resident_id']} (priority {left['priority']:.1f})"
-            )
-        lines.append(line)
-    return lines
+    if not contact or not any(contact.values()):
+        return "联系方式：未登记" if zh else "contact: none on file"
+    parts = [contact[name] for name in ("name", "phone", "address") if contact.get(name)]
+    return ("联系方式：" if zh else "contact: ") + ("，" if zh else ", ").join(parts)
 
 
-def label_band(band: int, lang: str) -> str:
-    return pick(BAND_LABELS[band], lang)  # type: ignore[arg-type]
+def band_summary(worklist: Worklist, lang: str) -> list[str]:
+    """The counts of every band in plain words: due, listed, left off by capacity, hidden by outcomes."""
+    return [counts_line(worklist.bands, lang)]  # type: ignore[arg-type]

@@ -47,9 +47,9 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     )
     console.rule("2. training")
     with err_console.status("training") as status:
-        result = train_risk_model(
-            read_residents(population).residents, settings, on_step=lambda text: status.update(text)
-        )
+        status.update("applying the residents' histories (what scoring will see)")
+        training_residents = as_scored(read_residents(population).residents, events_path(population), settings)
+        result = train_risk_model(training_residents, settings, on_step=lambda text: status.update(text))
         status.update("logging to MLflow")
         version = log_training(result, settings, data_sources=[str(population)])
     metrics_table(result.metrics, f"held-out residents ({result.data_summary['test_residents']:,})")
@@ -90,6 +90,29 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     for line in history_examples(store, fitted, settings, lang):
         for k, part in enumerate(wrap_cells(line, 80, 2)):
             console.print(("" if k == 0 else "  ") + part, highlight=False, markup=False)
+
+
+def as_scored(residents: Any, events_file: Path, settings: RiskConfig) -> Any:
+    """The residents as scoring with their events sees them: a diagnosis or treatment their history records
+    is recorded in the row too, so that training serves the same population (and feature distribution) that
+    the batch scores and monitoring compares against the training reference (SPEC 12)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from riskmodel.records.derivation import history_state
+    from riskmodel.records.events import validate_events
+    from riskmodel.records.reading import resident_columns
+
+    as_of = settings.synth.as_of
+    events = validate_events(pq.read_table(events_file), as_of=as_of).events
+    state = history_state(
+        resident_columns(residents), residents["resident_id"].to_numpy(), events, as_of=as_of, config=settings
+    )
+    out = residents.copy()
+    for disease in ("diabetes", "hypertension"):
+        by_events = np.asarray(state[f"{disease}_recorded_by_events"] == 1.0)
+        out.loc[by_events, f"diagnosed_{disease}"] = True
+    return out
 
 
 def history_examples(store: Any, model: Any, settings: RiskConfig, lang: Lang, teams: int = 8) -> list[str]:

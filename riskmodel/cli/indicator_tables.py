@@ -116,10 +116,54 @@ def print_indicators(units: list[dict[str, Any]], result: dict[str, Any], lang: 
         console.print(table)
 
 
+HEADERS = {
+    "zh": {
+        "level": "层级",
+        "unit_id": "单位",
+        "disease": "疾病",
+        "indicator": "指标代码",
+        "label": "指标",
+        "ref_date": "统计日期",
+        "numerator": "分子",
+        "denominator": "分母",
+        "estimate": "估计说明",
+        "rate": "率",
+        "target": "目标",
+    },
+    "en": {
+        "level": "level",
+        "unit_id": "unit",
+        "disease": "disease",
+        "indicator": "indicator code",
+        "label": "indicator",
+        "ref_date": "reference date",
+        "numerator": "numerator",
+        "denominator": "denominator",
+        "estimate": "estimate",
+        "rate": "rate",
+        "target": "target",
+    },
+}
+"""The workbook's column headers in each language."""
+LEVEL_LABELS = {"team": ("team", "团队"), "grid": ("grid", "网格"), "county": ("county", "全县")}
+
+
 def write_workbook(path: Path, units: list[dict[str, Any]], result: dict[str, Any], lang: str) -> None:
-    """An Excel workbook: a summary sheet (the latest figures) and a trend sheet (every month end)."""
+    """An Excel workbook: a summary sheet (the latest figures) and a trend sheet (every month end); headers and
+    names in the chosen language, rates and targets as percentages, widths set, formula-like text escaped."""
+    from riskmodel.cli.workbook import Sheet
+    from riskmodel.cli.workbook import write_workbook as write_sheets
+
     frame = indicator_frame(units, lang)
+    frame["disease"] = [pick(DISEASE_LABELS[d], lang) for d in frame["disease"]]  # type: ignore[arg-type]
+    frame["level"] = [pick(LEVEL_LABELS[v], lang) if v in LEVEL_LABELS else v for v in frame["level"]]  # type: ignore[arg-type]
     latest = frame[frame["ref_date"] == result["as_of"]]
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        latest.to_excel(writer, sheet_name="summary" if lang == "en" else "汇总", index=False)
-        frame.to_excel(writer, sheet_name="trend" if lang == "en" else "趋势", index=False)
+    headers = HEADERS["zh" if lang == "zh" else "en"]
+    percent = ("rate", "target")
+    write_sheets(
+        path,
+        [
+            Sheet("汇总" if lang == "zh" else "summary", latest, headers, percent),
+            Sheet("趋势" if lang == "zh" else "trend", frame, headers, percent),
+        ],
+    )

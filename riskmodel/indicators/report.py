@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from riskmodel.config import RiskConfig
@@ -51,31 +52,42 @@ def _follow_through(
     store: ResultStore, batch: dict[str, Any], team_ids: list[str], dates: list[dt.date]
 ) -> dict[tuple[str, dt.date], tuple[float, float, float]]:
     """Per (team, date): outcomes recorded in the 30 days up to it, and agreed residents who came back within
-    15 days (with a follow-up event) of all agreed residents whose 15 days have passed."""
+    15 days (with a follow-up event) of all agreed residents whose 15 days have passed.
+
+    Vectorised: each ``agreed`` is matched once to the resident's first follow-up on or after it (an as-of
+    join), then every date counts with array comparisons.
+    """
     figures: dict[tuple[str, dt.date], tuple[float, float, float]] = {}
     events = store.team_events(batch["batch_id"], team_ids).to_pandas()
-    followups = events[events["kind"] == "followup"]
+    followups = events.loc[events["kind"] == "followup", ["resident_id", "event_date"]].dropna()
+    followups = followups.assign(event_date=pd.to_datetime(followups["event_date"])).sort_values("event_date")
+    ends = np.array(dates, dtype="datetime64[D]")
+    window = np.timedelta64(RETURN_WITHIN_DAYS, "D")
     for team in team_ids:
-        outcomes = pd.DataFrame(store.outcomes.for_team(team))
-        for day in dates:
-            if outcomes.empty:
-                figures[(team, day)] = (0.0, 0.0, 0.0)
-                continue
-            recent = outcomes[
-                (outcomes["recorded_on"] <= day) & (outcomes["recorded_on"] > day - dt.timedelta(days=30))
-            ]
-            agreed = outcomes[
-                (outcomes["outcome"] == "agreed")
-                & (outcomes["recorded_on"] <= day - dt.timedelta(days=RETURN_WITHIN_DAYS))
-            ]
-            returned = 0
-            for row in agreed.itertuples():
-                visits = followups[(followups["resident_id"] == row.resident_id)]
-                after = visits["event_date"].between(
-                    row.recorded_on, row.recorded_on + dt.timedelta(days=RETURN_WITHIN_DAYS)
-                )
-                returned += int(after.any())
-            figures[(team, day)] = (float(len(recent)), float(returned), float(len(agreed)))
+        outcomes = pd.DataFrame(store.outcomes.for_team(team), columns=["resident_id", "outcome", "recorded_on"])
+        if outcomes.empty:
+            figures.update({(team, day): (0.0, 0.0, 0.0) for day in dates})
+            continue
+        recorded = np.sort(outcomes["recorded_on"].to_numpy(dtype="datetime64[D]"))
+        upto = np.searchsorted(recorded, ends, side="right")
+        after_start = np.searchsorted(recorded, ends - np.timedelta64(30, "D"), side="right")
+        agreed = outcomes[outcomes["outcome"] == "agreed"]
+        agreed = agreed.assign(recorded_on=pd.to_datetime(agreed["recorded_on"])).sort_values("recorded_on")
+        matched = pd.merge_asof(
+            agreed,
+            followups.rename(columns={"event_date": "next_followup"}).assign(_on=lambda f: f["next_followup"]),
+            left_on="recorded_on",
+            right_on="_on",
+            by="resident_id",
+            direction="forward",
+        )
+        on = matched["recorded_on"].to_numpy(dtype="datetime64[D]")
+        back = (matched["next_followup"].to_numpy(dtype="datetime64[D]") - on) <= window
+        due = on[None, :] <= (ends - window)[:, None]
+        agreed_n = due.sum(axis=1)
+        returned_n = (due & back[None, :]).sum(axis=1)
+        for k, day in enumerate(dates):
+            figures[(team, day)] = (float(upto[k] - after_start[k]), float(returned_n[k]), float(agreed_n[k]))
     return figures
 
 

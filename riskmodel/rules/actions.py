@@ -118,8 +118,8 @@ ACTION_BANDS = (1, 2, 2, 2, 2, 2, 2, 3, 3, 4)
 ) = range(len(ACTIONS))
 ACTION_NAMES = np.array((*ACTIONS, "none"), dtype=object)
 NONE = len(ACTIONS)
-TRUNCATED_BANDS = (3, 4)
-"""Only these bands are cut to a team's capacity; bands 1-2 never are (SPEC section 6)."""
+SHARED_CAPACITY_BANDS = (2, 3, 4)
+"""Bands 2-4 share a team's capacity, filled in band order; band 1 (refer now) is never cut (SPEC 15)."""
 DISEASE_ORDER = ("diabetes", "hypertension")
 TESTS = np.array(TEST_CODES, dtype=object)
 

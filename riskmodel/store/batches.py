@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
+from riskmodel.store.contact_book import ContactBook
 from riskmodel.store.migrations import upgrade
 from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import (
@@ -41,6 +42,10 @@ from riskmodel.store.tables import (
 from riskmodel.vectorised import MISSING
 
 logger = logging.getLogger(__name__)
+
+
+TEAM_CACHE_SIZE = 4
+"""Teams' residents kept in memory per store (a complete batch is immutable; keyed by batch id)."""
 
 
 class ResultStore:
@@ -296,17 +301,28 @@ class ResultStore:
         return dict(row) if row else None
 
     def team_residents(self, team_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """The team's scored residents from the latest complete batch, typed as validated records."""
+        """The team's scored residents from the latest complete batch, typed as validated records.
+
+        A complete batch never changes, so the last few teams read are kept in memory by batch id (a served
+        list's next pages, and the next request for it, skip the read); callers must not modify the frame."""
         batch = self.latest_batch()
         if batch is None:
             raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        key = (batch["batch_id"], team_id)
+        cache = self.__dict__.setdefault("_team_cache", {})
+        if key in cache:
+            cache[key] = cache.pop(key)  # most recently used last
+            return cache[key], batch
         query = sa.select(scored_residents).where(
             scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.team_id == team_id
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        frame = pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns])
-        return _typed(frame), batch
+        frame = _typed(pd.DataFrame.from_records(rows, columns=[c.name for c in scored_residents.columns]))
+        cache[key] = frame
+        while len(cache) > TEAM_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        return frame, batch
 
     def resident_of_team(self, team_id: str, resident_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """One resident of a team from the latest complete batch, as a mapping (None when not on that team)."""
@@ -326,6 +342,26 @@ class ResultStore:
     def outcomes(self) -> OutcomeLog:
         """The append-only outcome log (SPEC 6)."""
         return OutcomeLog(self.engine)
+
+    @property
+    def contacts(self) -> ContactBook:
+        """The teams' contacts (SPEC 15), apart from every batch."""
+        return ContactBook(self.engine)
+
+    def team_of_residents(self, resident_ids: list[str]) -> dict[str, str]:
+        """Resident id -> team id in the latest complete batch, for the given residents (those found)."""
+        batch = self.latest_batch()
+        if batch is None:
+            raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
+        found: dict[str, str] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(resident_ids), 500):
+                query = sa.select(scored_residents.c.resident_id, scored_residents.c.team_id).where(
+                    scored_residents.c.batch_id == batch["batch_id"],
+                    scored_residents.c.resident_id.in_(resident_ids[start : start + 500]),
+                )
+                found.update({row.resident_id: row.team_id for row in connection.execute(query)})
+        return found
 
     def teams(self) -> list[str]:
         batch = self.latest_batch()

@@ -170,3 +170,16 @@ monitoring = sa.Table(
     sa.Column("report", sa.Text, nullable=False),
 )
 """A published batch's monitoring report (SPEC 12), as JSON."""
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("team_id", sa.String(128), primary_key=True),
+    sa.Column("resident_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(128)),
+    sa.Column("phone", sa.String(64)),
+    sa.Column("address", sa.String(256)),
+    sa.Column("loaded_at", sa.DateTime, nullable=False),
+)
+"""Who to call (SPEC 15): from the team's contacts file, apart from every batch, export and log; deleted
+``contacts.retention_days`` after the resident's removal."""

@@ -23,16 +23,27 @@ from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES, TIER_SOURCES, TIERS
-from riskmodel.rules.actions import ACTION_BANDS, ACTIONS, DISEASE_ORDER, TESTS, TRUNCATED_BANDS
+from riskmodel.rules.actions import ACTION_BANDS, ACTIONS, DISEASE_ORDER, SHARED_CAPACITY_BANDS, TESTS
 from riskmodel.scoring import Assessment, assess
 from riskmodel.worklist.explain import due_actions, resident_reasons
-from riskmodel.worklist.labels import ACTION_LABELS, SOURCE_LABELS, TIER_LABELS, Lang, label, tests_label
+from riskmodel.worklist.labels import (
+    ACTION_LABELS,
+    BAND_CODES,
+    SOURCE_LABELS,
+    TIER_LABELS,
+    Lang,
+    counts_line,
+    label,
+    label_band,
+    tests_label,
+)
 
 CSV_COLUMNS = (
     "rank",
     "resident_id",
     "grid_id",
     "band",
+    "band_label",
     "action",
     "action_disease",
     "due_date",
@@ -46,6 +57,7 @@ CSV_COLUMNS = (
     "hypertension_p_chronic",
     "reasons",
 )
+CONTACT_COLUMNS = ("name", "phone", "address")
 
 
 @dataclass(frozen=True)
@@ -55,21 +67,32 @@ class Worklist:
     as_of: dt.date
     capacity: int
     entries: list[dict[str, Any]]
+    """The entries of the page asked for (all of them without a limit); ``rank`` counts from the list's top."""
     counts: dict[str, dict[str, int]]
     cuts: list[dict[str, Any]] = field(default_factory=list)
+    bands: list[dict[str, Any]] = field(default_factory=list)
+    """Per band, in entries: due, listed, cut by capacity, hidden by outcomes (:func:`band_counts`)."""
+    total: int = 0
+    """Entries on the whole list (every page)."""
+    offset: int = 0
+    """Entries before this page."""
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per entry, actions and reasons joined into text (for CSV)."""
+    def to_frame(self, *, contacts: bool = False) -> pd.DataFrame:
+        """One row per entry, actions and reasons joined into text (for CSV); with ``contacts``, the name, phone
+        and address the entries carry (the team's own list only)."""
+        names = [*CSV_COLUMNS[:2], *(CONTACT_COLUMNS if contacts else ()), *CSV_COLUMNS[2:]]
         rows = []
         for entry in self.entries:
             row = {name: entry.get(name) for name in CSV_COLUMNS}
             row["actions"] = "; ".join(f"{a['disease']}:{a['action']}:{a['due_date']}" for a in entry["actions"])
             row["reasons"] = " | ".join(entry["reasons"])
+            if contacts:
+                row.update({name: (entry.get("contact") or {}).get(name) for name in CONTACT_COLUMNS})
             rows.append(row)
-        return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+        return pd.DataFrame(rows, columns=names)
 
 
 def _entry_band(assessment: Assessment, visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,31 +110,71 @@ def select_entries(
 ) -> tuple[np.ndarray, list[dict[str, Any]], np.ndarray]:
     """Row positions on the list in order, the cuts made by capacity, and the visible-action mask.
 
-    ``hidden`` (n, 2, 7) marks actions that outcomes hide; they are not listed and use no capacity.
+    Band 1 is never cut; bands 2-4 share ``capacity`` entries, filled in band order (SPEC 15): band 2 first,
+    then 3, then 4. ``hidden`` (n, 2, 7) marks actions that outcomes hide; they are not listed and use no
+    capacity.
     """
     due = assessment.actions.due
     visible = due & ~hidden if hidden is not None else due
     band, priority = _entry_band(assessment, visible)
     chosen: list[np.ndarray] = []
     cuts: list[dict[str, Any]] = []
+    slots = capacity
     for b in (1, 2, 3, 4):
         rows = np.flatnonzero(band == b)
         rows = rows[np.argsort(-priority[rows], kind="stable")]
-        if b in TRUNCATED_BANDS and len(rows) > capacity:
-            left = rows[capacity]
-            cuts.append(
-                {
-                    "band": b,
-                    "entries_due": int(len(rows)),
-                    "listed": capacity,
-                    "cut_off_priority": float(priority[rows[capacity - 1]]),
-                    "first_left_off": int(left),
-                    "first_left_off_priority": float(priority[left]),
-                }
-            )
-            rows = rows[:capacity]
+        if b in SHARED_CAPACITY_BANDS:
+            kept = min(len(rows), slots)
+            slots -= kept
+            if kept < len(rows):
+                left = rows[kept]
+                cuts.append(
+                    {
+                        "band": b,
+                        "entries_due": int(len(rows)),
+                        "listed": int(kept),
+                        "cut": int(len(rows) - kept),
+                        "cut_off_priority": float(priority[rows[kept - 1]]) if kept else None,
+                        "first_left_off": int(left),
+                        "first_left_off_priority": float(priority[left]),
+                    }
+                )
+                rows = rows[:kept]
         chosen.append(rows)
     return np.concatenate(chosen).astype(np.int64), cuts, visible
+
+
+def band_counts(
+    assessment: Assessment, visible: np.ndarray, listed_rows: np.ndarray, lang: Lang
+) -> list[dict[str, Any]]:
+    """Per band, in entries (residents): due, listed, cut by capacity and hidden by outcomes.
+
+    A resident counts in the band of their most urgent action still shown; a resident whose every due action
+    is hidden counts as hidden, in the band of their most urgent due action. So ``due = listed + cut +
+    hidden`` in every band, and the bands together hold every resident with anything due.
+    """
+    shown_band, _ = _entry_band(assessment, visible)
+    due_band, _ = _entry_band(assessment, assessment.actions.due)
+    on_list = np.zeros(len(shown_band), dtype=bool)
+    on_list[listed_rows] = True
+    out = []
+    for b in (1, 2, 3, 4):
+        candidates = shown_band == b
+        listed = int((candidates & on_list).sum())
+        hidden = int(((shown_band == 0) & (due_band == b)).sum())
+        cut = int(candidates.sum()) - listed
+        out.append(
+            {
+                "band": b,
+                "code": BAND_CODES[b],
+                "label": label_band(b, lang),
+                "due": listed + cut + hidden,
+                "listed": listed,
+                "cut": cut,
+                "hidden": hidden,
+            }
+        )
+    return out
 
 
 def _counts(due: np.ndarray, visible: np.ndarray, listed_rows: np.ndarray) -> dict[str, dict[str, int]]:
@@ -191,6 +254,9 @@ def build_worklist(
     state: Mapping[str, np.ndarray] | None = None,
     hidden: np.ndarray | None = None,
     flags: Mapping[int, list[str]] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    reasons: bool = True,
 ) -> Worklist:
     """The work list of the given residents (normally one team) as of a date.
 
@@ -201,24 +267,32 @@ def build_worklist(
     model
         The model; used for probabilities (unless given) and for the feature contributions in reasons.
     capacity
-        Entries per truncated band (3 and 4); the config's ``worklist.capacity`` by default.
+        Entries shared by bands 2-4 (band 1 is never cut); the config's ``worklist.capacity`` by default.
     probabilities, state
         The batch's probabilities and derived history state, so that the list matches the stored batch.
     hidden
         Actions hidden by outcomes, (n, 2, 7).
     flags
         Per resident position, flags outcomes raised (``unreachable_3x``).
+    offset, limit
+        The page: entries ``offset`` to ``offset + limit`` of the list (all from ``offset`` without a limit).
+        Entries, and their reasons, are built only for the page; the counts cover the whole list.
+    reasons
+        False: leave the reasons out (an empty list per entry).
     """
     config = config or model.config
     capacity = capacity or config.worklist.capacity
     columns = resident_columns(residents)
     assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities, state=state)
-    chosen, cuts, visible = select_entries(assessment, capacity, hidden)
-    reasons = resident_reasons(assessment, chosen, model, config, lang, visible=visible)
+    listed_rows, cuts, visible = select_entries(assessment, capacity, hidden)
+    chosen = listed_rows[offset : None if limit is None else offset + limit]
+    words_of = (
+        resident_reasons(assessment, chosen, model, config, lang, visible=visible) if reasons else [[] for _ in chosen]
+    )
     ids = residents["resident_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
     entries: list[dict[str, Any]] = []
-    for rank, (position, words) in enumerate(zip(chosen, reasons, strict=True), start=1):
+    for rank, (position, words) in enumerate(zip(chosen, words_of, strict=True), start=offset + 1):
         i = int(position)
         listed = entry_actions(assessment, i, lang, visible)
         first = listed[0]
@@ -229,6 +303,7 @@ def build_worklist(
                 "resident_id": ids[i],
                 "grid_id": grids[i],
                 "band": first["band"],
+                "band_label": label_band(first["band"], lang),
                 "action": first["action"],
                 "action_label": first["label"],
                 "action_disease": first["disease"],
@@ -255,21 +330,33 @@ def build_worklist(
         as_of=pd.Timestamp(assessment.as_of).date(),
         capacity=capacity,
         entries=entries,
-        counts=_counts(assessment.actions.due, visible, chosen),
+        counts=_counts(assessment.actions.due, visible, listed_rows),
         cuts=cuts,
+        bands=band_counts(assessment, visible, listed_rows, lang),
+        total=len(listed_rows),
+        offset=offset,
     )
 
 
-def worklist_body(worklist: Worklist, batch: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON body of a work list (API and CLI alike)."""
+def worklist_body(worklist: Worklist, batch: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:
+    """The JSON body of a work list (API and CLI alike): the page's entries, and the counts of the whole list."""
     return {
         "as_of": str(worklist.as_of),
+        "list_date": str(worklist.as_of),
         "batch_id": batch["batch_id"],
         "batch_as_of": str(batch["as_of"]),
+        "batch_date": str(batch["as_of"]),
+        "stale_batch": batch.get("stale_batch"),
         "model_version": batch["model_version"],
         "capacity": worklist.capacity,
         # SPEC 6: counts per action, and the cut per band (also as the list ``cuts``).
         "counts": {**worklist.counts, "cut": {str(cut["band"]): cut for cut in worklist.cuts}},
         "cuts": worklist.cuts,
+        # SPEC 15: every band in full, in entries, and the same in words.
+        "bands": worklist.bands,
+        "counts_text": counts_line(worklist.bands, lang),
+        "total": worklist.total,
+        "offset": worklist.offset,
+        "next_cursor": batch.get("next_cursor"),
         "entries": worklist.entries,
     }

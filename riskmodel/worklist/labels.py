@@ -6,7 +6,7 @@ the tests 空腹血糖 / 口服葡萄糖耐量试验 / 糖化血红蛋白 / 测�
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["zh", "en"]
 
@@ -49,12 +49,14 @@ PROFILE_LABELS: dict[str, tuple[str, str]] = {
     "bphs2017": ("BPHS 2017 targets", "基本公卫2017控制标准"),
     "guideline2024": ("2024 guideline targets", "2024年指南控制标准"),
 }
+BAND_CODES: dict[int, str] = {1: "urgent", 2: "confirm_and_refer", 3: "follow_up", 4: "screening"}
 BAND_LABELS: dict[int, tuple[str, str]] = {
-    1: ("band 1, refer now", "第1档 紧急转诊"),
-    2: ("band 2, within 14 days", "第2档 14天内处理"),
-    3: ("band 3, follow-up overdue", "第3档 随访逾期"),
-    4: ("band 4, screening", "第4档 筛查"),
+    1: ("urgent", "紧急"),
+    2: ("confirm and refer", "确诊与转诊"),
+    3: ("follow-up", "随访"),
+    4: ("screening", "筛查"),
 }
+"""The bands as SPEC 15 names them (the dashboard, the print view and the CLI use these)."""
 
 
 def pick(pair: tuple[str, str], lang: Lang) -> str:
@@ -67,6 +69,41 @@ def label(table: dict[str, tuple[str, str]], code: str | None, lang: Lang) -> st
     if code is None:
         return ""
     return pick(table[code], lang) if code in table else code
+
+
+def label_band(band: int, lang: Lang) -> str:
+    """A band's name in the language asked for (紧急 / 确诊与转诊 / 随访 / 筛查)."""
+    return pick(BAND_LABELS[band], lang)
+
+
+def counts_line(bands: list[dict[str, Any]], lang: Lang) -> str:
+    """The counts of every band in plain words (no priority scores), e.g. 紧急 3 人，全部列出；确诊与转诊 254 人：
+    列出 100 人，容量所限未列 150 人，已记录结果暂缓 4 人；... (SPEC 15)."""
+    zh = lang == "zh"
+    parts = []
+    for band in bands:
+        name = label_band(band["band"], lang)
+        if band["due"] == 0:
+            parts.append(f"{name} 0 人" if zh else f"{name}: none")
+            continue
+        if zh:
+            text = f"{name} {band['due']} 人：" + (
+                "全部列出" if band["listed"] == band["due"] else f"列出 {band['listed']} 人"
+            )
+            if band["cut"]:
+                text += f"，容量所限未列 {band['cut']} 人"
+            if band["hidden"]:
+                text += f"，已记录结果暂缓 {band['hidden']} 人"
+        else:
+            text = f"{name}: {band['due']} due, " + (
+                "all listed" if band["listed"] == band["due"] else f"{band['listed']} listed"
+            )
+            if band["cut"]:
+                text += f", {band['cut']} left off (capacity)"
+            if band["hidden"]:
+                text += f", {band['hidden']} hidden by recorded outcomes"
+        parts.append(text)
+    return ("；" if zh else "; ").join(parts) + ("。" if zh else ".")
 
 
 def tests_label(tests: str, lang: Lang) -> str:

@@ -19,6 +19,8 @@ outcome                   effect
                           14 days after, until ``referral_arrived`` / ``referral_returned``
 ``moved``, ``died``,      remove the resident from the lists until ``reinstate``
 ``transferred``
+``reminded``              about the resident: a reminder was sent; hides their reminder (not the list's
+                          actions) for ``reminders.hide_days`` days (7; SPEC 15)
 ========================  =============================================================================
 """
 
@@ -36,8 +38,19 @@ from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, REFERRAL_FOLLOW_UP_D
 
 SNOOZES = ("agreed", "call_later", "unreachable", "declined", "not_confirmed")
 REMOVALS = ("moved", "died", "transferred")
-OUTCOMES = (*SNOOZES, "done", "referred", "referral_arrived", "referral_returned", *REMOVALS, "reinstate")
-RESIDENT_OUTCOMES = (*REMOVALS, "reinstate")
+NOTICES = ("reminded",)
+"""Outcomes that record a contact with the resident without changing the list (SPEC 15)."""
+OUTCOMES = (
+    *SNOOZES,
+    "done",
+    "referred",
+    "referral_arrived",
+    "referral_returned",
+    *REMOVALS,
+    "reinstate",
+    *NOTICES,
+)
+RESIDENT_OUTCOMES = (*REMOVALS, "reinstate", *NOTICES)
 """Outcomes about the resident (every action): ``disease`` and ``action`` may be left out."""
 FITS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys((*SNOOZES, "done"), ACTIONS),
@@ -80,6 +93,8 @@ def hidden_until(outcome: str, recorded_on: dt.date, config: RiskConfig) -> dt.d
         return recorded_on + dt.timedelta(days=getattr(days, outcome))
     if outcome == "done":
         return recorded_on + dt.timedelta(days=config.outcomes.done_max_days)
+    if outcome in NOTICES:
+        return recorded_on + dt.timedelta(days=config.reminders.hide_days)
     return None
 
 
@@ -121,6 +136,8 @@ def outcome_effects(
         if i is None or on > as_of:
             continue
         code = outcome["outcome"]
+        if code in NOTICES:
+            continue
         if code in RESIDENT_OUTCOMES:
             removal[i] = (on, code)
             continue
@@ -194,6 +211,7 @@ def _newest_date(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "FITS",
+    "NOTICES",
     "OUTCOMES",
     "REFERRAL_FOLLOW_UP_DAYS",
     "OutcomeEffects",

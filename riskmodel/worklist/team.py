@@ -36,13 +36,37 @@ from riskmodel.worklist.outcomes import (
     outcome_effects,
     referral_hides,
 )
+from riskmodel.worklist.paging import Cursor
 
 
 def list_as_of(batch: dict[str, Any], as_of: dt.date | str | None, config: RiskConfig) -> dt.date:
-    """The as-of date of a list: the one asked for; else today (configured zone), never before the batch."""
+    """The as-of date of a list: the one asked for; else the published batch's date (SPEC 15)."""
+    if as_of is not None:
+        return pd.Timestamp(as_of).date()
+    return batch["as_of"]  # type: ignore[no-any-return]
+
+
+def outcomes_as_of(batch: dict[str, Any], as_of: dt.date | str | None, config: RiskConfig) -> dt.date:
+    """The date up to which outcomes apply: the list's date when one was asked for (an earlier list is unaffected
+    by later outcomes, SPEC 6); else today, so that what the team recorded since the batch shows at once."""
     if as_of is not None:
         return pd.Timestamp(as_of).date()
     return max(batch["as_of"], config.deployment.today())
+
+
+def stale_batch(batch: dict[str, Any], config: RiskConfig, lang: Lang) -> dict[str, Any] | None:
+    """A warning when the published batch is more than ``worklist.stale_batch_days`` old (today, configured zone)."""
+    days = (config.deployment.today() - batch["as_of"]).days
+    limit = config.worklist.stale_batch_days
+    if days <= limit:
+        return None
+    message = (
+        f"名单基于 {batch['as_of']} 的数据，已过去 {days} 天（超过 {limit} 天），请检查每晚的评分任务是否运行。"
+        if lang == "zh"
+        else f"The list is based on data from {batch['as_of']}, {days} days ago (more than {limit}); "
+        "check that the nightly scoring ran."
+    )
+    return {"batch_date": str(batch["as_of"]), "days_old": days, "limit_days": limit, "message": message}
 
 
 def _team(store: ResultStore, team_id: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -86,16 +110,30 @@ def team_worklist(
     capacity: int | None = None,
     lang: Lang = "zh",
     config: RiskConfig | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    reasons: bool = True,
 ) -> tuple[Worklist, dict[str, Any]]:
     """A team's work list from the store's latest published batch, with its outcomes applied.
 
-    Returns the list and the batch it came from. Raises :class:`~riskmodel.exceptions.StoreError` when the
-    store has no published batch, and :class:`LookupError` when the team has no residents in it.
+    ``limit`` pages the list (all of it when None); ``cursor`` (a ``next_cursor`` returned before) continues
+    the list it came from, with that list's date and capacity. Returns the page and the batch it came from,
+    with ``worklist_as_of``, ``stale_batch`` (None, or a warning) and ``next_cursor`` (None on the last page).
+    Raises :class:`~riskmodel.exceptions.StoreError` when the store has no published batch,
+    :class:`LookupError` when the team has no residents in it, and
+    :class:`~riskmodel.worklist.paging.CursorError` for a cursor that cannot be used.
     """
     config = config or model.config
     residents, batch = _team(store, team_id)
-    day = list_as_of(batch, as_of, config)
-    effects, state, _ = _overlays(store, team_id, residents, batch, day, config)
+    offset = 0
+    if cursor is not None:
+        page = Cursor.decode(cursor)
+        page.check_batch(batch["batch_id"])
+        day, until, capacity, offset = page.list_date, page.outcomes_until, page.capacity, page.offset
+    else:
+        day, until = list_as_of(batch, as_of, config), outcomes_as_of(batch, as_of, config)
+        capacity = capacity or config.worklist.capacity
+    effects, state, _ = _overlays(store, team_id, residents, batch, until, config)
     worklist = build_worklist(
         residents,
         model,
@@ -107,8 +145,22 @@ def team_worklist(
         state=state,
         hidden=effects.hidden | referral_hides(state, effects),
         flags=effects.flags,
+        offset=offset,
+        limit=limit,
+        reasons=reasons,
     )
-    return worklist, {**batch, "worklist_as_of": str(worklist.as_of)}
+    end = offset + len(worklist.entries)
+    following = (
+        Cursor(batch["batch_id"], day, worklist.capacity, end, until).encode()
+        if limit is not None and end < worklist.total
+        else None
+    )
+    return worklist, {
+        **batch,
+        "worklist_as_of": str(worklist.as_of),
+        "stale_batch": stale_batch(batch, config, lang),
+        "next_cursor": following,
+    }
 
 
 def record_outcome(
@@ -179,4 +231,4 @@ def record_outcome(
     return store.outcomes.append(row, idempotency_key=idempotency_key)
 
 
-__all__ = ["REMOVALS", "OutcomeError", "list_as_of", "record_outcome", "team_worklist"]
+__all__ = ["REMOVALS", "OutcomeError", "list_as_of", "outcomes_as_of", "record_outcome", "stale_batch", "team_worklist"]

@@ -1,4 +1,5 @@
-"""``GET /v1/teams/{team_id}/worklist``: a team's work list from the latest complete batch."""
+"""``GET /v1/teams/{team_id}/worklist``: a team's work list from the latest complete batch, a page at a time;
+``GET /v1/teams/{team_id}/reminders``: the texts to send its residents with a task due soon (SPEC 15)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,34 @@ import datetime as dt
 import json
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 
+from riskmodel.worklist.contacts import attach_contacts
 from riskmodel.worklist.entries import worklist_body
+from riskmodel.worklist.paging import CursorError
+from riskmodel.worklist.reminders import team_reminders
 from riskmodel.worklist.team import team_worklist
-from serving.auth import team_not_found
+from serving.auth import CONTACT_SCOPE, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
-from serving.models import ERROR_RESPONSES, WorklistResponse
+from serving.models import (
+    CONTACT_FORBIDDEN_RESPONSE,
+    CURSOR_CONFLICT_RESPONSE,
+    ERROR_RESPONSES,
+    RemindersResponse,
+    WorklistResponse,
+)
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["work lists"])
+DEFAULT_LIMIT = 50
+"""Entries per page unless ``limit`` says otherwise (SPEC 15)."""
 
 
 @router.get(
     "/teams/{team_id}/worklist",
     response_model=WorklistResponse,
-    summary="A team's prioritised work list (refer now, confirm, refer, recheck, overdue, screen)",
+    responses={**CONTACT_FORBIDDEN_RESPONSE, **CURSOR_CONFLICT_RESPONSE},
+    summary="A team's prioritised work list, a page at a time (urgent, confirm and refer, follow-up, screening)",
 )
 def get_worklist(
     model: ModelDep,
@@ -31,18 +45,83 @@ def get_worklist(
         None,
         ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
         le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
-        description="As-of date (default: today in the configured zone, never before the batch's)",
+        description="List date (default: the published batch's date)",
     ),
     capacity: int | None = Query(
-        None, ge=1, le=10_000, description="Entries in each of band 3 (follow-up overdue) and band 4 (screen)"
+        None, ge=1, le=100_000, description="Entries shared by bands 2-4 (band 1 is never cut); default: config"
     ),
     lang: Literal["zh", "en"] = Query("zh"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=1000, description="Entries on this page"),
+    cursor: str | None = Query(
+        None,
+        min_length=1,
+        max_length=512,
+        description="The next_cursor of the previous page; the list keeps that page's date and capacity",
+    ),
+    include: Literal["contact"] | None = Query(
+        None, description="contact: each entry's name, phone and address (needs a key with the contact scope)"
+    ),
 ) -> Response:
     if not caller.may_read(team_id):
         raise team_not_found(team_id)
+    if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
+        raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
     try:
-        entries, batch = team_worklist(store, team_id, model, as_of=as_of, capacity=capacity, lang=lang)
+        entries, batch = team_worklist(
+            store, team_id, model, as_of=as_of, capacity=capacity, lang=lang, limit=limit, cursor=cursor
+        )
     except LookupError as exc:
         raise team_not_found(team_id) from exc
-    content = {"team_id": team_id, **worklist_body(entries, batch)}
+    except CursorError as exc:
+        if exc.status == 422:
+            raise RequestValidationError(
+                [{"loc": ("query", "cursor"), "msg": str(exc), "type": "cursor_invalid"}]
+            ) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
+    if include == "contact":
+        attach_contacts(store, team_id, entries.entries)
+    content = {"team_id": team_id, **worklist_body(entries, batch, lang)}
+    return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")
+
+
+@router.get(
+    "/teams/{team_id}/reminders",
+    response_model=RemindersResponse,
+    responses=CONTACT_FORBIDDEN_RESPONSE,
+    summary="智能提醒: one SMS text per resident with a task due in the window (no diagnosis, at most 70 characters)",
+)
+def get_reminders(
+    model: ModelDep,
+    store: StoreDep,
+    caller: CallerDep,
+    team_id: str = Path(min_length=1, max_length=128),
+    within_days: int = Query(7, ge=0, le=90, description="Tasks due on or before the list date + this many days"),
+    as_of: dt.date | None = Query(
+        None,
+        ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
+        le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
+        description="List date (default: the published batch's date)",
+    ),
+    include: Literal["contact"] | None = Query(
+        None, description="contact: each resident's name, phone and address (needs a key with the contact scope)"
+    ),
+) -> Response:
+    if not caller.may_read(team_id):
+        raise team_not_found(team_id)
+    if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
+        raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
+    try:
+        found, batch = team_reminders(store, team_id, model, within_days=within_days, as_of=as_of)
+    except LookupError as exc:
+        raise team_not_found(team_id) from exc
+    if include == "contact":
+        attach_contacts(store, team_id, found)
+    content = {
+        "team_id": team_id,
+        "list_date": batch["list_date"],
+        "batch_date": str(batch["as_of"]),
+        "within_days": within_days,
+        "clinic": batch["clinic"],
+        "reminders": found,
+    }
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")

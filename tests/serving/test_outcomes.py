@@ -39,10 +39,22 @@ def loop(tmp_path_factory, model, config, population):
         yield client, folder, team, store_url
 
 
-def _list(client, as_of=DAY, capacity=5):
-    response = client.get(f"/v1/teams/{TEAM}/worklist?as_of={as_of}&capacity={capacity}&lang=en", headers=H)
+def _list(client, as_of=DAY, capacity=100_000, screens=None):
+    """The whole list, every page followed by its cursor; ``screens``: capacity for bands 2-3 in full and
+    that many band-4 (screening) entries (bands 2-4 share the capacity, SPEC 15)."""
+    if screens is not None:
+        whole = _list(client, as_of=as_of)
+        capacity = sum(b["due"] - b["hidden"] for b in whole["bands"] if b["band"] in (2, 3)) + screens
+    url = f"/v1/teams/{TEAM}/worklist?as_of={as_of}&capacity={capacity}&lang=en&limit=500"
+    response = client.get(url, headers=H)
     assert response.status_code == 200, response.text
-    return response.json()
+    body = response.json()
+    while response.json()["next_cursor"]:
+        response = client.get(f"/v1/teams/{TEAM}/worklist?limit=500&cursor={response.json()['next_cursor']}", headers=H)
+        assert response.status_code == 200, response.text
+        body["entries"] += response.json()["entries"]
+    assert len(body["entries"]) == body["total"]
+    return body
 
 
 def _post(client, key=None, **body):
@@ -65,16 +77,12 @@ def _first(entries, action):
 
 def test_a_day_in_a_teams_life(loop):
     client, _, _, _ = loop
-    before = _list(client)
+    before = _list(client, screens=5)
     screens = [e for e in before["entries"] if e["band"] == 4]
     assert len(screens) == 5 and any(c["band"] == 4 for c in before["cuts"])
     agreed, declined = screens[0], screens[1]
     refer = _first(before["entries"], "refer")
-    moved = next(
-        e
-        for e in before["entries"]
-        if e["resident_id"] not in {agreed["resident_id"], declined["resident_id"], refer["resident_id"]}
-    )
+    moved = screens[2]
 
     def act(entry, outcome, **extra):
         first = entry["actions"][0]
@@ -99,7 +107,7 @@ def test_a_day_in_a_teams_life(loop):
     assert act(refer, "referred").status_code == 201
     assert _post(client, resident_id=moved["resident_id"], outcome="moved").status_code == 201
 
-    after = _list(client)
+    after = _list(client, screens=5)
     listed = {e["resident_id"]: e for e in after["entries"]}
     assert moved["resident_id"] not in listed
     for entry in (agreed, declined):
@@ -111,12 +119,12 @@ def test_a_day_in_a_teams_life(loop):
     assert tracking and tracking[0]["due_date"] == "2026-07-15"
     assert not any(a["action"] == "refer" and a["disease"] == refer["actions"][0]["disease"] for a in follow["actions"])
 
-    week = _list(client, as_of="2026-07-08", capacity=1000)  # agreed hides 7 days: back on day 8
+    week = _list(client, as_of="2026-07-08", capacity=100_000)  # agreed hides 7 days: back on day 8
     assert _has(week, agreed, agreed["actions"][0])
     assert not _has(week, declined, declined["actions"][0])  # declined: 90 days
 
     # An earlier list is unaffected by outcomes recorded later.
-    earlier = _list(client, as_of="2026-06-30", capacity=1000)
+    earlier = _list(client, as_of="2026-06-30", capacity=100_000)
     assert any(e["resident_id"] == moved["resident_id"] for e in earlier["entries"])
 
     outcomes = client.get(f"/v1/teams/{TEAM}/outcomes?since=2026-07-01", headers=H).json()["outcomes"]
@@ -139,7 +147,7 @@ def test_bad_outcomes_answer_clearly(loop):
     )
     bad = _post(client, resident_id="x", outcome="teleported")
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "outcome"
-    entries = _list(client, capacity=1000)["entries"]
+    entries = _list(client, capacity=100_000)["entries"]
     screen_only = next(e for e in entries if [a["action"] for a in e["actions"]] == ["screen"])
     not_due = _post(
         client,
@@ -153,7 +161,7 @@ def test_bad_outcomes_answer_clearly(loop):
 
 def test_done_holds_until_a_later_batch_then_clears_or_returns(loop, model, config):
     client, folder, team, store_url = loop
-    entries = _list(client, capacity=1000)["entries"]
+    entries = _list(client, capacity=100_000)["entries"]
     overdue = [e for e in entries if any(a["action"] == "follow_up_overdue" for a in e["actions"])][:2]
     for entry in overdue:
         action = next(a for a in entry["actions"] if a["action"] == "follow_up_overdue")
@@ -172,7 +180,7 @@ def test_done_holds_until_a_later_batch_then_clears_or_returns(loop, model, conf
             for e in listing["entries"]
         )
 
-    assert not any(has_overdue(_list(client, capacity=1000), e["resident_id"]) for e in overdue)
+    assert not any(has_overdue(_list(client, capacity=100_000), e["resident_id"]) for e in overdue)
     # A new batch dated after the outcome: the first resident's follow-up was recorded, the second's was not.
     updated = team.copy()
     updated.loc[updated["resident_id"] == overdue[0]["resident_id"], "last_followup_date"] = "2026-07-01"
@@ -181,14 +189,14 @@ def test_done_holds_until_a_later_batch_then_clears_or_returns(loop, model, conf
     score_file(
         source, folder / "next.parquet", model, config=config, as_of=dt.date(2026, 7, 2), store=ResultStore(store_url)
     )
-    next_day = _list(client, as_of="2026-07-02", capacity=1000)
+    next_day = _list(client, as_of="2026-07-02", capacity=100_000)
     assert not has_overdue(next_day, overdue[0]["resident_id"])  # the record was updated: done clears
     assert has_overdue(next_day, overdue[1]["resident_id"])  # still due in the later batch: it shows again
 
 
 def test_two_nurses_recording_at_once_both_land(loop):
     client, _, _, _ = loop
-    entries = [e for e in _list(client, capacity=1000)["entries"] if e["band"] == 4][-2:]
+    entries = [e for e in _list(client, capacity=100_000)["entries"] if e["band"] == 4][-2:]
     results: list[int] = []
 
     def record(entry):
