@@ -121,7 +121,7 @@ function renderWorklist() {
       contactCell(entry),
       el("td", {}, entry.actions.map((a) => `${t(a.disease)} ${actionLabel(a)}`).join("；"),
         el("ul", {}, ...entry.reasons.map((reason) => el("li", {}, reason)))),
-      el("td", {}, entry.due_date, overdue),
+      el("td", { class: "due" }, entry.due_date, overdue),
       el("td", {}, tiers),
       el("td", {}, outcomeButtons(entry)));
   }));
@@ -148,7 +148,7 @@ function renderCounts() {
         hidden: count(c.hidden) }));
     if (!parts.length) return null;
     const cut = cuts.find((item) => Number(item.band) === band);
-    const cutText = cut ? t("counts_cut", { left: count(cut.left_off ?? cut.not_listed ?? ""),
+    const cutText = cut ? t("counts_cut", { left: count(cut.entries_due - cut.listed), due: count(cut.entries_due),
       first: cut.first_left_off?.priority?.toFixed(1) ?? "–", cut: cut.cut_off_priority?.toFixed(1) ?? "–" }) : "";
     return el("p", { class: `count-line band-${band}`, "data-band": band }, bandBadge(band), " ",
       t("counts_band", { band: bandName(band) }) + parts.join(session.lang === "zh" ? "；" : "; ") + cutText

@@ -50,14 +50,14 @@ function percentFrame(width, height, months, box) {
 }
 
 function lineChart(item) {
-  const width = 420, height = 190, box = { top: 14, right: 54, bottom: 30, left: 36 };
+  const width = 420, height = 190, box = { top: 14, right: 16, bottom: 30, left: 36 };
   const months = item.trend.map((point) => point.ref_date);
   const { svg, x, y } = percentFrame(width, height, months, box);
   const name = `${t(item.disease)} ${labelOf(item)}`;
   if (item.target !== null && item.target !== undefined) {
     svg.append(svgEl("line", { x1: box.left, x2: width - box.right, y1: y(item.target), y2: y(item.target),
       stroke: "#1a7f37", "stroke-dasharray": "5 3", "stroke-width": 1.5, class: "target-line" }));
-    svg.append(svgEl("text", { x: width - box.right + 4, y: y(item.target) + 3, class: "target-label" },
+    svg.append(svgEl("text", { x: box.left + 3, y: y(item.target) - 3, class: "target-label" },
       `${t("target")} ${percent(item.target, 0)}`));
   }
   const points = item.trend.map((point, i) => ({ ...point, i })).filter((point) => point.rate !== null);

@@ -14,12 +14,13 @@ const WORDS = {
     referred: "已转诊", referral_arrived: "转诊已到达", referral_returned: "转诊已返回", moved: "迁出", died: "死亡",
     transferred: "转出", reinstate: "恢复",
     refer_now: "紧急转诊", confirm_diagnosis: "复查确诊", refer: "转诊", referral_follow_up: "转诊随访",
-    recheck: "复查", follow_up_overdue: "随访逾期", screen: "筛查",
+    recheck: "复查", follow_up_overdue: "随访逾期", screen: "筛查", recheck_stale: "复测：既往异常结果已过期",
+    first_followup: "首次随访，纳入管理", re_engage: "重新联系并复测",
     band1: "紧急", band2: "确诊与转诊", band3: "随访", band4: "筛查",
     batch_date: "数据批次日期", list_date: "清单日期",
     stale: "注意：数据批次比清单日期早 {days} 天，清单可能未反映最近的随访。",
     counts_band: "{band}：", counts_action: "{action}应办 {due} 项，列出 {listed} 项，因已记录结果暂缓 {hidden} 项",
-    counts_cut: "（容量所限，{left} 位居民未列入，首位未列入者优先分 {first}，入选线 {cut}）",
+    counts_cut: "（本档 {due} 位居民中，因容量所限 {left} 位未列入；首位未列入者优先分 {first}，入选线 {cut}）",
     nothing_due: "本团队目前没有待办事项。", more: "加载更多", printlist: "打印清单",
     removed: "已移出清单的居民", removed_none: "没有已移出清单的居民。",
     confirm_remove: "确认将居民 {who} 记为“{outcome}”并移出工作清单？此后该居民不再出现在清单中，可在下方“已移出清单的居民”中恢复。",
@@ -49,12 +50,13 @@ const WORDS = {
     moved: "moved away", died: "died", transferred: "transferred out", reinstate: "reinstate",
     refer_now: "refer now", confirm_diagnosis: "confirm diagnosis", refer: "refer",
     referral_follow_up: "referral follow-up", recheck: "recheck", follow_up_overdue: "follow-up overdue",
-    screen: "screen",
+    screen: "screen", recheck_stale: "recheck an out-of-date abnormal result", first_followup: "first follow-up",
+    re_engage: "re-engage and recheck",
     band1: "urgent", band2: "confirm and refer", band3: "follow-up", band4: "screening",
     batch_date: "data batch", list_date: "list date",
     stale: "Warning: the data batch is {days} days older than the list date; recent visits may be missing.",
     counts_band: "{band}: ", counts_action: "{action} {due} due, {listed} listed, {hidden} hidden by a recorded outcome",
-    counts_cut: " (capacity reached: {left} residents not listed; the first left off has priority {first}, the cut-off is {cut})",
+    counts_cut: " (of {due} residents in this band, {left} are not listed for lack of capacity; the first left off has priority {first}, the cut-off is {cut})",
     nothing_due: "Nothing is due for this team.", more: "Load more", printlist: "Print list",
     removed: "Residents removed from the list", removed_none: "No resident has been removed.",
     confirm_remove: "Record resident {who} as \"{outcome}\" and remove them from the work list? They can be reinstated below, under \"Residents removed from the list\".",
@@ -75,8 +77,8 @@ const WORDS = {
 };
 const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 // SPEC 6: the band of each action; SPEC 15: bands named, colours consistent everywhere (list, badges, print).
-const ACTION_BAND = { refer_now: 1, confirm_diagnosis: 2, refer: 2, referral_follow_up: 2, recheck: 2,
-  follow_up_overdue: 3, screen: 4 };
+const ACTION_BAND = { refer_now: 1, confirm_diagnosis: 2, recheck_stale: 2, refer: 2, referral_follow_up: 2,
+  recheck: 2, first_followup: 2, follow_up_overdue: 3, re_engage: 3, screen: 4 };
 const BAND_COLOURS = { 1: "#b42318", 2: "#c4540a", 3: "#0b5394", 4: "#57606a" };
 const REMOVALS = ["moved", "died", "transferred"];
 

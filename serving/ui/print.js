@@ -21,7 +21,7 @@ function row(entry, index) {
       entry.grid_id ? el("div", { class: "id" }, `${t("grid")} ${entry.grid_id}`) : null),
     el("td", {}, el("span", { class: "band", style: `border-color:${BAND_COLOURS[band]};color:${BAND_COLOURS[band]}` }, bandName(band)),
       el("ul", {}, ...entry.actions.map((action) => el("li", {}, `${t(action.disease)} ${actionLabel(action)}`
-        + (action.tests?.length ? `（${action.tests.map((test) => test.label ?? test).join("、")}）` : ""))))),
+        + (action.test_label ? (session.lang === "zh" ? `（${action.test_label}）` : ` (${action.test_label})`) : ""))))),
     el("td", { class: "due" }, entry.actions.map((action) => el("div", {}, action.due_date ?? entry.due_date,
       action.overdue_days ? el("span", { class: "overdue" }, ` ${t("overdue")} ${action.overdue_days} ${t("days")}`) : null))),
     el("td", { class: "outcome" }, ...PRINT_OUTCOMES.map(box), el("div", {}, ...REMOVALS.map(box))),
