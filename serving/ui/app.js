@@ -41,14 +41,14 @@ async function signIn(event) {
   if (wanted === "county" && state.everyone) await showCounty(); else await showTeam(state.teams[0].id);
 }
 
-function tile(item) {
+function tile(item, prefix = null) {
   const figure = item.is_rate ? percent(item.rate) : figureOf(item, "numerator");
   const reached = item.target === null || item.rate === null ? "" : item.rate >= item.target ? "ok" : "bad";
   const fraction = item.denominator === null || item.denominator === undefined ? ""
     : `${figureOf(item, "numerator")} / ${figureOf(item, "denominator")}`;
   const target = item.target === null || item.target === undefined ? "" : `${t("target")} ${percent(item.target, 0)}`;
   return el("div", { class: `tile ${reached}`, "data-indicator": `${item.disease}:${item.indicator}` },
-    el("div", { class: "label" }, `${t(item.disease)} ${labelOf(item)}`),
+    el("div", { class: "label" }, prefix ? `${prefix}: ${t(item.disease)} ${labelOf(item)}` : `${t(item.disease)} ${labelOf(item)}`),
     el("div", { class: "figure" }, figure),
     el("div", { class: "fraction" }, [fraction, target].filter(Boolean).join(" · ")));
 }
@@ -67,7 +67,7 @@ async function showTeam(team) {
   const name = state.teams.find((known) => known.id === team)?.name ?? team;
   $("team-title").textContent = `${t("team")} ${name}`;
   $("team-meta").textContent = `${t("asof")} ${figures.as_of} · ${t("batch")} ${figures.batch_as_of}`;
-  $("tiles").replaceChildren(...items.filter((item) => TILE_CODES.includes(item.indicator)).map(tile));
+  $("tiles").replaceChildren(...items.filter((item) => TILE_CODES.includes(item.indicator)).map((item) => tile(item)));
   $("charts").replaceChildren(...items.filter((item) => CHART_CODES.includes(item.indicator)).map(lineChart));
   $("hearts").replaceChildren(...["hypertension", "diabetes"].map((disease) => heartsChart(items, disease)).filter(Boolean));
   state.worklist = worklist;
@@ -119,7 +119,7 @@ function renderWorklist() {
       el("td", {}, entry.rank),
       el("td", {}, bandBadge(bandOf(entry))),
       contactCell(entry),
-      el("td", {}, entry.actions.map((a) => `${t(a.disease)} ${actionLabel(a)}`).join("；"),
+      el("td", {}, entry.actions.map((a) => `${t(a.disease)} ${actionLabel(a)}`).join(session.lang === "zh" ? "；" : "; "),
         el("ul", {}, ...entry.reasons.map((reason) => el("li", {}, reason)))),
       el("td", { class: "due" }, entry.due_date, overdue),
       el("td", {}, tiers),
@@ -200,7 +200,7 @@ async function record(entry, code) {
 }
 
 async function remove(entry, code) {
-  const who = entry.contact?.name ? `${entry.contact.name}（${entry.resident_id}）` : entry.resident_id;
+  const who = entry.contact?.name ? `${entry.contact.name} (${entry.resident_id})` : entry.resident_id;
   if (!(await ask(t("confirm_remove", { who, outcome: t(code) })))) return;
   await post({ resident_id: entry.resident_id, outcome: code }, t(code));
 }
@@ -244,8 +244,7 @@ function renderCounty() {
   const code = $("rank-by").value;
   const { county, teams, grids } = state.county;
   const total = county.units[0] ? indicatorOf(county.units[0], code) : null;
-  $("county-total").replaceChildren(...(total ? [tile({ ...total, label_zh: `${t("county_total")} · ${total.label_zh}`,
-    label_en: `${t("county_total")} · ${total.label_en}` })] : []));
+  $("county-total").replaceChildren(...(total ? [tile(total, t("county_total"))] : []));
   const level = state.drill ? grids : teams;
   const rows = level.units.map((unit) => ({ id: unit.unit_id, name: unit.name ?? unit.unit_id, item: indicatorOf(unit, code) }))
     .filter((row) => row.item && row.item.rate !== null && row.item.denominator);
@@ -256,7 +255,9 @@ function renderCounty() {
   $("rank-hint").textContent = state.drill ? "" : t("drill_hint");
   const countyRate = total ? total.rate : null;
   const target = total ? total.target : null;
-  $("rank-units").replaceChildren(...bars(rows, countyRate, target));
+  $("rank-units").replaceChildren(...bars(rows, countyRate, target), el("div", { class: "legend" },
+    el("span", { class: "legend-item" }, el("span", { class: "key county-mark" }), `${t("county_rate")} ${percent(countyRate)}`),
+    target !== null ? el("span", { class: "legend-item" }, el("span", { class: "key target" }), `${t("target")} ${percent(target, 0)}`) : null));
   $("funnel").replaceChildren(funnelPlot(rows, countyRate, target, state.drill ? null : (row) => drill(row.id)));
 }
 

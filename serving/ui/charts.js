@@ -172,11 +172,16 @@ function funnelPlot(rows, countyRate, target, onPick) {
       t(side)]);
     if (onPick) dot.addEventListener("click", () => onPick(row));
     svg.append(dot);
+    if (rows.length <= 15) {
+      svg.append(svgEl("text", { x: x(row.item.denominator) + 7, y: y(row.item.rate) + 3, class: "tick unit-label" }, row.name));
+    }
   }
+  const item = (key, text) => el("span", { class: "legend-item" }, key, text);
   const legend = el("div", { class: "legend" },
-    el("span", { class: "key county" }), `${t("county_rate")} ${percent(countyRate)}`,
-    el("span", { class: "key l95" }), t("limit95"), el("span", { class: "key l998" }), t("limit998"),
-    target !== null && target !== undefined ? [el("span", { class: "key target" }), `${t("target")} ${percent(target, 0)}`] : null,
-    el("span", { class: "dot-key above" }), t("above"), el("span", { class: "dot-key below" }), t("below"));
+    item(el("span", { class: "key county" }), `${t("county_rate")} ${percent(countyRate)}`),
+    item(el("span", { class: "key l95" }), t("limit95")), item(el("span", { class: "key l998" }), t("limit998")),
+    target !== null && target !== undefined ? item(el("span", { class: "key target" }), `${t("target")} ${percent(target, 0)}`) : null,
+    item(el("span", { class: "dot-key above" }), t("above")), item(el("span", { class: "dot-key" }), t("within")),
+    item(el("span", { class: "dot-key below" }), t("below")));
   return el("figure", { class: "chart wide" }, svg, legend);
 }

@@ -4,9 +4,15 @@
 
 const PRINT_OUTCOMES = ["agreed", "call_later", "unreachable", "declined", "done"];
 const query = new URLSearchParams(window.location.search);
-if (query.get("lang") === "en" || query.get("lang") === "zh") session.lang = query.get("lang");
+session.lang = query.get("lang") === "en" ? "en" : "zh";  // Chinese unless asked for English (SPEC 15)
 
 function box(code) { return el("span", { class: "box-item" }, el("span", { class: "box" }), t(code)); }
+
+function dueText(action) {
+  const overdue = action.overdue_days ? (session.lang === "zh" ? `，${t("overdue")} ${action.overdue_days} ${t("days")}`
+    : `, ${t("overdue")} ${action.overdue_days} ${t("days")}`) : "";
+  return `${action.due_date}${overdue}`;
+}
 
 function row(entry, index) {
   const band = bandOf(entry);
@@ -18,13 +24,13 @@ function row(entry, index) {
       el("div", { class: contact?.name ? "id" : "name" }, entry.resident_id),
       contact?.phone ? el("div", { class: "phone" }, `${t("phone")} ${contact.phone}`) : null,
       contact?.address ? el("div", { class: "id" }, contact.address) : null,
-      entry.grid_id ? el("div", { class: "id" }, `${t("grid")} ${entry.grid_id}`) : null),
-    el("td", {}, el("span", { class: "band", style: `border-color:${BAND_COLOURS[band]};color:${BAND_COLOURS[band]}` }, bandName(band)),
-      el("ul", {}, ...entry.actions.map((action) => el("li", {}, `${t(action.disease)} ${actionLabel(action)}`
-        + (action.test_label ? (session.lang === "zh" ? `（${action.test_label}）` : ` (${action.test_label})`) : ""))))),
-    el("td", { class: "due" }, entry.actions.map((action) => el("div", {}, action.due_date ?? entry.due_date,
-      action.overdue_days ? el("span", { class: "overdue" }, ` ${t("overdue")} ${action.overdue_days} ${t("days")}`) : null))),
-    el("td", { class: "outcome" }, ...PRINT_OUTCOMES.map(box), el("div", {}, ...REMOVALS.map(box))),
+      entry.grid_id ? el("div", { class: "id" }, `${t("grid")} ${entry.grid_id}`) : null,
+      el("span", { class: "band", style: `border-color:${BAND_COLOURS[band]};color:${BAND_COLOURS[band]}` }, bandName(band))),
+    el("td", { class: "acts" }, ...entry.actions.map((action) => el("div", { class: "act" },
+      el("span", { class: "what" }, `${t(action.disease)} ${actionLabel(action)}`
+        + (action.test_label ? (session.lang === "zh" ? `（${action.test_label}）` : ` (${action.test_label})`) : "")),
+      el("span", { class: action.overdue_days ? "due overdue" : "due" }, dueText(action))))),
+    el("td", { class: "outcome" }, el("div", { class: "boxes" }, ...[...PRINT_OUTCOMES, ...REMOVALS].map(box))),
     el("td", { class: "notes" }));
 }
 
