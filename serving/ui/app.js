@@ -13,6 +13,7 @@ const state = { teams: [], everyone: false, unit: null, worklist: null, removed:
 function translate() {
   applyLang();
   $("lang").textContent = session.lang === "zh" ? "English" : "中文";
+  $("lang").lang = session.lang === "zh" ? "en" : "zh-CN";  // the switch is labelled in its own language
   document.title = t("title") + " · riskmodel";
   $("filter-band").replaceChildren(el("option", { value: "" }, t("all")),
     ...[1, 2, 3, 4].map((band) => el("option", { value: String(band) }, bandName(band))));
