@@ -173,7 +173,9 @@ function funnelPlot(rows, countyRate, target, onPick) {
     if (onPick) dot.addEventListener("click", () => onPick(row));
     svg.append(dot);
     if (rows.length <= 15) {
-      svg.append(svgEl("text", { x: x(row.item.denominator) + 7, y: y(row.item.rate) + 3, class: "tick unit-label" }, row.name));
+      const right = x(row.item.denominator) > width * 0.75;  // near the right edge: the name goes left of the dot
+      svg.append(svgEl("text", { x: x(row.item.denominator) + (right ? -8 : 8), y: y(row.item.rate) + 3,
+        "text-anchor": right ? "end" : "start", class: "tick unit-label" }, row.name));
     }
   }
   const item = (key, text) => el("span", { class: "legend-item" }, key, text);
