@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from riskmodel.config import RiskConfig
@@ -24,6 +24,7 @@ from serving.state import ModelHolder
 
 logger = logging.getLogger("riskmodel.serving")
 UI_FOLDER = Path(__file__).resolve().parent / "ui"
+DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"  # Swagger UI 5 (OpenAPI 3.1), no CDN
 
 
 def create_app(
@@ -71,8 +72,11 @@ def create_app(
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
     app.include_router(system.router)
+    app.add_api_route(  # before the /ui mount, which would answer first (SPEC 15, the A4 print view)
+        "/ui/print", lambda: FileResponse(UI_FOLDER / "print.html"), include_in_schema=False, methods=["GET"]
+    )
     app.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")  # the dashboard, no CDN (SPEC 11)
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -81,7 +85,7 @@ def create_app(
             title="riskmodel API",
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/docs-assets/favicon.png",
         )
 
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)

@@ -52,11 +52,22 @@ async def all_indicators(
     level: Literal["team", "grid", "county"] = Query("team"),
     as_of: dt.date | None = AsOf,
     months: int = Query(1, ge=1, le=36),
+    team: str | None = Query(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Only this team (`level=team`) or the grids all of whose residents belong to it (`level=grid`)",
+    ),
 ) -> Response:
     everyone = "*" in caller.teams
     if level == "county" and not everyone:
         raise team_not_found("*")
-    if level == "team":
+    if team is not None and (not caller.may_read(team) or team not in store.teams()):
+        raise team_not_found(team)
+    if team is not None and level != "county":
+        units = store.grids_within([team]) if level == "grid" else [team]
+    elif level == "team":
         units = store.teams() if everyone else [t for t in store.teams() if caller.may_read(t)]
     elif level == "grid":
         units = store.units("grid") if everyone else store.grids_within(sorted(caller.teams))

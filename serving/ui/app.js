@@ -1,146 +1,57 @@
-// The dashboard (SPEC 11): a client of the same API an integrator uses. No external request: every asset is
-// served by the app, and charts are drawn here as SVG.
+// The dashboard (SPEC 11, 15): a client of the same API an integrator uses. Words, the API client and formats
+// are in common.js, the charts in charts.js.
 "use strict";
 
-const WORDS = {
-  zh: {
-    title: "慢病管理工作台", signin: "请输入 API 密钥登录", enter: "登录", keynote: "密钥仅保存在本次浏览器会话中。",
-    signout: "退出", county: "全县排名", trends: "12个月趋势", worklist: "工作清单", band: "分档", disease: "疾病",
-    search: "居民", resident: "居民", action: "待办", due: "截止", tiers: "分层", record: "记录结果", rankby: "排序指标",
-    teams: "团队", grids: "网格", diabetes: "糖尿病", hypertension: "高血压", target: "目标", asof: "截至",
-    batch: "批次", overdue: "逾期", days: "天", badkey: "密钥无效或无权访问", recorded: "已记录", reason: "请填写原因",
-    failed: "记录失败", listed: "列出", due_n: "应办", hidden: "暂缓", cut: "容量截断，首位未列入",
-    agreed: "同意就诊", call_later: "稍后联系", unreachable: "未联系上", declined: "拒绝", done: "已完成",
-    referred: "已转诊", referral_arrived: "转诊已到达", moved: "迁出", none: "无",
-    refer_now: "紧急转诊", confirm_diagnosis: "复查确诊", refer: "转诊", referral_follow_up: "转诊随访", recheck: "复查",
-    follow_up_overdue: "随访逾期", screen: "筛查", about: "约",
-  },
-  en: {
-    title: "Chronic disease workbench", signin: "Sign in with your API key", enter: "Sign in",
-    keynote: "The key is kept for this browser session only.", signout: "Sign out", county: "County ranking",
-    trends: "12-month trends", worklist: "Work list", band: "Band", disease: "Disease", search: "Resident",
-    resident: "Resident", action: "Action", due: "Due", tiers: "Tiers", record: "Record outcome", rankby: "Rank by",
-    teams: "Teams", grids: "Grids", diabetes: "diabetes", hypertension: "hypertension", target: "target",
-    asof: "as of", batch: "batch", overdue: "overdue", days: "days", badkey: "Unknown key, or no access",
-    recorded: "recorded", reason: "Why?", failed: "Could not record", listed: "listed", due_n: "due",
-    hidden: "hidden", cut: "cut by capacity; first left off", agreed: "agreed", call_later: "call later",
-    unreachable: "unreachable", declined: "declined", done: "done", referred: "referred",
-    referral_arrived: "referral arrived", moved: "moved", none: "none",
-    refer_now: "refer now", confirm_diagnosis: "confirm diagnosis", refer: "refer",
-    referral_follow_up: "referral follow-up", recheck: "recheck", follow_up_overdue: "follow-up overdue", screen: "screen",
-    about: "about ",
-  },
-};
 const TILE_CODES = ["management_rate", "standard_management_rate", "control_rate", "hearts_controlled",
   "screening_coverage", "guideline_high_risk"];
 const CHART_CODES = ["standard_management_rate", "control_rate", "hearts_controlled"];
-const state = { lang: sessionStorage.getItem("lang") || "zh", key: sessionStorage.getItem("apiKey"), teams: [],
-  everyone: false, unit: null, worklist: null };
-
-const $ = (id) => document.getElementById(id);
-const t = (word) => (WORDS[state.lang][word] || word);
-
-async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: { "X-API-Key": state.key,
-    "Content-Type": "application/json", ...(options.headers || {}) } });
-  if (!response.ok) {
-    const error = new Error(`${response.status}`);
-    error.status = response.status;
-    try { error.body = await response.json(); } catch (_) { error.body = null; }
-    throw error;
-  }
-  return response.json();
-}
+const RANK_CODES = [["hypertension", "standard_management_rate"], ["hypertension", "control_rate"],
+  ["hypertension", "hearts_controlled"], ["diabetes", "standard_management_rate"], ["diabetes", "control_rate"],
+  ["diabetes", "hearts_controlled"], ["hypertension", "management_rate"], ["diabetes", "management_rate"]];
+const state = { teams: [], everyone: false, unit: null, worklist: null, removed: [], county: null, drill: null };
 
 function translate() {
-  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
-  document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
-  $("lang").textContent = state.lang === "zh" ? "English" : "中文";
+  applyLang();
+  $("lang").textContent = session.lang === "zh" ? "English" : "中文";
+  $("lang").lang = session.lang === "zh" ? "en" : "zh-CN";  // the switch is labelled in its own language
   document.title = t("title") + " · riskmodel";
-}
-
-function percent(value) { return value === null || value === undefined ? "–" : (value * 100).toFixed(1) + "%"; }
-function count(value) { return Number.isInteger(value) ? value.toLocaleString() : value.toFixed(1); }
-// An estimate (SPEC 13.6: the estimated patients, 管理率's denominator) is shown in whole residents, with 约.
-function figureOf(item, part) {
-  const value = item[part];
-  return item.estimated === part ? t("about") + Math.round(value).toLocaleString() : count(value);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") node.className = value; else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
+  $("filter-band").replaceChildren(el("option", { value: "" }, t("all")),
+    ...[1, 2, 3, 4].map((band) => el("option", { value: String(band) }, bandName(band))));
 }
 
 async function signIn(event) {
   if (event) event.preventDefault();
-  state.key = state.key || $("key").value.trim();
+  session.key = session.key || $("key").value.trim();
   try {
     const listing = await api("/v1/indicators?level=team&months=1");
-    state.teams = listing.units.map((unit) => unit.unit_id);
+    state.teams = listing.units.map((unit) => ({ id: unit.unit_id, name: unit.name ?? unit.unit_id }));
     try { await api("/v1/indicators?level=county&months=1"); state.everyone = true; } catch (_) { state.everyone = false; }
   } catch (error) {
-    state.key = null;
+    session.key = null;
     sessionStorage.removeItem("apiKey");
     $("signin-error").textContent = t("badkey");
     return;
   }
-  sessionStorage.setItem("apiKey", state.key);
+  sessionStorage.setItem("apiKey", session.key);
   $("signin").hidden = true;
   $("signout").hidden = false;
   $("unit").hidden = false;
   $("county-link").hidden = !state.everyone;
-  $("unit").replaceChildren(...state.teams.map((team) => el("option", { value: team }, team)));
-  await showTeam(state.teams[0]);
+  $("unit").replaceChildren(...state.teams.map((team) => el("option", { value: team.id }, team.name)));
+  const wanted = new URLSearchParams(window.location.search).get("page");
+  if (wanted === "county" && state.everyone) await showCounty(); else await showTeam(state.teams[0].id);
 }
 
-function tile(item) {
-  const label = state.lang === "zh" ? item.label_zh : item.label_en;
+function tile(item, prefix = null) {
   const figure = item.is_rate ? percent(item.rate) : figureOf(item, "numerator");
   const reached = item.target === null || item.rate === null ? "" : item.rate >= item.target ? "ok" : "bad";
-  const fraction = item.denominator === null ? "" : `${figureOf(item, "numerator")} / ${figureOf(item, "denominator")}`;
-  const target = item.target === null ? "" : ` · ${t("target")} ${percent(item.target)}`;
+  const fraction = item.denominator === null || item.denominator === undefined ? ""
+    : `${figureOf(item, "numerator")} / ${figureOf(item, "denominator")}`;
+  const target = item.target === null || item.target === undefined ? "" : `${t("target")} ${percent(item.target, 0)}`;
   return el("div", { class: `tile ${reached}`, "data-indicator": `${item.disease}:${item.indicator}` },
-    el("div", { class: "label" }, `${t(item.disease)} ${label}`),
+    el("div", { class: "label" }, prefix ? `${prefix}: ${t(item.disease)} ${labelOf(item)}` : `${t(item.disease)} ${labelOf(item)}`),
     el("div", { class: "figure" }, figure),
-    el("div", { class: "fraction" }, fraction + target));
-}
-
-function lineChart(item) {
-  const points = item.trend.filter((point) => point.rate !== null);
-  const width = 340, height = 140, pad = 28;
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const x = (i) => pad + (i * (width - 2 * pad)) / Math.max(points.length - 1, 1);
-  const y = (rate) => height - pad - rate * (height - 2 * pad);
-  const add = (name, attrs, text) => {
-    const node = document.createElementNS("http://www.w3.org/2000/svg", name);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-    if (text) node.textContent = text;
-    svg.append(node);
-  };
-  add("line", { x1: pad, y1: y(0), x2: width - pad, y2: y(0), stroke: "#d0d7de" });
-  add("text", { x: 2, y: y(1) + 4, "font-size": 10, fill: "#59636e" }, "100%");
-  add("text", { x: 8, y: y(0) + 4, "font-size": 10, fill: "#59636e" }, "0%");
-  if (item.target !== null) {
-    add("line", { x1: pad, y1: y(item.target), x2: width - pad, y2: y(item.target), stroke: "#1a7f37", "stroke-dasharray": "4 3" });
-  }
-  add("polyline", { fill: "none", stroke: "#0b5394", "stroke-width": 2,
-    points: points.map((point, i) => `${x(i)},${y(point.rate)}`).join(" ") });
-  points.forEach((point, i) => {
-    add("circle", { cx: x(i), cy: y(point.rate), r: 3, fill: "#0b5394" },
-      null);
-    if (i === 0 || i === points.length - 1) {
-      add("text", { x: x(i) - 18, y: height - 6, "font-size": 10, fill: "#59636e" }, point.ref_date.slice(0, 7));
-    }
-  });
-  const label = state.lang === "zh" ? item.label_zh : item.label_en;
-  return el("div", { class: "chart" }, el("div", { class: "label" }, `${t(item.disease)} ${label}`), svg);
+    el("div", { class: "fraction" }, [fraction, target].filter(Boolean).join(" · ")));
 }
 
 async function showTeam(team) {
@@ -148,66 +59,129 @@ async function showTeam(team) {
   $("county").hidden = true;
   $("team").hidden = false;
   $("unit").value = team;
-  const [figures, worklist] = await Promise.all([
-    api(`/v1/teams/${encodeURIComponent(team)}/indicators?months=12`),
-    api(`/v1/teams/${encodeURIComponent(team)}/worklist?lang=${state.lang}&capacity=50`),
+  const [figures, worklist, outcomes] = await Promise.all([
+    api(`${teamPath(team)}/indicators?months=12`),
+    fetchWorklist(team),
+    api(`${teamPath(team)}/outcomes`).catch(() => ({ outcomes: [] })),
   ]);
   const items = figures.units[0].indicators;
-  $("team-title").textContent = team;
+  const name = state.teams.find((known) => known.id === team)?.name ?? team;
+  $("team-title").textContent = `${t("team")} ${name}`;
   $("team-meta").textContent = `${t("asof")} ${figures.as_of} · ${t("batch")} ${figures.batch_as_of}`;
-  $("tiles").replaceChildren(...items.filter((item) => TILE_CODES.includes(item.indicator)).map(tile));
+  $("tiles").replaceChildren(...items.filter((item) => TILE_CODES.includes(item.indicator)).map((item) => tile(item)));
   $("charts").replaceChildren(...items.filter((item) => CHART_CODES.includes(item.indicator)).map(lineChart));
+  $("hearts").replaceChildren(...["hypertension", "diabetes"].map((disease) => heartsChart(items, disease)).filter(Boolean));
   state.worklist = worklist;
+  state.removed = removedResidents(outcomes.outcomes || []);
+  $("print-link").href = `print?team=${encodeURIComponent(team)}&lang=${session.lang}`;
   renderWorklist();
+  renderRemoved();
+}
+
+// Residents whose newest resident-level outcome is a removal (moved, died, transferred) and not reinstated.
+function removedResidents(outcomes) {
+  const newest = new Map();
+  for (const row of outcomes) {
+    if (![...REMOVALS, "reinstate"].includes(row.outcome)) continue;
+    newest.set(row.resident_id, row);  // the API answers oldest first
+  }
+  return [...newest.values()].filter((row) => REMOVALS.includes(row.outcome));
 }
 
 function outcomeButtons(entry) {
   const first = entry.actions[0];
   const codes = ["agreed", "call_later", "unreachable", "declined", "done"];
   if (first.action === "refer" || first.action === "refer_now") codes.push("referred");
-  if (first.action === "referral_follow_up") codes.splice(0, codes.length, "referral_arrived", "unreachable");
-  codes.push("moved");
-  return el("div", { class: "actions" }, ...codes.map((code) => el("button", {
-    type: "button", "data-outcome": code, onclick: () => record(entry, code) }, t(code))));
+  if (first.action === "referral_follow_up") codes.splice(0, codes.length, "referral_arrived", "referral_returned", "unreachable");
+  return el("div", { class: "actions" },
+    ...codes.map((code) => el("button", { type: "button", "data-outcome": code, onclick: () => record(entry, code) }, t(code))),
+    el("span", { class: "removals" }, ...REMOVALS.map((code) => el("button", { type: "button", class: "danger",
+      "data-outcome": code, onclick: () => remove(entry, code) }, t(code)))));
+}
+
+function contactCell(entry) {
+  const contact = entry.contact;
+  return el("td", { class: "who" },
+    contact?.name ? el("div", { class: "name" }, contact.name) : null,
+    el("div", { class: contact?.name ? "note" : "" }, entry.resident_id),
+    contact?.phone ? el("div", { class: "phone" }, el("a", { href: `tel:${contact.phone}` }, contact.phone)) : null,
+    el("div", { class: "note" }, entry.grid_id || ""));
 }
 
 function renderWorklist() {
   const band = $("filter-band").value, disease = $("filter-disease").value, text = $("filter-text").value.trim();
-  const entries = state.worklist.entries.filter((entry) => (!band || String(entry.band) === band)
+  const entries = state.worklist.entries.filter((entry) => (!band || String(bandOf(entry)) === band)
     && (!disease || entry.actions.some((action) => action.disease === disease))
-    && (!text || entry.resident_id.includes(text)));
+    && (!text || entry.resident_id.includes(text) || (entry.contact?.name || "").includes(text)));
   $("worklist").querySelector("tbody").replaceChildren(...entries.map((entry) => {
-    const overdue = entry.overdue_days ? ` (${t("overdue")} ${entry.overdue_days} ${t("days")})` : "";
+    const overdue = entry.overdue_days ? el("div", { class: "overdue" }, `${t("overdue")} ${entry.overdue_days} ${t("days")}`) : null;
     const tiers = `${t("diabetes")} ${entry.diabetes.tier_label} / ${t("hypertension")} ${entry.hypertension.tier_label}`;
-    return el("tr", { class: `band-${entry.band}`, "data-resident": entry.resident_id },
+    return el("tr", { class: `band-${bandOf(entry)}`, "data-resident": entry.resident_id, "data-band": bandOf(entry) },
       el("td", {}, entry.rank),
-      el("td", {}, entry.resident_id, el("div", { class: "note" }, entry.grid_id || "")),
-      el("td", {}, entry.actions.map((a) => `${t(a.disease)} ${a.label}`).join("；"),
+      el("td", {}, bandBadge(bandOf(entry))),
+      contactCell(entry),
+      el("td", {}, entry.actions.map((a) => `${t(a.disease)} ${actionLabel(a)}`).join(session.lang === "zh" ? "；" : "; "),
         el("ul", {}, ...entry.reasons.map((reason) => el("li", {}, reason)))),
-      el("td", {}, entry.due_date + overdue),
+      el("td", { class: "due" }, entry.due_date, overdue),
       el("td", {}, tiers),
       el("td", {}, outcomeButtons(entry)));
   }));
-  const counts = state.worklist.counts;
-  const summary = Object.entries(counts).filter(([, c]) => c.due).map(([code, c]) =>
-    `${t(code)}: ${t("due_n")} ${c.due} · ${t("listed")} ${c.listed} · ${t("hidden")} ${c.hidden}`);
-  const cuts = state.worklist.cuts.map((cut) => `${t("band")} ${cut.band}: ${t("cut")} ${cut.first_left_off.resident_id} (${cut.first_left_off.priority.toFixed(1)} < ${cut.cut_off_priority.toFixed(1)})`);
-  $("capacity").textContent = [...summary, ...cuts].join("  |  ");
+  $("more").hidden = !state.worklist.next_cursor;
+  renderDates();
+  renderCounts();
 }
 
-async function record(entry, code) {
-  const first = entry.actions[0];
-  const body = { resident_id: entry.resident_id, outcome: code };
-  if (code !== "moved") { body.disease = first.disease; body.action = first.action; }
-  if (code === "declined") {
-    const reason = window.prompt(t("reason"));
-    if (!reason) return;
-    body.reason = reason;
-  }
+function renderDates() {
+  const { batchDate, listDate, days, stale } = listDates(state.worklist);
+  $("list-dates").replaceChildren(el("span", { class: "date" }, `${t("batch_date")}: `, el("b", { id: "batch-date" }, batchDate)),
+    "  ", el("span", { class: "date" }, `${t("list_date")}: `, el("b", { id: "list-date" }, listDate)));
+  $("stale").hidden = !stale;
+  $("stale").textContent = stale ? t("stale", { days }) : "";
+}
+
+// The counts line in words (SPEC 6, 15): per band, per action, due / listed / hidden, and where capacity cut.
+function renderCounts() {
+  const counts = state.worklist.counts || {};
+  const cuts = state.worklist.cuts || [];
+  const lines = [1, 2, 3, 4].map((band) => {
+    const parts = Object.entries(counts).filter(([code, c]) => ACTION_BAND[code] === band && c && c.due)
+      .map(([code, c]) => t("counts_action", { action: t(code), due: count(c.due), listed: count(c.listed),
+        hidden: count(c.hidden) }));
+    if (!parts.length) return null;
+    const cut = cuts.find((item) => Number(item.band) === band);
+    const cutText = cut ? t("counts_cut", { left: count(cut.entries_due - cut.listed), due: count(cut.entries_due),
+      first: cut.first_left_off?.priority?.toFixed(1) ?? "–", cut: cut.cut_off_priority?.toFixed(1) ?? "–" }) : "";
+    return el("p", { class: `count-line band-${band}`, "data-band": band }, bandBadge(band), " ",
+      t("counts_band", { band: bandName(band) }) + parts.join(session.lang === "zh" ? "；" : "; ") + cutText
+      + (session.lang === "zh" ? "。" : "."));
+  }).filter(Boolean);
+  $("counts").replaceChildren(...(lines.length ? lines : [el("p", {}, t("nothing_due"))]));
+}
+
+function renderRemoved() {
+  const rows = state.removed.map((row) => el("tr", { "data-removed": row.resident_id },
+    el("td", {}, row.resident_id), el("td", {}, t(row.outcome)),
+    el("td", { class: "note" }, `${t("recorded_on")} ${row.recorded_on ?? ""} · ${t("by")} ${row.recorded_by ?? ""}`),
+    el("td", {}, el("button", { type: "button", "data-outcome": "reinstate",
+      onclick: () => reinstate(row.resident_id) }, t("reinstate")))));
+  $("removed").querySelector("tbody").replaceChildren(...(rows.length ? rows
+    : [el("tr", {}, el("td", { class: "note" }, t("removed_none")))]));
+}
+
+function ask(text) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function post(body, label) {
   try {
-    await api(`/v1/teams/${encodeURIComponent(state.unit)}/outcomes`, { method: "POST", body: JSON.stringify(body),
-      headers: { "Idempotency-Key": `${entry.resident_id}:${first.disease}:${first.action}:${code}:${Date.now()}` } });
-    $("status").textContent = `${entry.resident_id}: ${t(code)} — ${t("recorded")}`;
+    await api(`${teamPath(state.unit)}/outcomes`, { method: "POST", body: JSON.stringify(body),
+      headers: { "Idempotency-Key": `${body.resident_id}:${body.disease ?? ""}:${body.action ?? ""}:${body.outcome}:${Date.now()}` } });
+    $("status").textContent = `${body.resident_id}: ${label} — ${t("recorded")}`;
     await showTeam(state.unit);
   } catch (error) {
     const detail = error.body && error.body.detail;
@@ -215,38 +189,110 @@ async function record(entry, code) {
   }
 }
 
-function bars(units, code) {
+async function record(entry, code) {
+  const first = entry.actions[0];
+  const body = { resident_id: entry.resident_id, outcome: code, disease: first.disease, action: first.action };
+  if (code === "declined") {
+    const reason = window.prompt(t("reason"));
+    if (!reason) return;
+    body.reason = reason;
+  }
+  await post(body, t(code));
+}
+
+async function remove(entry, code) {
+  const who = entry.contact?.name ? `${entry.contact.name} (${entry.resident_id})` : entry.resident_id;
+  if (!(await ask(t("confirm_remove", { who, outcome: t(code) })))) return;
+  await post({ resident_id: entry.resident_id, outcome: code }, t(code));
+}
+
+async function reinstate(resident) { await post({ resident_id: resident, outcome: "reinstate" }, t("reinstate")); }
+
+async function loadMore() {
+  const more = await fetchWorklist(state.unit, { cursor: state.worklist.next_cursor });
+  state.worklist.entries.push(...more.entries);
+  state.worklist.next_cursor = more.next_cursor;
+  renderWorklist();
+}
+
+// The county page (SPEC 11, 15): the county total against its target, the teams (then one team's grids)
+// ranked, and the funnel plot.
+function indicatorOf(unit, code) {
   const [disease, indicator] = code.split(":");
-  const rows = units.map((unit) => ({ id: unit.unit_id,
-    item: unit.indicators.find((item) => item.disease === disease && item.indicator === indicator) }))
-    .filter((row) => row.item && row.item.rate !== null)
-    .sort((a, b) => b.item.rate - a.item.rate);
-  return rows.map((row) => el("div", { class: "bar", "data-unit": row.id },
-    el("span", { class: "name" }, row.id),
-    el("span", { class: "fill", style: `width:${Math.round(row.item.rate * 300)}px` }),
-    el("span", { class: "value" }, `${percent(row.item.rate)} (${figureOf(row.item, "numerator")}/${figureOf(row.item, "denominator")})`)));
+  return unit.indicators.find((item) => item.disease === disease && item.indicator === indicator);
 }
 
 async function showCounty() {
   $("team").hidden = true;
   $("county").hidden = false;
-  const code = $("rank-by").value;
-  const [teams, grids] = await Promise.all([api("/v1/indicators?level=team&months=1"), api("/v1/indicators?level=grid&months=1")]);
-  $("rank-teams").replaceChildren(...bars(teams.units, code));
-  $("rank-grids").replaceChildren(...bars(grids.units, code));
+  const select = $("rank-by");
+  const chosen = select.value || RANK_CODES[0].join(":");
+  const [county, teams] = await Promise.all([api("/v1/indicators?level=county&months=1"),
+    api("/v1/indicators?level=team&months=1")]);
+  select.replaceChildren(...RANK_CODES.map(([disease, code]) => {
+    const item = county.units[0]?.indicators.find((i) => i.disease === disease && i.indicator === code);
+    return el("option", { value: `${disease}:${code}` }, `${t(disease)} ${item ? labelOf(item) : code}`);
+  }));
+  select.value = chosen;
+  let grids = null;
+  if (state.drill) grids = await api(`/v1/indicators?level=grid&months=1&team=${encodeURIComponent(state.drill)}`);
+  state.county = { county, teams, grids };
+  $("county-meta").textContent = `${t("asof")} ${county.as_of} · ${t("batch")} ${county.batch_as_of}`;
+  renderCounty();
 }
+
+function renderCounty() {
+  const code = $("rank-by").value;
+  const { county, teams, grids } = state.county;
+  const total = county.units[0] ? indicatorOf(county.units[0], code) : null;
+  $("county-total").replaceChildren(...(total ? [tile(total, t("county_total"))] : []));
+  const level = state.drill ? grids : teams;
+  const rows = level.units.map((unit) => ({ id: unit.unit_id, name: unit.name ?? unit.unit_id, item: indicatorOf(unit, code) }))
+    .filter((row) => row.item && row.item.rate !== null && row.item.denominator);
+  const teamName = state.teams.find((team) => team.id === state.drill)?.name ?? state.drill;
+  $("crumbs").replaceChildren(el("a", { href: "#", id: "crumb-county", onclick: (event) => { event.preventDefault();
+    state.drill = null; showCounty(); } }, t("level_county")), ...(state.drill ? [" › ", el("span", {}, `${t("team")} ${teamName}`)] : []));
+  $("rank-title").textContent = `${t("ranking")} · ${state.drill ? t("grids") : t("teams")}`;
+  $("rank-hint").textContent = state.drill ? "" : t("drill_hint");
+  const countyRate = total ? total.rate : null;
+  const target = total ? total.target : null;
+  $("rank-units").replaceChildren(...bars(rows, countyRate, target), el("div", { class: "legend" },
+    el("span", { class: "legend-item" }, el("span", { class: "key county-mark" }), `${t("county_rate")} ${percent(countyRate)}`),
+    target !== null ? el("span", { class: "legend-item" }, el("span", { class: "key target" }), `${t("target")} ${percent(target, 0)}`) : null));
+  $("funnel").replaceChildren(funnelPlot(rows, countyRate, target, state.drill ? null : (row) => drill(row.id)));
+}
+
+function bars(rows, countyRate, target) {
+  const sorted = [...rows].sort((a, b) => b.item.rate - a.item.rate);
+  return sorted.map((row) => {
+    const side = countyRate === null ? "within" : funnelSide(row.item.rate, countyRate, row.item.denominator);
+    const track = el("span", { class: "track" }, el("span", { class: `fill ${side}`, style: `width:${row.item.rate * 100}%` }),
+      target !== null ? el("span", { class: "target-mark", style: `left:${target * 100}%`, title: `${t("target")} ${percent(target, 0)}` }) : null,
+      countyRate !== null ? el("span", { class: "county-mark", style: `left:${countyRate * 100}%`, title: `${t("county_rate")} ${percent(countyRate)}` }) : null);
+    const name = state.drill ? el("span", { class: "name" }, row.name)
+      : el("a", { href: "#", class: "name", onclick: (event) => { event.preventDefault(); drill(row.id); } }, row.name);
+    return el("div", { class: "bar", "data-unit": row.id }, name, track,
+      el("span", { class: "value" }, `${percent(row.item.rate)} (${figureOf(row.item, "numerator")} / ${figureOf(row.item, "denominator")})`));
+  });
+}
+
+async function drill(team) { state.drill = team; await showCounty(); }
 
 $("signin-form").addEventListener("submit", signIn);
 $("unit").addEventListener("change", () => showTeam($("unit").value));
-$("county-link").addEventListener("click", showCounty);
-$("rank-by").addEventListener("change", showCounty);
+$("county-link").addEventListener("click", () => { state.drill = null; showCounty(); });
+$("rank-by").addEventListener("change", renderCounty);
+$("more").addEventListener("click", loadMore);
 ["filter-band", "filter-disease", "filter-text"].forEach((id) => $(id).addEventListener("input", renderWorklist));
 $("lang").addEventListener("click", async () => {
-  state.lang = state.lang === "zh" ? "en" : "zh";
-  sessionStorage.setItem("lang", state.lang);
+  session.lang = session.lang === "zh" ? "en" : "zh";
+  sessionStorage.setItem("lang", session.lang);
   translate();
-  if (state.unit && !$("team").hidden) await showTeam(state.unit);
+  if (!$("team").hidden && state.unit) await showTeam(state.unit);
+  else if (!$("county").hidden) await showCounty();
 });
 $("signout").addEventListener("click", () => { sessionStorage.removeItem("apiKey"); window.location.reload(); });
+const requested = new URLSearchParams(window.location.search).get("lang");
+if (requested === "zh" || requested === "en") { session.lang = requested; sessionStorage.setItem("lang", requested); }
 translate();
-if (state.key) signIn();
+if (session.key) signIn();

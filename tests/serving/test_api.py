@@ -165,3 +165,13 @@ def test_keys_are_configured_as_digests_only(served):
     settings, _, _ = served
     assert ALL_KEY not in str(settings.serving.api_keys)
     assert hashlib.sha256(ALL_KEY.encode()).hexdigest() in settings.serving.api_keys
+
+
+def test_grids_of_one_team_for_the_county_drill_down(client):
+    mine = client.get("/v1/indicators?level=grid&team=T00001", headers=TEAM)
+    assert mine.status_code == 200
+    grids = [unit["unit_id"] for unit in mine.json()["units"]]
+    assert grids and all(grid.startswith("T00001") for grid in grids)
+    assert client.get("/v1/indicators?level=grid&team=T00002", headers=TEAM).status_code == 404  # not theirs
+    assert client.get("/v1/indicators?level=grid&team=T00002", headers=ALL).status_code == 200
+    assert client.get("/v1/indicators?level=team&team=T00001", headers=TEAM).json()["units"][0]["unit_id"] == "T00001"

@@ -124,7 +124,7 @@ def test_a_nurse_works_the_list_in_the_dashboard(server, browser):
     browser.find_element(By.ID, "lang").click()
     _wait(lambda: browser.find_element(By.CSS_SELECTOR, "h1").text == "Chronic disease workbench")
     browser.find_element(By.ID, "county-link").click()
-    _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#rank-teams .bar")) == 2)
+    _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#rank-units .bar")) == 2)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-county-en.png"))
 
     requests = [
