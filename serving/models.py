@@ -18,6 +18,7 @@ from pydantic import (
 from riskmodel.records.events import DISEASE_REQUIRED_FOR
 from riskmodel.records.example import EXAMPLE_RESIDENT
 from riskmodel.records.schema import (
+    COLUMNS_BY_NAME,
     EVENT_COLUMNS,
     EVENTS_PER_RECORD,
     FALSE_SPELLINGS,
@@ -27,6 +28,7 @@ from riskmodel.records.schema import (
     TRUE_SPELLINGS,
     Column,
 )
+from riskmodel.records.validation import bmi_from
 from riskmodel.rules.actions import ACTIONS
 from riskmodel.worklist.outcomes import OUTCOMES
 
@@ -73,6 +75,14 @@ class _RecordBase(BaseModel):
         sbp, dbp = getattr(self, "sbp_mmhg", None), getattr(self, "dbp_mmhg", None)
         if sbp is not None and dbp is not None and sbp <= dbp:
             raise ValueError("sbp_mmhg must be above dbp_mmhg")
+        height, weight = getattr(self, "height_cm", None), getattr(self, "weight_kg", None)
+        if getattr(self, "bmi_kg_m2", None) is None and height is not None and weight is not None:
+            bmi, limits = float(bmi_from(height, weight)), COLUMNS_BY_NAME["bmi_kg_m2"]
+            if not limits.low <= bmi <= limits.high:  # type: ignore[operator]
+                raise ValueError(
+                    f"bmi_kg_m2 derived from height and weight is out of range {limits.low:g}-{limits.high:g}"
+                )
+            self.bmi_kg_m2 = round(bmi, 1)  # as a file's row: derived when missing (SPEC section 2)
         seen: set[str] = set()
         for event in getattr(self, "events", None) or []:
             if event.resident_id is not None and event.resident_id != self.resident_id:  # type: ignore[attr-defined]

@@ -375,13 +375,18 @@ def _to_series(values: Any, column: Column) -> pd.Series:
     return pd.Series(values)
 
 
+def bmi_from(height_cm: Any, weight_kg: Any) -> Any:
+    """BMI (kg/m2) from height and weight, unrounded (SPEC section 2: derived when missing); arrays or numbers."""
+    return weight_kg / np.square(height_cm / 100.0)
+
+
 def _derive_bmi(typed: dict[str, Any], problems: _Problems) -> None:
     """Fill a missing BMI from height and weight (SPEC section 2) and range-check the result."""
     bmi, height, weight = typed["bmi_kg_m2"], typed["height_cm"], typed["weight_kg"]
     fill = np.isnan(bmi) & ~np.isnan(height) & ~np.isnan(weight)
     if not fill.any():
         return
-    derived = np.where(fill, weight / np.square(height / 100.0), np.nan)
+    derived = np.where(fill, bmi_from(height, weight), np.nan)
     column = COLUMNS_BY_NAME["bmi_kg_m2"]
     with np.errstate(invalid="ignore"):
         outside = fill & ((derived < column.low) | (derived > column.high))  # type: ignore[operator]

@@ -51,16 +51,18 @@ def test_a_file_table_and_mappings_give_the_same_assessment(model):
 
 
 def test_records_checked_at_the_boundary_match_the_validated_path(model):
+    """The API's request models type and check records (BMI derived from height and weight as a file's row is);
+    given to the entry as checked, they are assessed exactly as the same records validated here."""
+    from serving.models import EventRecord, ResidentRecord
+
     residents = [_residents()[0], _residents()[2]]
-    events = [{**event, "resident_id": "a", "event_date": dt.date.fromisoformat(event["event_date"])} for event in READINGS]
-    typed = [{**r, "exam_date": dt.date.fromisoformat(r["exam_date"])} if "exam_date" in r else r for r in residents]
-    for record in typed:
-        for name in ("bp_date", "glucose_date", "lipids_date"):
-            if name in record:
-                record[name] = dt.date.fromisoformat(record[name])
+    assert "bmi_kg_m2" not in residents[0]  # derived on both paths
+    typed = [ResidentRecord.model_validate(r).model_dump() for r in residents]
+    events = [{**EventRecord.model_validate(e).model_dump(), "resident_id": "a"} for e in READINGS]
     checked = assess_records(typed, events, as_of=AS_OF, model=model, checked=True)
     validated = assess_records(residents, [{**e, "resident_id": "a"} for e in READINGS], as_of=AS_OF, model=model)
     assert checked.residents is None and checked.rejected.empty
+    assert typed[0]["bmi_kg_m2"] == 21.5  # 55 kg / 1.60 m squared, rounded to 0.1 as in a file
     a, b = (output_columns(r.assessment) for r in (checked, validated))  # type: ignore[arg-type]
     for name in a:
         assert np.array_equal(np.asarray(a[name]), np.asarray(b[name])), name
