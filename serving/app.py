@@ -17,6 +17,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
+from serving.headers import SecurityHeadersMiddleware
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
@@ -84,5 +85,8 @@ def create_app(
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
 
+    if config.serving.metrics_port is not None:  # metrics only on the operations address (serving.headers)
+        app.router.routes[:] = [route for route in app.router.routes if getattr(route, "path", None) != "/metrics"]
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: a 413 from the size limit carries them too
     return app

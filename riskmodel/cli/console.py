@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,11 +90,12 @@ def print_worklist(
     splitting a field; then one summary line per band. Every label a doctor reads is in the chosen language."""
     zh = lang == "zh"
     width = min(width, console.width or width)
+    shown_team, version = escape(team), escape(str(batch["model_version"]))  # ids are data, never markup
     out = Console(width=max(width, 40), highlight=False, soft_wrap=True, file=console.file)
     out.print(
-        f"[bold]团队 {team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型版本 {batch['model_version']}）"
+        f"[bold]团队 {shown_team} 工作清单[/]（截至 {batch['worklist_as_of']}，模型版本 {version}）"
         if zh
-        else f"[bold]Work list, team {team}[/] (as of {batch['worklist_as_of']}, model {batch['model_version']})"
+        else f"[bold]Work list, team {shown_team}[/] (as of {batch['worklist_as_of']}, model {version})"
     )
     entries = worklist.entries if limit is None else worklist.entries[:limit]
     for entry in entries:
@@ -101,7 +103,8 @@ def print_worklist(
         late = entry["overdue_days"]
         overdue = (f"  逾期 {late} 天" if zh else f"  {late} days overdue") if late else ""
         out.print(
-            f"[bold]{entry['rank']:>3}. {entry['resident_id']}[/]  [cyan]{entry['action_label']}[/] {disease}  "
+            f"[bold]{entry['rank']:>3}. {escape(str(entry['resident_id']))}[/]  "
+            f"[cyan]{escape(entry['action_label'])}[/] {escape(disease)}  "
             f"{'截止' if zh else 'due'} {entry['due_date']}{overdue}"
         )
         tiers = "；".join if zh else " · ".join
@@ -115,7 +118,8 @@ def print_worklist(
                     else f" ({entry[d]['tier_source_label']})"  # type: ignore[arg-type]
                 )
                 for d in ("diabetes", "hypertension")
-            )
+            ),
+            markup=False,
         )
         for reason in entry["reasons"]:
             for k, line in enumerate(wrap_cells(reason, width, 9)):

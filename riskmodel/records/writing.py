@@ -1,7 +1,7 @@
 """CSV cells that a spreadsheet would run as a formula are escaped (SPEC 8; OWASP CSV injection).
 
-A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``;
-numbers (and text that reads as a number, such as ``-5``) are left as they are.
+A text cell (or a column name) that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+leading ``'``; numbers (and text that reads as a number, such as ``-5``) are left as they are.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ def _escape(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
 
 
 def csv_safe_table(table: pa.Table) -> pa.Table:
-    """The table with every text column's formula-like cells escaped."""
+    """The table with every text column's formula-like cells, and every formula-like column name, escaped."""
+    table = table.rename_columns(_escape(pa.array(table.column_names, pa.string())).to_pylist())
     for k, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             table = table.set_column(k, field, _escape(table.column(k)))
@@ -28,8 +29,9 @@ def csv_safe_table(table: pa.Table) -> pa.Table:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of the frame with every text cell's formula-like start escaped."""
+    """A copy of the frame with every text cell's, and every column name's, formula-like start escaped."""
     out = frame.copy()
+    out.columns = _escape(pa.array([str(name) for name in out.columns], pa.string())).to_pylist()
     for name in out.columns:
         values = out[name]
         if values.dtype == object or pd.api.types.is_string_dtype(values):

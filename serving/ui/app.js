@@ -71,6 +71,7 @@ function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (name === "class") node.className = value; else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "style") Object.assign(node.style, value); // CSSOM, which the CSP allows (a style attribute it blocks)
     else node.setAttribute(name, value);
   }
   for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -223,7 +224,7 @@ function bars(units, code) {
     .sort((a, b) => b.item.rate - a.item.rate);
   return rows.map((row) => el("div", { class: "bar", "data-unit": row.id },
     el("span", { class: "name" }, row.id),
-    el("span", { class: "fill", style: `width:${Math.round(row.item.rate * 300)}px` }),
+    el("span", { class: "fill", style: { width: `${Math.round(row.item.rate * 300)}px` } }),
     el("span", { class: "value" }, `${percent(row.item.rate)} (${figureOf(row.item, "numerator")}/${figureOf(row.item, "denominator")})`)));
 }
 
