@@ -345,10 +345,17 @@ class RiskConfig(_Section):
             else:
                 flat[prefix] = value
 
+        walk("", self.public_dump())
+        return flat
+
+    def public_dump(self) -> dict[str, Any]:
+        """The config as JSON-ready values without secrets (SPEC 16): no API keys, URL passwords masked. What
+        is logged to MLflow and saved with a model."""
+        from riskmodel.redaction import redact
+
         dumped = self.model_dump(mode="json")
         dumped["serving"].pop("api_keys", None)
-        walk("", dumped)
-        return flat
+        return redact(dumped)  # type: ignore[no-any-return]
 
 
 _ENV_OVERRIDES: dict[str, tuple[str, str]] = {

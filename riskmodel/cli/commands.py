@@ -171,6 +171,7 @@ def train(
 ) -> None:
     """Train both disease models, evaluate them, log the run to MLflow and register a 'challenger'."""
     from riskmodel.records.reading import expand_paths, read_residents
+    from riskmodel.redaction import redact_url
     from training.tracking import log_training
     from training.train import train_risk_model
 
@@ -204,7 +205,7 @@ def train(
     metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
     console.print(
         f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
-        f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'"
+        f"(tracking store {redact_url(settings.tracking.uri)}); promote it with 'riskmodel promote'"
     )
 
 
