@@ -32,7 +32,7 @@ from riskmodel.cli.conventions import (
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import InputFileError as InputFileErrorForCli
 from riskmodel.exceptions import RiskModelError
-from riskmodel.records.writing import csv_safe
+from riskmodel.records.writing import csv_safe, write_owner_only
 
 if TYPE_CHECKING:
     from riskmodel.worklist.explain import Lang
@@ -830,7 +830,7 @@ def indicators(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            write_owner_only(output, text)  # SPEC 16: an export is readable by its owner only
             console.print(f"wrote {output}")
 
 

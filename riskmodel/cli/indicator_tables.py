@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from riskmodel.cli.console import console
+from riskmodel.records.writing import owner_only
 from riskmodel.worklist.labels import DISEASE_LABELS, pick
 
 ABOUT = {"zh": "约", "en": "about "}
@@ -121,6 +122,7 @@ def write_workbook(path: Path, units: list[dict[str, Any]], result: dict[str, An
     """An Excel workbook: a summary sheet (the latest figures) and a trend sheet (every month end)."""
     frame = indicator_frame(units, lang)
     latest = frame[frame["ref_date"] == result["as_of"]]
+    owner_only(path)  # SPEC 16: created readable by its owner only; openpyxl keeps the mode when it writes
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         latest.to_excel(writer, sheet_name="summary" if lang == "en" else "汇总", index=False)
         frame.to_excel(writer, sheet_name="trend" if lang == "en" else "趋势", index=False)

@@ -10,6 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from riskmodel.cli.console import console
+from riskmodel.records.writing import write_owner_only
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -74,4 +75,4 @@ def write_html(path: Path, batch_id: str, figures: dict[str, Any]) -> None:
                 f"<td>{row['missing_share']:.1%}</td><td>{row['reference_missing_share']:.1%}</td></tr>"
             )
         parts.append("</table>")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    write_owner_only(path, "\n".join(parts))
