@@ -794,6 +794,9 @@ def indicators(
         settings = _config(config)
         result_store = ResultStore(store or settings.store.url)
         day = as_of.date() if as_of else None
+        for level, unit in (("team", team), ("grid", grid)):
+            if unit and result_store.latest_batch() is not None and unit not in result_store.units(level):
+                raise fail(f"no {level} {unit} in the latest batch")  # an unknown unit, never an empty table
         results = []
         if team:
             results.append(
