@@ -17,7 +17,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
-from serving.headers import SecurityHeadersMiddleware
+from serving.headers import SecurityHeadersMiddleware, system_without_metrics
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
@@ -71,7 +71,7 @@ def create_app(
     app.include_router(worklists.router)
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
-    app.include_router(system.router)
+    app.include_router(system.router if config.serving.metrics_port is None else system_without_metrics())
     app.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")  # the dashboard, no CDN (SPEC 11)
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 
@@ -85,8 +85,6 @@ def create_app(
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
 
-    if config.serving.metrics_port is not None:  # metrics only on the operations address (serving.headers)
-        app.router.routes[:] = [route for route in app.router.routes if getattr(route, "path", None) != "/metrics"]
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: a 413 from the size limit carries them too
     return app

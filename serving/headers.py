@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'"
 EVERY_ANSWER = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
@@ -61,3 +61,12 @@ def operations_app(main: FastAPI) -> FastAPI:
     operations.router.routes.extend(route for route in system.router.routes if route.path in OPERATIONS_PATHS)
     operations.add_middleware(SecurityHeadersMiddleware)
     return operations
+
+
+def system_without_metrics() -> APIRouter:
+    """The system routes less ``/metrics``: what the main port serves when metrics have their own address."""
+    from serving.routes import system
+
+    router = APIRouter()
+    router.routes.extend(route for route in system.router.routes if getattr(route, "path", None) != "/metrics")
+    return router

@@ -32,6 +32,7 @@ class JsonLineFormatter(JsonFormatter):
             timespec="milliseconds"
         )
         super().add_fields(log_record, record, message_dict)
+        log_record.pop("color_message", None)  # uvicorn's copy of the message with terminal colour codes
 
 
 class NoRawPath(logging.Filter):

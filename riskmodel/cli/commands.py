@@ -699,7 +699,9 @@ def outcome(
     except (RiskModelError, LookupError, OutcomeError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     until = f", hidden until {row['hidden_until']}" if row["hidden_until"] else ""
-    console.print(f"recorded {row['outcome']} for {resident} on {row['recorded_on']}{until} ({row['outcome_id']})")
+    console.print(
+        f"recorded {row['outcome']} for {resident} on {row['recorded_on']}{until} ({row['outcome_id']})", markup=False
+    )
 
 
 @app.command()

@@ -133,7 +133,7 @@ def test_ids_that_look_like_markup_are_printed_literally(odd_store, monkeypatch)
         result = _worklist(store, model_dir, MARKUP_TEAM, "--lang", lang)
         assert result.exit_code == 0, result.output
         assert MARKUP_TEAM in result.output
-    assert MARKUP_RESIDENT in result.output and RED_RESIDENT in result.output
+    assert MARKUP_RESIDENT in result.output  # [red]x may have nothing due: it is checked in the outcome lines
     recorded = runner.invoke(
         app,
         [
