@@ -32,7 +32,7 @@ from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, RawChunk, file_columns, iter_raw_tables, iter_validated
 from riskmodel.records.schema import ARROW_TYPES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
 from riskmodel.records.validation import SeenIds
-from riskmodel.records.writing import csv_safe_table
+from riskmodel.records.writing import csv_safe_names, csv_safe_table, owner_only
 from riskmodel.scoring import with_outputs
 from riskmodel.store.batches import ResultStore
 from riskmodel.store.locks import StoreLock
@@ -113,8 +113,11 @@ class _TableWriter:
         self.schema = schema
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: pq.ParquetWriter | pacsv.CSVWriter
+        owner_only(self.partial)  # SPEC 16: residents' data, readable by the owner only; the rename keeps it
         if path.suffix.lower() == ".csv":
-            self._writer = pacsv.CSVWriter(self.partial, schema)
+            names = csv_safe_names(schema.names)  # headers escaped like cells
+            header = pa.schema([field.with_name(name) for field, name in zip(schema, names, strict=True)])
+            self._writer = pacsv.CSVWriter(self.partial, header)
         else:
             self._writer = pq.ParquetWriter(self.partial, schema, compression="zstd")
 

@@ -305,6 +305,10 @@ class ServingConfig(_Section):
     given as a list of team ids, or as ``{"label": ..., "teams": [...]}``."""
     max_body_bytes: int = Field(2_000_000, gt=0)
     model_poll_seconds: float = Field(10.0, gt=0)
+    metrics_port: int | None = Field(None, gt=0, lt=65536)
+    """When set, /metrics, /readyz and /healthz are also served on this port of ``metrics_host`` and /metrics
+    leaves the main port (SPEC 16)."""
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -365,10 +369,17 @@ class RiskConfig(_Section):
             else:
                 flat[prefix] = value
 
+        walk("", self.public_dump())
+        return flat
+
+    def public_dump(self) -> dict[str, Any]:
+        """The config as JSON-ready values without secrets (SPEC 16): no API keys, URL passwords masked. What
+        is logged to MLflow and saved with a model."""
+        from riskmodel.redaction import redact
+
         dumped = self.model_dump(mode="json")
         dumped["serving"].pop("api_keys", None)
-        walk("", dumped)
-        return flat
+        return redact(dumped)  # type: ignore[no-any-return]
 
 
 _ENV_OVERRIDES: dict[str, tuple[str, str]] = {

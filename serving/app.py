@@ -18,6 +18,7 @@ from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
 from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
+from serving.headers import SecurityHeadersMiddleware, system_without_metrics
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
@@ -71,7 +72,7 @@ def create_app(
     app.include_router(worklists.router)
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
-    app.include_router(system.router)
+    app.include_router(system.router if config.serving.metrics_port is None else system_without_metrics())
     app.add_api_route(  # before the /ui mount, which would answer first (SPEC 15, the A4 print view)
         "/ui/print", lambda: FileResponse(UI_FOLDER / "print.html"), include_in_schema=False, methods=["GET"]
     )
@@ -89,4 +90,5 @@ def create_app(
         )
 
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, max_body_bytes=config.serving.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: a 413 from the size limit carries them too
     return app

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 logger = logging.getLogger("riskmodel.serving.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+"""An ``X-Request-ID`` a client or proxy sent is kept when it is this plain; otherwise a new one is made."""
+
+
+def request_id_of(scope: dict[str, Any]) -> str:
+    """The request's id: the caller's plain ``X-Request-ID``, or a new random one."""
+    given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 class Metrics:
@@ -66,6 +76,7 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         status_code = 500
+        scope.setdefault("state", {})["request_id"] = request_id_of(scope)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
@@ -98,6 +109,7 @@ class ObservabilityMiddleware:
 
             receive = receive_buffered
         received = 0
+        request_id = scope["state"]["request_id"]
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal received
@@ -112,6 +124,7 @@ class ObservabilityMiddleware:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
         try:
@@ -128,18 +141,18 @@ class ObservabilityMiddleware:
         elapsed = time.perf_counter() - started
         self.metrics.requests.labels(template, scope.get("method", ""), str(status_code)).inc()
         self.metrics.latency.labels(template).observe(elapsed)
-        if logger.isEnabledFor(logging.INFO):
-            logger.info(
-                json.dumps(
-                    {
-                        "route": template,
-                        "method": scope.get("method"),
-                        "status": status_code,
-                        "ms": round(elapsed * 1000, 2),
-                        "key": (scope.get("state") or {}).get("key_label"),
-                    }
-                )
-            )
+        state = scope.get("state") or {}
+        logger.info(  # the route template, never the raw path (SPEC 16); serving.logs writes it as JSON
+            "request",
+            extra={
+                "request_id": state.get("request_id"),
+                "route": template,
+                "method": scope.get("method"),
+                "status": status_code,
+                "ms": round(elapsed * 1000, 2),
+                "key": state.get("key_label"),
+            },
+        )
 
 
 class _BodyTooLarge(Exception):

@@ -11,6 +11,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.exceptions import ModelNotFoundError
 from riskmodel.model.pyfunc import ARTIFACT_NAME, DEFAULT_MODEL_URI
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.redaction import redact_url
 
 
 def _registered_version(uri: str, config: RiskConfig) -> str | None:
@@ -27,8 +28,8 @@ def _registered_version(uri: str, config: RiskConfig) -> str | None:
         return str(client.get_model_version(name, number).version) if number else None
     except MlflowException as exc:
         raise ModelNotFoundError(
-            f"{uri}: not found in the tracking store {config.tracking.uri}; train and promote a model first "
-            "('riskmodel train' then 'riskmodel promote')"
+            f"{uri}: not found in the tracking store {redact_url(config.tracking.uri)}; train and promote a model "
+            "first ('riskmodel train' then 'riskmodel promote')"
         ) from exc
 
 

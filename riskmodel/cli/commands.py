@@ -13,10 +13,26 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.cli.conventions import (
+    EXIT_ERROR,
+    EXIT_GATE_REFUSED,
+    EXIT_NOT_PUBLISHED,
+    EXIT_OK,
+    EXIT_STORE_BUSY,
+    DiseaseChoice,
+    EncodingChoice,
+    EngineChoice,
+    ExitCodesGroup,
+    FormatChoice,
+    IndicatorFormatChoice,
+    LangChoice,
+    OutcomeChoice,
+    show_version,
+)
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import InputFileError as InputFileErrorForCli
 from riskmodel.exceptions import RiskModelError
-from riskmodel.records.writing import csv_safe
+from riskmodel.records.writing import csv_safe, write_owner_only
 
 if TYPE_CHECKING:
     from riskmodel.worklist.explain import Lang
@@ -28,6 +44,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ExitCodesGroup,
 )
 
 ConfigOption = Annotated[
@@ -39,19 +56,16 @@ def _config(path: Path | None) -> RiskConfig:
     return load_config(path)
 
 
-EXIT_OK, EXIT_ERROR, EXIT_NOT_PUBLISHED, EXIT_STORE_BUSY = 0, 1, 3, 4
-"""Exit codes of the batch commands: 0 published; 1 an input, config or model problem (one line says which);
-3 scored but not published (nothing scored, or too much rejected: the previous batch stays in service);
-4 another run holds the store's lock."""
-
-
 def exit_code(error: BaseException) -> int:
-    from riskmodel.exceptions import PublishRefusedError, StoreBusyError
+    """The exit code of an error (SPEC 16): 3 not published, 4 store busy, 5 gate refused, else 1."""
+    from riskmodel.exceptions import PromotionRefusedError, PublishRefusedError, StoreBusyError
 
     if isinstance(error, PublishRefusedError):
         return EXIT_NOT_PUBLISHED
     if isinstance(error, StoreBusyError):
         return EXIT_STORE_BUSY
+    if isinstance(error, PromotionRefusedError):
+        return EXIT_GATE_REFUSED
     return EXIT_ERROR
 
 
@@ -62,7 +76,12 @@ def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -152,6 +171,7 @@ def train(
 ) -> None:
     """Train both disease models, evaluate them, log the run to MLflow and register a 'challenger'."""
     from riskmodel.records.reading import expand_paths, read_residents
+    from riskmodel.redaction import redact_url
     from training.tracking import log_training
     from training.train import train_risk_model
 
@@ -185,7 +205,7 @@ def train(
     metrics_table(result.metrics, f"test residents ({result.data_summary['test_residents']:,})")
     console.print(
         f"registered [bold]{settings.tracking.registered_model}[/] version {version} as 'challenger' "
-        f"(tracking store {settings.tracking.uri}); promote it with 'riskmodel promote'"
+        f"(tracking store {redact_url(settings.tracking.uri)}); promote it with 'riskmodel promote'"
     )
 
 
@@ -227,7 +247,7 @@ def promote(
         if refused.gate:
             named = f"v{version}" if version else "challenger"
             gate_table(refused.gate, settings, challenger=named, champion="champion", evaluated_on=refused.evaluated_on)
-        raise fail(str(refused)) from refused
+        raise fail(str(refused), exit_code(refused)) from refused
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     champion = f"champion v{done.previous_champion}" if done.previous_champion else "champion -"
@@ -242,11 +262,12 @@ GATE_METRIC_WORDS = {"auroc": "AUROC", "auprc": "AUPRC", "ece": "ECE", "ece_equa
 def gate_table(rows: list[Any], settings: RiskConfig, *, challenger: str, champion: str, evaluated_on: str) -> None:
     """The promotion gate side by side: both models on the same residents, the difference and its interval."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     title = f"promotion gate (tolerance {settings.promotion.tolerance}; {evaluated_on or 'no evaluation data'})"
     table = Table(title=title, box=box.SIMPLE_HEAD)
-    for name in ("metric", challenger, champion, "diff.", "95 % CI (paired)", "passed"):
+    for name in ("metric", escape(challenger), escape(champion), "diff.", "95 % CI (paired)", "passed"):
         table.add_column(name, no_wrap=name != "metric")
     for row in rows:
         compared = not math.isnan(row.champion)
@@ -327,7 +348,8 @@ StoreOption = Annotated[
     ),
 ]
 EncodingOption = Annotated[
-    str, typer.Option("--encoding", help="Encoding of CSV input: utf-8, gbk or gb18030 (files saved by Chinese Excel).")
+    EncodingChoice,
+    typer.Option("--encoding", help="Encoding of CSV input: utf-8, gbk or gb18030 (files saved by Chinese Excel)."),
 ]
 AllowRejectedOption = Annotated[
     bool,
@@ -404,7 +426,7 @@ def score(
     ] = None,
     model: ModelOption = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a cluster).")
+        EngineChoice, typer.Option("--engine", help="local, or spark (PySpark; --spark-master for a cluster).")
     ] = "local",
     store: StoreOption = None,
     as_of: AsOfOption = None,
@@ -425,8 +447,6 @@ def score(
     from riskmodel.batch import score_file
     from riskmodel.store.batches import ResultStore
 
-    if engine not in ("local", "spark"):
-        raise fail(f"--engine must be local or spark, not '{engine}'")
     if contacts is not None and no_store:
         raise fail("--contacts are kept in the result store: leave out --no-store")
     _stop_cleanly_on_sigterm()
@@ -610,8 +630,8 @@ def worklist(
             show_default=False,
         ),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: zh or en.")] = "zh",
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    lang: Annotated[LangChoice, typer.Option("--lang", help="Language of the reasons: zh or en.")] = "zh",
+    output_format: Annotated[FormatChoice, typer.Option("--format", help="table, csv or json.")] = "table",
     contacts: Annotated[
         bool, typer.Option("--contacts", help="Show each resident's name, phone and address (the team's own list).")
     ] = False,
@@ -628,10 +648,6 @@ def worklist(
     from riskmodel.worklist.entries import worklist_body
     from riskmodel.worklist.team import team_worklist
 
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang must be zh or en, not '{lang}'")
-    if output_format not in ("table", "csv", "json"):
-        raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
         settings = _config(config)
         fitted = _load(model, settings)
@@ -668,7 +684,7 @@ def outcome(
     team: Annotated[str, typer.Option("--team", help="Team id.")],
     resident: Annotated[str, typer.Option("--resident", help="Resident id.")],
     outcome_code: Annotated[
-        str,
+        OutcomeChoice,
         typer.Option(
             "--outcome",
             help="agreed, call_later, unreachable, declined, done, referred, referral_arrived, referral_returned, "
@@ -681,7 +697,7 @@ def outcome(
             "--action", help="The action it answers (not needed for moved/died/transferred/reinstate/reminded)."
         ),
     ] = None,
-    disease: Annotated[str | None, typer.Option("--disease", help="diabetes or hypertension.")] = None,
+    disease: Annotated[DiseaseChoice | None, typer.Option("--disease", help="diabetes or hypertension.")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required for declined).")] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note for the team.")] = None,
     recorded_on: Annotated[
@@ -698,13 +714,8 @@ def outcome(
     import getpass
 
     from riskmodel.store.batches import ResultStore
-    from riskmodel.worklist.outcomes import OUTCOMES
     from riskmodel.worklist.team import OutcomeError, record_outcome
 
-    if outcome_code not in OUTCOMES:
-        raise fail(f"--outcome must be one of {', '.join(OUTCOMES)}, not '{outcome_code}'")
-    if disease is not None and disease not in ("diabetes", "hypertension"):
-        raise fail(f"--disease must be diabetes or hypertension, not '{disease}'")
     try:
         settings = _config(config)
         row, _ = record_outcome(
@@ -726,7 +737,9 @@ def outcome(
     except (RiskModelError, LookupError, OutcomeError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     until = f", hidden until {row['hidden_until']}" if row["hidden_until"] else ""
-    console.print(f"recorded {row['outcome']} for {resident} on {row['recorded_on']}{until} ({row['outcome_id']})")
+    console.print(
+        f"recorded {row['outcome']} for {resident} on {row['recorded_on']}{until} ({row['outcome_id']})", markup=False
+    )
 
 
 @app.command()
@@ -738,7 +751,7 @@ def outcomes(
             "--since", formats=["%Y-%m-%d"], help="Only outcomes recorded on or after this date.", show_default=False
         ),
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output_format: Annotated[FormatChoice, typer.Option("--format", help="table, csv or json.")] = "table",
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -746,15 +759,17 @@ def outcomes(
     import json
 
     import pandas as pd
+    from rich.markup import escape
     from rich.table import Table
 
     from riskmodel.store.batches import ResultStore
 
-    if output_format not in ("table", "csv", "json"):
-        raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
         settings = _config(config)
-        rows = ResultStore(store or settings.store.url).outcomes.for_team(team, since=since.date() if since else None)
+        result_store = ResultStore(store or settings.store.url)
+        rows = result_store.outcomes.for_team(team, since=since.date() if since else None)
+        if not rows and team not in result_store.teams():
+            raise fail(f"team {team} has no residents in the latest batch and no recorded outcomes")
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     if output_format == "json":
@@ -763,13 +778,13 @@ def outcomes(
     if output_format == "csv":
         sys.stdout.write(csv_safe(pd.DataFrame(rows)).to_csv(index=False))
         return
-    table = Table(title=f"outcomes, team {team}")
+    table = Table(title=f"outcomes, team {escape(team)}")
     for name in ("recorded_on", "resident_id", "disease", "action", "outcome", "hidden_until", "recorded_by"):
         table.add_column(name)
     for row in rows:
         table.add_row(
             *(
-                str(row[name] or "")
+                escape(str(row[name] or ""))
                 for name in (
                     "recorded_on",
                     "resident_id",
@@ -795,12 +810,13 @@ def indicators(
     as_of: AsOfOption = None,
     months: Annotated[int, typer.Option("--months", min=1, max=36, help="Months of trend (month ends).")] = 12,
     output_format: Annotated[
-        str, typer.Option("--format", help="table, csv, json or xlsx (an Excel workbook, with --output).")
+        IndicatorFormatChoice,
+        typer.Option("--format", help="table, csv, json or xlsx (an Excel workbook, with --output)."),
     ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", help="File for csv/json/xlsx (default: standard output; xlsx needs it).")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the indicator names: zh or en.")] = "zh",
+    lang: Annotated[LangChoice, typer.Option("--lang", help="Language of the indicator names: zh or en.")] = "zh",
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -812,14 +828,15 @@ def indicators(
     chosen = [name for name, given in (("--team", team), ("--grid", grid), ("--all", all_units)) if given]
     if len(chosen) != 1:
         raise fail("give exactly one of --team ID, --grid ID or --all")
-    if output_format not in ("table", "csv", "json", "xlsx"):
-        raise fail(f"--format must be table, csv, json or xlsx, not '{output_format}'")
     if output_format == "xlsx" and output is None:
         raise fail("--format xlsx writes a workbook: name it with --output FILE.xlsx")
     try:
         settings = _config(config)
         result_store = ResultStore(store or settings.store.url)
         day = as_of.date() if as_of else None
+        for level, unit in (("team", team), ("grid", grid)):
+            if unit and result_store.latest_batch() is not None and unit not in result_store.units(level):
+                raise fail(f"no {level} {unit} in the latest batch")  # an unknown unit, never an empty table
         results = []
         if team:
             results.append(
@@ -856,7 +873,7 @@ def indicators(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            write_owner_only(output, text)  # SPEC 16: an export is readable by its owner only
             console.print(f"wrote {output}")
 
 
@@ -908,39 +925,46 @@ def serve(
     port: Annotated[
         int | None, typer.Option("--port", help="Port (default: serving.port).", show_default=False)
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Serve /metrics, /readyz and /healthz on this port alone (then not /metrics on --port); "
+            "default: serving.metrics_port.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-host", help="Interface of --metrics-port (default: serving.metrics_host).", show_default=False
+        ),
+    ] = None,
     model: ModelOption = None,
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the HTTP API (assessments, work lists, model info; OpenAPI at /docs)."""
-    import uvicorn
-
+    """Serve the HTTP API (assessments, work lists, model info; OpenAPI at /docs). Every log line is JSON."""
     from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
     from serving.app import create_app
+    from serving.server import run_servers
     from serving.state import ModelHolder
 
-    access = logging.getLogger("riskmodel.serving")
-    access.setLevel(logging.INFO)  # one JSON line per request by default (route, status, ms, key label): SPEC 8
-    if not access.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.propagate = False
     try:
         settings = _config(config)
+        if metrics_port is not None or metrics_host is not None:
+            operations = {"metrics_port": metrics_port or settings.serving.metrics_port}
+            operations["metrics_host"] = metrics_host or settings.serving.metrics_host
+            settings = settings.model_copy(update={"serving": settings.serving.model_copy(update=operations)})
         holder = ModelHolder(model or DEFAULT_MODEL_URI, settings)
         with err_console.status("loading the model"):
             holder.load()
         application = create_app(settings, model_uri=model, store_url=store, holder=holder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
-    uvicorn.run(
-        application,
-        host=host or settings.serving.host,
-        port=port or settings.serving.port,
-        log_level="info",
-        access_log=False,
-    )
+    run_servers(application, settings, host=host or settings.serving.host, port=port or settings.serving.port)
 
 
 # ---------------------------------------------------------------------------------------------- the demo
@@ -950,7 +974,7 @@ def serve(
 def demo(
     residents: Annotated[int, typer.Option("--residents", help="Size of the synthetic population.")] = 60_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the printed work list: zh or en.")] = "zh",
+    lang: Annotated[LangChoice, typer.Option("--lang", help="Language of the printed work list: zh or en.")] = "zh",
     folder: Annotated[Path, typer.Option("--folder", help="Where the demo's data files go.")] = Path("riskmodel-demo"),
     config: ConfigOption = None,
 ) -> None:
@@ -960,8 +984,6 @@ def demo(
     default)."""
     from riskmodel.cli.demo import run_demo
 
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang must be zh or en, not '{lang}'")
     try:
         run_demo(_config(config), residents=residents, seed=seed, lang=cast("Lang", lang), folder=folder)
     except RiskModelError as exc:

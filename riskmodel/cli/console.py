@@ -90,17 +90,14 @@ def print_worklist(
     in words. Every label a doctor reads is in the chosen language; data is never read as markup."""
     zh = lang == "zh"
     width = min(width, console.width or width)
+    shown_team, version = escape(team), escape(str(batch["model_version"]))  # ids are data, never markup
     out = Console(width=max(width, 40), highlight=False, soft_wrap=True, file=console.file)
     dates = (
-        f"名单日期 {batch['worklist_as_of']}，数据日期 {batch['as_of']}，模型版本 {escape(str(batch['model_version']))}"
+        f"名单日期 {batch['worklist_as_of']}，数据日期 {batch['as_of']}，模型版本 {version}"
         if zh
-        else f"list date {batch['worklist_as_of']}, data of {batch['as_of']}, model {escape(str(batch['model_version']))}"
+        else f"list date {batch['worklist_as_of']}, data of {batch['as_of']}, model {version}"
     )
-    out.print(
-        f"[bold]团队 {escape(team)} 工作清单[/]（{dates}）"
-        if zh
-        else f"[bold]Work list, team {escape(team)}[/] ({dates})"
-    )
+    out.print(f"[bold]团队 {shown_team} 工作清单[/]（{dates}）" if zh else f"[bold]Work list, team {shown_team}[/] ({dates})")
     if batch.get("stale_batch"):
         out.print(("注意：" if zh else "Warning: ") + batch["stale_batch"]["message"], markup=False, style="bold red")
     entries = worklist.entries if limit is None else worklist.entries[:limit]
@@ -113,8 +110,9 @@ def print_worklist(
         late = entry["overdue_days"]
         overdue = (f"  逾期 {late} 天" if zh else f"  {late} days overdue") if late else ""
         out.print(
-            f"[bold]{entry['rank']:>3}. {escape(str(entry['resident_id']))}[/]  [cyan]{entry['action_label']}[/] "
-            f"{disease}  {'截止' if zh else 'due'} {entry['due_date']}{overdue}"
+            f"[bold]{entry['rank']:>3}. {escape(str(entry['resident_id']))}[/]  "
+            f"[cyan]{escape(entry['action_label'])}[/] {escape(disease)}  "
+            f"{'截止' if zh else 'due'} {entry['due_date']}{overdue}"
         )
         tiers = "；".join if zh else " · ".join
         out.print(
@@ -127,7 +125,8 @@ def print_worklist(
                     else f" ({entry[d]['tier_source_label']})"  # type: ignore[arg-type]
                 )
                 for d in ("diabetes", "hypertension")
-            )
+            ),
+            markup=False,
         )
         if "contact" in entry:
             out.print("     " + contact_text(entry["contact"], lang), markup=False)

@@ -14,6 +14,7 @@ from typing import Any
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist, wrap_cells
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import PromotionRefusedError
+from riskmodel.redaction import redact_url
 from riskmodel.worklist.explain import Lang
 
 
@@ -77,7 +78,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     console.print(
         f"{summary.rows_scored:,} scored, {summary.rows_rejected:,} rejected; {summary.events_read:,} events = "
         f"{summary.events_used:,} used + {summary.events_rejected:,} rejected; store batch {summary.batch_id} "
-        f"in {settings.store.url}"
+        f"in {redact_url(settings.store.url)}"
     )
     console.rule("5. work list")
     team = store.teams()[0]

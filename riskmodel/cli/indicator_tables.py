@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 
 from riskmodel.cli.console import console
+from riskmodel.records.writing import owner_only
 from riskmodel.worklist.labels import DISEASE_LABELS, pick
 
 ABOUT = {"zh": "约", "en": "about "}
@@ -91,9 +93,9 @@ def print_indicators(units: list[dict[str, Any]], result: dict[str, Any], lang: 
     zh = lang == "zh"
     for unit in units:
         title = (
-            f"{unit['unit_id']} 指标（截至 {result['as_of']}，批次 {result['batch_as_of']}）"
+            f"{escape(str(unit['unit_id']))} 指标（截至 {result['as_of']}，批次 {result['batch_as_of']}）"
             if zh
-            else f"{unit['unit_id']} indicators (as of {result['as_of']}, batch {result['batch_as_of']})"
+            else f"{escape(str(unit['unit_id']))} indicators (as of {result['as_of']}, batch {result['batch_as_of']})"
         )
         table = Table(title=title)
         for name in (
@@ -108,7 +110,7 @@ def print_indicators(units: list[dict[str, Any]], result: dict[str, Any], lang: 
             label = item["label_zh"] if zh else item["label_en"]
             target = f"{item['target']:.0%}" if item["target"] is not None else ""
             table.add_row(
-                f"{pick(DISEASE_LABELS[item['disease']], lang)} {label}",  # type: ignore[arg-type]
+                escape(f"{pick(DISEASE_LABELS[item['disease']], lang)} {label}"),  # type: ignore[arg-type]
                 _figure(item, lang),
                 _fraction(item, lang),
                 target,
@@ -158,6 +160,7 @@ def write_workbook(path: Path, units: list[dict[str, Any]], result: dict[str, An
     frame["disease"] = [pick(DISEASE_LABELS[d], lang) for d in frame["disease"]]  # type: ignore[arg-type]
     frame["level"] = [pick(LEVEL_LABELS[v], lang) if v in LEVEL_LABELS else v for v in frame["level"]]  # type: ignore[arg-type]
     latest = frame[frame["ref_date"] == result["as_of"]]
+    owner_only(path)  # SPEC 16: created readable by its owner only; openpyxl keeps the mode when it writes
     headers = HEADERS["zh" if lang == "zh" else "en"]
     percent = ("rate", "target")
     write_sheets(

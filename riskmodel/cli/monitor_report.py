@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from riskmodel.cli.console import console
+from riskmodel.records.writing import write_owner_only
 from riskmodel.worklist.labels import DISEASE_LABELS, pick
 
 PSI_STABLE_BELOW = 0.1
@@ -146,4 +147,4 @@ def write_html(path: Path, batch_id: str, figures: dict[str, Any], lang: str = "
                 f"<td>{row['missing_share']:.1%}</td><td>{row['reference_missing_share']:.1%}</td></tr>"
             )
         parts.append("</table>")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    write_owner_only(path, "\n".join(parts))

@@ -143,7 +143,7 @@ class RiskModel:
             manifest["diseases"][name] = {"features": list(model.features), "calibrator": model.calibrator.to_dict()}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=float), encoding="utf-8")
         (folder / "config.yaml").write_text(
-            yaml.safe_dump(self.config.model_dump(mode="json", exclude={"serving": {"api_keys"}}), sort_keys=False),
+            yaml.safe_dump(self.config.public_dump(), sort_keys=False),
             encoding="utf-8",
         )
         return folder

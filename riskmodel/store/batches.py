@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
 from riskmodel.store.contact_book import ContactBook
+from riskmodel.records.writing import owner_only
 from riskmodel.store.migrations import upgrade
 from riskmodel.store.outcome_log import OutcomeLog
 from riskmodel.store.tables import (
@@ -69,6 +71,7 @@ class ResultStore:
         if self._engine is None:
             url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
             try:
+                _create_sqlite_file(url)
                 self._engine = sa.create_engine(url, pool_pre_ping=True)
                 if self._engine.dialect.name == "sqlite":
                     sa.event.listen(self._engine, "connect", _sqlite_pragmas)
@@ -397,6 +400,17 @@ def _delete_batch(connection: Any, batch_id: str) -> None:
     for table in (scored_residents, indicators, batch_events, monitoring):
         connection.execute(table.delete().where(table.c.batch_id == batch_id))
     connection.execute(batches.delete().where(batches.c.batch_id == batch_id))
+
+
+def _create_sqlite_file(url: str) -> None:
+    """A new SQLite store file is created readable by its owner only (SPEC 16); SQLite gives its -wal and
+    -shm files the database file's mode."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.exists() and path.parent.is_dir():
+        owner_only(path)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

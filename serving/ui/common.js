@@ -107,6 +107,8 @@ function el(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null) continue;
     if (name === "class") node.className = value; else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    // CSSOM, which the CSP allows (it blocks a style attribute: SPEC 16)
+    else if (name === "style") { if (typeof value === "string") node.style.cssText = value; else Object.assign(node.style, value); }
     else node.setAttribute(name, value);
   }
   for (const child of children.flat()) {

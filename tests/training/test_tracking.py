@@ -197,7 +197,7 @@ def test_the_promote_command_prints_the_table_whether_it_passes_or_not(
     assert "promotion gate" in passed.output and f"riskmodel version {first} is now 'champion'" in passed.output
     log_training(weaker, config, data_sources=[str(population_file)])
     refused = runner.invoke(app, ["promote"])
-    assert refused.exit_code != 0
+    assert refused.exit_code == 5, refused.output  # SPEC 16: the promotion gate refused
     assert "promotion gate" in refused.output and "95 % CI (paired)" in refused.output and "NO" in refused.output
     assert "diabetes_auroc" in refused.output  # the one-line reason after the table
 
