@@ -276,6 +276,16 @@ class ApiKey(_Section):
     teams: tuple[str, ...]
 
 
+class RateLimits(_Section):
+    """API request rates (SPEC 16), counted in the serving process: over a rate is 429 with ``Retry-After``."""
+
+    per_key_per_minute: int = Field(1200, gt=0)
+    per_address_per_minute: int = Field(2400, gt=0)
+    auth_failures: int = Field(20, gt=0)
+    """401s from one client address within ``auth_failure_window_seconds`` before it is answered 429."""
+    auth_failure_window_seconds: int = Field(600, gt=0)
+
+
 class ServingConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, gt=0, lt=65536)
@@ -284,6 +294,7 @@ class ServingConfig(_Section):
     given as a list of team ids, or as ``{"label": ..., "teams": [...]}``."""
     max_body_bytes: int = Field(2_000_000, gt=0)
     model_poll_seconds: float = Field(10.0, gt=0)
+    limits: RateLimits = RateLimits()
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 logger = logging.getLogger("riskmodel.serving.access")
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id(scope: dict[str, Any]) -> str:
+    """The request's id: the caller's ``X-Request-ID`` when it is a plain token, else a new one; kept in the
+    request's state (for the audit row) and sent back in ``X-Request-ID``."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        offered = dict(scope.get("headers") or []).get(b"x-request-id", b"")
+        state["request_id"] = offered.decode() if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+    return state["request_id"]  # type: ignore[no-any-return]
 
 
 class Metrics:
@@ -45,6 +58,15 @@ class Metrics:
             ["disease"],
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "riskmodel_auth_failures_total", "Requests refused 401 (no key, or an unknown one)", registry=self.registry
+        )
+        self.throttled = Counter(
+            "riskmodel_throttled_total",
+            "Requests refused 429 (reason: key, address, auth_failures)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.retrain = Gauge(
             "riskmodel_retrain_recommended",
             "1 when a monitoring rule fired on the served batch",
@@ -66,6 +88,7 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         status_code = 500
+        rid = request_id(scope).encode()
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
@@ -112,6 +135,7 @@ class ObservabilityMiddleware:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid)]}
             await send(message)
 
         try:
@@ -137,6 +161,7 @@ class ObservabilityMiddleware:
                         "status": status_code,
                         "ms": round(elapsed * 1000, 2),
                         "key": (scope.get("state") or {}).get("key_label"),
+                        "request_id": (scope.get("state") or {}).get("request_id"),
                     }
                 )
             )

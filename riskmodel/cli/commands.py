@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from riskmodel.cli import operations
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
+from riskmodel.cli.operations import audit_write
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import InputFileError as InputFileErrorForCli
 from riskmodel.exceptions import RiskModelError
@@ -459,6 +461,8 @@ def score(
                     allow_rejected=allow_rejected,
                     wait=wait,
                 )
+        if summary.batch_id:
+            audit_write(result_store, settings, "score", residents=summary.rows_scored, request_id=summary.batch_id)
     except RiskModelError as exc:
         raise fail(str(exc), exit_code(exc)) from exc
     console.print(
@@ -525,18 +529,20 @@ def nightly(
         day = as_of.date() if as_of else settings.deployment.today()
         output_dir.mkdir(parents=True, exist_ok=True)
         output = output_dir / f"scored-{day}.parquet"
+        result_store = ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches)
         summary = score_file(
             input,
             output,
             fitted,
             config=settings,
             as_of=day,
-            store=ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches),
+            store=result_store,
             events_path=events,
             encoding=encoding,
             allow_rejected=allow_rejected,
             wait=wait,
         )
+        audit_write(result_store, settings, "nightly", residents=summary.rows_scored, request_id=summary.batch_id)
         summary_line.update(status="published", batch_id=summary.batch_id, as_of=str(day), model_version=fitted.version)
         summary_line.update(_counts(summary))
         if summary.monitoring is not None and summary.batch_id is not None:
@@ -669,8 +675,9 @@ def outcome(
         raise fail(f"--disease must be diabetes or hypertension, not '{disease}'")
     try:
         settings = _config(config)
+        result_store = ResultStore(store or settings.store.url)
         row, _ = record_outcome(
-            ResultStore(store or settings.store.url),
+            result_store,
             team,
             _load(model, settings),
             {
@@ -685,6 +692,7 @@ def outcome(
             recorded_by=f"cli-{getpass.getuser()}",
             config=settings,
         )
+        audit_write(result_store, settings, "outcome", teams=[team], residents=1)
     except (RiskModelError, LookupError, OutcomeError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     until = f", hidden until {row['hidden_until']}" if row["hidden_until"] else ""
@@ -925,3 +933,6 @@ def demo(
         run_demo(_config(config), residents=residents, seed=seed, lang=cast("Lang", lang), folder=folder)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
+
+
+operations.register(app)  # keys, audit, void, erase (SPEC 16)

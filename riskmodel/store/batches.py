@@ -25,8 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
+from riskmodel.store.audit import AuditEntry, AuditLog
+from riskmodel.store.keys import KeyStore
 from riskmodel.store.migrations import upgrade
-from riskmodel.store.outcome_log import OutcomeLog
+from riskmodel.store.outcome_log import OutcomeLog, erase_notes
 from riskmodel.store.tables import (
     EVENT_STORE_COLUMNS,
     PROBABILITY_COLUMNS,
@@ -326,6 +328,29 @@ class ResultStore:
     def outcomes(self) -> OutcomeLog:
         """The append-only outcome log (SPEC 6)."""
         return OutcomeLog(self.engine)
+
+    def audit(self, timezone: str) -> AuditLog:
+        """The append-only audit log (SPEC 16); local times in ``timezone`` (``deployment.timezone``)."""
+        return AuditLog(self.engine, timezone)
+
+    @property
+    def keys(self) -> KeyStore:
+        """API keys issued per person (SPEC 16), digests only."""
+        return KeyStore(self.engine)
+
+    def erase_resident(self, team_id: str, resident_id: str, *, actor: str, timezone: str) -> dict[str, int]:
+        """Erase a resident's free text on request (PIPL, SPEC 16), in one transaction with its audit row.
+
+        Blanks the notes of the resident's outcomes; returns what was erased per kind. Another kind of personal
+        text (e.g. a contacts table) is erased by adding its statement here."""
+        with self.engine.begin() as connection:
+            erased = {"notes": erase_notes(connection, team_id, resident_id)}
+            AuditLog(self.engine, timezone).record(
+                AuditEntry(actor, "write", "erase", [team_id], 1),
+                connection=connection,
+            )
+        logger.info("erased a resident's free text on request: %s", erased)
+        return erased
 
     def teams(self) -> list[str]:
         batch = self.latest_batch()

@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from riskmodel.worklist.entries import worklist_body
 from riskmodel.worklist.team import team_worklist
+from serving import audit
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import ERROR_RESPONSES, WorklistResponse
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["work lists"])
     summary="A team's prioritised work list (refer now, confirm, refer, recheck, overdue, screen)",
 )
 def get_worklist(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -45,4 +47,5 @@ def get_worklist(
     except LookupError as exc:
         raise team_not_found(team_id) from exc
     content = {"team_id": team_id, **worklist_body(entries, batch)}
+    audit.record(request, caller, "read", [team_id], len(entries.entries))
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")
