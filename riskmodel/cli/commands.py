@@ -724,7 +724,9 @@ def outcomes(
         raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
         settings = _config(config)
-        rows = ResultStore(store or settings.store.url).outcomes.for_team(team, since=since.date() if since else None)
+        rows = ResultStore(store or settings.store.url).outcomes.for_team(
+            team, since=since.date() if since else None, effective=False
+        )  # the whole log: void records (and the outcomes they void) included
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     if output_format == "json":
