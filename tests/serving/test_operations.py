@@ -234,4 +234,7 @@ def test_a_voided_outcome_no_longer_hides_the_resident(client, scored, keys):
     assert client.post(f"{url}/{'0' * 32}/void", json={"reason": "x"}, headers=_h(keys["writer"])).status_code == 404
     store = ResultStore(scored[2])
     assert moved["outcome_id"] not in {o["outcome_id"] for o in store.outcomes.about_residents(("moved",))}
-    assert _audit(scored, "doctor Zhao")[-1]["route"] == "POST /v1/teams/{team_id}/outcomes/{outcome_id}/void"
+    voids = [r for r in _audit(scored, "doctor Zhao") if r["route"].endswith("/void")]
+    assert [(r["route"], r["action"], r["residents"]) for r in voids] == [
+        ("POST /v1/teams/{team_id}/outcomes/{outcome_id}/void", "write", 1)
+    ]
