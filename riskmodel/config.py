@@ -297,6 +297,16 @@ class ApiKey(_Section):
     """Extra rights: ``contact`` reads residents' names, phones and addresses (SPEC 15)."""
 
 
+class RateLimits(_Section):
+    """API request rates (SPEC 16), counted in the serving process: over a rate is 429 with ``Retry-After``."""
+
+    per_key_per_minute: int = Field(1200, gt=0)
+    per_address_per_minute: int = Field(2400, gt=0)
+    auth_failures: int = Field(20, gt=0)
+    """401s from one client address within ``auth_failure_window_seconds`` before it is answered 429."""
+    auth_failure_window_seconds: int = Field(600, gt=0)
+
+
 class ServingConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, gt=0, lt=65536)
@@ -309,6 +319,7 @@ class ServingConfig(_Section):
     """When set, /metrics, /readyz and /healthz are also served on this port of ``metrics_host`` and /metrics
     leaves the main port (SPEC 16)."""
     metrics_host: str = "127.0.0.1"
+    limits: RateLimits = RateLimits()
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
 from serving.headers import SecurityHeadersMiddleware, system_without_metrics
+from serving.limits import Throttle
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
@@ -48,7 +49,7 @@ def create_app(
         if poll:
             model_holder.start_polling()
         if not len(app.state.keys):
-            logger.warning("no API keys configured: every /v1 request will be refused (set RISKMODEL_API_KEYS)")
+            logger.warning("no API keys configured: only keys issued into the store (riskmodel keys add) are accepted")
         yield
         model_holder.stop()
         app.state.store.dispose()
@@ -64,7 +65,8 @@ def create_app(
     )
     app.state.holder = model_holder
     app.state.store = ResultStore(store_url or config.store.url)
-    app.state.keys = KeyRing(config.serving.api_keys)
+    app.state.keys = KeyRing(config.serving.api_keys, app.state.store)
+    app.state.throttle = Throttle(config.serving.limits, metrics)
     app.state.metrics = metrics
     app.state.config = config
     errors.install(app)

@@ -31,10 +31,32 @@ def _store(request: Request) -> ResultStore:
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key bound to teams (or `*`)")
 
 
-def _caller(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
+def _authenticated(request: Request, x_api_key: str | None) -> Caller:
+    """The caller, after the address's and then the key's request rates (SPEC 16); a 401 counts toward the
+    address's slow-down."""
+    throttle = request.app.state.throttle
+    address = request.client.host if request.client else "unknown"
+    throttle.address(address)
     keys: KeyRing = request.app.state.keys
-    caller = keys.caller(x_api_key)
+    try:
+        caller = keys.caller(x_api_key)
+    except HTTPException:
+        throttle.failed(address)
+        raise
     request.state.key_label = caller.label  # for the access log line: the key's label, never the key
+    throttle.key(caller.label)
+    return caller
+
+
+def _caller(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
+    caller = _authenticated(request, x_api_key)
+    caller.require("read")
+    return caller
+
+
+def _writer(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
+    caller = _authenticated(request, x_api_key)
+    caller.require("write")
     return caller
 
 
@@ -42,3 +64,6 @@ HolderDep = Annotated[ModelHolder, Depends(_holder)]
 ModelDep = Annotated[RiskModel, Depends(_model)]
 StoreDep = Annotated[ResultStore, Depends(_store)]
 CallerDep = Annotated[Caller, Depends(_caller)]
+"""A caller with the ``read`` scope."""
+WriterDep = Annotated[Caller, Depends(_writer)]
+"""A caller with the ``write`` scope."""

@@ -356,6 +356,13 @@ class OutcomeRequest(BaseModel):
     recorded_on: Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))] | None = None
 
 
+class VoidRequest(BaseModel):
+    """Why an outcome is voided (SPEC 16)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class OutcomeOut(BaseModel):
     outcome_id: str
     team_id: str
@@ -369,6 +376,7 @@ class OutcomeOut(BaseModel):
     recorded_at: dt.datetime
     recorded_by: str
     hidden_until: dt.date | None
+    voids: str | None = None
 
 
 class OutcomeList(BaseModel):
@@ -397,9 +405,15 @@ class ValidationErrorOut(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No API key, or an unknown one"},
+    403: {"model": ErrorOut, "description": "The key lacks the scope the route needs (read or write)"},
     404: {"model": ErrorOut, "description": "A team the key may not read, or that does not exist (the same answer)"},
     413: {"model": ErrorOut, "description": "A body over serving.max_body_bytes"},
     422: {"model": ValidationErrorOut, "description": "Bad input, with the field path"},
+    429: {
+        "model": ErrorOut,
+        "description": "Over the key's or the address's request rate, or too many 401s from the address; "
+        "see Retry-After",
+    },
     503: {"model": ErrorOut, "description": "No model loaded, or no batch published yet"},
 }
 CONTACT_FORBIDDEN_RESPONSE: dict[int | str, dict[str, Any]] = {

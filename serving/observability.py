@@ -22,6 +22,7 @@ def request_id_of(scope: dict[str, Any]) -> str:
     return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -53,6 +54,15 @@ class Metrics:
             "riskmodel_monitoring_auroc",
             "AUROC on fresh labels of the served batch",
             ["disease"],
+            registry=self.registry,
+        )
+        self.auth_failures = Counter(
+            "riskmodel_auth_failures_total", "Requests refused 401 (no key, or an unknown one)", registry=self.registry
+        )
+        self.throttled = Counter(
+            "riskmodel_throttled_total",
+            "Requests refused 429 (reason: key, address, auth_failures)",
+            ["reason"],
             registry=self.registry,
         )
         self.retrain = Gauge(

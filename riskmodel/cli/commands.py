@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from riskmodel.cli import operations
 from riskmodel.cli.console import console, counting, err_console, metrics_table, print_worklist
 from riskmodel.cli.conventions import (
     EXIT_ERROR,
@@ -29,6 +30,7 @@ from riskmodel.cli.conventions import (
     OutcomeChoice,
     show_version,
 )
+from riskmodel.cli.operations import audit_write
 from riskmodel.config import RiskConfig, load_config
 from riskmodel.exceptions import InputFileError as InputFileErrorForCli
 from riskmodel.exceptions import RiskModelError
@@ -495,6 +497,8 @@ def score(
             from riskmodel.cli.team_list import store_contacts
 
             loaded = store_contacts(contacts, store, settings)
+        if summary.batch_id:
+            audit_write(result_store, settings, "score", residents=summary.rows_scored, request_id=summary.batch_id)
     except RiskModelError as exc:
         raise fail(str(exc), exit_code(exc)) from exc
     if contacts is not None and result_store is not None:
@@ -564,18 +568,20 @@ def nightly(
         day = as_of.date() if as_of else settings.deployment.today()
         output_dir.mkdir(parents=True, exist_ok=True)
         output = output_dir / f"scored-{day}.parquet"
+        result_store = ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches)
         summary = score_file(
             input,
             output,
             fitted,
             config=settings,
             as_of=day,
-            store=ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches),
+            store=result_store,
             events_path=events,
             encoding=encoding,
             allow_rejected=allow_rejected,
             wait=wait,
         )
+        audit_write(result_store, settings, "nightly", residents=summary.rows_scored, request_id=summary.batch_id)
         summary_line.update(status="published", batch_id=summary.batch_id, as_of=str(day), model_version=fitted.version)
         summary_line.update(_counts(summary))
         if summary.monitoring is not None and summary.batch_id is not None:
@@ -718,8 +724,9 @@ def outcome(
 
     try:
         settings = _config(config)
+        result_store = ResultStore(store or settings.store.url)
         row, _ = record_outcome(
-            ResultStore(store or settings.store.url),
+            result_store,
             team,
             _load(model, settings),
             {
@@ -734,6 +741,7 @@ def outcome(
             recorded_by=f"cli-{getpass.getuser()}",
             config=settings,
         )
+        audit_write(result_store, settings, "outcome", teams=[team], residents=1)
     except (RiskModelError, LookupError, OutcomeError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     until = f", hidden until {row['hidden_until']}" if row["hidden_until"] else ""
@@ -767,7 +775,9 @@ def outcomes(
     try:
         settings = _config(config)
         result_store = ResultStore(store or settings.store.url)
-        rows = result_store.outcomes.for_team(team, since=since.date() if since else None)
+        rows = result_store.outcomes.for_team(
+            team, since=since.date() if since else None, effective=False
+        )  # the whole log: void records (and the outcomes they void) included
         if not rows and team not in result_store.teams():
             raise fail(f"team {team} has no residents in the latest batch and no recorded outcomes")
     except RiskModelError as exc:
@@ -955,9 +965,9 @@ def serve(
     try:
         settings = _config(config)
         if metrics_port is not None or metrics_host is not None:
-            operations = {"metrics_port": metrics_port or settings.serving.metrics_port}
-            operations["metrics_host"] = metrics_host or settings.serving.metrics_host
-            settings = settings.model_copy(update={"serving": settings.serving.model_copy(update=operations)})
+            metrics_settings = {"metrics_port": metrics_port or settings.serving.metrics_port}
+            metrics_settings["metrics_host"] = metrics_host or settings.serving.metrics_host
+            settings = settings.model_copy(update={"serving": settings.serving.model_copy(update=metrics_settings)})
         holder = ModelHolder(model or DEFAULT_MODEL_URI, settings)
         with err_console.status("loading the model"):
             holder.load()
@@ -1003,3 +1013,5 @@ from riskmodel.cli.team_list import contacts_app, reminders  # noqa: E402  (regi
 
 app.add_typer(contacts_app, name="contacts")
 app.command()(reminders)
+
+operations.register(app)  # keys, audit, void, erase (SPEC 16)

@@ -64,6 +64,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     console.rule("4. batch scoring into the store")
     fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
     store = ResultStore(settings.store.url, keep_batches=settings.store.keep_batches)
+    store.keys.issue_demo_key()  # the README's key, accepted only from this demo store (SPEC 16)
     with counting("scoring residents", residents) as advance:
         summary = score_file(
             population,

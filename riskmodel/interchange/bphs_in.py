@@ -24,8 +24,8 @@ import pandas as pd
 from riskmodel.exceptions import RiskModelError
 from riskmodel.interchange.bphs_mapping import (
     CellError,
-    FormSpec,
     FormsMapping,
+    FormSpec,
     load_forms_mapping,
     parse_cell,
     pseudonymous_id,

@@ -26,10 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from riskmodel.exceptions import StoreError
 from riskmodel.records.history import STATE_DATE_COLUMNS, STATE_NUMBER_COLUMNS
 from riskmodel.records.schema import NO_GRID_SUFFIX, RESIDENT_COLUMNS
-from riskmodel.store.contact_book import ContactBook
 from riskmodel.records.writing import owner_only
+from riskmodel.store.audit import AuditEntry, AuditLog
+from riskmodel.store.contact_book import ContactBook
+from riskmodel.store.keys import KeyStore
 from riskmodel.store.migrations import upgrade
-from riskmodel.store.outcome_log import OutcomeLog
+from riskmodel.store.outcome_log import OutcomeLog, erase_notes
 from riskmodel.store.tables import (
     EVENT_STORE_COLUMNS,
     PROBABILITY_COLUMNS,
@@ -37,6 +39,7 @@ from riskmodel.store.tables import (
     STORED_COLUMNS,
     batch_events,
     batches,
+    contacts,
     indicators,
     monitoring,
     scored_residents,
@@ -365,6 +368,32 @@ class ResultStore:
                 )
                 found.update({row.resident_id: row.team_id for row in connection.execute(query)})
         return found
+    def audit(self, timezone: str) -> AuditLog:
+        """The append-only audit log (SPEC 16); local times in ``timezone`` (``deployment.timezone``)."""
+        return AuditLog(self.engine, timezone)
+
+    @property
+    def keys(self) -> KeyStore:
+        """API keys issued per person (SPEC 16), digests only."""
+        return KeyStore(self.engine)
+
+    def erase_resident(self, team_id: str, resident_id: str, *, actor: str, timezone: str) -> dict[str, int]:
+        """Erase a resident's free text on request (PIPL, SPEC 16), in one transaction with its audit row.
+
+        Blanks the notes of the resident's outcomes and deletes their contact (SPEC 15); returns what was erased
+        per kind. Another kind of personal text is erased by adding its statement here."""
+        with self.engine.begin() as connection:
+            erased = {"notes": erase_notes(connection, team_id, resident_id)}
+            gone = connection.execute(
+                contacts.delete().where(contacts.c.team_id == team_id, contacts.c.resident_id == resident_id)
+            )
+            erased["contacts"] = gone.rowcount or 0
+            AuditLog(self.engine, timezone).record(
+                AuditEntry(actor, "write", "erase", [team_id], 1),
+                connection=connection,
+            )
+        logger.info("erased a resident's free text on request: %s", erased)
+        return erased
 
     def teams(self) -> list[str]:
         batch = self.latest_batch()

@@ -83,10 +83,16 @@ outcomes = sa.Table(
     sa.Column("recorded_by", sa.String(128), nullable=False),
     sa.Column("hidden_until", sa.Date),
     sa.Column("idempotency_key", sa.String(128)),
+    sa.Column("idempotency_scope", sa.String(128)),
+    sa.Column("body_digest", sa.String(64)),
+    sa.Column("voids", sa.String(40)),
     sa.Index("ix_outcomes_team", "team_id", "recorded_on"),
-    sa.UniqueConstraint("team_id", "idempotency_key", name="uq_outcomes_idempotency"),
+    sa.UniqueConstraint("idempotency_scope", "idempotency_key", name="uq_outcomes_idempotency_scope"),
+    sa.UniqueConstraint("voids", name="uq_outcomes_voids"),
 )
-"""Outcomes, append-only across batches (SPEC 6): who recorded what, when; never updated."""
+"""Outcomes, append-only across batches (SPEC 6): who recorded what, when; never updated (SPEC 16: an
+outcome in error is answered by a ``void`` record naming it in ``voids``; an erasure blanks ``note``). An
+``Idempotency-Key`` is scoped to the API key (``idempotency_scope``) and bound to the body's SHA-256."""
 
 indicators = sa.Table(
     "indicators",
@@ -183,3 +189,35 @@ contacts = sa.Table(
 )
 """Who to call (SPEC 15): from the team's contacts file, apart from every batch, export and log; deleted
 ``contacts.retention_days`` after the resident's removal."""
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("label", sa.String(128), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("teams", sa.Text, nullable=False),
+    sa.Column("scopes", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+    sa.Column("demo", sa.Boolean, nullable=False, default=False),
+)
+"""API keys issued per person (SPEC 16): only the key's SHA-256 digest, its teams (JSON) and scopes; a revoked
+key keeps its row (and its label, which is never issued again)."""
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at_utc", sa.DateTime, nullable=False),
+    sa.Column("at_local", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("client", sa.String(64)),
+    sa.Column("teams", sa.Text, nullable=False),
+    sa.Column("residents", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("route", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),
+    sa.Index("ix_audit_at", "at_utc"),
+)
+"""One append-only row per read or write of residents' data (SPEC 16): when (UTC, and local in the deployment
+time zone), who (key label, or ``cli:<user>``), from where, which teams, how many residents, which request."""

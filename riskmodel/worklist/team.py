@@ -7,9 +7,12 @@ and the team's outcomes; both are views computed for an as-of date, never stored
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import IntegrityError
 
 from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
@@ -23,6 +26,7 @@ from riskmodel.store.batches import (
     stored_probabilities,
     stored_state,
 )
+from riskmodel.store.outcome_log import VOID
 from riskmodel.worklist.entries import Worklist, build_worklist
 from riskmodel.worklist.labels import Lang
 from riskmodel.worklist.outcomes import (
@@ -163,6 +167,29 @@ def team_worklist(
     }
 
 
+OUTCOME_WINDOW_DAYS = 30
+"""Outcome dates are accepted only within [today - 30 days, today] in the deployment time zone (SPEC 16)."""
+
+
+def check_recorded_on(recorded_on: dt.date, config: RiskConfig) -> None:
+    """Raise :class:`OutcomeError` (422, ``recorded_on``) for a date outside [today - 30 days, today]."""
+    today = config.deployment.today()
+    earliest = today - dt.timedelta(days=OUTCOME_WINDOW_DAYS)
+    if not earliest <= recorded_on <= today:
+        raise OutcomeError(
+            f"recorded_on must be between {earliest} and {today} (today in {config.deployment.timezone}, "
+            f"at most {OUTCOME_WINDOW_DAYS} days back)",
+            status=422,
+            field="recorded_on",
+        )
+
+
+def body_digest(team_id: str, request: dict[str, Any]) -> str:
+    """SHA-256 of a request's body (and its team): what an ``Idempotency-Key`` is bound to (SPEC 16)."""
+    canonical = json.dumps({"team_id": team_id, **request}, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def record_outcome(
     store: ResultStore,
     team_id: str,
@@ -171,26 +198,39 @@ def record_outcome(
     *,
     recorded_by: str,
     idempotency_key: str | None = None,
+    idempotency_scope: str | None = None,
     config: RiskConfig | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Validate an outcome against the latest batch and the team's outcomes so far, then append it.
 
+    An ``idempotency_key`` is scoped to the caller's API key (``idempotency_scope``, default ``recorded_by``)
+    and bound to the body: the same key and body answer the first outcome (``False``: not new); the same key
+    with another body is 422 on ``idempotency_key``.
+
     Raises :class:`OutcomeError` with the status that says why: 404 a resident not on the team's latest batch,
-    422 an outcome that does not fit the action (or ``declined`` without a reason), 409 an action not due
-    for that resident, or a resident removed from the lists (reinstate first).
+    422 an outcome that does not fit the action (or ``declined`` without a reason), or a date outside
+    [today - 30 days, today], 409 an action not due for that resident, or a resident removed from the lists
+    (reinstate first).
     """
     config = config or model.config
+    scope = idempotency_scope or recorded_by
+    digest = body_digest(team_id, request)
     if idempotency_key is not None:
-        earlier = store.outcomes.find(team_id, idempotency_key)
+        earlier = store.outcomes.find(scope, idempotency_key)
         if earlier is not None:
-            return earlier, False
+            if earlier[1] != digest:
+                raise OutcomeError(
+                    "this Idempotency-Key was used with another body", status=422, field="idempotency_key"
+                )
+            return earlier[0], False
     outcome, action, disease = request["outcome"], request.get("action"), request.get("disease")
     check_fits(outcome, action, disease, request.get("reason"))
+    recorded_on = request.get("recorded_on") or config.deployment.today()
+    check_recorded_on(recorded_on, config)
     resident = request["resident_id"]
     stored, batch = store.resident_of_team(team_id, resident)  # this one resident, as a mapping: a POST stays cheap
     if stored is None:
         raise OutcomeError(f"resident {resident} is not on team {team_id}'s latest list", status=404)
-    recorded_on = request.get("recorded_on") or config.deployment.today()
     effects = outcome_effects(
         store.outcomes.for_team(team_id, until=recorded_on, resident_id=resident),
         {resident: 0},
@@ -228,7 +268,62 @@ def record_outcome(
         "recorded_by": recorded_by,
         "hidden_until": hidden_until(outcome, recorded_on, config),
     }
-    return store.outcomes.append(row, idempotency_key=idempotency_key)
+    return store.outcomes.append(row, idempotency_key=idempotency_key, scope=scope, body_digest=digest)
 
 
-__all__ = ["REMOVALS", "OutcomeError", "list_as_of", "outcomes_as_of", "record_outcome", "stale_batch", "team_worklist"]
+def void_outcome(
+    store: ResultStore,
+    team_id: str,
+    outcome_id: str,
+    reason: str | None,
+    *,
+    recorded_by: str,
+    config: RiskConfig,
+) -> dict[str, Any]:
+    """Correct an outcome recorded in error (SPEC 16): append a ``void`` record naming it, with a reason. The
+    voided outcome stops taking effect on the lists and indicators; the log keeps both.
+
+    Raises :class:`OutcomeError`: 422 without a reason, 404 an outcome the team does not have, 409 a void
+    record or an outcome already voided."""
+    if not (reason or "").strip():
+        raise OutcomeError("a void needs a reason", status=422, field="reason")
+    voided = store.outcomes.get(team_id, outcome_id)
+    if voided is None:
+        raise OutcomeError(f"team {team_id} has no outcome {outcome_id}", status=404)
+    if voided["outcome"] == VOID:
+        raise OutcomeError(f"outcome {outcome_id} is a void record; it cannot be voided", status=409)
+    if voided["voided_by"] is not None:
+        raise OutcomeError(f"outcome {outcome_id} was already voided by {voided['voided_by']}", status=409)
+    row = {
+        "team_id": team_id,
+        "resident_id": voided["resident_id"],
+        "disease": None,
+        "action": None,
+        "outcome": VOID,
+        "reason": (reason or "").strip(),
+        "note": None,
+        "recorded_on": config.deployment.today(),
+        "recorded_by": recorded_by,
+        "hidden_until": None,
+        "voids": outcome_id,
+    }
+    try:
+        record, _ = store.outcomes.append(row)
+    except IntegrityError as exc:  # another void of the same outcome landed first
+        raise OutcomeError(f"outcome {outcome_id} was already voided", status=409) from exc
+    return record
+
+
+__all__ = [
+    "OUTCOME_WINDOW_DAYS",
+    "REMOVALS",
+    "OutcomeError",
+    "body_digest",
+    "check_recorded_on",
+    "list_as_of",
+    "outcomes_as_of",
+    "record_outcome",
+    "stale_batch",
+    "team_worklist",
+    "void_outcome",
+]

@@ -19,6 +19,7 @@ from riskmodel.scoring import Assessment
 from riskmodel.worklist.entries import entry_actions, source_label
 from riskmodel.worklist.explain import ResidentView, finding_text, resident_reasons, resident_view
 from riskmodel.worklist.labels import ACTION_LABELS, TIER_LABELS, Lang, label
+from serving import audit
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep
 from serving.models import ERROR_RESPONSES, AssessmentRequest, AssessmentResponse
@@ -135,6 +136,7 @@ async def create_assessments(
         body_text = _assess(records, model, as_of=as_of, explain=explain, lang=lang)
     else:  # a large request would hold the event loop: run it on a worker thread
         body_text = await run_in_threadpool(_assess, records, model, as_of=as_of, explain=explain, lang=lang)
+    await audit.record_async(request, caller, "read", {r["team_id"] for r in records}, len(records))
     return Response(body_text, media_type="application/json")
 
 

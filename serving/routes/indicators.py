@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from riskmodel.indicators.report import unit_indicators
+from serving import audit
 from serving.auth import team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import ERROR_RESPONSES
@@ -29,6 +30,7 @@ def _json(content: object) -> Response:
 
 @router.get("/teams/{team_id}/indicators", summary="A team's indicators (BPHS and WHO HEARTS) with 12-month trends")
 async def team_indicators(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -41,11 +43,13 @@ async def team_indicators(
     content = await run_in_threadpool(
         unit_indicators, store, level="team", units=[team_id], as_of=as_of, months=months, config=model.config
     )
+    await audit.record_async(request, caller, "read", [team_id], 0)  # aggregates: no resident's row returned
     return _json({"team_id": team_id, **content})
 
 
 @router.get("/indicators", summary="Indicators of every team or grid the key may read (and the county for `*`)")
 async def all_indicators(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -76,4 +80,6 @@ async def all_indicators(
     content = await run_in_threadpool(
         unit_indicators, store, level=level, units=units, as_of=as_of, months=months, config=model.config
     )
+    teams = ["*"] if everyone else sorted(caller.teams)
+    await audit.record_async(request, caller, "read", teams, 0)  # aggregates: no resident's row returned
     return _json(content)

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from riskmodel.worklist.contacts import attach_contacts
@@ -15,6 +15,7 @@ from riskmodel.worklist.entries import worklist_body
 from riskmodel.worklist.paging import CursorError
 from riskmodel.worklist.reminders import team_reminders
 from riskmodel.worklist.team import team_worklist
+from serving import audit
 from serving.auth import CONTACT_SCOPE, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import (
@@ -37,6 +38,7 @@ DEFAULT_LIMIT = 50
     summary="A team's prioritised work list, a page at a time (urgent, confirm and refer, follow-up, screening)",
 )
 def get_worklist(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -81,6 +83,7 @@ def get_worklist(
     if include == "contact":
         attach_contacts(store, team_id, entries.entries)
     content = {"team_id": team_id, **worklist_body(entries, batch, lang)}
+    audit.record(request, caller, "read", [team_id], len(entries.entries))
     return Response(json.dumps(content, ensure_ascii=False), media_type="application/json")
 
 
@@ -91,6 +94,7 @@ def get_worklist(
     summary="智能提醒: one SMS text per resident with a task due in the window (no diagnosis, at most 70 characters)",
 )
 def get_reminders(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -116,6 +120,7 @@ def get_reminders(
         raise team_not_found(team_id) from exc
     if include == "contact":
         attach_contacts(store, team_id, found)
+    audit.record(request, caller, "read", [team_id], len(found))
     content = {
         "team_id": team_id,
         "list_date": batch["list_date"],

@@ -8,11 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from riskmodel.batch import score_file
+from riskmodel.config import RateLimits
 from riskmodel.store.batches import ResultStore
 from serving.app import create_app
 from tests.conftest import SYNTH_AS_OF
 
 ALL_KEY, TEAM_KEY = "key-for-all-teams", "key-for-team-t00001"
+GENEROUS_LIMITS = RateLimits(per_key_per_minute=100_000, per_address_per_minute=100_000, auth_failures=10_000)
+"""The shared app serves many tests from one address within a minute: its rates are not what they test."""
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +36,11 @@ def served(tmp_path_factory, model, config, population_file):
         hashlib.sha256(TEAM_KEY.encode()).hexdigest(): ("T00001",),
     }
     settings = config.model_copy(
-        update={"serving": config.serving.model_copy(update={"api_keys": keys, "max_body_bytes": 400_000})}
+        update={
+            "serving": config.serving.model_copy(
+                update={"api_keys": keys, "max_body_bytes": 400_000, "limits": GENEROUS_LIMITS}
+            )
+        }
     )
     return settings, str(model_dir), store_url
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from riskmodel.config import RateLimits
 from serving.app import create_app
 from tests.factories import make_resident
 from training.promote import promote
@@ -30,7 +31,11 @@ def test_champion_switch_under_continuous_requests(trained, tracking_config):
     config = tracking_config.model_copy(
         update={
             "serving": tracking_config.serving.model_copy(
-                update={"api_keys": {hashlib.sha256(KEY.encode()).hexdigest(): ("*",)}, "model_poll_seconds": 0.2}
+                update={
+                    "api_keys": {hashlib.sha256(KEY.encode()).hexdigest(): ("*",)},
+                    "model_poll_seconds": 0.2,
+                    "limits": RateLimits(per_key_per_minute=10**6, per_address_per_minute=10**6),  # load, not rates
+                }
             )
         }
     )

@@ -8,6 +8,7 @@ import threading
 
 import httpx
 import pytest
+import time_machine
 
 from riskmodel.batch import score_file
 from riskmodel.store.batches import ResultStore
@@ -20,8 +21,15 @@ TEAM = "T00005"
 DAY = "2026-07-01"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def on_the_day():
+    """The day the team works: outcomes are accepted only within [today - 30 days, today] (SPEC 16)."""
+    with time_machine.travel(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC), tick=True):
+        yield
+
+
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory, model, config, population):
+def loop(on_the_day, tmp_path_factory, model, config, population):
     folder = tmp_path_factory.mktemp("loop")
     team = population[population["team_id"] == TEAM].reset_index(drop=True)
     source = folder / "team.parquet"
