@@ -898,7 +898,7 @@ def monitor(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report to this file.", show_default=False)
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
+    lang: Annotated[LangChoice, typer.Option("--lang", help="Language of the report: zh or en.")] = "zh",
     store: StoreOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -908,8 +908,6 @@ def monitor(
     from riskmodel.cli.monitor_report import print_monitoring, write_html
     from riskmodel.store.batches import ResultStore
 
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang must be zh or en, not '{lang}'")
     try:
         settings = _config(config)
         found = ResultStore(store or settings.store.url).monitoring_report(batch)

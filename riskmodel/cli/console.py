@@ -92,10 +92,11 @@ def print_worklist(
     width = min(width, console.width or width)
     shown_team, version = escape(team), escape(str(batch["model_version"]))  # ids are data, never markup
     out = Console(width=max(width, 40), highlight=False, soft_wrap=True, file=console.file)
+    data_date = batch.get("as_of") or batch["worklist_as_of"]  # the batch's date; the list's own when not given
     dates = (
-        f"名单日期 {batch['worklist_as_of']}，数据日期 {batch['as_of']}，模型版本 {version}"
+        f"名单日期 {batch['worklist_as_of']}，数据日期 {data_date}，模型版本 {version}"
         if zh
-        else f"list date {batch['worklist_as_of']}, data of {batch['as_of']}, model {version}"
+        else f"list date {batch['worklist_as_of']}, data of {data_date}, model {version}"
     )
     out.print(f"[bold]团队 {shown_team} 工作清单[/]（{dates}）" if zh else f"[bold]Work list, team {shown_team}[/] ({dates})")
     if batch.get("stale_batch"):

@@ -266,9 +266,9 @@ function bars(rows, countyRate, target) {
   const sorted = [...rows].sort((a, b) => b.item.rate - a.item.rate);
   return sorted.map((row) => {
     const side = countyRate === null ? "within" : funnelSide(row.item.rate, countyRate, row.item.denominator);
-    const track = el("span", { class: "track" }, el("span", { class: `fill ${side}`, style: `width:${row.item.rate * 100}%` }),
-      target !== null ? el("span", { class: "target-mark", style: `left:${target * 100}%`, title: `${t("target")} ${percent(target, 0)}` }) : null,
-      countyRate !== null ? el("span", { class: "county-mark", style: `left:${countyRate * 100}%`, title: `${t("county_rate")} ${percent(countyRate)}` }) : null);
+    const track = el("span", { class: "track" }, el("span", { class: `fill ${side}`, style: { width: `${row.item.rate * 100}%` } }),
+      target !== null ? el("span", { class: "target-mark", style: { left: `${target * 100}%` }, title: `${t("target")} ${percent(target, 0)}` }) : null,
+      countyRate !== null ? el("span", { class: "county-mark", style: { left: `${countyRate * 100}%` }, title: `${t("county_rate")} ${percent(countyRate)}` }) : null);
     const name = state.drill ? el("span", { class: "name" }, row.name)
       : el("a", { href: "#", class: "name", onclick: (event) => { event.preventDefault(); drill(row.id); } }, row.name);
     return el("div", { class: "bar", "data-unit": row.id }, name, track,

@@ -107,7 +107,7 @@ function heartsChart(items, disease) {
     svg.append(hover(group, lines));
   });
   const legend = el("div", { class: "legend" }, ...HEARTS_PARTS.map((code) =>
-    el("span", { class: "legend-item" }, el("span", { class: "key box", style: `background:${HEARTS_COLOURS[code]}` }),
+    el("span", { class: "legend-item" }, el("span", { class: "key box", style: { background: HEARTS_COLOURS[code] } }),
       t(code))));
   return el("figure", { class: "chart", "data-chart": `${disease}:hearts_breakdown` },
     el("figcaption", {}, `${t(disease)} ${t("hearts_breakdown")}`), svg, legend);

@@ -145,7 +145,7 @@ function monthLabel(refDate) {
 function bandOf(entry) { return entry.band ?? ACTION_BAND[entry.action] ?? 4; }
 function bandName(band) { return t(`band${band}`); }
 function bandBadge(band) {
-  return el("span", { class: `badge band-badge-${band}`, style: `background:${BAND_COLOURS[band]}` }, bandName(band));
+  return el("span", { class: `badge band-badge-${band}`, style: { background: BAND_COLOURS[band] } }, bandName(band));
 }
 // The other branch's fields when present (batch_date, list_date, stale_batch), the current ones otherwise.
 function listDates(listing) {

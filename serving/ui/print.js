@@ -25,7 +25,7 @@ function row(entry, index) {
       contact?.phone ? el("div", { class: "phone" }, `${t("phone")} ${contact.phone}`) : null,
       contact?.address ? el("div", { class: "id" }, contact.address) : null,
       entry.grid_id ? el("div", { class: "id" }, `${t("grid")} ${entry.grid_id}`) : null,
-      el("span", { class: "band", style: `border-color:${BAND_COLOURS[band]};color:${BAND_COLOURS[band]}` }, bandName(band))),
+      el("span", { class: "band", style: { borderColor: BAND_COLOURS[band], color: BAND_COLOURS[band] } }, bandName(band))),
     el("td", { class: "acts" }, ...entry.actions.map((action) => el("div", { class: "act" },
       el("span", { class: "what" }, `${t(action.disease)} ${actionLabel(action)}`
         + (action.test_label ? (session.lang === "zh" ? `（${action.test_label}）` : ` (${action.test_label})`) : "")),

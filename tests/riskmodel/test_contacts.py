@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -185,6 +186,7 @@ def test_the_api_gives_contacts_only_to_a_key_with_the_contact_scope(planted, mo
             assert NAME not in text and PHONE not in text, path
 
 
+@time_machine.travel(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC), tick=True)  # outcomes dated within 30 days (SPEC 16)
 def test_a_removed_residents_contact_is_deleted_after_the_retention(planted, model, config, tmp_path):
     _, source, contacts, ids, _ = planted
     from riskmodel.batch import score_file

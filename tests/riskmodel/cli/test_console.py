@@ -45,4 +45,4 @@ def test_printed_list_fits_80_columns(model, lang, monkeypatch):
     shown = set(re.findall(r"\d{4}-\d{2}-\d{2}", "\n".join(printed)))
     assert dates <= shown
     if lang == "zh":
-        assert "第2档" in "\n".join(printed) and "refer_now" not in "\n".join(printed)
+        assert "确诊与转诊" in "\n".join(printed) and "refer_now" not in "\n".join(printed)

@@ -148,8 +148,6 @@ def test_ids_that_look_like_markup_are_printed_literally(odd_store, monkeypatch)
             store,
             "--model",
             model_dir,
-            "--recorded-on",
-            str(SYNTH_AS_OF),
         ],
     )
     assert recorded.exit_code == 0, recorded.output

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 
 from riskmodel.batch import score_file
 from riskmodel.store.batches import ResultStore
@@ -150,6 +151,7 @@ def test_reminders_name_what_when_where_in_one_sms_without_a_diagnosis(team_stor
     assert len(message(["复测血压", "空腹抽血查血糖"], dt.date(2026, 12, 9), long_clinic)) <= MAX_MESSAGE_CHARS
 
 
+@time_machine.travel(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC), tick=True)  # outcomes dated within 30 days (SPEC 16)
 def test_reminded_hides_the_reminder_for_7_days(team_store, model, config):
     store, team = team_store
     found, _ = team_reminders(store, team, model, within_days=7, config=config, as_of=SYNTH_AS_OF)
