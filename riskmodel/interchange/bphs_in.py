@@ -54,6 +54,8 @@ class FormsImport(FhirImport):
     form it was read as, its encoding and the headers the mapping does not know."""
 
     files: list[dict[str, Any]] = field(default_factory=list)
+    origins: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Record and resident ids to the (file, row number) they came from, for the validators' rejected rows."""
 
 
 @dataclass
@@ -334,7 +336,12 @@ def read_forms(
         checks = set(frame.loc[frame["_kind"] == "health_check", "record_id"])
         if len(events):
             events.loc[events["event_id"].isin(checks), "kind"] = "health_check"  # a 健康体检表 row, whatever it holds
+    origins = {}
+    if len(frame):
+        for column in ("resident_id", "record_id"):  # a record's own row wins over its resident's first row
+            first = frame.drop_duplicates(column)
+            origins.update(zip(first[column], zip(first["_source"], first["_line"], strict=True), strict=True))
     for count in rows.counts.values():
         count["used"] = count["in"] - count["rejected"]
     return FormsImport(residents=residents, events=events, rejected=rejected_frame(rows.rejected),
-                       counts=rows.counts, files=files)  # fmt: skip
+                       counts=rows.counts, files=files, origins=origins)  # fmt: skip

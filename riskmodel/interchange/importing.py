@@ -64,6 +64,14 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
         if any(len(r) for r in rejected)
         else result.rejected
     )
+    origins = getattr(result, "origins", None)  # the forms: where each record came from (file, row number)
+    found = all_rejected["resource_id"].map(origins or {})
+    known = found.notna() & all_rejected["source"].isna()
+    if known.any():
+        all_rejected = all_rejected.astype({"line": "object"})
+        all_rejected.loc[known, "source"] = found[known].str[0]
+        all_rejected.loc[known, "line"] = found[known].str[1]
+        _count_rows(result, all_rejected[known])
     out.parent.mkdir(parents=True, exist_ok=True)
     residents = checked.residents.reset_index(drop=True)
     pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
@@ -71,6 +79,16 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
     pq.write_table(pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
                    rejected_path(out, source))  # fmt: skip
     return ImportSummary(len(residents), events.events.num_rows, len(all_rejected), result.counts)
+
+
+def _count_rows(result: FhirImport, rejected: pd.DataFrame) -> None:
+    """A form row that the SPEC 2 validators reject counts as rejected, not used (rows in = used + rejected)."""
+    forms = {f["file"]: f["form"] for f in getattr(result, "files", [])}
+    for (source, _), _rows in rejected.groupby(["source", "line"]):
+        entry = result.counts.get(forms.get(source, ""))
+        if entry and entry["used"] > 0:
+            entry["used"] -= 1
+            entry["rejected"] += 1
 
 
 _EVENT_RESOURCE = {"followup": "Encounter", "diagnosis": "Condition", "referral": "ServiceRequest"}
