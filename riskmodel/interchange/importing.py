@@ -45,9 +45,18 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
     rejected = [result.rejected]
     bad = checked.rejected
     if len(bad):
-        rejected.append(pd.DataFrame({"resource_type": "Patient", "resource_id": bad["resident_id"],
-                                      "path": bad["errors"].str.split(":").str[0], "reason": bad["errors"],
-                                      "source": None, "line": bad["row_number"]}))  # fmt: skip
+        rejected.append(
+            pd.DataFrame(
+                {
+                    "resource_type": "Patient",
+                    "resource_id": bad["resident_id"],
+                    "path": bad["errors"].str.split(":").str[0],
+                    "reason": bad["errors"],
+                    "source": None,
+                    "line": bad["row_number"],
+                }
+            )
+        )
     known = set(checked.residents["resident_id"].astype(str))
     events = validate_events(
         _text_table(result.events, EVENT_COLUMN_NAMES),
@@ -56,9 +65,18 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
     )
     if len(events.rejected):
         bad = events.rejected
-        rejected.append(pd.DataFrame({"resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
-                                      "resource_id": bad["event_id"], "path": bad["errors"].str.split(":").str[0],
-                                      "reason": bad["errors"], "source": None, "line": bad["row_number"]}))  # fmt: skip
+        rejected.append(
+            pd.DataFrame(
+                {
+                    "resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
+                    "resource_id": bad["event_id"],
+                    "path": bad["errors"].str.split(":").str[0],
+                    "reason": bad["errors"],
+                    "source": None,
+                    "line": bad["row_number"],
+                }
+            )
+        )
     all_rejected = (
         pd.concat([r for r in rejected if len(r)], ignore_index=True)
         if any(len(r) for r in rejected)
@@ -76,8 +94,10 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
     residents = checked.residents.reset_index(drop=True)
     pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
     pq.write_table(events.events, events_path(out))
-    pq.write_table(pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
-                   rejected_path(out, source))  # fmt: skip
+    pq.write_table(
+        pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
+        rejected_path(out, source),
+    )
     return ImportSummary(len(residents), events.events.num_rows, len(all_rejected), result.counts)
 
 

@@ -19,8 +19,14 @@ from riskmodel.interchange.bphs_mapping import ID_CARD_SALT_ENV, load_forms_mapp
 from riskmodel.synth.population import events_path
 
 AS_OF = dt.date(2026, 7, 1)
-WHO = {"居民健康档案编号": "R001", "姓名": "张秀英", "性别": "女", "出生日期": "1960-07-02", "签约团队": "T01",
-       "网格": "G01"}  # fmt: skip
+WHO = {
+    "居民健康档案编号": "R001",
+    "姓名": "张秀英",
+    "性别": "女",
+    "出生日期": "1960-07-02",
+    "签约团队": "T01",
+    "网格": "G01",
+}
 HTN = {"随访日期": "2026-05-10", "随访方式": "门诊", "收缩压(mmHg)": "152", "舒张压(mmHg)": "94"}
 DM = {"随访日期": "2026-05-12", "随访方式": "家庭", "空腹血糖值(mmol/L)": "8.1"}
 CHECK = {"体检日期": "2026-03-01"}
@@ -50,9 +56,19 @@ def _one(tmp_path: Path, form: dict[str, str], extra: dict[str, str]):  # type: 
 
 
 def test_a_hypertension_followup_row(tmp_path):
-    row = {**WHO, **HTN, "体重(kg)": "68.5", "用药情况": "硝苯地平缓释片", "服药依从性": "间断", "药物不良反应": "无",
-           "此次随访分类": "控制不满意", "下次随访日期": "2026-06-10", "转诊原因": "血压控制不满意",
-           "转诊机构及科别": "县医院心内科", "转诊到位日期": "2026-05-20"}  # fmt: skip
+    row = {
+        **WHO,
+        **HTN,
+        "体重(kg)": "68.5",
+        "用药情况": "硝苯地平缓释片",
+        "服药依从性": "间断",
+        "药物不良反应": "无",
+        "此次随访分类": "控制不满意",
+        "下次随访日期": "2026-06-10",
+        "转诊原因": "血压控制不满意",
+        "转诊机构及科别": "县医院心内科",
+        "转诊到位日期": "2026-05-20",
+    }
     result, summary, residents, events, rejected = _import(tmp_path, _csv(tmp_path / "htn.csv", [row]))
     assert result.files[0]["form"] == "高血压患者随访服务记录表" and rejected.empty
     person = residents.iloc[0]
@@ -61,7 +77,11 @@ def test_a_hypertension_followup_row(tmp_path):
     followup = events[events["kind"] == "followup"].iloc[0]
     assert followup["disease"] == "hypertension" and followup["event_date"] == dt.date(2026, 5, 10)
     assert (followup["mode"], followup["sbp_mmhg"], followup["dbp_mmhg"], followup["weight_kg"]) == (
-        "clinic", 152, 94, 68.5)  # fmt: skip
+        "clinic",
+        152,
+        94,
+        68.5,
+    )
     assert followup["on_treatment"] and followup["adherence"] == "intermittent" and not followup["adverse_reaction"]
     assert followup["followup_class"] == "unsatisfactory" and followup["next_followup_date"] == dt.date(2026, 6, 10)
     referrals = events[events["kind"] == "referral"].sort_values("event_date")
@@ -192,8 +212,11 @@ def test_a_health_check_row_is_a_health_check_event(tmp_path):
 
 
 def test_the_profile_diagnosis_dates_are_diagnosis_events(tmp_path):
-    _, _, residents, events, _ = _one(tmp_path, PROFILE, {"高血压病史": "有", "高血压确诊日期": "2019-04-02",
-                                                           "高血压确诊时服药": "是", "糖尿病病史": "无"})  # fmt: skip
+    _, _, residents, events, _ = _one(
+        tmp_path,
+        PROFILE,
+        {"高血压病史": "有", "高血压确诊日期": "2019-04-02", "高血压确诊时服药": "是", "糖尿病病史": "无"},
+    )
     diagnosis = events[events["kind"] == "diagnosis"]
     assert list(diagnosis["disease"]) == ["hypertension"] and diagnosis.iloc[0]["event_date"] == dt.date(2019, 4, 2)
     assert bool(diagnosis.iloc[0]["on_treatment"]) is True
@@ -202,9 +225,25 @@ def test_the_profile_diagnosis_dates_are_diagnosis_events(tmp_path):
 
 def test_every_mapped_column_is_tested():
     tested = {load_forms_mapping().column_of(h) for _, h, *_ in VALUES}
-    tested |= {"record_id", "resident_id", "id_card", "name", "birth_date", "followup_date", "sbp_mmhg", "dbp_mmhg",
-               "fpg_mmol_l", "exam_date", "referral_reason", "referral_facility", "referral_arrived_date",
-               "htn_diagnosis_date", "htn_diagnosis_treated", "dm_diagnosis_date", "dm_diagnosis_treated"}  # fmt: skip
+    tested |= {
+        "record_id",
+        "resident_id",
+        "id_card",
+        "name",
+        "birth_date",
+        "followup_date",
+        "sbp_mmhg",
+        "dbp_mmhg",
+        "fpg_mmol_l",
+        "exam_date",
+        "referral_reason",
+        "referral_facility",
+        "referral_arrived_date",
+        "htn_diagnosis_date",
+        "htn_diagnosis_treated",
+        "dm_diagnosis_date",
+        "dm_diagnosis_treated",
+    }
     assert set(load_forms_mapping().columns) - tested == set()
 
 
@@ -232,10 +271,18 @@ def test_an_excel_workbook_with_a_title_row(tmp_path):
     book.save(tmp_path / "dm.xlsx")
     result, _, residents, events, rejected = _import(tmp_path, tmp_path / "dm.xlsx")
     assert rejected.empty and result.files[0]["form"] == "2型糖尿病患者随访服务记录表"
-    assert (residents.iloc[0]["resident_id"], residents.iloc[0]["sex"], residents.iloc[0]["age_years"]) == ("R009", "M", 76)
+    assert (residents.iloc[0]["resident_id"], residents.iloc[0]["sex"], residents.iloc[0]["age_years"]) == (
+        "R009",
+        "M",
+        76,
+    )
     followup = events.iloc[0]
     assert (followup["disease"], followup["event_date"], followup["fpg_mmol_l"], followup["sbp_mmhg"]) == (
-        "diabetes", dt.date(2026, 6, 1), 9.2, 141)  # fmt: skip
+        "diabetes",
+        dt.date(2026, 6, 1),
+        9.2,
+        141,
+    )
 
 
 def test_unknown_headers_are_listed_not_errors(tmp_path):
@@ -245,8 +292,13 @@ def test_unknown_headers_are_listed_not_errors(tmp_path):
 
 
 def test_bad_cells_are_rejected_rows_with_file_and_row_number(tmp_path):
-    rows = [{**WHO, **HTN}, {**WHO, **HTN, "随访方式": "诊所"}, {**WHO, **HTN, "收缩压(mmHg)": "高"},
-            {**WHO, **HTN, "随访日期": "2026-02-30"}, {**WHO, **HTN, "收缩压(mmHg)": "400"}]  # fmt: skip
+    rows = [
+        {**WHO, **HTN},
+        {**WHO, **HTN, "随访方式": "诊所"},
+        {**WHO, **HTN, "收缩压(mmHg)": "高"},
+        {**WHO, **HTN, "随访日期": "2026-02-30"},
+        {**WHO, **HTN, "收缩压(mmHg)": "400"},
+    ]
     result, summary, _, events, rejected = _import(tmp_path, _csv(tmp_path / "htn.csv", rows))
     assert summary.counts["高血压患者随访服务记录表"] == {"in": 5, "used": 1, "skipped": 0, "rejected": 4}
     by_line = rejected.assign(line=rejected["line"].astype(float).astype(int)).set_index("line")
@@ -297,8 +349,9 @@ def test_cli_import_prints_counts_and_unknown_headers(tmp_path):
     rows = [{**WHO, **HTN, "备注": ""}, {**WHO, **HTN, "随访方式": "诊所"}]
     path = _csv(tmp_path / "htn.csv", rows, encoding="gbk")
     out = tmp_path / "r.parquet"
-    result = CliRunner().invoke(app, ["import", "--from", "bphs-forms", str(path), "--out", str(out),
-                                      "--as-of", "2026-07-01"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["import", "--from", "bphs-forms", str(path), "--out", str(out), "--as-of", "2026-07-01"]
+    )
     assert result.exit_code == 0, result.output
     assert "htn.csv: 高血压患者随访服务记录表 (gbk)" in result.output and "备注" in result.output
     assert "高血压患者随访服务记录表: 2 rows in = 1 used + 1 rejected" in result.output

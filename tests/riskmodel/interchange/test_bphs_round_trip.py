@@ -47,13 +47,28 @@ def test_export_command_writes_the_forms_and_fhir(tmp_path):
     write_population(synth, 40, teams=1, seed=3, as_of=AS_OF, history_years=2)
     runner = CliRunner()
     for target in ("bphs-forms", "fhir-ndjson", "fhir-bundle"):
-        result = runner.invoke(app, ["export", "--to", target, "--input", str(synth), "--out", str(tmp_path / target),
-                                     "--as-of", "2026-07-01"])  # fmt: skip
+        result = runner.invoke(
+            app,
+            ["export", "--to", target, "--input", str(synth), "--out", str(tmp_path / target), "--as-of", "2026-07-01"],
+        )
         assert result.exit_code == 0, result.output
     assert (tmp_path / "bphs-forms" / "高血压患者随访服务记录表.csv").exists()
-    assert (tmp_path / "fhir-ndjson" / "Patient.ndjson").exists() and (tmp_path / "fhir-bundle" / "bundle.json").exists()
-    result = runner.invoke(app, ["import", "--from", "bphs-forms", *map(str, (tmp_path / "bphs-forms").iterdir()),
-                                 "--out", str(tmp_path / "back.parquet"), "--as-of", "2026-07-01"])  # fmt: skip
+    assert (tmp_path / "fhir-ndjson" / "Patient.ndjson").exists() and (
+        tmp_path / "fhir-bundle" / "bundle.json"
+    ).exists()
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "--from",
+            "bphs-forms",
+            *map(str, (tmp_path / "bphs-forms").iterdir()),
+            "--out",
+            str(tmp_path / "back.parquet"),
+            "--as-of",
+            "2026-07-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "wrote 40 residents" in result.output
     bad = runner.invoke(app, ["export", "--to", "hl7v2", "--input", str(synth), "--out", str(tmp_path / "x")])
