@@ -4,7 +4,8 @@ memory flat from 1 M to 5 M.
 For each size N: a synthetic population of N residents without histories (each with about 5 Observations: BP
 panel, glucose, body measures, lipids, smoking, as their records hold them) is exported as bulk NDJSON (one
 file per resource type, :func:`riskmodel.interchange.write_ndjson`), then ``read_fhir`` + ``write_import`` run
-in a fresh process that reports its seconds and peak RSS.
+in a fresh process that reports its wall and CPU seconds (user + system: the figure to read on a shared machine)
+and peak RSS.
 Usage: python -m benchmarks.fhir_import [--sizes 100000 200000] [--history-years 0]
 """
 
@@ -35,11 +36,15 @@ result = read_fhir(sorted(folder.glob("*.ndjson")), as_of=dt.date(2026, 7, 1))
 read_seconds = time.perf_counter() - started
 summary = write_import(result, out, as_of=dt.date(2026, 7, 1))
 seconds = time.perf_counter() - started
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu_seconds = usage.ru_utime + usage.ru_stime
 """
     + PEAK_RSS
     + """
 print(json.dumps({"residents": summary.residents, "events": summary.events, "rejected": summary.rejected,
                   "read_seconds": round(read_seconds, 1), "seconds": round(seconds, 1),
+                  "cpu_seconds": round(cpu_seconds, 1),
                   "peak_rss_mib": round(peak_rss_mib, 1)}))
 """
 )
