@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from riskmodel.interchange.fhir_in import FhirImport
@@ -29,9 +29,12 @@ class ImportSummary:
 def _text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
     columns = {}
     for name in names:
-        values = frame[name] if name in frame else pd.Series([None] * len(frame))
-        text = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v) for v in values]
-        columns[name] = pa.array(text, pa.string())
+        if name not in frame:
+            columns[name] = pa.nulls(len(frame), pa.string())
+            continue
+        values = frame[name]
+        text = values.astype(str).astype(object).where(values.notna(), None)  # each value as str() writes it
+        columns[name] = pa.array(text.to_numpy(dtype=object), pa.string())
     return pa.table(columns)
 
 
@@ -57,11 +60,11 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
                 }
             )
         )
-    known = set(checked.residents["resident_id"].astype(str))
+    known = pa.array(checked.residents["resident_id"].astype(str).to_numpy(dtype=object), pa.string())
     events = validate_events(
         _text_table(result.events, EVENT_COLUMN_NAMES),
         as_of=as_of,
-        known_residents=lambda ids: np.isin(np.asarray(ids.to_pylist(), dtype=object), list(known)),
+        known_residents=lambda ids: pc.is_in(ids, value_set=known).to_numpy(zero_copy_only=False),
     )
     if len(events.rejected):
         bad = events.rejected
