@@ -50,15 +50,16 @@ def export_records(
         if to == "bphs-forms":
             from riskmodel.interchange.bphs_export import write_forms
 
-            paths, skipped = write_forms(residents, events, out, as_of=day, file_format=file_format,
-                                         encoding=encoding)  # fmt: skip
+            paths, skipped = write_forms(residents, events, out, as_of=day, file_format=file_format, encoding=encoding)
             note = f"; {skipped} events have no place in the forms" if skipped else ""
         else:
             from riskmodel.interchange import population_resources, write_bundle, write_ndjson
             from riskmodel.interchange.settings import load_fhir_settings
 
             resources = population_resources(residents, events, day, load_fhir_settings())
-            paths = write_ndjson(resources, out) if to == "fhir-ndjson" else [write_bundle(resources, out / "bundle.json")]
+            paths = (
+                write_ndjson(resources, out) if to == "fhir-ndjson" else [write_bundle(resources, out / "bundle.json")]
+            )
             note = ""
     except RiskModelError as error:
         typer.echo(f"error: {error}", err=True)

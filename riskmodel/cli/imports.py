@@ -27,7 +27,8 @@ def import_records(
         dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Age and event dates are judged at it.")
     ] = None,
     validate: Annotated[
-        str, typer.Option("--validate", help="fhir: full: every resource through the FHIR R4 model; bundles: Bundles only.")
+        str,
+        typer.Option("--validate", help="fhir: full: every resource through the FHIR R4 model; bundles: Bundles only."),
     ] = "bundles",
     encoding: Annotated[
         str | None,
@@ -35,8 +36,11 @@ def import_records(
     ] = None,
     form: Annotated[
         str | None,
-        typer.Option("--form", help="bphs-forms: every file is this form (hypertension_followup, diabetes_followup, "
-                     "health_check, profile); default: told from each file's title or headers."),
+        typer.Option(
+            "--form",
+            help="bphs-forms: every file is this form (hypertension_followup, diabetes_followup, "
+            "health_check, profile); default: told from each file's title or headers.",
+        ),
     ] = None,
 ) -> None:
     """Read FHIR R4 records or BPHS forms into residents and events; rejected rows beside the output, counts."""
@@ -70,6 +74,10 @@ def import_records(
     unit = "rows" if source == "bphs-forms" else ""
     for kind, c in sorted(summary.counts.items()):
         skipped = f" + {c['skipped']} skipped" if source == "fhir" else ""
-        typer.echo(f"{kind}: {c['in']} {unit}{' ' if unit else ''}in = {c['used']} used{skipped} + {c['rejected']} rejected")
-    typer.echo(f"wrote {summary.residents} residents to {out} and {summary.events} events beside it; "
-               f"{summary.rejected} rejected rows in {rejected_path(out, source)}")  # fmt: skip
+        typer.echo(
+            f"{kind}: {c['in']} {unit}{' ' if unit else ''}in = {c['used']} used{skipped} + {c['rejected']} rejected"
+        )
+    typer.echo(
+        f"wrote {summary.residents} residents to {out} and {summary.events} events beside it; "
+        f"{summary.rejected} rejected rows in {rejected_path(out, source)}"
+    )

@@ -30,21 +30,85 @@ DRUGS = {"hypertension": "硝苯地平缓释片", "diabetes": "二甲双胍片"}
 """The drug name written in 用药情况 when a follow-up records treatment (any name reads as treated)."""
 REFERRAL_REASON = {"hypertension": "血压控制不满意", "diabetes": "血糖控制不满意"}
 REFERRAL_FACILITY = "上级医院"
-_PROFILE = ("diagnosed_hypertension", "diagnosed_diabetes", "htn_diagnosis_date", "htn_diagnosis_treated",
-            "dm_diagnosis_date", "dm_diagnosis_treated", "htn_registered_date", "dm_registered_date", "ascvd_history",
-            "gdm_history", "family_history_diabetes", "family_history_hypertension", "pregnant",
-            "on_antihypertensive", "on_glucose_lowering", "on_lipid_lowering", "last_followup_date",
-            "uncontrolled_visits", "physically_active", "high_salt_diet", "alcohol_excess")  # fmt: skip
-_FOLLOWUP = ("record_id", "resident_id", "name", "followup_date", "mode", "symptoms", "sbp_mmhg", "dbp_mmhg",
-             "weight_kg", "on_treatment", "adherence", "adverse_reaction", "followup_class", "emergency_signs",
-             "pregnant", "next_followup_date", "referral_reason", "referral_facility", "referral_arrived_date")  # fmt: skip
+_PROFILE = (
+    "diagnosed_hypertension",
+    "diagnosed_diabetes",
+    "htn_diagnosis_date",
+    "htn_diagnosis_treated",
+    "dm_diagnosis_date",
+    "dm_diagnosis_treated",
+    "htn_registered_date",
+    "dm_registered_date",
+    "ascvd_history",
+    "gdm_history",
+    "family_history_diabetes",
+    "family_history_hypertension",
+    "pregnant",
+    "on_antihypertensive",
+    "on_glucose_lowering",
+    "on_lipid_lowering",
+    "last_followup_date",
+    "uncontrolled_visits",
+    "physically_active",
+    "high_salt_diet",
+    "alcohol_excess",
+)
+_FOLLOWUP = (
+    "record_id",
+    "resident_id",
+    "name",
+    "followup_date",
+    "mode",
+    "symptoms",
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "weight_kg",
+    "on_treatment",
+    "adherence",
+    "adverse_reaction",
+    "followup_class",
+    "emergency_signs",
+    "pregnant",
+    "next_followup_date",
+    "referral_reason",
+    "referral_facility",
+    "referral_arrived_date",
+)
 _DIABETES_ONLY = ("fpg_mmol_l", "hba1c_pct", "random_glucose_mmol_l")
-_CHECK = ("record_id", "resident_id", "name", "exam_date", "blood_pressure", "height_cm", "weight_kg", "waist_cm",
-          "bmi_kg_m2", "fpg_mmol_l", "hba1c_pct", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "tc_mmol_l", "tg_mmol_l",
-          "hdl_mmol_l", "ldl_mmol_l", "smoking")  # fmt: skip
-_ROW_RESULTS = {"bp_date": ("sbp_mmhg", "dbp_mmhg"), "glucose_date": ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"),
-                "exam_date": ("height_cm", "weight_kg", "waist_cm", "bmi_kg_m2", "tc_mmol_l", "tg_mmol_l",
-                              "hdl_mmol_l", "ldl_mmol_l")}  # fmt: skip
+_CHECK = (
+    "record_id",
+    "resident_id",
+    "name",
+    "exam_date",
+    "blood_pressure",
+    "height_cm",
+    "weight_kg",
+    "waist_cm",
+    "bmi_kg_m2",
+    "fpg_mmol_l",
+    "hba1c_pct",
+    "ogtt_2h_mmol_l",
+    "random_glucose_mmol_l",
+    "tc_mmol_l",
+    "tg_mmol_l",
+    "hdl_mmol_l",
+    "ldl_mmol_l",
+    "smoking",
+)
+_ROW_RESULTS = {
+    "bp_date": ("sbp_mmhg", "dbp_mmhg"),
+    "glucose_date": ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"),
+    "exam_date": (
+        "height_cm",
+        "weight_kg",
+        "waist_cm",
+        "bmi_kg_m2",
+        "tc_mmol_l",
+        "tg_mmol_l",
+        "hdl_mmol_l",
+        "ldl_mmol_l",
+    ),
+}
 _TOKENS = {"symptoms": ("多饮、多尿", "无症状"), "high_salt_diet": ("嗜盐", "荤素均衡")}
 
 
@@ -100,8 +164,14 @@ def form_rows(
     profile: dict[str, dict[str, Any]] = {}
     for r in residents.to_dict("records"):
         rid = str(r["resident_id"])
-        row = {"resident_id": rid, "name": "", "sex": r["sex"], "birth_date": _birth(float(r["age_years"]), as_of),
-               "team_id": r["team_id"], "grid_id": r.get("grid_id")}  # fmt: skip
+        row = {
+            "resident_id": rid,
+            "name": "",
+            "sex": r["sex"],
+            "birth_date": _birth(float(r["age_years"]), as_of),
+            "team_id": r["team_id"],
+            "grid_id": r.get("grid_id"),
+        }
         row.update({k: r.get(k) for k in _PROFILE if k in r})
         profile[rid] = row
     forms: dict[str, list[dict[str, Any]]] = {"hypertension_followup": [], "diabetes_followup": [], "health_check": []}
@@ -126,7 +196,9 @@ def form_rows(
             prefix = "htn" if disease == "hypertension" else "dm"
             profile[rid][f"{prefix}_diagnosis_date"] = day
             profile[rid][f"{prefix}_diagnosis_treated"] = e.get("on_treatment")
-        elif kind == "referral" and disease and e.get("referral_status") == "sent" and (rid, disease, day) in followup_at:
+        elif (
+            kind == "referral" and disease and e.get("referral_status") == "sent" and (rid, disease, day) in followup_at
+        ):
             row = followup_at[(rid, disease, day)]
             row.update(referral_reason=REFERRAL_REASON[disease], referral_facility=REFERRAL_FACILITY)
             last_sent[(rid, disease)] = row
@@ -148,8 +220,12 @@ def form_rows(
                 values["smoking"] = r["smoking"]
             if not values:
                 continue
-            row = {"record_id": f"{rid}-{date_column}", "resident_id": rid, "name": "",
-                   "exam_date": _day(r[date_column]) if _present(r.get(date_column)) else as_of.isoformat()}  # fmt: skip
+            row = {
+                "record_id": f"{rid}-{date_column}",
+                "resident_id": rid,
+                "name": "",
+                "exam_date": _day(r[date_column]) if _present(r.get(date_column)) else as_of.isoformat(),
+            }
             if "sbp_mmhg" in values:
                 sbp, dbp = values.pop("sbp_mmhg"), values.pop("dbp_mmhg", None)
                 if _present(dbp):

@@ -36,8 +36,22 @@ from riskmodel.interchange.fhir_in import FhirImport
 from riskmodel.interchange.fhir_reading import rejected_frame
 
 ENCODINGS = ("utf-8", "gbk", "gb18030")
-_RESULTS = ("sbp_mmhg", "dbp_mmhg", "weight_kg", "height_cm", "waist_cm", "bmi_kg_m2", "fpg_mmol_l", "hba1c_pct",
-            "ogtt_2h_mmol_l", "random_glucose_mmol_l", "tc_mmol_l", "tg_mmol_l", "hdl_mmol_l", "ldl_mmol_l")  # fmt: skip
+_RESULTS = (
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "weight_kg",
+    "height_cm",
+    "waist_cm",
+    "bmi_kg_m2",
+    "fpg_mmol_l",
+    "hba1c_pct",
+    "ogtt_2h_mmol_l",
+    "random_glucose_mmol_l",
+    "tc_mmol_l",
+    "tg_mmol_l",
+    "hdl_mmol_l",
+    "ldl_mmol_l",
+)
 _ROW_FACTS = tuple(c for c in PATIENT_EXTENSIONS if c != "pregnant")
 _DIAGNOSES = {"hypertension": "htn", "diabetes": "dm"}
 _TREATMENT = {"hypertension": "on_antihypertensive", "diabetes": "on_glucose_lowering"}
@@ -54,6 +68,8 @@ class FormsImport(FhirImport):
     form it was read as, its encoding and the headers the mapping does not know."""
 
     files: list[dict[str, Any]] = field(default_factory=list)
+    origins: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Record and resident ids to the (file, row number) they came from, for the validators' rejected rows."""
 
 
 @dataclass
@@ -140,16 +156,29 @@ class _Rows:
             row, problem = self._row(sheet, form, keys, number, cells)
             if problem:
                 header, reason = problem
-                self.rejected.append({"resource_type": form.title, "resource_id": row.get("record_id"),
-                                      "path": header, "reason": reason, "source": sheet.path.name, "line": number})  # fmt: skip
+                self.rejected.append(
+                    {
+                        "resource_type": form.title,
+                        "resource_id": row.get("record_id"),
+                        "path": header,
+                        "reason": reason,
+                        "source": sheet.path.name,
+                        "line": number,
+                    }
+                )
                 count["rejected"] += 1
             else:
                 self.read.append(row)
         return unknown
 
     def _row(self, sheet: _Sheet, form: FormSpec, keys: list[str | None], number: int, cells: list[Any]):  # type: ignore[no-untyped-def]
-        row: dict[str, Any] = {"_form": form.key, "_kind": form.kind, "_disease": form.disease,
-                               "_source": sheet.path.name, "_line": number}  # fmt: skip
+        row: dict[str, Any] = {
+            "_form": form.key,
+            "_kind": form.kind,
+            "_disease": form.disease,
+            "_source": sheet.path.name,
+            "_line": number,
+        }
         problem = None
         for header, key, cell in zip(sheet.headers, keys, cells, strict=False):
             text = _cell_text(cell)
@@ -177,8 +206,11 @@ class _Rows:
         row.pop("id_card", None)
         row.pop("name", None)  # 姓名 is never stored in the residents or events
         if form.date and not isinstance(row.get(form.date), dt.date):
-            header = next(h for h, k in zip(sheet.headers, keys, strict=False) if k == form.date) if form.date in keys \
-                else self.mapping.columns[form.date].headers[0]  # fmt: skip
+            header = (
+                next(h for h, k in zip(sheet.headers, keys, strict=False) if k == form.date)
+                if form.date in keys
+                else self.mapping.columns[form.date].headers[0]
+            )
             return row, (header, f"{header}: missing (the {form.title} row's date)")
         row["_date"] = row.get(form.date) if form.date else None
         row.setdefault("record_id", f"{form.key}-{Path(sheet.path.name).stem}-{number}")
@@ -220,15 +252,31 @@ def _residents(frame: pd.DataFrame, as_of: dt.date, rejected: list[dict[str, Any
     people = first.reset_index()
     missing = people[["sex", "birth_date", "team_id"]].isna().any(axis=1)
     for _, person in people[missing].iterrows():
-        lacking = [h for h, k in (("性别", "sex"), ("出生日期", "birth_date"), ("签约团队", "team_id")) if pd.isna(person[k])]
-        rejected.append({"resource_type": "居民", "resource_id": person["resident_id"], "path": lacking[0],
-                         "reason": f"no {'/'.join(lacking)} for this resident in any form", "source": person["_source"],
-                         "line": person["_line"]})  # fmt: skip
+        lacking = [
+            h for h, k in (("性别", "sex"), ("出生日期", "birth_date"), ("签约团队", "team_id")) if pd.isna(person[k])
+        ]
+        rejected.append(
+            {
+                "resource_type": "居民",
+                "resource_id": person["resident_id"],
+                "path": lacking[0],
+                "reason": f"no {'/'.join(lacking)} for this resident in any form",
+                "source": person["_source"],
+                "line": person["_line"],
+            }
+        )
     people = people[~missing]
     born = pd.to_datetime(people["birth_date"].map(lambda d: d.isoformat()))
     years = as_of.year - born.dt.year - ((born.dt.month * 100 + born.dt.day) > (as_of.month * 100 + as_of.day))
-    residents = pd.DataFrame({"resident_id": people["resident_id"], "team_id": people["team_id"], "sex": people["sex"],
-                              "age_years": years.astype("float64"), "grid_id": people["grid_id"]})  # fmt: skip
+    residents = pd.DataFrame(
+        {
+            "resident_id": people["resident_id"],
+            "team_id": people["team_id"],
+            "sex": people["sex"],
+            "age_years": years.astype("float64"),
+            "grid_id": people["grid_id"],
+        }
+    )
     for name in _ROW_FACTS:
         residents[name] = _text(people[name])
     profile = frame[frame["_kind"].isna()].groupby("resident_id")["pregnant"].first()
@@ -240,21 +288,56 @@ def _pieces(frame: pd.DataFrame, residents: pd.DataFrame):  # type: ignore[no-un
     """The FHIR import's pieces (observations, conditions, medications, encounters, referrals) from the rows."""
     frame = frame[frame["resident_id"].isin(set(residents["resident_id"]))]
     dated = frame[frame["_kind"].notna()]
-    long = dated.melt(id_vars=["record_id", "resident_id", "_date", "_kind"], value_vars=list(_RESULTS),
-                      var_name="column", value_name="value").dropna(subset=["value"])  # fmt: skip
-    observations = pd.DataFrame({"resident_id": long["resident_id"], "date": _iso(long["_date"]),
-                                 "encounter_id": np.where(long["_kind"] == "followup", long["record_id"], None),
-                                 "column": long["column"], "value": long["value"].astype(float),
-                                 "id": long["record_id"], "source": None, "line": None, "text": None})  # fmt: skip
+    long = dated.melt(
+        id_vars=["record_id", "resident_id", "_date", "_kind"],
+        value_vars=list(_RESULTS),
+        var_name="column",
+        value_name="value",
+    ).dropna(subset=["value"])
+    observations = pd.DataFrame(
+        {
+            "resident_id": long["resident_id"],
+            "date": _iso(long["_date"]),
+            "encounter_id": np.where(long["_kind"] == "followup", long["record_id"], None),
+            "column": long["column"],
+            "value": long["value"].astype(float),
+            "id": long["record_id"],
+            "source": None,
+            "line": None,
+            "text": None,
+        }
+    )
     smokers = dated[dated["smoking"].notna()]
-    observations = pd.concat([observations, pd.DataFrame({
-        "resident_id": smokers["resident_id"], "date": _iso(smokers["_date"]), "encounter_id": None,
-        "column": "smoking", "value": np.nan, "id": smokers["record_id"], "source": None, "line": None,
-        "text": smokers["smoking"]})], ignore_index=True)  # fmt: skip
+    observations = pd.concat(
+        [
+            observations,
+            pd.DataFrame(
+                {
+                    "resident_id": smokers["resident_id"],
+                    "date": _iso(smokers["_date"]),
+                    "encounter_id": None,
+                    "column": "smoking",
+                    "value": np.nan,
+                    "id": smokers["record_id"],
+                    "source": None,
+                    "line": None,
+                    "text": smokers["smoking"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     followups = dated[dated["_kind"] == "followup"]
-    encounters = pd.DataFrame({"id": followups["record_id"], "resident_id": followups["resident_id"],
-                               "date": _iso(followups["_date"]), "disease": followups["_disease"],
-                               "mode": followups["mode"], "referral_id": None})  # fmt: skip
+    encounters = pd.DataFrame(
+        {
+            "id": followups["record_id"],
+            "resident_id": followups["resident_id"],
+            "date": _iso(followups["_date"]),
+            "disease": followups["_disease"],
+            "mode": followups["mode"],
+            "referral_id": None,
+        }
+    )
     for name in EVENT_EXTENSIONS:
         encounters[name] = _text(followups[name])
     # 此次随访分类 并发症 is a new or worse complication; 不良反应 an adverse reaction when 药物不良反应 is blank.
@@ -263,40 +346,93 @@ def _pieces(frame: pd.DataFrame, residents: pd.DataFrame):  # type: ignore[no-un
     reaction = (followups["followup_class"] == "adverse_reaction") & followups["adverse_reaction"].isna()
     encounters["adverse_reaction"] = encounters["adverse_reaction"].where(~reaction, "true")
     sent = followups[followups["referral_reason"].notna() | followups["referral_facility"].notna()]
-    referrals = pd.DataFrame({"id": sent["record_id"] + "-referral", "resident_id": sent["resident_id"],
-                              "date": _iso(sent["_date"]), "disease": sent["_disease"], "status": "active",
-                              "returned_date": None})  # fmt: skip
+    referrals = pd.DataFrame(
+        {
+            "id": sent["record_id"] + "-referral",
+            "resident_id": sent["resident_id"],
+            "date": _iso(sent["_date"]),
+            "disease": sent["_disease"],
+            "status": "active",
+            "returned_date": None,
+        }
+    )
     arrived = sent[sent["referral_arrived_date"].notna()]
-    arrivals = pd.DataFrame({"id": arrived["record_id"] + "-arrived", "resident_id": arrived["resident_id"],
-                             "date": _iso(arrived["referral_arrived_date"]), "disease": arrived["_disease"],
-                             "mode": None, "referral_id": arrived["record_id"] + "-referral"})  # fmt: skip
+    arrivals = pd.DataFrame(
+        {
+            "id": arrived["record_id"] + "-arrived",
+            "resident_id": arrived["resident_id"],
+            "date": _iso(arrived["referral_arrived_date"]),
+            "disease": arrived["_disease"],
+            "mode": None,
+            "referral_id": arrived["record_id"] + "-referral",
+        }
+    )
     encounters = pd.concat([encounters, arrivals], ignore_index=True) if len(arrivals) else encounters
     treated = followups[followups["on_treatment"].notna()]
-    medications = [pd.DataFrame({"resident_id": treated["resident_id"], "encounter_id": treated["record_id"],
-                                 "condition_id": None, "treatment": treated["_disease"].map(_TREATMENT),
-                                 "status": np.where(treated["on_treatment"].astype(bool), "completed", "not-taken")})]  # fmt: skip
+    medications = [
+        pd.DataFrame(
+            {
+                "resident_id": treated["resident_id"],
+                "encounter_id": treated["record_id"],
+                "condition_id": None,
+                "treatment": treated["_disease"].map(_TREATMENT),
+                "status": np.where(treated["on_treatment"].astype(bool), "completed", "not-taken"),
+            }
+        )
+    ]
     conditions = []
     for disease, prefix in _DIAGNOSES.items():
         flag = frame.groupby("resident_id")[f"diagnosed_{disease}"].first()
         recorded = set(flag[flag.astype(bool)].index)
-        dates = frame[frame[f"{prefix}_diagnosis_date"].notna()].groupby("resident_id")[f"{prefix}_diagnosis_date"].first()
+        dates = (
+            frame[frame[f"{prefix}_diagnosis_date"].notna()].groupby("resident_id")[f"{prefix}_diagnosis_date"].first()
+        )
         ids = sorted(recorded | set(dates.index))
         condition_ids = [f"{rid}-{prefix}-diagnosis" for rid in ids]
-        conditions.append(pd.DataFrame({"id": condition_ids, "resident_id": ids, "disease": disease,
-                                        "date": [d.isoformat() if (d := dates.get(r)) else None for r in ids]}))  # fmt: skip
+        conditions.append(
+            pd.DataFrame(
+                {
+                    "id": condition_ids,
+                    "resident_id": ids,
+                    "disease": disease,
+                    "date": [d.isoformat() if (d := dates.get(r)) else None for r in ids],
+                }
+            )
+        )
         at_diagnosis = frame.groupby("resident_id")[f"{prefix}_diagnosis_treated"].first().dropna()
         at_diagnosis = at_diagnosis[at_diagnosis.index.isin(dates.index)]
-        medications.append(pd.DataFrame({"resident_id": at_diagnosis.index, "encounter_id": None,
-                                         "condition_id": [f"{r}-{prefix}-diagnosis" for r in at_diagnosis.index],
-                                         "treatment": _TREATMENT[disease],
-                                         "status": np.where(at_diagnosis.astype(bool), "completed", "not-taken")}))  # fmt: skip
+        medications.append(
+            pd.DataFrame(
+                {
+                    "resident_id": at_diagnosis.index,
+                    "encounter_id": None,
+                    "condition_id": [f"{r}-{prefix}-diagnosis" for r in at_diagnosis.index],
+                    "treatment": _TREATMENT[disease],
+                    "status": np.where(at_diagnosis.astype(bool), "completed", "not-taken"),
+                }
+            )
+        )
     for flag in ("on_antihypertensive", "on_glucose_lowering", "on_lipid_lowering"):
         current = frame.groupby("resident_id")[flag].first().dropna()
         current = current[current.astype(bool)]
-        medications.append(pd.DataFrame({"resident_id": current.index, "encounter_id": None, "condition_id": None,
-                                         "treatment": flag, "status": "active"}))  # fmt: skip
-    return (observations, pd.concat(conditions, ignore_index=True), pd.concat(medications, ignore_index=True),
-            encounters, referrals)  # fmt: skip
+        medications.append(
+            pd.DataFrame(
+                {
+                    "resident_id": current.index,
+                    "encounter_id": None,
+                    "condition_id": None,
+                    "treatment": flag,
+                    "status": "active",
+                }
+            )
+        )
+    return (
+        observations,
+        pd.concat(conditions, ignore_index=True),
+        pd.concat(medications, ignore_index=True),
+        encounters,
+        referrals,
+    )
 
 
 def read_forms(
@@ -319,8 +455,10 @@ def read_forms(
         sheet = _sheet(path, encoding, mapping)
         spec = mapping.forms[form] if form else mapping.detect(sheet.headers, sheet.title)
         if spec is None:
-            raise FormsError(f"{path.name}: which form it is cannot be told from its headers; give --form "
-                             f"({', '.join(mapping.forms)})")  # fmt: skip
+            raise FormsError(
+                f"{path.name}: which form it is cannot be told from its headers; give --form "
+                f"({', '.join(mapping.forms)})"
+            )
         unknown = rows.add(sheet, spec)
         files.append({"file": path.name, "form": spec.title, "encoding": sheet.encoding or "xlsx", "unknown": unknown})
     columns = ["record_id", "resident_id", "_date", *mapping.columns, *EVENT_EXTENSIONS, *PATIENT_EXTENSIONS]
@@ -334,7 +472,18 @@ def read_forms(
         checks = set(frame.loc[frame["_kind"] == "health_check", "record_id"])
         if len(events):
             events.loc[events["event_id"].isin(checks), "kind"] = "health_check"  # a 健康体检表 row, whatever it holds
+    origins = {}
+    if len(frame):
+        for column in ("resident_id", "record_id"):  # a record's own row wins over its resident's first row
+            first = frame.drop_duplicates(column)
+            origins.update(zip(first[column], zip(first["_source"], first["_line"], strict=True), strict=True))
     for count in rows.counts.values():
         count["used"] = count["in"] - count["rejected"]
-    return FormsImport(residents=residents, events=events, rejected=rejected_frame(rows.rejected),
-                       counts=rows.counts, files=files)  # fmt: skip
+    return FormsImport(
+        residents=residents,
+        events=events,
+        rejected=rejected_frame(rows.rejected),
+        counts=rows.counts,
+        files=files,
+        origins=origins,
+    )

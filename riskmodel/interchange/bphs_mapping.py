@@ -92,8 +92,15 @@ def load_forms_mapping(path: str | Path | None = None) -> FormsMapping:
         raise ConfigError(f"{path}: cannot read the forms mapping ({type(error).__name__})") from None
     forms = {}
     for key, spec in (values.get("forms") or {}).items():
-        forms[key] = FormSpec(key, str(spec["title"]), spec.get("kind"), spec.get("disease"), spec.get("date"),
-                              tuple(spec.get("signature") or ()), tuple(spec.get("excludes") or ()))  # fmt: skip
+        forms[key] = FormSpec(
+            key,
+            str(spec["title"]),
+            spec.get("kind"),
+            spec.get("disease"),
+            spec.get("date"),
+            tuple(spec.get("signature") or ()),
+            tuple(spec.get("excludes") or ()),
+        )
     columns = {}
     for key, spec in (values.get("columns") or {}).items():
         kind = spec.get("type", "text")
@@ -101,9 +108,13 @@ def load_forms_mapping(path: str | Path | None = None) -> FormsMapping:
             raise ConfigError(f"{path}: column {key}: type must be one of {', '.join(TYPES)}, not {kind!r}")
         if kind == "choice" and not spec.get("values"):
             raise ConfigError(f"{path}: column {key}: a choice needs its values")
-        columns[key] = ColumnSpec(key, tuple(str(h) for h in spec.get("headers") or ()), kind,
-                                  {str(k): v for k, v in (spec.get("values") or {}).items()},
-                                  tuple(spec.get("true_tokens") or ()))  # fmt: skip
+        columns[key] = ColumnSpec(
+            key,
+            tuple(str(h) for h in spec.get("headers") or ()),
+            kind,
+            {str(k): v for k, v in (spec.get("values") or {}).items()},
+            tuple(spec.get("true_tokens") or ()),
+        )
     salt = os.environ.get(ID_CARD_SALT_ENV) or values.get("id_card_salt")
     return FormsMapping(forms, columns, str(salt) if salt else None)
 
@@ -162,6 +173,8 @@ def pseudonymous_id(id_card: str, salt: str | None) -> str:
     if not _ID_CARD.fullmatch(number):
         raise CellError("not an 18-character ID card number")
     if not salt:
-        raise CellError(f"an ID card number needs id_card_salt (configs/bphs_forms.yaml or {ID_CARD_SALT_ENV}) "
-                        "to become a pseudonymous resident_id; riskmodel never stores the number")  # fmt: skip
+        raise CellError(
+            f"an ID card number needs id_card_salt (configs/bphs_forms.yaml or {ID_CARD_SALT_ENV}) "
+            "to become a pseudonymous resident_id; riskmodel never stores the number"
+        )
     return "sfz-" + hmac.new(salt.encode(), number.encode(), hashlib.sha256).hexdigest()[:20]

@@ -14,8 +14,16 @@ import pandas as pd
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
-_EVENT_MEASURES = ("sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "hba1c_pct",
-                   "weight_kg", "waist_cm")  # fmt: skip
+_EVENT_MEASURES = (
+    "sbp_mmhg",
+    "dbp_mmhg",
+    "fpg_mmol_l",
+    "ogtt_2h_mmol_l",
+    "random_glucose_mmol_l",
+    "hba1c_pct",
+    "weight_kg",
+    "waist_cm",
+)
 _LAB = ("fpg_mmol_l", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "hba1c_pct")
 _GLUCOSE_ROW = ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
 _BODY_ROW = ("height_cm", "weight_kg", "waist_cm", "bmi_kg_m2")
@@ -68,7 +76,7 @@ def _events(observations, conditions, medications, encounters, referrals) -> pd.
                 "disease": back["disease"],
                 "kind": "referral",
                 "referral_status": "returned",
-            }  # fmt: skip
+            }
         )
     )
     dated = conditions[conditions["date"].notna()]
@@ -113,13 +121,15 @@ def _row_results(residents: pd.DataFrame, observations: pd.DataFrame) -> pd.Data
         chosen = numbers[numbers["column"].isin(columns)]
         last = chosen.groupby("resident_id")["date"].max().rename(date_name)
         on_day = chosen.merge(last, left_on=["resident_id", "date"], right_on=[last.index, last.values])
-        values = _wide(on_day, ["resident_id"]).drop(columns=[c for c in _EVENT_MEASURES if c not in columns],
-                                                      errors="ignore")  # fmt: skip
+        values = _wide(on_day, ["resident_id"]).drop(
+            columns=[c for c in _EVENT_MEASURES if c not in columns], errors="ignore"
+        )
         residents = residents.merge(last.reset_index(), on="resident_id", how="left")
         residents = residents.merge(values, on="resident_id", how="left")
     body = numbers[numbers["column"].isin(_BODY_ROW)]
-    residents = residents.merge(body.groupby("resident_id")["date"].max().rename("exam_date").reset_index(),
-                                on="resident_id", how="left")  # fmt: skip
+    residents = residents.merge(
+        body.groupby("resident_id")["date"].max().rename("exam_date").reset_index(), on="resident_id", how="left"
+    )
     residents = residents.merge(_newest(numbers, (*_BODY_ROW, *_LIPIDS)), on="resident_id", how="left")
     smoking = obs[(obs["column"] == "smoking") & obs["text"].notna()].sort_values("date")
     residents["smoking"] = residents["resident_id"].map(smoking.groupby("resident_id")["text"].last())

@@ -100,9 +100,15 @@ OBSERVATION_USED_STATUSES = ("final", "amended", "corrected")
 """Observation.status values whose results are used; the others (registered, preliminary, cancelled,
 entered-in-error, unknown) are skipped and counted (SPEC 14.2)."""
 
-ICD10_DISEASES: dict[str, str] = {"I10": "hypertension", "I11": "hypertension", "I12": "hypertension",
-                                  "I13": "hypertension", "I14": "hypertension", "I15": "hypertension",
-                                  "E11": "diabetes"}  # fmt: skip
+ICD10_DISEASES: dict[str, str] = {
+    "I10": "hypertension",
+    "I11": "hypertension",
+    "I12": "hypertension",
+    "I13": "hypertension",
+    "I14": "hypertension",
+    "I15": "hypertension",
+    "E11": "diabetes",
+}
 """ICD-10 categories (the code before the dot) and the disease they record."""
 SNOMED_DISEASES: dict[str, str] = {"38341003": "hypertension", "44054006": "diabetes"}
 DISEASE_CODES: dict[str, tuple[str, str]] = {"hypertension": ("I10", "38341003"), "diabetes": ("E11", "44054006")}

@@ -28,7 +28,6 @@ from riskmodel.interchange.fhir_codes import (
     ICD10,
     LOINC,
     MODE_CLASSES,
-    OBSERVATION_CODES,
     SMOKING_CODES,
     SMOKING_STATUS,
     UCUM,
@@ -72,8 +71,7 @@ RESOURCE_TYPES = (
     "ServiceRequest",
 )
 
-# The unit each measure is written in: mmol/L, except where a test exercises the conversions.
-_WRITTEN_CODES = {
+WRITTEN_CODES = {
     "sbp_mmhg": ("8480-6", "mm[Hg]"),
     "dbp_mmhg": ("8462-4", "mm[Hg]"),
     "fpg_mmol_l": ("14771-0", "mmol/L"),
@@ -89,6 +87,8 @@ _WRITTEN_CODES = {
     "hdl_mmol_l": ("14646-4", "mmol/L"),
     "ldl_mmol_l": ("22748-8", "mmol/L"),
 }
+"""The LOINC code and UCUM unit each measure is written with (mmol/L for glucose and lipids); each code is one the
+import reads as that same column (tested)."""
 _ROW_MEASURES = {
     "sbp_mmhg": "bp_date",
     "fpg_mmol_l": "glucose_date",
@@ -104,8 +104,6 @@ _ROW_MEASURES = {
     "ldl_mmol_l": "exam_date",
 }
 EVENT_MEASURES = ("fpg_mmol_l", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "hba1c_pct", "weight_kg", "waist_cm")
-for _column in _WRITTEN_CODES:
-    assert OBSERVATION_CODES[_WRITTEN_CODES[_column][0]].column == _column
 
 
 def _present(value: Any) -> bool:
@@ -134,7 +132,7 @@ def _extension(name: str, value: Any) -> dict[str, Any]:
 
 
 def _quantity(column: str, value: float) -> dict[str, Any]:
-    code, unit = _WRITTEN_CODES[column]
+    code, unit = WRITTEN_CODES[column]
     return {"value": round(float(value), 4), "unit": unit, "system": UCUM, "code": unit}
 
 
@@ -144,7 +142,7 @@ def _disease_concept(disease: str) -> dict[str, Any]:
 
 
 def _observation(ident: str, rid: str, day: str, column: str, value: float, encounter: str | None) -> dict[str, Any]:
-    code, _ = _WRITTEN_CODES[column]
+    code, _ = WRITTEN_CODES[column]
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": ident,
@@ -252,7 +250,7 @@ def patient_resources(resident: Mapping[str, Any], as_of: dt.date, settings: Fhi
                 "id": f"{rid}-row-{disease}",
                 "clinicalStatus": {
                     "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
-                },  # fmt: skip
+                },
                 "code": _disease_concept(disease),
                 "subject": _ref("Patient", rid),
             }
@@ -302,7 +300,7 @@ def event_resources(event: Mapping[str, Any], open_referrals: dict[tuple[str, st
             "id": eid,
             "clinicalStatus": {
                 "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
-            },  # fmt: skip
+            },
             "code": _disease_concept(disease),
             "subject": _ref("Patient", rid),
             "onsetDateTime": day,

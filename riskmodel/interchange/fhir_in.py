@@ -35,8 +35,15 @@ from riskmodel.interchange.fhir_reading import load_resources, rejected_frame
 from riskmodel.interchange.settings import EXTENSION_BASE, FhirSettings
 from riskmodel.records.schema import COLUMNS_BY_NAME, EVENT_COLUMNS_BY_NAME
 
-READ_TYPES = ("Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",
-              "ServiceRequest")  # fmt: skip
+READ_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationStatement",
+    "MedicationRequest",
+    "Encounter",
+    "ServiceRequest",
+)
 _LAB = {"fpg_mmol_l", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "hba1c_pct"}
 
 
@@ -116,7 +123,7 @@ class _Tally:
                         "reason": reasons,
                         "source": frame.loc[mask, "source"],
                         "line": frame.loc[mask, "line"],
-                    }  # fmt: skip
+                    }
                 )
             )
             frame.loc[mask, "_ok"] = False
@@ -167,13 +174,23 @@ def _patients(con: duckdb.DuckDBPyConnection, tally: _Tally, as_of: dt.date, set
     )
     tally.count("Patient", "in", len(frame))
     tally.reject(frame, "Patient", frame["id"].isna(), "Patient.id", "missing")
-    tally.reject(frame, "Patient", ~frame["gender"].isin(["male", "female"]), "Patient.gender",
-                 "not male or female (riskmodel needs the sex, SPEC 2.1)")  # fmt: skip
+    tally.reject(
+        frame,
+        "Patient",
+        ~frame["gender"].isin(["male", "female"]),
+        "Patient.gender",
+        "not male or female (riskmodel needs the sex, SPEC 2.1)",
+    )
     birth = _date(frame["birth"])
     tally.reject(frame, "Patient", birth.isna(), "Patient.birthDate", "missing or not a full date (YYYY-MM-DD)")
     team = frame["gp"].astype("string").str.extract(r"^(?:.*/)?(?:CareTeam|Organization)/([^/]+)$", expand=False)
-    tally.reject(frame, "Patient", team.isna(), "Patient.generalPractitioner",
-                 "no CareTeam or Organization reference (the family-doctor team)")  # fmt: skip
+    tally.reject(
+        frame,
+        "Patient",
+        team.isna(),
+        "Patient.generalPractitioner",
+        "no CareTeam or Organization reference (the family-doctor team)",
+    )
     ok = frame["_ok"]
     born = pd.to_datetime(birth[ok], errors="coerce")
     tally.reject(frame, "Patient", ok & born.reindex(frame.index).isna(), "Patient.birthDate", "not a calendar date")
@@ -204,14 +221,17 @@ def _observation_parts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WITH o AS (
             SELECT source, line, id, j->>'status' AS status, j->'subject'->>'reference' AS subject,
                    j->'encounter'->>'reference' AS encounter,
-                   coalesce(j->>'effectiveDateTime', j->'effectivePeriod'->>'start', j->>'effectiveInstant') AS effective,
+                   coalesce(j->>'effectiveDateTime', j->'effectivePeriod'->>'start', j->>'effectiveInstant')
+                       AS effective,
                    json_extract_string(j, '$.code.coding[*].system') AS systems,
                    json_extract_string(j, '$.code.coding[*].code') AS codes, j
               FROM resources WHERE valid AND type = 'Observation'
         )
-        SELECT source, line, id, status, subject, encounter, effective, systems, codes, 'Observation.valueQuantity' AS part,
+        SELECT source, line, id, status, subject, encounter, effective, systems, codes,
+               'Observation.valueQuantity' AS part,
                systems AS part_systems, codes AS part_codes,
-               j->'valueQuantity'->>'value' AS value, coalesce(j->'valueQuantity'->>'code', j->'valueQuantity'->>'unit') AS unit,
+               j->'valueQuantity'->>'value' AS value,
+               coalesce(j->'valueQuantity'->>'code', j->'valueQuantity'->>'unit') AS unit,
                json_extract_string(j, '$.valueCodeableConcept.coding[*].system') AS answer_systems,
                json_extract_string(j, '$.valueCodeableConcept.coding[*].code') AS answer_codes,
                json_array_length(j, '$.component') AS n_components
@@ -263,22 +283,42 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     offset = pd.Series([f[1] if f else np.nan for f in factors], index=parts.index)
     accepted = parts["loinc"].map(lambda c: ", ".join(OBSERVATION_CODES[c].units) if c in OBSERVATION_CODES else "")
     bad_unit = quantity & measure.notna() & scale.isna()
-    problems.append((bad_unit, parts["part"] + ".code",
-                     "UCUM unit " + parts["unit"].fillna("(none)").astype(str) + " not accepted for LOINC "
-                     + code_text + " (accepted: " + accepted + ")"))  # fmt: skip
+    problems.append(
+        (
+            bad_unit,
+            parts["part"] + ".code",
+            "UCUM unit "
+            + parts["unit"].fillna("(none)").astype(str)
+            + " not accepted for LOINC "
+            + code_text
+            + " (accepted: "
+            + accepted
+            + ")",
+        )
+    )
     converted = (value * scale + offset).round(4)
     low = measure.map(lambda m: _range(m)[0])
     high = measure.map(lambda m: _range(m)[1])
     outside = quantity & converted.notna() & ((converted < low) | (converted > high))
-    problems.append((outside, parts["part"] + ".value",
-                     "out of range " + low.astype(str) + "-" + high.astype(str) + " after conversion"))  # fmt: skip
+    problems.append(
+        (
+            outside,
+            parts["part"] + ".value",
+            "out of range " + low.astype(str) + "-" + high.astype(str) + " after conversion",
+        )
+    )
     answer = [
         next((SMOKING_ANSWERS.get(str(c), "?") for c in _list(codes) if str(c) in SMOKING_ANSWERS), "?")
         for codes in parts["answer_codes"]
     ]
     parts["answer"] = answer
-    problems.append((smoking & (parts["answer"] == "?"), "Observation.valueCodeableConcept",
-                     "not a smoking-status answer riskmodel reads"))  # fmt: skip
+    problems.append(
+        (
+            smoking & (parts["answer"] == "?"),
+            "Observation.valueCodeableConcept",
+            "not a smoking-status answer riskmodel reads",
+        )
+    )
     parts["date"] = _date(parts["effective"])
     problems.append((is_head & parts["date"].isna(), "Observation.effective[x]", "missing or not a full date"))
     parts["resident_id"] = _reference_id(parts["subject"], "Patient")
@@ -289,10 +329,16 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     for mask, path, reason in problems:
         mask = mask.fillna(False) & ~bad
         if mask.any():
-            rows.append(pd.DataFrame({"key": list(zip(parts.loc[mask, "source"], parts.loc[mask, "line"], strict=True)),
-                                      "id": parts.loc[mask, "id"],
-                                      "path": path[mask] if isinstance(path, pd.Series) else path,
-                                      "reason": reason[mask] if isinstance(reason, pd.Series) else reason}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "key": list(zip(parts.loc[mask, "source"], parts.loc[mask, "line"], strict=True)),
+                        "id": parts.loc[mask, "id"],
+                        "path": path[mask] if isinstance(path, pd.Series) else path,
+                        "reason": reason[mask] if isinstance(reason, pd.Series) else reason,
+                    }
+                )
+            )
             bad |= mask
     parts["_key"] = list(zip(parts["source"], parts["line"], strict=True))
     if rows:
@@ -308,7 +354,7 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
                     "source": [k[0] for k in first["key"]],
                     "line": [k[1] for k in first["key"]],
                 }
-            )  # fmt: skip
+            )
         )
         tally.count("Observation", "rejected", len(first))
         parts = parts[~parts["_key"].isin(rejected_keys)]
@@ -335,22 +381,35 @@ def _range(column: object) -> tuple[float, float]:
 
 
 def _coded(con: duckdb.DuckDBPyConnection, kind: str, columns: str, path: str) -> pd.DataFrame:
-    return _fetch(con, kind, f"{columns}, json_extract_string(j, '{path}.system') AS systems, "
-                             f"json_extract_string(j, '{path}.code') AS codes")  # fmt: skip
+    return _fetch(
+        con,
+        kind,
+        f"{columns}, json_extract_string(j, '{path}.system') AS systems, "
+        f"json_extract_string(j, '{path}.code') AS codes",
+    )
 
 
 def _conditions(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
-    frame = _coded(con, "Condition",
-                   "j->'subject'->>'reference' AS subject, json_extract_string(j, '$.clinicalStatus.coding[*].code') "
-                   "AS clinical, coalesce(j->>'onsetDateTime', j->>'recordedDate') AS effective", "$.code.coding[*]")  # fmt: skip
+    frame = _coded(
+        con,
+        "Condition",
+        "j->'subject'->>'reference' AS subject, json_extract_string(j, '$.clinicalStatus.coding[*].code') "
+        "AS clinical, coalesce(j->>'onsetDateTime', j->>'recordedDate') AS effective",
+        "$.code.coding[*]",
+    )
     tally.count("Condition", "in", len(frame))
     active = frame["clinical"].map(lambda codes: "active" in _list(codes)).astype(bool)
     tally.count("Condition", "skipped", int((~active).sum()))
     frame = frame.loc[active.astype(bool)].copy()
     frame["disease"] = _disease(frame["systems"], frame["codes"])
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
-    tally.reject(frame, "Condition", frame["disease"].isna(), "Condition.code",
-                 "not an ICD-10 I10-I15 / E11 or SNOMED CT 38341003 / 44054006 code")  # fmt: skip
+    tally.reject(
+        frame,
+        "Condition",
+        frame["disease"].isna(),
+        "Condition.code",
+        "not an ICD-10 I10-I15 / E11 or SNOMED CT 38341003 / 44054006 code",
+    )
     tally.reject(frame, "Condition", frame["resident_id"].isna(), "Condition.subject", "not a Patient reference")
     written = frame["effective"].notna()
     frame["date"] = _date(frame["effective"])
@@ -382,8 +441,13 @@ def _medications(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     for kind in ("MedicationStatement", "MedicationRequest"):
         rows = frame["type"] == kind
-        tally.reject(frame, kind, rows & frame["treatment"].isna(), f"{kind}.medicationCodeableConcept",
-                     "no ATC code in C02, C03, C07, C08, C09, C10 or A10")  # fmt: skip
+        tally.reject(
+            frame,
+            kind,
+            rows & frame["treatment"].isna(),
+            f"{kind}.medicationCodeableConcept",
+            "no ATC code in C02, C03, C07, C08, C09, C10 or A10",
+        )
         tally.reject(frame, kind, rows & frame["resident_id"].isna(), f"{kind}.subject", "not a Patient reference")
     frame = frame[frame["_ok"]]
     for kind in ("MedicationStatement", "MedicationRequest"):
@@ -411,8 +475,13 @@ def _encounters(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     online = frame["types"].map(lambda codes: "online" in [str(c) for c in _list(codes)]).astype(bool)
     frame.loc[online & (frame["mode"] == "phone"), "mode"] = "online"
     followup = frame["referral_id"].isna()
-    tally.reject(frame, "Encounter", followup & frame["mode"].isna(), "Encounter.class",
-                 "class " + frame["class"].fillna("(none)").astype(str) + " is not AMB, HH or VR")  # fmt: skip
+    tally.reject(
+        frame,
+        "Encounter",
+        followup & frame["mode"].isna(),
+        "Encounter.class",
+        "class " + frame["class"].fillna("(none)").astype(str) + " is not AMB, HH or VR",
+    )
     tally.reject(frame, "Encounter", frame["resident_id"].isna(), "Encounter.subject", "not a Patient reference")
     tally.reject(frame, "Encounter", frame["date"].isna(), "Encounter.period.start", "missing or not a full date")
     frame = frame[frame["_ok"]]
@@ -438,16 +507,26 @@ def _referrals(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
     frame["resident_id"] = _reference_id(frame["subject"], "Patient")
     frame["date"] = _date(frame["authored"])
     frame["returned_date"] = _date(frame["returned"])
-    tally.reject(frame, "ServiceRequest", frame["disease"].isna(), "ServiceRequest.reasonCode",
-                 "no ICD-10 or SNOMED CT code for diabetes or hypertension")  # fmt: skip
+    tally.reject(
+        frame,
+        "ServiceRequest",
+        frame["disease"].isna(),
+        "ServiceRequest.reasonCode",
+        "no ICD-10 or SNOMED CT code for diabetes or hypertension",
+    )
     tally.reject(
         frame, "ServiceRequest", frame["resident_id"].isna(), "ServiceRequest.subject", "not a Patient reference"
     )
     tally.reject(
         frame, "ServiceRequest", frame["date"].isna(), "ServiceRequest.authoredOn", "missing or not a full date"
     )
-    tally.reject(frame, "ServiceRequest", (frame["status"] == "completed") & frame["returned_date"].isna(),
-                 "ServiceRequest.occurrencePeriod.end", "a completed referral without its return date")  # fmt: skip
+    tally.reject(
+        frame,
+        "ServiceRequest",
+        (frame["status"] == "completed") & frame["returned_date"].isna(),
+        "ServiceRequest.occurrencePeriod.end",
+        "a completed referral without its return date",
+    )
     frame = frame[frame["_ok"]]
     tally.count("ServiceRequest", "used", len(frame))
     return frame
@@ -496,7 +575,8 @@ def read_fhir(
     residents, events = assemble(residents, observations, conditions, medications, encounters, referrals)
     rejected = pd.concat([rejected, *tally.rejected], ignore_index=True) if tally.rejected else rejected
     counts = tally.counts
-    for kind, entry in counts.items():
+    for entry in counts.values():
         entry["used"] = entry["in"] - entry["skipped"] - entry["rejected"]
-    return FhirImport(residents=residents, events=events, rejected=rejected_frame(rejected.to_dict("records")),
-                      counts=counts)  # fmt: skip
+    return FhirImport(
+        residents=residents, events=events, rejected=rejected_frame(rejected.to_dict("records")), counts=counts
+    )

@@ -18,8 +18,15 @@ import pandas as pd
 from riskmodel.exceptions import InputFileError
 
 REJECTED_COLUMNS = ("resource_type", "resource_id", "path", "reason", "source", "line")
-VALIDATED_TYPES = ("Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",
-                   "ServiceRequest")  # fmt: skip
+VALIDATED_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationStatement",
+    "MedicationRequest",
+    "Encounter",
+    "ServiceRequest",
+)
 
 
 def rejected_frame(rows: Iterable[dict[str, Any]] = ()) -> pd.DataFrame:
@@ -136,7 +143,7 @@ def load_resources(connection: duckdb.DuckDBPyConnection, paths: Iterable[Path],
                         "reason": problem[1],
                         "source": source,
                         "line": line,
-                    }  # fmt: skip
+                    }
                 )
     if problems:
         bad = rejected_frame(problems)

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from riskmodel.interchange.fhir_in import FhirImport
@@ -29,9 +29,12 @@ class ImportSummary:
 def _text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
     columns = {}
     for name in names:
-        values = frame[name] if name in frame else pd.Series([None] * len(frame))
-        text = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v) for v in values]
-        columns[name] = pa.array(text, pa.string())
+        if name not in frame:
+            columns[name] = pa.nulls(len(frame), pa.string())
+            continue
+        values = frame[name]
+        text = values.astype(str).astype(object).where(values.notna(), None)  # each value as str() writes it
+        columns[name] = pa.array(text.to_numpy(dtype=object), pa.string())
     return pa.table(columns)
 
 
@@ -45,32 +48,70 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
     rejected = [result.rejected]
     bad = checked.rejected
     if len(bad):
-        rejected.append(pd.DataFrame({"resource_type": "Patient", "resource_id": bad["resident_id"],
-                                      "path": bad["errors"].str.split(":").str[0], "reason": bad["errors"],
-                                      "source": None, "line": bad["row_number"]}))  # fmt: skip
-    known = set(checked.residents["resident_id"].astype(str))
+        rejected.append(
+            pd.DataFrame(
+                {
+                    "resource_type": "Patient",
+                    "resource_id": bad["resident_id"],
+                    "path": bad["errors"].str.split(":").str[0],
+                    "reason": bad["errors"],
+                    "source": None,
+                    "line": bad["row_number"],
+                }
+            )
+        )
+    known = pa.array(checked.residents["resident_id"].astype(str).to_numpy(dtype=object), pa.string())
     events = validate_events(
         _text_table(result.events, EVENT_COLUMN_NAMES),
         as_of=as_of,
-        known_residents=lambda ids: np.isin(np.asarray(ids.to_pylist(), dtype=object), list(known)),
+        known_residents=lambda ids: pc.is_in(ids, value_set=known).to_numpy(zero_copy_only=False),
     )
     if len(events.rejected):
         bad = events.rejected
-        rejected.append(pd.DataFrame({"resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
-                                      "resource_id": bad["event_id"], "path": bad["errors"].str.split(":").str[0],
-                                      "reason": bad["errors"], "source": None, "line": bad["row_number"]}))  # fmt: skip
+        rejected.append(
+            pd.DataFrame(
+                {
+                    "resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
+                    "resource_id": bad["event_id"],
+                    "path": bad["errors"].str.split(":").str[0],
+                    "reason": bad["errors"],
+                    "source": None,
+                    "line": bad["row_number"],
+                }
+            )
+        )
     all_rejected = (
         pd.concat([r for r in rejected if len(r)], ignore_index=True)
         if any(len(r) for r in rejected)
         else result.rejected
     )
+    origins = getattr(result, "origins", None)  # the forms: where each record came from (file, row number)
+    found = all_rejected["resource_id"].map(origins or {})
+    known = found.notna() & all_rejected["source"].isna()
+    if known.any():
+        all_rejected = all_rejected.astype({"line": "object"})
+        all_rejected.loc[known, "source"] = found[known].str[0]
+        all_rejected.loc[known, "line"] = found[known].str[1]
+        _count_rows(result, all_rejected[known])
     out.parent.mkdir(parents=True, exist_ok=True)
     residents = checked.residents.reset_index(drop=True)
     pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
     pq.write_table(events.events, events_path(out))
-    pq.write_table(pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
-                   rejected_path(out, source))  # fmt: skip
+    pq.write_table(
+        pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
+        rejected_path(out, source),
+    )
     return ImportSummary(len(residents), events.events.num_rows, len(all_rejected), result.counts)
+
+
+def _count_rows(result: FhirImport, rejected: pd.DataFrame) -> None:
+    """A form row that the SPEC 2 validators reject counts as rejected, not used (rows in = used + rejected)."""
+    forms = {f["file"]: f["form"] for f in getattr(result, "files", [])}
+    for (source, _), _rows in rejected.groupby(["source", "line"]):
+        entry = result.counts.get(forms.get(source, ""))
+        if entry and entry["used"] > 0:
+            entry["used"] -= 1
+            entry["rejected"] += 1
 
 
 _EVENT_RESOURCE = {"followup": "Encounter", "diagnosis": "Condition", "referral": "ServiceRequest"}

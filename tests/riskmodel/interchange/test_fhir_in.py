@@ -11,22 +11,39 @@ import pytest
 from riskmodel.interchange import read_fhir
 
 AS_OF = dt.date(2026, 7, 1)
-PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1970-07-01",
-           "generalPractitioner": [{"reference": "CareTeam/T1"}]}  # fmt: skip
+PATIENT = {
+    "resourceType": "Patient",
+    "id": "p1",
+    "gender": "female",
+    "birthDate": "1970-07-01",
+    "generalPractitioner": [{"reference": "CareTeam/T1"}],
+}
 
 
 def _obs(code: str, value: float, unit: str, ident: str = "o1", status: str = "final") -> dict:
-    return {"resourceType": "Observation", "id": ident, "status": status,
-            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-06-01",
-            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}  # fmt: skip
+    return {
+        "resourceType": "Observation",
+        "id": ident,
+        "status": status,
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-06-01",
+        "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+    }
 
 
 def _read(tmp_path, *resources: dict, bundle: bool = False):
     if bundle:
         path = tmp_path / "b.json"
-        path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
-                                    "entry": [{"resource": r} for r in (PATIENT, *resources)]}))  # fmt: skip
+        path.write_text(
+            json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": r} for r in (PATIENT, *resources)],
+                }
+            )
+        )
     else:
         path = tmp_path / "all.ndjson"
         path.write_text("\n".join(json.dumps(r) for r in (PATIENT, *resources)) + "\n")
@@ -77,14 +94,24 @@ def test_each_row_observation_code_and_unit(tmp_path, code, value, unit, column,
 
 
 def test_a_bp_panel_gives_one_event_with_both_readings(tmp_path):
-    panel = {"resourceType": "Observation", "id": "bp", "status": "amended",
-             "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
-             "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-06-01T09:00:00+08:00",
-             "component": [
-                 {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
-                  "valueQuantity": {"value": 150, "code": "mm[Hg]"}},
-                 {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
-                  "valueQuantity": {"value": 95, "code": "mm[Hg]"}}]}  # fmt: skip
+    panel = {
+        "resourceType": "Observation",
+        "id": "bp",
+        "status": "amended",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-06-01T09:00:00+08:00",
+        "component": [
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                "valueQuantity": {"value": 150, "code": "mm[Hg]"},
+            },
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                "valueQuantity": {"value": 95, "code": "mm[Hg]"},
+            },
+        ],
+    }
     result = _read(tmp_path, panel)
     event = result.events.iloc[0]
     assert (float(event["sbp_mmhg"]), float(event["dbp_mmhg"]), event["event_date"]) == (150.0, 95.0, "2026-06-01")
@@ -129,9 +156,14 @@ def test_unknown_code_bad_unit_out_of_range_and_invalid_resource_are_rejected_ro
     ],
 )
 def test_conditions_become_diagnoses(tmp_path, system, code, flag):
-    condition = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
-                 "clinicalStatus": {"coding": [{"code": "active"}]}, "code": {"coding": [{"system": system, "code": code}]},
-                 "onsetDateTime": "2025-01-02"}  # fmt: skip
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": system, "code": code}]},
+        "onsetDateTime": "2025-01-02",
+    }
     result = _read(tmp_path, condition)
     assert result.residents.iloc[0][flag] == "true"
     assert result.events.iloc[0][["kind", "event_date"]].tolist() == ["diagnosis", "2025-01-02"]
@@ -139,31 +171,52 @@ def test_conditions_become_diagnoses(tmp_path, system, code, flag):
 
 @pytest.mark.parametrize(
     ("atc", "flag"),
-    [("C02AC01", "on_antihypertensive"), ("C03AA03", "on_antihypertensive"), ("C07AB02", "on_antihypertensive"),
-     ("C08CA01", "on_antihypertensive"), ("C09AA02", "on_antihypertensive"), ("A10BA02", "on_glucose_lowering")],
-)  # fmt: skip
+    [
+        ("C02AC01", "on_antihypertensive"),
+        ("C03AA03", "on_antihypertensive"),
+        ("C07AB02", "on_antihypertensive"),
+        ("C08CA01", "on_antihypertensive"),
+        ("C09AA02", "on_antihypertensive"),
+        ("A10BA02", "on_glucose_lowering"),
+    ],
+)
 def test_active_medicines_by_atc(tmp_path, atc, flag):
-    statement = {"resourceType": "MedicationStatement", "id": "m1", "status": "active",
-                 "subject": {"reference": "Patient/p1"},
-                 "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": atc}]}}  # fmt: skip
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "m1",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": atc}]},
+    }
     assert _read(tmp_path, statement).residents.iloc[0][flag] == "true"
 
 
 @pytest.mark.parametrize(("klass", "mode"), [("AMB", "clinic"), ("HH", "home"), ("VR", "phone")])
 def test_encounter_classes_become_followup_modes(tmp_path, klass, mode):
-    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished",
-                 "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": klass},
-                 "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-06-01"},
-                 "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]}]}  # fmt: skip
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": klass},
+        "subject": {"reference": "Patient/p1"},
+        "period": {"start": "2026-06-01"},
+        "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]}],
+    }
     event = _read(tmp_path, encounter).events.iloc[0]
     assert event[["kind", "disease", "mode"]].tolist() == ["followup", "hypertension", mode]
 
 
 @pytest.mark.parametrize(("status", "statuses"), [("active", ["sent"]), ("completed", ["sent", "returned"])])
 def test_referrals(tmp_path, status, statuses):
-    request = {"resourceType": "ServiceRequest", "id": "s1", "status": status, "intent": "order",
-               "subject": {"reference": "Patient/p1"}, "authoredOn": "2026-05-01",
-               "occurrencePeriod": {"start": "2026-05-01", "end": "2026-05-20"},
-               "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E11"}]}]}  # fmt: skip
+    request = {
+        "resourceType": "ServiceRequest",
+        "id": "s1",
+        "status": status,
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "authoredOn": "2026-05-01",
+        "occurrencePeriod": {"start": "2026-05-01", "end": "2026-05-20"},
+        "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E11"}]}],
+    }
     events = _read(tmp_path, request).events
     assert sorted(events["referral_status"]) == sorted(statuses)

@@ -1,0 +1,96 @@
+"""SPEC section 10 (version 3): FHIR import, 1 M residents with 5 M observations from bulk NDJSON <= 5 min on 2 cores,
+memory flat from 1 M to 5 M.
+
+For each size N: a synthetic population of N residents without histories (each with about 5 Observations: BP
+panel, glucose, body measures, lipids, smoking, as their records hold them) is exported as bulk NDJSON (one
+file per resource type, :func:`riskmodel.interchange.write_ndjson`), then ``read_fhir`` + ``write_import`` run
+in a fresh process that reports its wall and CPU seconds (user + system: the figure to read on a shared machine)
+and peak RSS.
+Usage: python -m benchmarks.fhir_import [--sizes 100000 200000] [--history-years 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from benchmarks.common import PEAK_RSS, run_child, save
+from benchmarks.fixtures import AS_OF
+from riskmodel.interchange import population_resources, write_ndjson
+from riskmodel.interchange.settings import FhirSettings
+from riskmodel.synth import write_population
+from riskmodel.synth.population import events_path
+
+IMPORT_CHILD = (
+    """
+import json, sys, time, datetime as dt
+from pathlib import Path
+from riskmodel.interchange import read_fhir, write_import
+folder, out = Path(sys.argv[1]), Path(sys.argv[2])
+started = time.perf_counter()
+result = read_fhir(sorted(folder.glob("*.ndjson")), as_of=dt.date(2026, 7, 1))
+read_seconds = time.perf_counter() - started
+summary = write_import(result, out, as_of=dt.date(2026, 7, 1))
+seconds = time.perf_counter() - started
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu_seconds = usage.ru_utime + usage.ru_stime
+"""
+    + PEAK_RSS
+    + """
+print(json.dumps({"residents": summary.residents, "events": summary.events, "rejected": summary.rejected,
+                  "read_seconds": round(read_seconds, 1), "seconds": round(seconds, 1),
+                  "cpu_seconds": round(cpu_seconds, 1),
+                  "peak_rss_mib": round(peak_rss_mib, 1)}))
+"""
+)
+
+
+def export(folder: Path, residents: int, history_years: int) -> dict[str, object]:
+    """The synthetic population as bulk NDJSON in ``folder``; counts of resources per type."""
+    synth = folder / "synth.parquet"
+    write_population(synth, residents, teams=-(-residents // 1200), seed=5, as_of=AS_OF, history_years=history_years)
+    frame = pq.read_table(synth).to_pandas()
+    events = pq.read_table(events_path(synth)).to_pandas() if history_years else None
+    started = time.perf_counter()
+    files = write_ndjson(population_resources(frame, events, AS_OF, FhirSettings()), folder / "ndjson")
+    seconds = time.perf_counter() - started
+    counts = {}
+    for path in files:
+        with open(path, "rb") as handle:
+            counts[path.stem] = sum(1 for _ in handle)
+    size = sum(p.stat().st_size for p in files)
+    return {"export_seconds": round(seconds, 1), "resources": counts, "ndjson_mib": round(size / 2**20, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 200_000])
+    parser.add_argument("--history-years", type=int, default=0)
+    args = parser.parse_args()
+    runs = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            made = export(folder, n, args.history_years)
+            measured = run_child(IMPORT_CHILD, str(folder / "ndjson"), str(folder / "imported.parquet"))
+            lines = sum(made["resources"].values())  # type: ignore[union-attr]
+            runs.append(
+                {
+                    **made,
+                    **measured,
+                    "resources_per_s": round(lines / measured["seconds"]),
+                    "observations": made["resources"].get("Observation", 0),
+                }
+            )  # type: ignore[union-attr]
+            print(runs[-1], flush=True)
+    target = {"residents": 1_000_000, "observations": 5_000_000, "seconds": 300, "cores": 2}
+    save("fhir_import", {"target": target, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()
