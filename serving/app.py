@@ -19,7 +19,7 @@ from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing
 from serving.observability import Metrics, ObservabilityMiddleware
-from serving.routes import assessments, indicators, outcomes, system, worklists
+from serving.routes import assessments, fhir, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
 
 logger = logging.getLogger("riskmodel.serving")
@@ -70,6 +70,7 @@ def create_app(
     app.include_router(worklists.router)
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
+    app.include_router(fhir.router)
     app.include_router(system.router)
     app.mount("/ui", StaticFiles(directory=UI_FOLDER, html=True), name="ui")  # the dashboard, no CDN (SPEC 11)
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
