@@ -51,7 +51,7 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def population(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+def histories(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
     path = write_population(
         Path(tmp_path_factory.mktemp("fhir")) / "r.parquet", 50, teams=1, seed=11, as_of=AS_OF, history_years=3
     )
@@ -84,8 +84,8 @@ def _by_patient(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_bundle_route_answers_what_the_json_route_answers(client, population, lang):
-    residents, events = population
+def test_the_bundle_route_answers_what_the_json_route_answers(client, histories, lang):
+    residents, events = histories
     query = f"as_of={AS_OF}&lang={lang}"
     fhir = client.post(f"/v1/fhir/assessments?{query}", content=json.dumps(_bundle(residents, events)), headers=FHIR)
     assert fhir.status_code == 200, fhir.text[:2000]
@@ -125,8 +125,8 @@ def test_the_bundle_route_answers_what_the_json_route_answers(client, population
     assert seen_probability and seen_tasks  # the comparison covered model tiers and due actions
 
 
-def test_basis_references_the_observations_of_the_newest_results(client, population):
-    residents, events = population
+def test_basis_references_the_observations_of_the_newest_results(client, histories):
+    residents, events = histories
     bundle = _bundle(residents, events)
     kinds = {
         r["resource"]["id"]: r["resource"] for r in bundle["entry"] if r["resource"]["resourceType"] == "Observation"
@@ -146,8 +146,8 @@ def test_basis_references_the_observations_of_the_newest_results(client, populat
     assert referenced
 
 
-def test_everything_returned_validates_as_fhir_r4(client, population):
-    residents, events = population
+def test_everything_returned_validates_as_fhir_r4(client, histories):
+    residents, events = histories
     answer = client.post(
         f"/v1/fhir/assessments?as_of={AS_OF}", content=json.dumps(_bundle(residents.head(10), events)), headers=FHIR
     )
