@@ -33,15 +33,21 @@ from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
 from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
 from serving.auth import Caller, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
-from serving.models import ERROR_RESPONSES, MAX_RECORDS
+from serving.models import ERROR_RESPONSES, MAX_RECORDS, ValidationErrorOut
 from serving.routes.assessments import INLINE_RECORDS, payload
 
 FHIR_JSON = "application/fhir+json"
 ACCEPTED_TYPES = (FHIR_JSON, "application/json")
-_FHIR_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERROR_RESPONSES,
-    415: {"description": "A body that is not application/fhir+json or application/json (an OperationOutcome)"},
-    422: {"description": "A Bundle the mapping rejects: an OperationOutcome, one issue per rejected resource"},
+_OUTCOME = {FHIR_JSON: {"schema": {"type": "object", "description": "A FHIR R4 OperationOutcome"}}}
+_POST_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}, "description": "A collection Bundle"},
+    415: {"content": _OUTCOME, "description": "A body that is not application/fhir+json or application/json"},
+    422: {
+        "model": ValidationErrorOut,
+        "content": _OUTCOME,
+        "description": "A Bundle the mapping rejects (an OperationOutcome, one issue per rejected resource), "
+        "or a bad query parameter (JSON with the field path)",
+    },
 }
 _BUNDLE_BODY = {
     "requestBody": {
@@ -51,7 +57,7 @@ _BUNDLE_BODY = {
         "content": {kind: {"schema": {"type": "object"}} for kind in ACCEPTED_TYPES},
     }
 }
-router = APIRouter(prefix="/v1/fhir", responses=_FHIR_ERRORS, tags=["fhir"])
+router = APIRouter(prefix="/v1/fhir", responses=ERROR_RESPONSES, tags=["fhir"])
 AsOf = Query(
     None,
     ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
@@ -138,7 +144,7 @@ def assess_bundle(
     summary="Assess the Patients of a FHIR R4 Bundle: a RiskAssessment per disease and a Task per due action",
     openapi_extra=_BUNDLE_BODY,
     response_class=Response,
-    responses={200: {"content": {FHIR_JSON: {}}, "description": "A collection Bundle"}},
+    responses=_POST_ERRORS,
 )
 async def fhir_assessments(
     request: Request,

@@ -306,3 +306,15 @@ def test_each_indicator_is_one_measure_with_its_canonical_url(client):
     tiers = client.get("/v1/fhir/CodeSystem/tier", headers=ALL).json()
     assert [c["code"] for c in tiers["concept"]] == ["healthy", "high_risk", "chronic"]
     assert client.get("/v1/fhir/CodeSystem/nothing", headers=ALL).status_code == 404
+
+
+def test_openapi_documents_the_fhir_routes_and_their_errors(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    post = paths["/v1/fhir/assessments"]["post"]
+    assert {"application/fhir+json", "application/json"} <= set(post["requestBody"]["content"])
+    for status in ("401", "404", "413", "415", "422", "503"):
+        assert "content" in post["responses"][status], status
+    assert "application/fhir+json" in post["responses"]["422"]["content"]
+    for path in ("/v1/fhir/MeasureReport", "/v1/fhir/Measure", "/v1/fhir/Measure/{measure_id}",
+                 "/v1/fhir/CodeSystem/{code_system_id}"):  # fmt: skip
+        assert {"401", "404", "422"} <= set(paths[path]["get"]["responses"]), path
