@@ -106,7 +106,7 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
         and entry["resource"].get("resourceType") == "Patient"
     )
     if not 1 <= patients <= MAX_RECORDS:
-        reason = f"{patients} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
+        reason = f"{patients:,} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
         raise Rejected([{"path": "Bundle.entry", "reason": reason, "code": "invalid"}])
     return document
 
