@@ -103,6 +103,9 @@ def main() -> None:
             "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
             "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(KEY.encode()).hexdigest(): ["*"]}),
             "MLFLOW_TRACKING_URI": tracking,
+            # the server imports this checkout's package, whatever the venv's install points at
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                        os.environ.get("PYTHONPATH")])),  # fmt: skip
         }
         config = load_config(environ=env)
         result = train_risk_model(read_residents(population(folder, args.train_residents, seed=9)).residents, config)
