@@ -21,7 +21,7 @@ from serving.auth import KeyRing
 from serving.headers import SecurityHeadersMiddleware, system_without_metrics
 from serving.limits import Throttle
 from serving.observability import Metrics, ObservabilityMiddleware
-from serving.routes import assessments, indicators, outcomes, system, worklists
+from serving.routes import assessments, fhir, indicators, outcomes, system, worklists
 from serving.state import ModelHolder
 
 logger = logging.getLogger("riskmodel.serving")
@@ -74,6 +74,7 @@ def create_app(
     app.include_router(worklists.router)
     app.include_router(outcomes.router)
     app.include_router(indicators.router)
+    app.include_router(fhir.router)
     app.include_router(system.router if config.serving.metrics_port is None else system_without_metrics())
     app.add_api_route(  # before the /ui mount, which would answer first (SPEC 15, the A4 print view)
         "/ui/print", lambda: FileResponse(UI_FOLDER / "print.html"), include_in_schema=False, methods=["GET"]

@@ -56,6 +56,9 @@ class FhirImport:
     events: pd.DataFrame
     rejected: pd.DataFrame
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    observations: pd.DataFrame | None = None
+    """Each result used: ``resident_id``, ``date``, ``column`` and the Observation ``id`` it came from (what an
+    assessment's ``basis`` references)."""
 
 
 def _list(values: object) -> list:
@@ -538,12 +541,16 @@ def read_fhir(
     as_of: dt.date,
     settings: FhirSettings | None = None,
     validate: str = "bundles",
+    documents: Iterable[tuple[str, dict]] = (),
 ) -> FhirImport:
-    """Read Bundles and bulk NDJSON into residents and events (SPEC 2), rejected rows and counts (SPEC 14.2)."""
+    """Read Bundles and bulk NDJSON into residents and events (SPEC 2), rejected rows and counts (SPEC 14.2).
+
+    ``documents``: Bundles already in memory as (source name, Bundle), e.g. a request body (SPEC 14.3), read by
+    the same mapping as files."""
     settings = settings or FhirSettings()
     con = duckdb.connect()
     try:
-        rejected = load_resources(con, [Path(p) for p in paths], validate=validate)
+        rejected = load_resources(con, [Path(p) for p in paths], validate=validate, documents=documents)
         tally = _Tally()
         for kind, n_bad, _ in con.sql(
             "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
@@ -578,5 +585,9 @@ def read_fhir(
     for entry in counts.values():
         entry["used"] = entry["in"] - entry["skipped"] - entry["rejected"]
     return FhirImport(
-        residents=residents, events=events, rejected=rejected_frame(rejected.to_dict("records")), counts=counts
+        residents=residents,
+        events=events,
+        rejected=rejected_frame(rejected.to_dict("records")),
+        counts=counts,
+        observations=observations[["resident_id", "date", "column", "id"]],
     )

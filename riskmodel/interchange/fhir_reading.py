@@ -73,23 +73,35 @@ def _bundle_lines(path: Path) -> list[tuple[str, int, str]]:
         raise InputFileError(f"{path}: not a readable JSON file ({type(error).__name__})") from error
     if not isinstance(document, dict):
         raise InputFileError(f"{path}: not a FHIR resource or Bundle (a JSON object is expected)")
+    return document_lines(document, str(path))
+
+
+def document_lines(document: dict[str, Any], source: str) -> list[tuple[str, int, str]]:
+    """A Bundle already parsed (e.g. a request body) as lines: one per entry's resource (a lone resource: one)."""
     if document.get("resourceType") != "Bundle":
-        return [(str(path), 1, json.dumps(document, ensure_ascii=False))]
+        return [(source, 1, json.dumps(document, ensure_ascii=False))]
     entries = document.get("entry") or []
     return [
-        (str(path), k, json.dumps(entry.get("resource") if isinstance(entry, dict) else entry, ensure_ascii=False))
+        (source, k, json.dumps(entry.get("resource") if isinstance(entry, dict) else entry, ensure_ascii=False))
         for k, entry in enumerate(entries, start=1)
     ]
 
 
-def load_resources(connection: duckdb.DuckDBPyConnection, paths: Iterable[Path], *, validate: str) -> pd.DataFrame:
-    """Fill the relation ``resources`` (source, line, type, id, j) from the files; returns the rejected rows.
+def load_resources(
+    connection: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path],
+    *,
+    validate: str,
+    documents: Iterable[tuple[str, dict[str, Any]]] = (),
+) -> pd.DataFrame:
+    """Fill the relation ``resources`` (source, line, type, id, j) from the files and from Bundles already in
+    memory (``documents``: (source name, Bundle), validated like a Bundle file); returns the rejected rows.
 
     ``validate``: ``full`` checks every resource with the FHIR model; ``bundles`` only those of Bundles (bulk NDJSON
     is then checked by the mapping itself, for speed).
     """
     connection.execute("CREATE OR REPLACE TEMP TABLE lines (source VARCHAR, line BIGINT, text VARCHAR)")
-    bundled: list[tuple[str, int, str]] = []
+    bundled: list[tuple[str, int, str]] = [line for source, doc in documents for line in document_lines(doc, source)]
     for path in paths:
         if not path.exists():
             raise InputFileError(f"{path}: no such file")

@@ -26,7 +26,8 @@ class ImportSummary:
     counts: dict[str, dict[str, int]]
 
 
-def _text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
+def text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
+    """Mapped residents or events as the text the SPEC 2 validators read, one column per schema name."""
     columns = {}
     for name in names:
         if name not in frame:
@@ -38,48 +39,43 @@ def _text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
     return pa.table(columns)
 
 
+def record_rejections(residents: pd.DataFrame, events: pd.DataFrame) -> list[pd.DataFrame]:
+    """Residents and events the SPEC 2 validators rejected, as rejected resources (type, id, path, reason)."""
+    rejected = []
+    for bad, kinds, ids in (
+        (residents, pd.Series("Patient", index=residents.index), "resident_id"),
+        (events, events["kind"].map(_EVENT_RESOURCE).fillna("Observation") if len(events) else None, "event_id"),
+    ):
+        if len(bad):
+            rejected.append(
+                pd.DataFrame(
+                    {
+                        "resource_type": kinds,
+                        "resource_id": bad[ids],
+                        "path": bad["errors"].str.split(":").str[0],
+                        "reason": bad["errors"],
+                        "source": None,
+                        "line": bad["row_number"],
+                    }
+                )
+            )
+    return rejected
+
+
 def rejected_path(out: Path, source: str) -> Path:
     return out.with_name(f"{out.stem}.{source}.rejected.parquet")
 
 
 def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str = "fhir") -> ImportSummary:
     """Validate and write ``out`` (residents), ``<stem>.events.parquet`` and ``<stem>.<source>.rejected.parquet``."""
-    checked = validate_table(_text_table(result.residents, COLUMN_NAMES))
-    rejected = [result.rejected]
-    bad = checked.rejected
-    if len(bad):
-        rejected.append(
-            pd.DataFrame(
-                {
-                    "resource_type": "Patient",
-                    "resource_id": bad["resident_id"],
-                    "path": bad["errors"].str.split(":").str[0],
-                    "reason": bad["errors"],
-                    "source": None,
-                    "line": bad["row_number"],
-                }
-            )
-        )
+    checked = validate_table(text_table(result.residents, COLUMN_NAMES))
     known = pa.array(checked.residents["resident_id"].astype(str).to_numpy(dtype=object), pa.string())
     events = validate_events(
-        _text_table(result.events, EVENT_COLUMN_NAMES),
+        text_table(result.events, EVENT_COLUMN_NAMES),
         as_of=as_of,
         known_residents=lambda ids: pc.is_in(ids, value_set=known).to_numpy(zero_copy_only=False),
     )
-    if len(events.rejected):
-        bad = events.rejected
-        rejected.append(
-            pd.DataFrame(
-                {
-                    "resource_type": bad["kind"].map(_EVENT_RESOURCE).fillna("Observation"),
-                    "resource_id": bad["event_id"],
-                    "path": bad["errors"].str.split(":").str[0],
-                    "reason": bad["errors"],
-                    "source": None,
-                    "line": bad["row_number"],
-                }
-            )
-        )
+    rejected = [result.rejected, *record_rejections(checked.rejected, events.rejected)]
     all_rejected = (
         pd.concat([r for r in rejected if len(r)], ignore_index=True)
         if any(len(r) for r in rejected)

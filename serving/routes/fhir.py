@@ -1,0 +1,220 @@
+"""FHIR R4 out (SPEC 14.3): ``POST /v1/fhir/assessments`` takes a Bundle and answers ``RiskAssessment`` and
+``Task`` resources; the indicators as ``MeasureReport``; the package's ``Measure`` and ``CodeSystem`` resources.
+
+The Bundle is mapped by the FHIR import (:func:`riskmodel.interchange.fhir_in.read_fhir`, the CLI's mapping),
+assessed through the one records-in entry, and formatted from the same JSON content as ``POST /v1/assessments``.
+A Bundle the mapping rejects any part of is a 422 ``OperationOutcome`` (one issue per rejected resource).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from riskmodel.indicators.report import unit_indicators
+from riskmodel.intake import assess_records
+from riskmodel.interchange.fhir_in import read_fhir
+from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
+from riskmodel.interchange.fhir_out import (
+    CODE_SYSTEMS,
+    assessment_resources,
+    basis_observations,
+    bundle,
+    code_system,
+    operation_outcome,
+)
+from riskmodel.interchange.importing import record_rejections, text_table
+from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
+from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
+from serving.auth import Caller, team_not_found
+from serving.deps import CallerDep, ModelDep, StoreDep
+from serving.models import ERROR_RESPONSES, MAX_RECORDS, ValidationErrorOut
+from serving.routes.assessments import INLINE_RECORDS, payload
+
+FHIR_JSON = "application/fhir+json"
+ACCEPTED_TYPES = (FHIR_JSON, "application/json")
+_OUTCOME = {FHIR_JSON: {"schema": {"type": "object", "description": "A FHIR R4 OperationOutcome"}}}
+_POST_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}, "description": "A collection Bundle"},
+    415: {"content": _OUTCOME, "description": "A body that is not application/fhir+json or application/json"},
+    422: {
+        "model": ValidationErrorOut,
+        "content": _OUTCOME,
+        "description": "A Bundle the mapping rejects (an OperationOutcome, one issue per rejected resource), "
+        "or a bad query parameter (JSON with the field path)",
+    },
+}
+_BUNDLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A FHIR R4 Bundle: 1 to 1,000 Patients with their Observations, Conditions, "
+        "MedicationStatements/Requests, Encounters and ServiceRequests (SPEC 14.2)",
+        "content": {kind: {"schema": {"type": "object"}} for kind in ACCEPTED_TYPES},
+    }
+}
+router = APIRouter(prefix="/v1/fhir", responses=ERROR_RESPONSES, tags=["fhir"])
+AsOf = Query(
+    None,
+    ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
+    le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
+    description="As-of date (default: today; for MeasureReport, the batch's)",
+)
+
+
+class Rejected(Exception):
+    """The request's Bundle cannot be assessed as sent: answered as an OperationOutcome."""
+
+    def __init__(self, issues: list[dict[str, Any]], status_code: int = 422) -> None:
+        super().__init__(f"{len(issues)} rejected")
+        self.issues = issues
+        self.status_code = status_code
+
+
+def _fhir(content: object, status_code: int = 200) -> Response:
+    return Response(json.dumps(content, ensure_ascii=False), status_code=status_code, media_type=FHIR_JSON)
+
+
+@lru_cache(maxsize=1)
+def _settings() -> FhirSettings:
+    return load_fhir_settings()
+
+
+def _document(body: bytes, content_type: str) -> dict[str, Any]:
+    """The request body as a Bundle of 1 to 1,000 Patients, or :class:`Rejected`."""
+    if content_type.split(";")[0].strip().lower() not in ACCEPTED_TYPES:
+        reason = f"Content-Type {content_type or '(none)'} is not {FHIR_JSON} or application/json"
+        raise Rejected([{"path": "body", "reason": reason, "code": "not-supported"}], 415)
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Rejected([{"path": "body", "reason": f"not JSON: {error}", "code": "structure"}]) from error
+    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
+        raise Rejected([{"path": "Bundle", "reason": "a FHIR Bundle is expected", "code": "structure"}])
+    entries = document.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise Rejected([{"path": "Bundle.entry", "reason": "not a list", "code": "structure"}])
+    patients = sum(
+        1
+        for entry in entries or []
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and entry["resource"].get("resourceType") == "Patient"
+    )
+    if not 1 <= patients <= MAX_RECORDS:
+        reason = f"{patients:,} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
+        raise Rejected([{"path": "Bundle.entry", "reason": reason, "code": "invalid"}])
+    return document
+
+
+def assess_bundle(
+    document: dict[str, Any], model: Any, caller: Caller, *, as_of: dt.date | None, lang: Literal["zh", "en"]
+) -> dict[str, Any]:
+    """A Bundle in, the answering Bundle out: mapped by the FHIR import, assessed by the one records-in entry."""
+    day = as_of or model.config.deployment.today()
+    imported = read_fhir([], as_of=day, settings=_settings(), documents=[("request", document)])
+    if len(imported.rejected):
+        raise Rejected(imported.rejected.to_dict("records"))
+    for team in imported.residents["team_id"].astype(str):
+        if not caller.may_read(team):
+            raise team_not_found(team)
+    n = len(imported.residents)
+    result = assess_records(
+        text_table(imported.residents, COLUMN_NAMES),
+        text_table(imported.events, EVENT_COLUMN_NAMES),
+        as_of=day,
+        model=model,
+        num_threads=1 if n <= INLINE_RECORDS else 0,
+    )
+    rejections = record_rejections(result.rejected, result.rejected_events)
+    if rejections or result.assessment is None:
+        raise Rejected([row for frame in rejections for row in frame.to_dict("records")])
+    records = result.residents[["resident_id", "team_id"]].to_dict("records")  # type: ignore[index]
+    items = payload(records, result.assessment, model, explain=True, lang=lang)
+    basis = basis_observations(imported.observations, day)
+    return bundle(assessment_resources(items, as_of=day, lang=lang, basis=basis))
+
+
+@router.post(
+    "/assessments",
+    summary="Assess the Patients of a FHIR R4 Bundle: a RiskAssessment per disease and a Task per due action",
+    openapi_extra=_BUNDLE_BODY,
+    response_class=Response,
+    responses=_POST_ERRORS,
+)
+async def fhir_assessments(
+    request: Request,
+    model: ModelDep,
+    caller: CallerDep,
+    lang: Literal["zh", "en"] = Query("zh", description="Language of displays, findings and reasons"),
+    as_of: dt.date | None = AsOf,
+) -> Response:
+    try:
+        document = _document(await request.body(), request.headers.get("content-type", ""))
+        content = await run_in_threadpool(assess_bundle, document, model, caller, as_of=as_of, lang=lang)
+    except Rejected as rejected:
+        return _fhir(operation_outcome(rejected.issues), rejected.status_code)
+    request.app.state.metrics.assessments.inc(sum(1 for e in content["entry"] if _is(e, "RiskAssessment")) // 2)
+    return _fhir(content)
+
+
+def _is(entry: dict[str, Any], kind: str) -> bool:
+    return bool(entry["resource"]["resourceType"] == kind)
+
+
+@router.get("/Measure", summary="Every indicator (SPEC 11) as a FHIR Measure", response_class=Response)
+async def measures(caller: CallerDep) -> Response:
+    return _fhir(bundle(MEASURES.values(), kind="searchset"))
+
+
+@router.get("/Measure/{measure_id}", summary="One indicator's Measure", response_class=Response)
+async def one_measure(caller: CallerDep, measure_id: str = Path(max_length=64)) -> Response:
+    if measure_id not in MEASURES:
+        raise HTTPException(404, f"Measure {measure_id} not found")
+    return _fhir(MEASURES[measure_id])
+
+
+@router.get("/CodeSystem/{code_system_id}", summary="A code system the package publishes", response_class=Response)
+async def one_code_system(caller: CallerDep, code_system_id: str = Path(max_length=64)) -> Response:
+    if code_system_id not in CODE_SYSTEMS:
+        raise HTTPException(404, f"CodeSystem {code_system_id} not found")
+    return _fhir(code_system(code_system_id))
+
+
+@router.get(
+    "/MeasureReport",
+    summary="Indicators of a team, a grid or the county as MeasureReports (one per indicator and unit)",
+    response_class=Response,
+)
+async def measure_report(
+    model: ModelDep,
+    store: StoreDep,
+    caller: CallerDep,
+    level: Literal["team", "grid", "county"] = Query("team"),
+    id: str | None = Query(None, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$"),  # noqa: A002
+    as_of: dt.date | None = AsOf,
+) -> Response:
+    everyone = "*" in caller.teams
+    if level == "county":
+        if not everyone:
+            raise team_not_found("*")
+        units = None
+    else:
+        readable = (
+            store.units(level)
+            if everyone
+            else [t for t in store.teams() if caller.may_read(t)]
+            if level == "team"
+            else store.grids_within(sorted(caller.teams))
+        )
+        if id is not None and id not in readable:
+            raise team_not_found(id)
+        units = [id] if id is not None else readable
+    content = await run_in_threadpool(
+        unit_indicators, store, level=level, units=units, as_of=as_of, months=1, config=model.config
+    )
+    return _fhir(bundle(measure_reports(content), kind="searchset"))

@@ -1,0 +1,329 @@
+"""FHIR R4 out (SPEC 14.3): POST /v1/fhir/assessments equals POST /v1/assessments on the same residents; every
+resource the API returns validates with fhir.resources (R4B); MeasureReports equal the JSON indicators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from riskmodel.indicators.definitions import INDICATORS
+from riskmodel.interchange import population_resources
+from riskmodel.interchange.settings import FhirSettings
+from riskmodel.synth.population import events_path, write_population
+from tests.serving.conftest import ALL_KEY, TEAM_KEY
+
+ALL = {"X-API-Key": ALL_KEY}
+TEAM = {"X-API-Key": TEAM_KEY}
+FHIR = {**ALL, "Content-Type": "application/fhir+json"}
+AS_OF = dt.date(2026, 7, 1)
+UCUM = "http://unitsofmeasure.org"
+TIER = "https://riskmodel.org/fhir/CodeSystem/tier"
+ACTION = "https://riskmodel.org/fhir/CodeSystem/action"
+OUTCOMES = {"44054006": "diabetes", "38341003": "hypertension"}
+BASIS_CODES = {
+    "hypertension": {"85354-9", "8480-6", "8462-4"},
+    "diabetes": {"14771-0", "14995-5", "15074-8", "4548-4", "1558-6", "1518-0", "2339-0"},
+}
+
+
+def _valid(resource: dict[str, Any]) -> None:
+    """Validates with the FHIR R4 models (raises on the first problem)."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+            continue
+        out[key] = value.date().isoformat() if isinstance(value, pd.Timestamp) else value
+        if isinstance(out[key], dt.date):
+            out[key] = out[key].isoformat()
+    return out
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    path = write_population(
+        Path(tmp_path_factory.mktemp("fhir")) / "r.parquet", 50, teams=1, seed=11, as_of=AS_OF, history_years=3
+    )
+    return pq.read_table(path).to_pandas(), pq.read_table(events_path(path)).to_pandas()
+
+
+def _bundle(residents: pd.DataFrame, events: pd.DataFrame | None) -> dict[str, Any]:
+    resources = population_resources(residents, events, AS_OF, FhirSettings())
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+def _records(residents: pd.DataFrame, events: pd.DataFrame) -> list[dict[str, Any]]:
+    nested = {rid: [_clean(e) for e in group.drop(columns="resident_id").to_dict("records")]
+              for rid, group in events.groupby("resident_id")}  # fmt: skip
+    return [{**_clean(r), "events": nested.get(r["resident_id"], [])} for r in residents.to_dict("records")]
+
+
+def _by_patient(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        subject = (resource.get("subject") or resource.get("for"))["reference"].removeprefix("Patient/")
+        mine = out.setdefault(subject, {"assessments": {}, "tasks": []})
+        if resource["resourceType"] == "RiskAssessment":
+            disease = OUTCOMES[resource["prediction"][0]["outcome"]["coding"][0]["code"]]
+            mine["assessments"][disease] = resource
+        else:
+            mine["tasks"].append(resource)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_bundle_route_answers_what_the_json_route_answers(client, histories, lang):
+    residents, events = histories
+    query = f"as_of={AS_OF}&lang={lang}"
+    answers: dict[str, dict[str, Any]] = {}
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(residents), 10):  # 10 residents a request: the test app takes bodies up to 400 kB
+        chunk = residents.iloc[start : start + 10]
+        mine = events[events["resident_id"].isin(chunk["resident_id"])]
+        fhir = client.post(f"/v1/fhir/assessments?{query}", content=json.dumps(_bundle(chunk, mine)), headers=FHIR)
+        assert fhir.status_code == 200, fhir.text[:2000]
+        assert fhir.headers["content-type"].startswith("application/fhir+json")
+        answers.update(_by_patient(fhir.json()))
+        plain = client.post(f"/v1/assessments?{query}&explain=true", json={"records": _records(chunk, mine)},
+                            headers=ALL)  # fmt: skip
+        assert plain.status_code == 200, plain.text[:2000]
+        items += plain.json()["assessments"]
+    assert sorted(answers) == sorted(item["resident_id"] for item in items) and len(items) == 50
+    seen_probability = seen_tasks = 0
+    for item in items:
+        mine = answers[item["resident_id"]]
+        for disease in ("diabetes", "hypertension"):
+            expected, resource = item[disease], mine["assessments"][disease]
+            prediction = resource["prediction"][0]
+            coding = prediction["qualitativeRisk"]["coding"][0]
+            assert (coding["system"], coding["code"], coding["display"]) == (TIER, expected["tier"],
+                                                                             expected["tier_label"])  # fmt: skip
+            assert resource["occurrenceDateTime"] == str(AS_OF)
+            assert resource["method"]["coding"][0]["code"] == expected["tier_source"]
+            if expected["tier_source"] == "record":
+                assert "probabilityDecimal" not in prediction
+            else:
+                assert math.isclose(prediction["probabilityDecimal"], expected["p_chronic"], abs_tol=1e-6)
+                seen_probability += 1
+            notes = [note["text"] for note in resource.get("note", [])]
+            reasoned = (item["action_disease"] or "diabetes") == disease
+            assert notes == (item["reasons"] if reasoned else [])
+            assert [c["text"] for c in resource.get("reasonCode", [])] == [f["text"] for f in expected["findings"]]
+        tasks = {(t["code"]["coding"][0]["code"], t["restriction"]["period"]["end"], t["priority"], t["description"])
+                 for t in mine["tasks"]}  # fmt: skip
+        priority = {1: "stat", 2: "asap", 3: "routine", 4: "routine"}
+        assert tasks == {(a["action"], a["due_date"], priority[a["band"]], a["label"]) for a in item["actions"]}
+        assert all(t["code"]["coding"][0]["system"] == ACTION and t["status"] == "requested" for t in mine["tasks"])
+        seen_tasks += len(tasks)
+    assert seen_probability and seen_tasks  # the comparison covered model tiers and due actions
+
+
+def test_basis_references_the_observations_of_the_newest_results(client, histories):
+    residents, events = histories
+    residents = residents.head(10)
+    bundle = _bundle(residents, events[events["resident_id"].isin(residents["resident_id"])])
+    kinds = {
+        r["resource"]["id"]: r["resource"] for r in bundle["entry"] if r["resource"]["resourceType"] == "Observation"
+    }
+    answer = client.post(f"/v1/fhir/assessments?as_of={AS_OF}", content=json.dumps(bundle), headers=FHIR)
+    assert answer.status_code == 200, answer.text[:2000]
+    answer = answer.json()
+    referenced = 0
+    for entry in answer["entry"]:
+        resource = entry["resource"]
+        for basis in resource.get("basis", []):
+            observation = kinds[basis["reference"].removeprefix("Observation/")]
+            assert observation["subject"] == resource["subject"]
+            assert observation["effectiveDateTime"] <= str(AS_OF)
+            codes = {observation["code"]["coding"][0]["code"]}
+            disease = OUTCOMES[resource["prediction"][0]["outcome"]["coding"][0]["code"]]
+            assert codes <= BASIS_CODES[disease]
+            referenced += 1
+    assert referenced
+
+
+def test_everything_returned_validates_as_fhir_r4(client, histories):
+    residents, events = histories
+    answer = client.post(
+        f"/v1/fhir/assessments?as_of={AS_OF}",
+        content=json.dumps(
+            _bundle(residents.head(10), events[events["resident_id"].isin(residents["resident_id"].head(10))])
+        ),
+        headers=FHIR,
+    )
+    assert answer.status_code == 200, answer.text[:2000]
+    returned = [answer.json()]
+    returned += [entry["resource"] for entry in answer.json()["entry"]]
+    assert {"RiskAssessment", "Task"} <= {r["resourceType"] for r in returned}
+    measures = client.get("/v1/fhir/Measure", headers=ALL).json()
+    returned += [measures, *(e["resource"] for e in measures["entry"])]
+    returned += [client.get("/v1/fhir/CodeSystem/" + c, headers=ALL).json() for c in ("tier", "tier-source", "action")]
+    reports = client.get("/v1/fhir/MeasureReport?level=team&id=T00001", headers=ALL).json()
+    returned += [reports, *(e["resource"] for e in reports["entry"])]
+    bad = client.post("/v1/fhir/assessments", content=b"{not json", headers=FHIR)
+    returned.append(bad.json())
+    assert {"Bundle", "Measure", "CodeSystem", "MeasureReport", "OperationOutcome"} <= {r["resourceType"] for r in
+                                                                                         returned}  # fmt: skip
+    for resource in returned:
+        _valid(resource)
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1960-03-01",
+           "generalPractitioner": [{"reference": "CareTeam/T00001"}]}  # fmt: skip
+
+
+def _observation(code: str, value: float, unit: str, ident: str = "o1") -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": ident, "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-06-01",
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}  # fmt: skip
+
+
+def _post(client, *resources: dict[str, Any], headers=FHIR):  # type: ignore[no-untyped-def]
+    body = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    return client.post(f"/v1/fhir/assessments?as_of={AS_OF}", content=json.dumps(body), headers=headers)
+
+
+def test_one_patient_is_assessed_with_a_fasting_glucose_in_mg_dl(client):
+    answer = _post(client, PATIENT, _observation("1558-6", 140.0, "mg/dL"), headers={**TEAM, "Content-Type":
+                   "application/json"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    dm = [e["resource"] for e in answer.json()["entry"] if e["resource"]["resourceType"] == "RiskAssessment"][0]
+    assert dm["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] in ("high_risk", "chronic")  # 7.8 mmol/L
+    assert dm["basis"] == [{"reference": "Observation/o1"}]
+
+
+@pytest.mark.parametrize(
+    ("resource", "diagnostics", "expression"),
+    [
+        (_observation("99999-9", 7.0, "mmol/L"), "Observation/o1", "Observation.code"),
+        (_observation("14771-0", 7.0, "mg"), "Observation/o1", "Observation.valueQuantity.code"),
+        (_observation("14771-0", 700.0, "mmol/L"), "Observation/o1", "Observation.valueQuantity.value"),
+        ({**PATIENT, "id": "p2", "gender": "unknown"}, "Patient/p2", "Patient.gender"),
+    ],
+)
+def test_a_rejected_resource_is_a_422_operation_outcome(client, resource, diagnostics, expression):
+    answer = _post(client, PATIENT, resource)
+    assert answer.status_code == 422, answer.text
+    outcome = answer.json()
+    _valid(outcome)
+    assert outcome["resourceType"] == "OperationOutcome"
+    issue = outcome["issue"][0]
+    assert issue["diagnostics"] == diagnostics and issue["expression"] == [expression] and issue["details"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expression"),
+    [
+        (b"{not json", "body"),
+        (b'{"resourceType": "Patient", "id": "p1"}', "Bundle"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "Bundle.entry"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": {"a": 1}}', "Bundle.entry"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": null}, 3]}', "Bundle.entry"),
+    ],
+)
+def test_a_body_that_is_not_a_bundle_of_patients_is_a_422(client, body, expression):
+    answer = client.post("/v1/fhir/assessments", content=body, headers=FHIR)
+    assert answer.status_code == 422 and answer.json()["issue"][0]["expression"] == [expression]
+
+
+def test_a_bundle_of_1000_patients_is_assessed_and_1001_is_a_422(client):
+    many = [{**PATIENT, "id": f"p{k}"} for k in range(1001)]
+    refused = _post(client, *many)
+    assert refused.status_code == 422 and "1,001 Patients" in refused.json()["issue"][0]["details"]["text"]
+    answer = _post(client, *many[:1000])
+    assert answer.status_code == 200, answer.text[:500]
+    assert sum(e["resource"]["resourceType"] == "RiskAssessment" for e in answer.json()["entry"]) == 2000
+
+
+def test_another_content_type_is_415(client):
+    answer = client.post(
+        "/v1/fhir/assessments", content=b"<Bundle/>", headers={**ALL, "Content-Type": "application/xml"}
+    )
+    assert answer.status_code == 415 and answer.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_patient_of_a_team_the_key_may_not_read_is_404(client):
+    other = {**PATIENT, "generalPractitioner": [{"reference": "CareTeam/T00002"}]}
+    assert _post(client, other, headers={**TEAM, "Content-Type": "application/fhir+json"}).status_code == 404
+    assert _post(client, PATIENT, headers={**TEAM, "Content-Type": "application/fhir+json"}).status_code == 200
+    assert _post(client, PATIENT, headers={"Content-Type": "application/fhir+json"}).status_code == 401
+
+
+def _json_indicators(client, level: str, unit: str | None) -> tuple[str, dict[tuple[str, str], dict[str, Any]]]:
+    path = f"/v1/teams/{unit}/indicators?months=1" if level == "team" else f"/v1/indicators?level={level}"
+    content = client.get(path, headers=ALL).json()
+    chosen = [u for u in content["units"] if level == "county" or u["unit_id"] == unit]
+    return chosen[0]["unit_id"], {(i["indicator"], i["disease"]): i for i in chosen[0]["indicators"]}
+
+
+@pytest.mark.parametrize(("level", "unit"), [("team", "T00001"), ("county", None)])
+def test_measure_reports_equal_the_json_indicators(client, level, unit):
+    query = f"level={level}" + (f"&id={unit}" if unit else "")
+    answer = client.get(f"/v1/fhir/MeasureReport?{query}", headers=ALL)
+    assert answer.status_code == 200, answer.text
+    unit, expected = _json_indicators(client, level, unit)
+    reports = [e["resource"] for e in answer.json()["entry"]]
+    assert len(reports) == len({indicator for indicator, _ in expected})
+    compared = 0
+    for report in reports:
+        code = report["measure"].rsplit("/", 1)[1].replace("-", "_")
+        assert report["subject"]["identifier"]["value"] == unit
+        for group in report["group"]:
+            item = expected[(code, OUTCOMES[group["code"]["coding"][0]["code"]])]
+            counts = {}
+            for population in group["population"]:
+                exact = population.get("extension", [{}])[0].get("valueDecimal", population.get("count"))
+                counts[population["code"]["coding"][0]["code"]] = exact
+            if item["is_rate"]:
+                assert counts == {"numerator": item["numerator"], "denominator": item["denominator"]}
+                score = item["rate"]
+            else:
+                assert counts == {"initial-population": item["numerator"]}
+                score = item["numerator"]
+            assert group.get("measureScore", {}).get("value") == score
+            compared += 1
+    assert compared >= 2 * 14
+
+
+def test_measure_reports_are_scoped_by_the_key(client):
+    assert client.get("/v1/fhir/MeasureReport?level=team&id=T00002", headers=TEAM).status_code == 404
+    assert client.get("/v1/fhir/MeasureReport?level=county", headers=TEAM).status_code == 404
+    mine = client.get("/v1/fhir/MeasureReport?level=team", headers=TEAM).json()
+    assert {e["resource"]["subject"]["identifier"]["value"] for e in mine["entry"]} == {"T00001"}
+
+
+def test_each_indicator_is_one_measure_with_its_canonical_url(client):
+    every = client.get("/v1/fhir/Measure", headers=ALL).json()
+    urls = {e["resource"]["url"] for e in every["entry"]}
+    assert urls == {f"https://riskmodel.org/fhir/Measure/{i.code.replace('_', '-')}" for i in INDICATORS}
+    one = client.get("/v1/fhir/Measure/control-rate", headers=ALL).json()
+    assert one["url"].endswith("/control-rate") and one["subtitle"] == "控制率"
+    assert client.get("/v1/fhir/Measure/nothing", headers=ALL).status_code == 404
+    tiers = client.get("/v1/fhir/CodeSystem/tier", headers=ALL).json()
+    assert [c["code"] for c in tiers["concept"]] == ["healthy", "high_risk", "chronic"]
+    assert client.get("/v1/fhir/CodeSystem/nothing", headers=ALL).status_code == 404
+
+
+def test_openapi_documents_the_fhir_routes_and_their_errors(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    post = paths["/v1/fhir/assessments"]["post"]
+    assert {"application/fhir+json", "application/json"} <= set(post["requestBody"]["content"])
+    for status in ("401", "404", "413", "415", "422", "503"):
+        assert "content" in post["responses"][status], status
+    assert "application/fhir+json" in post["responses"]["422"]["content"]
+    for path in ("/v1/fhir/MeasureReport", "/v1/fhir/Measure", "/v1/fhir/Measure/{measure_id}",
+                 "/v1/fhir/CodeSystem/{code_system_id}"):  # fmt: skip
+        assert {"401", "404", "422"} <= set(paths[path]["get"]["responses"]), path
