@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ TEAM_CACHE_SIZE = 4
 """Teams' residents kept in memory per store (a complete batch is immutable; keyed by batch id)."""
 
 
+_OPENING = threading.Lock()
+"""Held while a store is opened (engine created, migrations run)."""
+
+
 class ResultStore:
     """Scored batches in a relational database.
 
@@ -71,6 +76,12 @@ class ResultStore:
 
     @property
     def engine(self) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        with _OPENING:  # concurrent first requests must not migrate one new store twice at once
+            return self._open()
+
+    def _open(self) -> Engine:
         if self._engine is None:
             url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
             try:
@@ -368,6 +379,7 @@ class ResultStore:
                 )
                 found.update({row.resident_id: row.team_id for row in connection.execute(query)})
         return found
+
     def audit(self, timezone: str) -> AuditLog:
         """The append-only audit log (SPEC 16); local times in ``timezone`` (``deployment.timezone``)."""
         return AuditLog(self.engine, timezone)

@@ -55,4 +55,4 @@ def test_a_drifted_batch_recommends_retraining_and_the_cli_shows_it(tmp_path, po
     report = tmp_path / "monitor.html"
     result = CliRunner().invoke(app, ["monitor", "--lang", "en", "--store", url, "--report", str(report)])
     assert result.exit_code == 0, result.output
-    assert "retraining recommended" in result.output.lower() and report.read_text().count("<tr>") > 10
+    assert "retraining recommended" in result.output.lower() and report.read_text().count("</tr>") > 10
