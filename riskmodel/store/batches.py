@@ -86,17 +86,18 @@ class ResultStore:
             url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
             try:
                 _create_sqlite_file(url)
-                self._engine = sa.create_engine(url, pool_pre_ping=True)
-                if self._engine.dialect.name == "sqlite":
-                    sa.event.listen(self._engine, "connect", _sqlite_pragmas)
-                upgrade(self._engine)
+                engine = sa.create_engine(url, pool_pre_ping=True)
+                if engine.dialect.name == "sqlite":
+                    sa.event.listen(engine, "connect", _sqlite_pragmas)
+                upgrade(engine)
+                self._engine = engine  # published only once migrated: other threads read it without the lock
             except ModuleNotFoundError as exc:
                 raise StoreError(
                     f"the store {_safe(url)} needs its database driver: pip install 'riskmodel[postgres]'"
                 ) from exc
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot open the result store {_safe(url)}: {exc.__class__.__name__}: {exc}") from exc
-        return self._engine
+        return self._engine  # type: ignore[return-value]
 
     # ---------------------------------------------------------------------------------------- writing
 
