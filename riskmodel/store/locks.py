@@ -9,6 +9,7 @@ seconds, then raises :class:`~riskmodel.exceptions.StoreBusyError` (exit code 4)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 import threading
@@ -23,6 +24,7 @@ from riskmodel.exceptions import StoreBusyError
 from riskmodel.store.tables import store_lock
 
 ADVISORY_KEY = 0x7269736B  # "risk"
+LOG = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0
 """A lock row not refreshed for this long belongs to a run that is gone."""
@@ -92,12 +94,17 @@ class StoreLock:
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
-            with self.engine.begin() as connection:
-                connection.execute(
-                    store_lock.update()
-                    .where(store_lock.c.name == "writer", store_lock.c.holder == self.holder)
-                    .values(heartbeat_at=_now())
-                )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        store_lock.update()
+                        .where(store_lock.c.name == "writer", store_lock.c.holder == self.holder)
+                        .values(heartbeat_at=_now())
+                    )
+            except sa.exc.OperationalError as error:
+                # SQLite is locked while the run itself writes a large batch: beat again next time (a run is
+                # taken over only after STALE_AFTER_SECONDS without a beat, six beats).
+                LOG.warning("store lock heartbeat skipped: %s", type(error.orig).__name__)
 
     def release(self) -> None:
         if self._connection is not None:

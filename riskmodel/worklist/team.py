@@ -249,7 +249,7 @@ def record_outcome(
         assessment = assess(
             columns_from_values([stored]),
             model,
-            as_of=max(recorded_on, batch["as_of"]),
+            as_of=list_as_of(batch, None, config),  # due on the list the team sees: the latest batch's (SPEC 6, 15)
             config=config,
             probabilities=probabilities_of_row(stored),
             state=state,

@@ -179,3 +179,35 @@ def test_reminded_hides_the_reminder_for_7_days(team_store, model, config):
     )
     other, meta = team_reminders(store, team, model, config=config_clinic, as_of=SYNTH_AS_OF)
     assert meta["clinic"] == "城关镇卫生院" and all("城关镇卫生院" in r["message"] for r in other)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=True)  # the batch is 124 days old
+def test_every_action_on_the_list_takes_an_outcome_recorded_today_though_the_batch_is_old(tmp_path, model, config):
+    """SPEC 6 and 15: the list is as of the published batch's date; an action on it is "due in the latest batch",
+    so the team can record its outcome today (never 409), and the entry leaves the list at once. Found in
+    the browser: 'agreed' on a confirmation listed from a months-old batch was refused as not due today."""
+    source = write_population(tmp_path / "team.parquet", 400, teams=1, seed=5, as_of=SYNTH_AS_OF)
+    store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}")
+    score_file(source, tmp_path / "scored.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
+    (team,) = store.teams()
+    listing, _ = team_worklist(store, team, model, config=config, capacity=100_000, reasons=False)
+    assert listing.as_of == SYNTH_AS_OF and listing.entries
+    chosen = {}
+    for entry in listing.entries:
+        first = entry["actions"][0]
+        chosen.setdefault(first["action"], (entry["resident_id"], first["disease"], first["action"]))
+    assert {"confirm_diagnosis", "screen"} <= set(chosen), sorted(chosen)
+    for resident, disease, action in chosen.values():
+        row, new = record_outcome(
+            store,
+            team,
+            model,
+            {"resident_id": resident, "disease": disease, "action": action, "outcome": "agreed"},
+            recorded_by="nurse",
+            config=config,
+        )
+        assert new and row["recorded_on"] == dt.date(2026, 11, 2)
+    after, _ = team_worklist(store, team, model, config=config, capacity=100_000, reasons=False)
+    still = {(e["resident_id"], a["disease"], a["action"]) for e in after.entries for a in e["actions"]}
+    assert not still & set(chosen.values())
+    store.dispose()
