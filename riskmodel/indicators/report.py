@@ -58,9 +58,7 @@ def _follow_through(
     join), then every date counts with array comparisons.
     """
     figures: dict[tuple[str, dt.date], tuple[float, float, float]] = {}
-    events = store.team_events(batch["batch_id"], team_ids).to_pandas()
-    followups = events.loc[events["kind"] == "followup", ["resident_id", "event_date"]].dropna()
-    followups = followups.assign(event_date=pd.to_datetime(followups["event_date"])).sort_values("event_date")
+    followups = store.agreed_followups(batch["batch_id"], team_ids).sort_values("event_date")
     ends = np.array(dates, dtype="datetime64[D]")
     window = np.timedelta64(RETURN_WITHIN_DAYS, "D")
     for team in team_ids:

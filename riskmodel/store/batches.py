@@ -13,8 +13,9 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from riskmodel.store.tables import (
     contacts,
     indicators,
     monitoring,
+    outcomes,
     scored_residents,
 )
 from riskmodel.vectorised import MISSING
@@ -51,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 
 TEAM_CACHE_SIZE = 4
+T = TypeVar("T")
 """Teams' residents kept in memory per store (a complete batch is immutable; keyed by batch id)."""
 
 
@@ -258,12 +261,31 @@ class ResultStore:
         if team_ids is not None:
             query = query.where(batch_events.c.team_id.in_(team_ids))
         with self.engine.connect() as connection:
-            rows = [dict(row) for row in connection.execute(query).mappings()]
-        columns = {}
-        for field in EVENT_ARROW_SCHEMA:
-            values = [row.get(field.name) for row in rows]
-            columns[field.name] = pa.array(values, field.type)
+            rows = connection.execute(query).fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_STORE_COLUMNS)
+        stored = dict(zip(EVENT_STORE_COLUMNS, values, strict=True))
+        columns = {
+            field.name: pa.array(stored.get(field.name, [None] * len(rows)), field.type) for field in EVENT_ARROW_SCHEMA
+        }
         return pa.table(columns, schema=EVENT_ARROW_SCHEMA)
+
+    def agreed_followups(self, batch_id: str, team_ids: list[str]) -> pd.DataFrame:
+        """``resident_id`` and ``event_date`` (datetime64) of the batch's follow-up events of the residents these
+        teams recorded ``agreed`` for: all the follow-through of outcomes reads (SPEC 15), without reading the
+        teams' other events."""
+        agreed = sa.select(outcomes.c.resident_id).where(
+            outcomes.c.team_id.in_(team_ids), outcomes.c.outcome == "agreed"
+        )
+        query = sa.select(batch_events.c.resident_id, batch_events.c.event_date).where(
+            batch_events.c.batch_id == batch_id,
+            batch_events.c.team_id.in_(team_ids),
+            batch_events.c.kind == "followup",
+            batch_events.c.resident_id.in_(agreed),
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).fetchall()
+        residents, dates = zip(*rows, strict=True) if rows else ((), ())
+        return pd.DataFrame({"resident_id": pd.Series(residents, dtype="str"), "event_date": pd.to_datetime(dates)})
 
     def discard_batch(self, batch_id: str) -> None:
         """Remove a batch that is not to be published (a failed or refused run); the served one is untouched."""
@@ -341,6 +363,18 @@ class ResultStore:
         while len(cache) > TEAM_CACHE_SIZE:
             cache.pop(next(iter(cache)))
         return frame, batch
+
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """A value derived from a complete batch's rows (which never change), kept for the last few keys: the
+        key must name everything the value depends on (the batch id first). Callers must not modify it."""
+        cache = self.__dict__.setdefault("_derived_cache", {})
+        if key in cache:
+            cache[key] = cache.pop(key)  # most recently used last
+            return cache[key]  # type: ignore[no-any-return]
+        value = cache[key] = compute()
+        while len(cache) > TEAM_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        return value
 
     def resident_of_team(self, team_id: str, resident_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """One resident of a team from the latest complete batch, as a mapping (None when not on that team)."""
@@ -511,6 +545,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column.name] = values.astype(object).where(values.notna(), None)
     for name in PROBABILITY_COLUMNS:
         frame[name] = frame[name].astype(np.float64)
+    for name in STATE_DATE_COLUMNS:  # typed once here, so that re-assessing a cached team reads them as they are
+        stored = frame[STATE_PREFIX + name]
+        frame[STATE_PREFIX + name] = np.array(stored.tolist(), dtype="datetime64[D]").astype("datetime64[s]")
     return frame
 
 
@@ -542,8 +579,10 @@ def stored_state(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     for name in STATE_NUMBER_COLUMNS:
         state[name] = frame[STATE_PREFIX + name].to_numpy(dtype=np.float64, na_value=np.nan)
     for name in STATE_DATE_COLUMNS:
-        # dates as stored, or as Spark hands them back (date objects with NaN for missing)
-        state[name] = pd.to_datetime(frame[STATE_PREFIX + name]).to_numpy().astype("datetime64[D]")
+        values = frame[STATE_PREFIX + name]
+        if values.dtype.kind != "M":  # as Spark hands them back: date objects with NaN for missing
+            values = pd.to_datetime(values)
+        state[name] = values.to_numpy().astype("datetime64[D]")
     return state
 
 

@@ -122,7 +122,7 @@ class OutcomeLog:
             query = query.where(outcomes.c.recorded_on <= until)
         query = query.order_by(outcomes.c.recorded_on, outcomes.c.recorded_at)
         with self.engine.connect() as connection:
-            return [_public(row) for row in connection.execute(query).mappings()]
+            return _rows(connection.execute(query.with_only_columns(*[outcomes.c[name] for name in OUTCOME_FIELDS])))
 
     def about_residents(self, codes: Sequence[str]) -> list[dict[str, Any]]:
         """Every team's outcomes with one of the given codes (the resident-level ones: removals, ``reinstate``),
@@ -151,6 +151,12 @@ def erase_notes(connection: Any, team_id: str, resident_id: str) -> int:
             .values(note=None)
         ).rowcount
     )
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    """The rows of a query of exactly :data:`OUTCOME_FIELDS`, as mappings (fetched at once: a team's log can
+    hold thousands)."""
+    return [dict(zip(OUTCOME_FIELDS, row, strict=True)) for row in result.fetchall()]
 
 
 def _public(row: Any) -> dict[str, Any]:

@@ -242,6 +242,20 @@ def entry_actions(
     return out
 
 
+def assess_residents(
+    residents: pd.DataFrame,
+    model: RiskModel,
+    *,
+    as_of: dt.date | str | None,
+    config: RiskConfig,
+    probabilities: Mapping[str, np.ndarray] | None = None,
+    state: Mapping[str, np.ndarray] | None = None,
+) -> Assessment:
+    """Validated residents assessed as of a date, with the batch's probabilities and state when given."""
+    columns = resident_columns(residents)
+    return assess(columns, model, as_of=as_of, config=config, probabilities=probabilities, state=state)
+
+
 def build_worklist(
     residents: pd.DataFrame,
     model: RiskModel,
@@ -257,6 +271,7 @@ def build_worklist(
     offset: int = 0,
     limit: int | None = None,
     reasons: bool = True,
+    assessment: Assessment | None = None,
 ) -> Worklist:
     """The work list of the given residents (normally one team) as of a date.
 
@@ -279,11 +294,16 @@ def build_worklist(
         Entries, and their reasons, are built only for the page; the counts cover the whole list.
     reasons
         False: leave the reasons out (an empty list per entry).
+    assessment
+        These residents' assessment with these arguments, when already made (the team's list keeps it between
+        requests); made here otherwise.
     """
     config = config or model.config
     capacity = capacity or config.worklist.capacity
-    columns = resident_columns(residents)
-    assessment = assess(columns, model, as_of=as_of, config=config, probabilities=probabilities, state=state)
+    if assessment is None:
+        assessment = assess_residents(
+            residents, model, as_of=as_of, config=config, probabilities=probabilities, state=state
+        )
     listed_rows, cuts, visible = select_entries(assessment, capacity, hidden)
     chosen = listed_rows[offset : None if limit is None else offset + limit]
     words_of = (

@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
 
@@ -27,11 +28,12 @@ from riskmodel.store.batches import (
     stored_state,
 )
 from riskmodel.store.outcome_log import VOID
-from riskmodel.worklist.entries import Worklist, build_worklist
+from riskmodel.worklist.entries import Worklist, assess_residents, build_worklist
 from riskmodel.worklist.labels import Lang
 from riskmodel.worklist.outcomes import (
     REMOVALS,
     RESIDENT_OUTCOMES,
+    OutcomeEffects,
     OutcomeError,
     apply_not_confirmed,
     apply_referrals,
@@ -105,6 +107,17 @@ def _overlays(  # type: ignore[no-untyped-def]
     return effects, state, positions
 
 
+def _state_key(effects: OutcomeEffects) -> str:
+    """A digest of what outcomes change in the batch's derived state (referrals sent and closed, confirmations
+    set aside): two lists whose outcomes differ only in what they hide share their assessment."""
+    digest = hashlib.blake2b(digest_size=16)
+    for values in (effects.referral_sent, effects.referral_closed):
+        where = np.flatnonzero(~np.isnat(values))
+        digest.update(where.tobytes() + values.ravel()[where].astype("datetime64[D]").view(np.int64).tobytes())
+    digest.update(np.flatnonzero(effects.not_confirmed).tobytes())
+    return digest.hexdigest()
+
+
 def team_worklist(
     store: ResultStore,
     team_id: str,
@@ -138,6 +151,20 @@ def team_worklist(
         day, until = list_as_of(batch, as_of, config), outcomes_as_of(batch, as_of, config)
         capacity = capacity or config.worklist.capacity
     effects, state, _ = _overlays(store, team_id, residents, batch, until, config)
+    probabilities = stored_probabilities(residents)
+    # The assessment depends on the batch's rows, the date, the model, the config and the state outcomes made;
+    # outcomes that only hide (agreed, call_later, ...) leave the state as it was, so the next page, and the
+    # list after such an outcome, re-use it.
+    # The model and config are kept with the value, so their ids cannot be re-used while it is cached.
+    key = (batch["batch_id"], "assessment", team_id, day, id(model), id(config), _state_key(effects))
+    _, _, assessment = store.derived(
+        key,
+        lambda: (
+            model,
+            config,
+            assess_residents(residents, model, as_of=day, config=config, probabilities=probabilities, state=state),
+        ),
+    )
     worklist = build_worklist(
         residents,
         model,
@@ -145,8 +172,9 @@ def team_worklist(
         capacity=capacity,
         lang=lang,
         config=config,
-        probabilities=stored_probabilities(residents),
+        probabilities=probabilities,
         state=state,
+        assessment=assessment,
         hidden=effects.hidden | referral_hides(state, effects),
         flags=effects.flags,
         offset=offset,
