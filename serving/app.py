@@ -22,7 +22,7 @@ from serving.headers import SecurityHeadersMiddleware, system_without_metrics
 from serving.limits import Throttle
 from serving.observability import Metrics, ObservabilityMiddleware
 from serving.routes import assessments, fhir, indicators, outcomes, system, worklists
-from serving.state import ModelHolder
+from serving.state import ListWarmer, ModelHolder
 
 logger = logging.getLogger("riskmodel.serving")
 UI_FOLDER = Path(__file__).resolve().parent / "ui"
@@ -48,10 +48,12 @@ def create_app(
             model_holder.load()
         if poll:
             model_holder.start_polling()
+            app.state.warmer.start()
         if not len(app.state.keys):
             logger.warning("no API keys configured: only keys issued into the store (riskmodel keys add) are accepted")
         yield
         model_holder.stop()
+        app.state.warmer.stop()
         app.state.store.dispose()
 
     app = FastAPI(
@@ -65,6 +67,7 @@ def create_app(
     )
     app.state.holder = model_holder
     app.state.store = ResultStore(store_url or config.store.url)
+    app.state.warmer = ListWarmer(app.state.store, model_holder, config)
     app.state.keys = KeyRing(config.serving.api_keys, app.state.store)
     app.state.throttle = Throttle(config.serving.limits, metrics)
     app.state.metrics = metrics

@@ -362,6 +362,11 @@ class ResultStore:
             cache.pop(next(iter(cache)))
         return frame, batch
 
+    def recent_teams(self) -> list[str]:
+        """The teams whose rows this store object keeps, most recently read first (any batch)."""
+        cache = self.__dict__.get("_team_cache", {})
+        return list(dict.fromkeys(team for _, team in reversed(list(cache))))
+
     def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """A value derived from a complete batch's rows (which never change), kept for the last few keys: the
         key must name everything the value depends on (the batch id first). Callers must not modify it."""
