@@ -13,8 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from riskmodel.cli.commands import AsOfOption, ConfigOption, ModelOption, StoreOption, _config, _load, fail
 from riskmodel.cli.console import console
+from riskmodel.cli.conventions import (
+    AsOfOption,
+    ConfigOption,
+    ModelOption,
+    StoreOption,
+    fail,
+    load_fitted_model,
+    load_settings,
+)
 from riskmodel.exceptions import RiskModelError
 from riskmodel.records.writing import csv_safe
 
@@ -54,7 +62,7 @@ def load(
     from riskmodel.worklist.contacts import load_contacts
 
     try:
-        settings = _config(config)
+        settings = load_settings(config)
         loaded = load_contacts(ResultStore(store or settings.store.url), file, settings)
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
@@ -90,11 +98,11 @@ def reminders(
     if output_format not in ("table", "csv", "json"):
         raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
-        settings = _config(config)
+        settings = load_settings(config)
         found, batch = team_reminders(
             ResultStore(store or settings.store.url),
             team,
-            _load(model, settings),
+            load_fitted_model(model, settings),
             within_days=within_days,
             as_of=as_of.date() if as_of else None,
             config=settings,
