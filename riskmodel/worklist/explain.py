@@ -29,10 +29,17 @@ import numpy as np
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
 from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS, last_contact
-from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EMERGENCY_MMHG
+from riskmodel.rules.guidelines.blood_pressure import (
+    DBP_BPHS_HIGH_RISK_MMHG,
+    DBP_EMERGENCY_MMHG,
+    PULSE_PRESSURE_WIDE_MMHG,
+    SBP_BPHS_HIGH_RISK_MMHG,
+    SBP_EMERGENCY_MMHG,
+)
 from riskmodel.rules.guidelines.body_size import (
     BMI_OBESE_FROM,
     BMI_OVERWEIGHT_FROM,
+    WAIST_TO_HEIGHT_HIGH,
     central_obesity_cutoff,
 )
 from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
@@ -48,10 +55,20 @@ from riskmodel.rules.guidelines.glycaemia import (
     FPG_DIABETES_MMOL_L,
     FPG_IFG_ADA_MMOL_L,
     FPG_IFG_WHO_MMOL_L,
+    FPG_RECOMMEND_OGTT_MMOL_L,
+    GLUCOSE_EMERGENCY_HIGH_MMOL_L,
     HBA1C_DIABETES_PCT,
     HBA1C_PREDIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
+    OGTT_2H_URGENT_MMOL_L,
     RANDOM_GLUCOSE_DIABETES_MMOL_L,
+)
+from riskmodel.rules.guidelines.lipids import (
+    HDL_LOW_MMOL_L,
+    LDL_BORDERLINE_HIGH_MMOL_L,
+    NON_HDL_BORDERLINE_HIGH_MMOL_L,
+    TC_BORDERLINE_HIGH_MMOL_L,
+    TG_BORDERLINE_HIGH_MMOL_L,
 )
 from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL, pregnant_now
 from riskmodel.worklist.labels import (
@@ -70,21 +87,7 @@ if TYPE_CHECKING:
     from riskmodel.model.tier_model import RiskModel
     from riskmodel.scoring import Assessment
 
-# Lipid cut-points above which a value is said to raise risk [Chinese guideline for the management of
-# dyslipidaemia in adults, 2016: borderline high TC 5.2, TG 1.7, LDL 3.4, non-HDL 4.1; low HDL < 1.0].
-TC_HIGH_MMOL_L = 5.2
-TG_HIGH_MMOL_L = 1.7
-LDL_HIGH_MMOL_L = 3.4
-NON_HDL_HIGH_MMOL_L = 4.1
-HDL_LOW_MMOL_L = 1.0
-WAIST_TO_HEIGHT_HIGH = 0.5
-"""Waist-to-height ratio >= 0.5 marks central adiposity (Ashwell M et al., Obes Rev 2012;13:275-86)."""
-SBP_RAISED_MMHG = 130
-DBP_RAISED_MMHG = 85
-"""The BPHS high-risk band's lower bounds: from here a BP is said to raise risk [BPHS 2017]."""
-PULSE_PRESSURE_WIDE_MMHG = 60
-"""A pulse pressure >= 60 mmHg is wide (arterial stiffness; 2018 Chinese hypertension guideline)."""
-AGE_RAISES_RISK_YEARS = 35
+AGE_RAISES_RISK_YEARS = DIABETES_RISK_AGE_CDS2024
 """From the CDS 2024 screening age on, age is said to raise diabetes or hypertension risk."""
 
 # feature -> (fact key, English label, Chinese label, unit, decimals, "raises risk" predicate)
@@ -96,11 +99,18 @@ FEATURES: dict[str, _Feature] = {
     "waist_cm": ("waist", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
     "central_obesity": ("waist", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
     "waist_to_height": ("whtr", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
-    "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_RAISED_MMHG),
-    "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_RAISED_MMHG),
+    "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_BPHS_HIGH_RISK_MMHG),
+    "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_BPHS_HIGH_RISK_MMHG),
     "pulse_pressure_mmhg": ("bp", "pulse pressure", "脉压", "mmHg", 0, lambda v, _: v >= PULSE_PRESSURE_WIDE_MMHG),
-    "tc_mmol_l": ("lipids_tc", "total cholesterol", "总胆固醇", "mmol/L", 2, lambda v, _: v >= TC_HIGH_MMOL_L),
-    "tg_mmol_l": ("lipids_tg", "triglycerides", "甘油三酯", "mmol/L", 2, lambda v, _: v >= TG_HIGH_MMOL_L),
+    "tc_mmol_l": (
+        "lipids_tc",
+        "total cholesterol",
+        "总胆固醇",
+        "mmol/L",
+        2,
+        lambda v, _: v >= TC_BORDERLINE_HIGH_MMOL_L,
+    ),
+    "tg_mmol_l": ("lipids_tg", "triglycerides", "甘油三酯", "mmol/L", 2, lambda v, _: v >= TG_BORDERLINE_HIGH_MMOL_L),
     "hdl_mmol_l": ("lipids_hdl", "HDL cholesterol", "高密度脂蛋白胆固醇", "mmol/L", 2, lambda v, _: v < HDL_LOW_MMOL_L),
     "ldl_mmol_l": (
         "lipids_ldl",
@@ -108,7 +118,7 @@ FEATURES: dict[str, _Feature] = {
         "低密度脂蛋白胆固醇",
         "mmol/L",
         2,
-        lambda v, _: v >= LDL_HIGH_MMOL_L,
+        lambda v, _: v >= LDL_BORDERLINE_HIGH_MMOL_L,
     ),
     "non_hdl_mmol_l": (
         "lipids_non_hdl",
@@ -116,7 +126,7 @@ FEATURES: dict[str, _Feature] = {
         "非高密度脂蛋白胆固醇",
         "mmol/L",
         2,
-        lambda v, _: v >= NON_HDL_HIGH_MMOL_L,
+        lambda v, _: v >= NON_HDL_BORDERLINE_HIGH_MMOL_L,
     ),
     "tg_hdl_ratio": (
         "lipids_tg",
@@ -124,7 +134,7 @@ FEATURES: dict[str, _Feature] = {
         "甘油三酯/高密度脂蛋白比值",
         "",
         1,
-        lambda v, r: r["tg_mmol_l"] >= TG_HIGH_MMOL_L or r["hdl_mmol_l"] < HDL_LOW_MMOL_L,
+        lambda v, r: r["tg_mmol_l"] >= TG_BORDERLINE_HIGH_MMOL_L or r["hdl_mmol_l"] < HDL_LOW_MMOL_L,
     ),
     "cdrs_points": (
         "cdrs",
@@ -406,7 +416,7 @@ def _confirm(
             f"recorded: record the diagnosis and start management [{reference}]"
         )
     values = values or ("上述读数" if zh else "the same reading")
-    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7 and view.is_fresh("ogtt")
+    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= OGTT_2H_URGENT_MMOL_L and view.is_fresh("ogtt")
     test_words = label(_REPEAT_VERBS, test, view.lang)
     window = int(state.get(f"{disease}_series_lapsed", np.zeros(i + 1))[i]) == 1
     if zh:
@@ -562,7 +572,9 @@ def _recheck_stale(
             if np.isnan(value) or value < threshold:
                 continue
             parts.append(f"{zh_name if zh else en} {value:.1f} {unit}{view.when(measure)}")
-            emergency = emergency or (key in ("fpg_mmol_l", "random_glucose_mmol_l") and value >= 16.7)
+            emergency = emergency or (
+                key in ("fpg_mmol_l", "random_glucose_mmol_l") and value >= GLUCOSE_EMERGENCY_HIGH_MMOL_L
+            )
     what = _SEP[view.lang].join(parts)
     test_words = label(_REPEAT_VERBS, test, view.lang)
     if emergency and zh:
@@ -605,7 +617,7 @@ def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *,
     last = max(dated) if dated else None
     fpg = view.values["fpg_mmol_l"]
     why = ""
-    if test == "OGTT" and not np.isnan(fpg) and fpg >= 5.6:
+    if test == "OGTT" and not np.isnan(fpg) and fpg >= FPG_RECOMMEND_OGTT_MMOL_L:
         why = (
             f"（上次空腹血糖 {fpg:.1f} mmol/L，{view.note('fpg')}，≥5.6 mmol/L）"
             if zh
