@@ -20,7 +20,7 @@ Every value carries its date; a value older than ``tiers.*_result_valid_days`` i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +30,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
 from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS, last_contact
 from riskmodel.rules.guidelines.blood_pressure import (
-    DBP_BPHS_HIGH_RISK_MMHG,
     DBP_EMERGENCY_MMHG,
-    PULSE_PRESSURE_WIDE_MMHG,
-    SBP_BPHS_HIGH_RISK_MMHG,
     SBP_EMERGENCY_MMHG,
 )
 from riskmodel.rules.guidelines.body_size import (
@@ -42,7 +39,6 @@ from riskmodel.rules.guidelines.body_size import (
     WAIST_TO_HEIGHT_HIGH,
     central_obesity_cutoff,
 )
-from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.rules.guidelines.findings import (
     DIABETES_RISK_AGE_CDS2020,
     DIABETES_RISK_AGE_CDS2024,
@@ -52,23 +48,13 @@ from riskmodel.rules.guidelines.findings import (
     finding_reference,
 )
 from riskmodel.rules.guidelines.glycaemia import (
-    FPG_DIABETES_MMOL_L,
     FPG_IFG_ADA_MMOL_L,
     FPG_IFG_WHO_MMOL_L,
     FPG_RECOMMEND_OGTT_MMOL_L,
     GLUCOSE_EMERGENCY_HIGH_MMOL_L,
     HBA1C_DIABETES_PCT,
     HBA1C_PREDIABETES_PCT,
-    OGTT_2H_DIABETES_MMOL_L,
     OGTT_2H_URGENT_MMOL_L,
-    RANDOM_GLUCOSE_DIABETES_MMOL_L,
-)
-from riskmodel.rules.guidelines.lipids import (
-    HDL_LOW_MMOL_L,
-    LDL_BORDERLINE_HIGH_MMOL_L,
-    NON_HDL_BORDERLINE_HIGH_MMOL_L,
-    TC_BORDERLINE_HIGH_MMOL_L,
-    TG_BORDERLINE_HIGH_MMOL_L,
 )
 from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL, pregnant_now
 from riskmodel.worklist.labels import (
@@ -82,109 +68,25 @@ from riskmodel.worklist.labels import (
     pick,
     references,
 )
+from riskmodel.worklist.phrases import (
+    BPHS_COUNT_WORDS,
+    FEATURES,
+    FINDING_FACTS,
+    FINDING_HEADS,
+    FLAGS,
+    GLUCOSE_NAMES,
+    QUALIFYING_NAMES,
+    RANDOM_GLUCOSE_NAMES,
+    REPEAT_VERBS,
+    SEPARATORS,
+    SMOKING_CURRENT,
+    STALE_GLUCOSE,
+    TEST_VERBS,
+)
 
 if TYPE_CHECKING:
     from riskmodel.model.tier_model import RiskModel
     from riskmodel.scoring import Assessment
-
-AGE_RAISES_RISK_YEARS = DIABETES_RISK_AGE_CDS2024
-"""From the CDS 2024 screening age on, age is said to raise diabetes or hypertension risk."""
-
-# feature -> (fact key, English label, Chinese label, unit, decimals, "raises risk" predicate)
-_Feature = tuple[str, str, str, str, int, Callable[[float, Mapping[str, float]], bool]]
-FEATURES: dict[str, _Feature] = {
-    "age_years": ("age", "age", "年龄", "", 0, lambda v, _: v >= AGE_RAISES_RISK_YEARS),
-    "bmi_kg_m2": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= BMI_OVERWEIGHT_FROM),
-    "bmi_category": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= 2),
-    "waist_cm": ("waist", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
-    "central_obesity": ("waist", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
-    "waist_to_height": ("whtr", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
-    "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_BPHS_HIGH_RISK_MMHG),
-    "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_BPHS_HIGH_RISK_MMHG),
-    "pulse_pressure_mmhg": ("bp", "pulse pressure", "脉压", "mmHg", 0, lambda v, _: v >= PULSE_PRESSURE_WIDE_MMHG),
-    "tc_mmol_l": (
-        "lipids_tc",
-        "total cholesterol",
-        "总胆固醇",
-        "mmol/L",
-        2,
-        lambda v, _: v >= TC_BORDERLINE_HIGH_MMOL_L,
-    ),
-    "tg_mmol_l": ("lipids_tg", "triglycerides", "甘油三酯", "mmol/L", 2, lambda v, _: v >= TG_BORDERLINE_HIGH_MMOL_L),
-    "hdl_mmol_l": ("lipids_hdl", "HDL cholesterol", "高密度脂蛋白胆固醇", "mmol/L", 2, lambda v, _: v < HDL_LOW_MMOL_L),
-    "ldl_mmol_l": (
-        "lipids_ldl",
-        "LDL cholesterol",
-        "低密度脂蛋白胆固醇",
-        "mmol/L",
-        2,
-        lambda v, _: v >= LDL_BORDERLINE_HIGH_MMOL_L,
-    ),
-    "non_hdl_mmol_l": (
-        "lipids_non_hdl",
-        "non-HDL cholesterol",
-        "非高密度脂蛋白胆固醇",
-        "mmol/L",
-        2,
-        lambda v, _: v >= NON_HDL_BORDERLINE_HIGH_MMOL_L,
-    ),
-    "tg_hdl_ratio": (
-        "lipids_tg",
-        "TG/HDL ratio",
-        "甘油三酯/高密度脂蛋白比值",
-        "",
-        1,
-        lambda v, r: r["tg_mmol_l"] >= TG_BORDERLINE_HIGH_MMOL_L or r["hdl_mmol_l"] < HDL_LOW_MMOL_L,
-    ),
-    "cdrs_points": (
-        "cdrs",
-        "Chinese Diabetes Risk Score",
-        "中国糖尿病风险评分",
-        "分",
-        0,
-        lambda v, _: v >= CDRS_HIGH_RISK_POINTS,
-    ),
-}
-"""``bphs_risk_count`` is not here: a count of risk factors is worded by :func:`_risk_count`, naming them."""
-BPHS_COUNT_WORDS: dict[str, tuple[str, str]] = {
-    "htn_overweight": ("overweight or obese (BMI or waist)", "超重或肥胖"),
-    "htn_family_history": ("family history of hypertension", "高血压家族史"),
-    "htn_alcohol": ("long-term excess alcohol", "长期过量饮酒"),
-    "htn_age": (f"age {HYPERTENSION_RISK_AGE} or over", f"年龄≥{HYPERTENSION_RISK_AGE}岁"),
-    "htn_high_salt": ("long-term high-salt diet", "长期高盐饮食"),
-}
-"""The BPHS criteria the model's ``bphs_risk_count`` counts, each named [BPHS 2017]."""
-# boolean feature -> (fact key, the value that raises risk, English, Chinese)
-FLAGS: dict[str, tuple[str, float, str, str]] = {
-    "physically_active": ("dm_sedentary", 0.0, "physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
-    "alcohol_excess": ("htn_alcohol", 1.0, "long-term excess alcohol", "长期过量饮酒"),
-    "high_salt_diet": ("htn_high_salt", 1.0, "high-salt diet", "高盐饮食"),
-    "family_history_diabetes": ("dm_family_history", 1.0, "first-degree relative with diabetes", "一级亲属有糖尿病"),
-    "family_history_hypertension": ("htn_family_history", 1.0, "family history of hypertension", "有高血压家族史"),
-    "gdm_history": ("dm_gdm_history", 1.0, "history of gestational diabetes", "有妊娠期糖尿病史"),
-    "ascvd_history": ("dm_ascvd", 1.0, "cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"),
-    "diagnosed_hypertension": ("dm_hypertension", 1.0, "diagnosed hypertension", "已诊断高血压"),
-    "on_antihypertensive": ("dm_hypertension", 1.0, "on antihypertensive treatment", "正在服用降压药"),
-    "diagnosed_diabetes": ("diabetes", 1.0, "diagnosed diabetes", "已诊断糖尿病"),
-    "on_glucose_lowering": ("diabetes", 1.0, "on glucose-lowering treatment", "正在接受降糖治疗"),
-    "on_lipid_lowering": ("dm_dyslipidaemia", 1.0, "on lipid-lowering treatment", "正在服用调脂药"),
-    "is_male": ("sex", 1.0, "male sex", "男性"),
-}
-SMOKING_CURRENT = 2.0
-# findings that state one fact: shown once, naming every disease it is a finding of, with every reference
-FINDING_FACTS: dict[str, str] = {
-    "dm_age": "age",
-    "htn_age": "age",
-    "dm_overweight": "body_size",
-    "htn_overweight": "body_size",
-    "htn_bp_band": "bp",
-    "htn_high_normal": "bp",
-    "dm_cdrs": "cdrs",
-    "dm_cdrs_unvalidated": "cdrs",
-}
-FINDING_HEADS: dict[bool, tuple[str, str]] = {True: ("risk factor", "高危因素"), False: ("related", "相关")}
-"""A finding line's head after its disease: a guideline risk factor, or a finding reported beside them."""
-_SEP = {"zh": "，", "en": ", "}
 
 
 @dataclass(frozen=True)
@@ -282,19 +184,13 @@ def _bp(view: ResidentView) -> str:
 
 
 def _glucose(view: ResidentView, *, random: bool = False) -> str:
-    names = [
-        ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L"),
-        ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
-        ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%"),
-    ]
-    if random:
-        names = [("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L"), *names[:1]]
+    names = [RANDOM_GLUCOSE_NAMES, GLUCOSE_NAMES[0]] if random else list(GLUCOSE_NAMES)
     parts = [
         f"{zh if view.lang == 'zh' else en} {view.values[key]:.1f} {unit}{view.when(measure)}"
         for key, measure, en, zh, unit in names
         if not np.isnan(view.values[key])
     ]
-    return _SEP[view.lang].join(parts)
+    return SEPARATORS[view.lang].join(parts)
 
 
 def _values(disease: str, view: ResidentView) -> str:
@@ -352,16 +248,8 @@ def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView,
             )
     if not np.isnat(signs):
         parts.append(f"随访发现急症表现（{signs}）" if zh else f"emergency signs seen on {signs}")
-    what = _SEP[view.lang].join(parts)
+    what = SEPARATORS[view.lang].join(parts)
     return f"{what}：立即转诊 [BPHS 2017]" if zh else f"{what}: refer now [BPHS 2017]"
-
-
-_QUALIFYING_NAMES = {
-    1: ("FPG", "空腹血糖", "mmol/L"),
-    2: ("OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
-    3: ("HbA1c", "糖化血红蛋白", "%"),
-    4: ("random glucose with typical symptoms", "随机血糖（伴典型症状）", "mmol/L"),
-}
 
 
 def qualifying_results(assessment: Assessment, i: int, disease: str, lang: Lang) -> list[str]:
@@ -376,7 +264,7 @@ def qualifying_results(assessment: Assessment, i: int, disease: str, lang: Lang)
         if disease == "hypertension":
             shown.append(f"{day} {v1:.0f}/{v2:.0f}")
         else:
-            en, zh, unit = _QUALIFYING_NAMES.get(int(v2), _QUALIFYING_NAMES[1])
+            en, zh, unit = QUALIFYING_NAMES.get(int(v2), QUALIFYING_NAMES[1])
             shown.append(f"{zh} {v1:.1f} {unit}（{day}）" if lang == "zh" else f"{en} {v1:.1f} {unit} ({day})")
     return shown
 
@@ -417,7 +305,7 @@ def _confirm(
         )
     values = values or ("上述读数" if zh else "the same reading")
     urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= OGTT_2H_URGENT_MMOL_L and view.is_fresh("ogtt")
-    test_words = label(_REPEAT_VERBS, test, view.lang)
+    test_words = label(REPEAT_VERBS, test, view.lang)
     window = int(state.get(f"{disease}_series_lapsed", np.zeros(i + 1))[i]) == 1
     if zh:
         if window:
@@ -439,7 +327,7 @@ def _confirm(
 def _confirm_random_glucose(view: ResidentView, *, test: str, due: Any) -> str:
     """A random glucose >= 11.1 without typical symptoms: confirm with a fasting glucose or HbA1c [CDS 2020]."""
     value = view.values["random_glucose_mmol_l"]
-    test_words = label(_REPEAT_VERBS, test, view.lang)
+    test_words = label(REPEAT_VERBS, test, view.lang)
     if view.lang == "zh":
         return (
             f"随机血糖 {value:.1f} mmol/L{view.when('random_glucose')}，≥11.1 mmol/L，未记录典型“三多一少”症状："
@@ -475,7 +363,7 @@ def _refer(
         )
     if values:
         parts.append(values)
-    what = _SEP[view.lang].join(parts)
+    what = SEPARATORS[view.lang].join(parts)
     return (
         f"{what}：转诊，并于 14 天内随访转诊情况 [BPHS 2017]"
         if zh
@@ -507,7 +395,7 @@ def _recheck(
     followup = state[f"{disease}_uncontrolled_date"][i]
     reaction = state[f"{disease}_adverse_date"][i]
     treated = state[f"{disease}_treated"][i] == 1.0
-    test_words = label(_REPEAT_VERBS, test, view.lang)
+    test_words = label(REPEAT_VERBS, test, view.lang)
     if not np.isnat(reaction) and (np.isnat(followup) or reaction >= followup):
         if zh:
             return f"随访（{reaction}）发现药物不良反应：调整用药，请于 {due} 前再次随访 [BPHS 2017]"
@@ -567,7 +455,7 @@ def _recheck_stale(
         if reading:
             parts.append(reading)
     else:
-        for key, measure, en, zh_name, unit, threshold in _STALE_GLUCOSE:
+        for key, measure, en, zh_name, unit, threshold in STALE_GLUCOSE:
             value = view.values[key]
             if np.isnan(value) or value < threshold:
                 continue
@@ -575,8 +463,8 @@ def _recheck_stale(
             emergency = emergency or (
                 key in ("fpg_mmol_l", "random_glucose_mmol_l") and value >= GLUCOSE_EMERGENCY_HIGH_MMOL_L
             )
-    what = _SEP[view.lang].join(parts)
-    test_words = label(_REPEAT_VERBS, test, view.lang)
+    what = SEPARATORS[view.lang].join(parts)
+    test_words = label(REPEAT_VERBS, test, view.lang)
     if emergency and zh:
         return f"{what}，达紧急转诊水平，尚无后续读数（已超过 {lookback} 天）：请于 {due} 前{test_words} [BPHS 2017]"
     if emergency:
@@ -601,17 +489,9 @@ def _re_engage(assessment: Assessment, i: int, disease: str, view: ResidentView,
     return f"the task is more than a year old with nothing recorded since (last record {when}): re-engage and recheck [BPHS 2017]"
 
 
-_STALE_GLUCOSE = (
-    ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L", FPG_DIABETES_MMOL_L),
-    ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L", OGTT_2H_DIABETES_MMOL_L),
-    ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%", HBA1C_DIABETES_PCT),
-    ("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L", RANDOM_GLUCOSE_DIABETES_MMOL_L),
-)
-
-
 def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, **_: Any) -> str:
     zh = view.lang == "zh"
-    test_words = label(_TEST_VERBS, test, view.lang)
+    test_words = label(TEST_VERBS, test, view.lang)
     dates = [view.dates[m] for m in (("bp",) if disease == "hypertension" else ("fpg", "ogtt", "hba1c"))]
     dated = [d for d in dates if d is not None and not np.isnat(d)]
     last = max(dated) if dated else None
@@ -648,21 +528,6 @@ _ACTION_TEXT: dict[str, Callable[..., str]] = {
     "recheck_stale": _recheck_stale,
     "first_followup": _first_followup,
     "re_engage": _re_engage,
-}
-_REPEAT_VERBS: dict[str, tuple[str, str]] = {
-    "FPG": ("repeat the fasting plasma glucose", "复查空腹血糖"),
-    "OGTT": ("repeat the oral glucose tolerance test", "复查口服葡萄糖耐量试验"),
-    "HbA1c": ("repeat the HbA1c", "复查糖化血红蛋白"),
-    "BP": ("measure blood pressure again", "复测血压"),
-    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
-    "": ("recheck", "复查"),
-}
-_TEST_VERBS: dict[str, tuple[str, str]] = {
-    "FPG": ("test fasting plasma glucose", "检测空腹血糖"),
-    "OGTT": ("do an oral glucose tolerance test", "做口服葡萄糖耐量试验"),
-    "HbA1c": ("test HbA1c", "检测糖化血红蛋白"),
-    "BP": ("measure blood pressure", "测量血压"),
-    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
 }
 
 
@@ -759,7 +624,7 @@ def _ada_prediabetes(view: ResidentView) -> str:
             if zh
             else f"FPG {fpg:.1f} mmol/L{view.when('fpg')}, at or above {FPG_IFG_ADA_MMOL_L} mmol/L"
         )
-    return _SEP[view.lang].join(parts) or ("结果见档案" if zh else "see the record")
+    return SEPARATORS[view.lang].join(parts) or ("结果见档案" if zh else "see the record")
 
 
 def finding_text(
@@ -842,6 +707,38 @@ def finding_sentences(
 # ------------------------------------------------------------------------------------------ model
 
 
+@dataclass(frozen=True)
+class Contributions:
+    """The model's per-feature contributions to P(chronic) for some residents (one row each), with the feature
+    values they were computed from."""
+
+    features: Sequence[str]
+    values: np.ndarray
+    contributions: np.ndarray
+    order: np.ndarray
+    """Per row, the feature indices from the largest contribution down."""
+
+    def raising(self, k: int) -> Iterator[tuple[str, float]]:
+        """Row ``k``'s features that push P(chronic) up, largest first, with their values; a missing value is
+        left out (missingness is not a reason a doctor can act on)."""
+        for j in self.order[k]:
+            if self.contributions[k, j] <= 0:
+                return
+            value = float(self.values[k, j])
+            if not np.isnan(value):
+                yield self.features[j], value
+
+
+def model_contributions(model: RiskModel, assessment: Assessment, rows: np.ndarray, disease: Disease) -> Contributions:
+    """The disease model's feature contributions for the residents ``rows`` of an assessment."""
+    fitted = model.disease(disease)
+    columns = {name: values[rows] for name, values in assessment.columns.items()}
+    derived = {name: values[rows] for name, values in assessment.derived.items()}
+    matrix = feature_matrix(columns, disease, derived=derived)
+    contributions = fitted.contributions(matrix)
+    return Contributions(fitted.features, matrix, contributions, np.argsort(-contributions, axis=1))
+
+
 def model_sentences(
     model: RiskModel,
     assessment: Assessment,
@@ -859,26 +756,17 @@ def model_sentences(
     """
     if top == 0 or len(rows) == 0:
         return [[] for _ in rows]
-    fitted = model.disease(disease)
-    columns = {name: values[rows] for name, values in assessment.columns.items()}
-    derived = {name: values[rows] for name, values in assessment.derived.items()}
-    matrix = feature_matrix(columns, disease, derived=derived)
-    contributions = fitted.contributions(matrix)
-    order = np.argsort(-contributions, axis=1)
+    computed = model_contributions(model, assessment, rows, disease)
     out: list[list[str]] = []
     disease_words = pick(DISEASE_LABELS[disease], lang)
     for k in range(len(rows)):
         words: list[str] = []
-        view = views[k]
         said = stated[k]
         met = {code for code, found in assessment.findings.items() if found[rows[k]]}
-        for j in order[k]:
-            if contributions[k, j] <= 0 or len(words) == top:
+        for name, value in computed.raising(k):
+            if len(words) == top:
                 break
-            value = float(matrix[k, j])
-            if np.isnan(value):  # missingness is not a reason a doctor can act on
-                continue
-            text, fact = describe_risk(fitted.features[j], value, view, findings=met, said=said)
+            text, fact = describe_risk(name, value, views[k], findings=met, said=said)
             if text is None or fact in said:
                 continue
             said.add(fact)
