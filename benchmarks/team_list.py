@@ -34,7 +34,16 @@ OUTCOME_CODES = ("agreed", "call_later", "unreachable", "declined", "done")
 
 def _record_outcomes(store: ResultStore, team: str, model, config, count: int) -> int:  # type: ignore[no-untyped-def]
     """Append ``count`` outcomes on actions of the team's full list, spread over the 60 days before the batch."""
-    listing, _ = team_worklist(store, team, model, capacity=1_000_000, limit=None, config=config, reasons=False)
+    listing, _ = team_worklist(
+        store,
+        team,
+        model,
+        today=config.deployment.today(),
+        capacity=1_000_000,
+        limit=None,
+        config=config,
+        reasons=False,
+    )
     actions = [(e["resident_id"], a["disease"], a["action"]) for e in listing.entries for a in e["actions"]]
     rng = np.random.default_rng(3)
     written = 0
@@ -88,7 +97,9 @@ def main() -> None:
         sizes: list[int] = []
         for k in range(args.repeats):
             started = time.perf_counter()
-            listing, _ = team_worklist(store, team, model, limit=50, lang=("zh", "en")[k % 2], config=config)
+            listing, _ = team_worklist(
+                store, team, model, today=config.deployment.today(), limit=50, lang=("zh", "en")[k % 2], config=config
+            )
             page_ms.append((time.perf_counter() - started) * 1000)
             sizes.append(len(listing.entries))
         recorded = _record_outcomes(store, team, model, config, args.outcomes)
@@ -100,7 +111,7 @@ def main() -> None:
         after_ms = []
         for _ in range(args.repeats):
             started = time.perf_counter()
-            team_worklist(store, team, model, limit=50, config=config)
+            team_worklist(store, team, model, today=config.deployment.today(), limit=50, config=config)
             after_ms.append((time.perf_counter() - started) * 1000)
         total = listing.total
         store.dispose()

@@ -349,7 +349,7 @@ def score_file(
     model: RiskModel,
     *,
     config: RiskConfig,
-    as_of: dt.date | None = None,
+    as_of: dt.date,
     store: ResultStore | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_rows: Callable[[int], None] | None = None,
@@ -359,13 +359,13 @@ def score_file(
     wait: float = 0.0,
     encoding: str = "utf-8",
 ) -> BatchSummary:
-    """Score a CSV or Parquet file into an output file (and the store, when given).
+    """Score a CSV or Parquet file into an output file (and the store, when given), as of ``as_of`` (the caller
+    resolves "today": the same date gives the same batch).
 
     With ``events_path`` (SPEC 2.2), the residents are read twice: once for their ids, so that the events can
     be validated against them into a scratch database, then to be scored with their history.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    as_of = as_of or config.deployment.today()
     event_columns = None
     if events_path is not None:
         event_columns = file_columns(Path(events_path), encoding)

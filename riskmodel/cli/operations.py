@@ -161,7 +161,13 @@ def void(
     try:
         result_store, settings = _open(store, config)
         row = void_outcome(
-            result_store, team, outcome_id, reason, recorded_by=f"cli-{getpass.getuser()}", config=settings
+            result_store,
+            team,
+            outcome_id,
+            reason,
+            today=settings.deployment.today(),
+            recorded_by=f"cli-{getpass.getuser()}",
+            config=settings,
         )
         audit_write(result_store, settings, "void", teams=[team], residents=1)
     except (OutcomeError, RiskModelError) as exc:

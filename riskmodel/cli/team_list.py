@@ -37,7 +37,9 @@ def store_contacts(path: Path, store_url: str | None, settings: Any) -> dict[str
     from riskmodel.store.batches import ResultStore
     from riskmodel.worklist.contacts import load_contacts
 
-    loaded = load_contacts(ResultStore(store_url or settings.store.url), path, settings)
+    loaded = load_contacts(
+        ResultStore(store_url or settings.store.url), path, settings, today=settings.deployment.today()
+    )
     return loaded.summary() | {"contacts_rejected_rows": [number for number, _, _ in loaded.rejected][:20]}
 
 
@@ -46,7 +48,7 @@ def prune_store_contacts(store_url: str | None, settings: Any) -> int:
     from riskmodel.store.batches import ResultStore
     from riskmodel.worklist.contacts import prune_contacts
 
-    return prune_contacts(ResultStore(store_url or settings.store.url), settings)
+    return prune_contacts(ResultStore(store_url or settings.store.url), settings, today=settings.deployment.today())
 
 
 @contacts_app.command("load")
@@ -63,7 +65,9 @@ def load(
 
     try:
         settings = load_settings(config)
-        loaded = load_contacts(ResultStore(store or settings.store.url), file, settings)
+        loaded = load_contacts(
+            ResultStore(store or settings.store.url), file, settings, today=settings.deployment.today()
+        )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     console.print(
@@ -103,6 +107,7 @@ def reminders(
             ResultStore(store or settings.store.url),
             team,
             load_fitted_model(model, settings),
+            today=settings.deployment.today(),
             within_days=within_days,
             as_of=as_of.date() if as_of else None,
             config=settings,

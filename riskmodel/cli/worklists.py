@@ -69,6 +69,7 @@ def worklist(
             result_store,
             team,
             fitted,
+            today=settings.deployment.today(),
             as_of=as_of.date() if as_of else None,
             capacity=capacity,
             lang=cast("Lang", lang),
@@ -141,6 +142,7 @@ def outcome(
                 "note": note,
                 "recorded_on": recorded_on.date() if recorded_on else None,
             },
+            today=settings.deployment.today(),
             recorded_by=f"cli-{getpass.getuser()}",
             config=settings,
         )
