@@ -109,7 +109,9 @@ def main() -> None:
         team_id = store.teams()[0]
         residents, _ = store.team_residents(team_id)
         # Outcomes on a fifth of the team's first actions, so the list has something to apply.
-        listing, _ = team_worklist(store, team_id, model, as_of=AS_OF, config=config, capacity=10_000)
+        listing, _ = team_worklist(
+            store, team_id, model, today=config.deployment.today(), as_of=AS_OF, config=config, capacity=10_000
+        )
         for entry in listing.entries[::5]:
             first = entry["actions"][0]
             store.outcomes.append(
@@ -133,7 +135,9 @@ def main() -> None:
                 build_worklist(residents, model, as_of=AS_OF, lang=lang, config=config)
                 plain.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
-                team_worklist(store, team_id, model, as_of=AS_OF, lang=lang, config=config)
+                team_worklist(
+                    store, team_id, model, today=config.deployment.today(), as_of=AS_OF, lang=lang, config=config
+                )
                 applied.append((time.perf_counter() - started) * 1000)
 
         # A real server: POST outcome latency, and the dashboard's team page (its API calls and assets).

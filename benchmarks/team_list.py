@@ -37,7 +37,16 @@ OUTCOME_CODES = ("agreed", "call_later", "unreachable", "declined", "done")
 
 def _record_outcomes(store: ResultStore, team: str, model, config, count: int) -> int:  # type: ignore[no-untyped-def]
     """Append ``count`` outcomes on actions of the team's full list, spread over the 60 days before the batch."""
-    listing, _ = team_worklist(store, team, model, capacity=1_000_000, limit=None, config=config, reasons=False)
+    listing, _ = team_worklist(
+        store,
+        team,
+        model,
+        today=config.deployment.today(),
+        capacity=1_000_000,
+        limit=None,
+        config=config,
+        reasons=False,
+    )
     actions = [(e["resident_id"], a["disease"], a["action"]) for e in listing.entries for a in e["actions"]]
     rng = np.random.default_rng(3)
     written = 0
@@ -107,7 +116,7 @@ def main() -> None:
         url = f"sqlite:///{folder / 'store.db'}"
 
         def page(on: ResultStore, k: int = 0):  # type: ignore[no-untyped-def]
-            return team_worklist(on, team, model, limit=50, lang=("zh", "en")[k % 2], config=config)[0]
+            return team_worklist(on, team, model, today=AS_OF, limit=50, lang=("zh", "en")[k % 2], config=config)[0]
 
         cold = []  # a fresh store object each time: the team's rows read from the database, nothing kept
         for _ in range(args.repeats):

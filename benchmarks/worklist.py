@@ -32,7 +32,9 @@ def main() -> None:
         for lang in ("zh", "en"):
             for team in store.teams():
                 started = time.perf_counter()
-                entries, _ = team_worklist(store, team, model, lang=lang, config=config)
+                entries, _ = team_worklist(
+                    store, team, model, today=config.deployment.today(), lang=lang, config=config
+                )
                 timings.append((time.perf_counter() - started) * 1000)
                 sizes.append(len(entries))
         store.dispose()

@@ -27,7 +27,7 @@ from riskmodel.indicators.compute import resident_table
 from riskmodel.intake import assess_records
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.monitoring.batch import BatchMonitor
-from riskmodel.records.event_files import BatchEvents
+from riskmodel.records.event_files import EVENTS_TABLE, SCORED_TABLE, BatchEvents
 from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, RawChunk, file_columns, iter_raw_tables, iter_validated
 from riskmodel.records.schema import ARROW_TYPES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
@@ -321,13 +321,35 @@ class BatchOutputs:
         )
 
 
+def publish_history(events: BatchEvents, store: ResultStore, batch_id: str) -> None:
+    """Store a batch's indicators (at its as-of date and the month ends before it, SPEC 11) and its scored
+    residents' events, from the batch's scratch database."""
+    from riskmodel.indicators.compute import compute_indicators, departure_outcomes, month_ends
+
+    if not events.has_scored:
+        return
+    events.ensure_events()
+    rows = compute_indicators(
+        SCORED_TABLE,
+        EVENTS_TABLE,
+        month_ends(events.as_of, events.config.indicators.trend_months),
+        as_of=events.as_of,
+        config=events.config,
+        outcomes=departure_outcomes(store),
+        connection=events.con,
+    )
+    store.write_indicators(batch_id, rows)
+    for table in events.scored_events():
+        store.write_events(batch_id, table)
+
+
 def score_file(
     input_path: str | Path,
     output_path: str | Path,
     model: RiskModel,
     *,
     config: RiskConfig,
-    as_of: dt.date | None = None,
+    as_of: dt.date,
     store: ResultStore | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_rows: Callable[[int], None] | None = None,
@@ -337,13 +359,13 @@ def score_file(
     wait: float = 0.0,
     encoding: str = "utf-8",
 ) -> BatchSummary:
-    """Score a CSV or Parquet file into an output file (and the store, when given).
+    """Score a CSV or Parquet file into an output file (and the store, when given), as of ``as_of`` (the caller
+    resolves "today": the same date gives the same batch).
 
     With ``events_path`` (SPEC 2.2), the residents are read twice: once for their ids, so that the events can
     be validated against them into a scratch database, then to be scored with their history.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    as_of = as_of or config.deployment.today()
     event_columns = None
     if events_path is not None:
         event_columns = file_columns(Path(events_path), encoding)
@@ -380,7 +402,7 @@ def score_file(
                 if on_rows is not None:
                     on_rows(len(scored) + len(rejected))
             if events is not None and store is not None and outputs.batch_id is not None and outputs.refusal() is None:
-                events.publish(store, outputs.batch_id)
+                publish_history(events, store, outputs.batch_id)
                 report = monitor.report() if monitor is not None else None
                 if report is not None:
                     store.write_monitoring(outputs.batch_id, report)

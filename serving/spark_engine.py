@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema
+from riskmodel.batch import BatchOutputs, BatchSummary, _output_frame, check_output, output_schema, publish_history
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import InputFileError
 from riskmodel.indicators.compute import resident_table
@@ -381,17 +381,14 @@ def _write_outputs(
                     assessment = _rules_assessment(scored, config, as_of)
                     history.add_scored(resident_table(scored, assessment.columns, assessment))
                     monitor.add(assessment)
-            if history is not None and outputs.batch_id is not None and outputs.refusal() is None:
+            if history is not None and store is not None and outputs.batch_id is not None and outputs.refusal() is None:
                 if event_columns is not None:
                     fields = ", ".join(f"ev_{f.name} AS {f.name}" for f in EVENT_ARROW_SCHEMA)
                     used_events = con.sql(
                         f"SELECT {fields} FROM result WHERE {_KIND} = '{EVENT_USED}'"
                     ).to_arrow_table()
-                    history.con.register("used_events", used_events)
-                    history.con.execute("CREATE TABLE events_all AS SELECT * FROM used_events")
-                    history.con.unregister("used_events")
-                    history._events_created = True
-                history.publish(store, outputs.batch_id)
+                    history.add_events(used_events)
+                publish_history(history, store, outputs.batch_id)
                 report = monitor.report()
                 if report is not None and store is not None:
                     store.write_monitoring(outputs.batch_id, report)

@@ -137,7 +137,15 @@ class ListWarmer:
         warmed = []
         for team in self.store.recent_teams():
             try:
-                team_worklist(self.store, team, model, limit=1, reasons=False, config=self.config)
+                team_worklist(
+                    self.store,
+                    team,
+                    model,
+                    today=self.config.deployment.today(),
+                    limit=1,
+                    reasons=False,
+                    config=self.config,
+                )
             except LookupError:
                 continue  # the team has no residents in the new batch
             warmed.append(team)

@@ -5,12 +5,14 @@ Presentation only: every function here draws values computed elsewhere.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
@@ -98,7 +100,9 @@ def print_worklist(
         if zh
         else f"list date {batch['worklist_as_of']}, data of {data_date}, model {version}"
     )
-    out.print(f"[bold]团队 {shown_team} 工作清单[/]（{dates}）" if zh else f"[bold]Work list, team {shown_team}[/] ({dates})")
+    out.print(
+        f"[bold]团队 {shown_team} 工作清单[/]（{dates}）" if zh else f"[bold]Work list, team {shown_team}[/] ({dates})"
+    )
     if batch.get("stale_batch"):
         out.print(("注意：" if zh else "Warning: ") + batch["stale_batch"]["message"], markup=False, style="bold red")
     entries = worklist.entries if limit is None else worklist.entries[:limit]
@@ -159,3 +163,39 @@ def contact_text(contact: dict[str, Any] | None, lang: str) -> str:
 def band_summary(worklist: Worklist, lang: str) -> list[str]:
     """The counts of every band in plain words: due, listed, left off by capacity, hidden by outcomes."""
     return [counts_line(worklist.bands, lang)]  # type: ignore[arg-type]
+
+
+GATE_METRIC_WORDS = {"auroc": "AUROC", "auprc": "AUPRC", "ece": "ECE", "ece_equal_frequency": "ECE (equal-freq.)"}
+
+
+def gate_table(rows: list[Any], *, tolerance: float, challenger: str, champion: str, evaluated_on: str) -> None:
+    """The promotion gate side by side: both models on the same residents, the difference and its interval."""
+    title = f"promotion gate (tolerance {tolerance}; {evaluated_on or 'no evaluation data'})"
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for name in ("metric", escape(challenger), escape(champion), "diff.", "95 % CI (paired)", "passed"):
+        table.add_column(name, no_wrap=name != "metric")
+    for row in rows:
+        compared = not math.isnan(row.champion)
+        disease, _, name = row.metric.partition("_")
+        table.add_row(
+            f"{disease}\n{GATE_METRIC_WORDS.get(name, name)}",
+            f"{row.challenger:.4f}",
+            f"{row.champion:.4f}" if compared else "-",
+            f"{row.difference:+.4f}" if compared else "-",
+            f"{row.ci_low:+.3f} to {row.ci_high:+.3f}" if compared else "-",
+            "yes" if row.passed else "NO",
+        )
+    console.print(table)
+
+
+OUTCOME_COLUMNS = ("recorded_on", "resident_id", "disease", "action", "outcome", "hidden_until", "recorded_by")
+
+
+def print_outcomes(rows: list[dict[str, Any]], team: str) -> None:
+    """A team's recorded outcomes as a table (the audit trail: who, what, when)."""
+    table = Table(title=f"outcomes, team {escape(team)}")
+    for name in OUTCOME_COLUMNS:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(escape(str(row[name] or "")) for name in OUTCOME_COLUMNS))
+    console.print(table)

@@ -83,7 +83,16 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
     )
     console.rule("5. work list")
     team = store.teams()[0]
-    entries, batch = team_worklist(store, team, fitted, as_of=as_of_date, capacity=15, lang=lang, config=settings)
+    entries, batch = team_worklist(
+        store,
+        team,
+        fitted,
+        today=settings.deployment.today(),
+        as_of=as_of_date,
+        capacity=15,
+        lang=lang,
+        config=settings,
+    )
     print_worklist(entries, team, batch, lang, limit=25)
     console.rule("6. indicators")
     figures = unit_indicators(store, level="team", units=[team], months=12, config=settings)
@@ -134,7 +143,14 @@ def history_examples(store: Any, model: Any, settings: RiskConfig, lang: Lang, t
     found: dict[str, str] = {}
     for team in store.teams()[:teams]:
         worklist, _ = team_worklist(
-            store, team, model, as_of=store.latest_batch()["as_of"], capacity=1000, lang=lang, config=settings
+            store,
+            team,
+            model,
+            today=settings.deployment.today(),
+            as_of=store.latest_batch()["as_of"],
+            capacity=1000,
+            lang=lang,
+            config=settings,
         )
         for entry in worklist.entries:
             for name, matches in wanted.items():

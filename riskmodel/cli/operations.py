@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmodel.cli.console import console
+from riskmodel.cli.conventions import fail
 from riskmodel.exceptions import RiskModelError
 
 if TYPE_CHECKING:
@@ -33,12 +34,6 @@ keys_app = typer.Typer(
     help="API keys issued per person: only each key's SHA-256 digest is stored. " + EXIT_CODES,
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    from riskmodel.cli.commands import fail
-
-    return fail(message)
 
 
 def _open(store: str | None, config: Path | None) -> tuple[ResultStore, RiskConfig]:
@@ -86,7 +81,7 @@ def keys_add(
         result_store, _ = _open(store, config)
         key = result_store.keys.add(label, tuple(teams.split(",")), tuple(s.strip() for s in scopes.split(",")))
     except (KeyIssueError, RiskModelError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     sys.stdout.write(key + "\n")
     console.print(f"issued a key for '{label}': copy it now, it is not shown again", highlight=False, markup=False)
 
@@ -99,12 +94,12 @@ def keys_list(
 ) -> None:
     """Issued keys: labels, teams, scopes, when created and revoked (never a key or its digest)."""
     if output_format not in FORMATS:
-        raise _fail(f"--format must be table, csv or json, not '{output_format}'")
+        raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
         result_store, _ = _open(store, config)
         rows = [key.public() for key in result_store.keys.all()]
     except RiskModelError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     _show(rows, output_format, "API keys", ("label", "teams", "scopes", "created_at", "revoked_at"))
 
 
@@ -121,7 +116,7 @@ def keys_revoke(
         result_store, _ = _open(store, config)
         result_store.keys.revoke(label)
     except (KeyIssueError, RiskModelError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(f"revoked the key labelled '{label}'", highlight=False, markup=False)
 
 
@@ -139,12 +134,12 @@ def audit(
     """The audit log: every read and write of residents' data, oldest first. Exit codes: 0 success; 1 an input,
     config or store problem; 2 usage."""
     if output_format not in FORMATS:
-        raise _fail(f"--format must be table, csv or json, not '{output_format}'")
+        raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
         result_store, settings = _open(store, config)
         rows = result_store.audit(settings.deployment.timezone).since(since.date(), actor=key)
     except RiskModelError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     from riskmodel.store.audit import AUDIT_FIELDS
 
     _show(rows, output_format, f"audit log since {since.date()}", AUDIT_FIELDS)
@@ -166,11 +161,17 @@ def void(
     try:
         result_store, settings = _open(store, config)
         row = void_outcome(
-            result_store, team, outcome_id, reason, recorded_by=f"cli-{getpass.getuser()}", config=settings
+            result_store,
+            team,
+            outcome_id,
+            reason,
+            today=settings.deployment.today(),
+            recorded_by=f"cli-{getpass.getuser()}",
+            config=settings,
         )
         audit_write(result_store, settings, "void", teams=[team], residents=1)
     except (OutcomeError, RiskModelError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(f"voided {outcome_id} ({row['outcome_id']})", highlight=False, markup=False)
 
 
@@ -188,10 +189,10 @@ def erase(
         result_store, settings = _open(store, config)
         known = result_store.outcomes.for_team(team, resident_id=resident, effective=False)
         if not known and (team not in result_store.teams() or result_store.resident_of_team(team, resident)[0] is None):
-            raise _fail(f"team {team} has no resident {resident} in the store")
+            raise fail(f"team {team} has no resident {resident} in the store")
         erased = result_store.erase_resident(team, resident, actor=cli_actor(), timezone=settings.deployment.timezone)
     except RiskModelError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     console.print(
         "erased: " + ", ".join(f"{count} {kind}" for kind, count in erased.items()), highlight=False, markup=False
     )

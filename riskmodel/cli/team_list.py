@@ -13,8 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from riskmodel.cli.commands import AsOfOption, ConfigOption, ModelOption, StoreOption, _config, _load, fail
 from riskmodel.cli.console import console
+from riskmodel.cli.conventions import (
+    AsOfOption,
+    ConfigOption,
+    ModelOption,
+    StoreOption,
+    fail,
+    load_fitted_model,
+    load_settings,
+)
 from riskmodel.exceptions import RiskModelError
 from riskmodel.records.writing import csv_safe
 
@@ -29,7 +37,9 @@ def store_contacts(path: Path, store_url: str | None, settings: Any) -> dict[str
     from riskmodel.store.batches import ResultStore
     from riskmodel.worklist.contacts import load_contacts
 
-    loaded = load_contacts(ResultStore(store_url or settings.store.url), path, settings)
+    loaded = load_contacts(
+        ResultStore(store_url or settings.store.url), path, settings, today=settings.deployment.today()
+    )
     return loaded.summary() | {"contacts_rejected_rows": [number for number, _, _ in loaded.rejected][:20]}
 
 
@@ -38,7 +48,7 @@ def prune_store_contacts(store_url: str | None, settings: Any) -> int:
     from riskmodel.store.batches import ResultStore
     from riskmodel.worklist.contacts import prune_contacts
 
-    return prune_contacts(ResultStore(store_url or settings.store.url), settings)
+    return prune_contacts(ResultStore(store_url or settings.store.url), settings, today=settings.deployment.today())
 
 
 @contacts_app.command("load")
@@ -54,8 +64,10 @@ def load(
     from riskmodel.worklist.contacts import load_contacts
 
     try:
-        settings = _config(config)
-        loaded = load_contacts(ResultStore(store or settings.store.url), file, settings)
+        settings = load_settings(config)
+        loaded = load_contacts(
+            ResultStore(store or settings.store.url), file, settings, today=settings.deployment.today()
+        )
     except RiskModelError as exc:
         raise fail(str(exc)) from exc
     console.print(
@@ -90,11 +102,12 @@ def reminders(
     if output_format not in ("table", "csv", "json"):
         raise fail(f"--format must be table, csv or json, not '{output_format}'")
     try:
-        settings = _config(config)
+        settings = load_settings(config)
         found, batch = team_reminders(
             ResultStore(store or settings.store.url),
             team,
-            _load(model, settings),
+            load_fitted_model(model, settings),
+            today=settings.deployment.today(),
             within_days=within_days,
             as_of=as_of.date() if as_of else None,
             config=settings,

@@ -4,6 +4,7 @@ A county has millions of residents and tens of millions of events; they do not f
 events are validated chunk by chunk (their rejected rows written beside the output as they go) into a DuckDB
 database in a scratch folder, which spills to disk under its memory limit; each chunk of residents then
 reads only its own residents' events through the derivation queries (:mod:`riskmodel.records.derivation`).
+What is published from it (indicators, the stored events) is the batch's business: :mod:`riskmodel.batch`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,14 @@ import pyarrow as pa
 
 from riskmodel.config import RiskConfig
 from riskmodel.records.derivation import history_state
-from riskmodel.records.events import iter_validated_events
+from riskmodel.records.events import EVENT_ARROW_SCHEMA, iter_validated_events
 
 DUCKDB_MEMORY_LIMIT = "2GB"
 """DuckDB's working memory for a batch's events; beyond it, it spills to the scratch folder."""
+EVENTS_TABLE = "events_all"
+"""The scratch database's table of the batch's validated events (SPEC 2.2 columns)."""
+SCORED_TABLE = "scored_all"
+"""The scratch database's table of what the indicators need of each scored resident."""
 
 
 class BatchEvents:
@@ -74,9 +79,9 @@ class BatchEvents:
         for chunk in iter_validated_events(path, as_of=self.as_of, known_residents=self._known, encoding=encoding):
             self.con.register("chunk", chunk.events)
             if self._events_created:
-                self.con.execute("INSERT INTO events_all SELECT * FROM chunk")
+                self.con.execute(f"INSERT INTO {EVENTS_TABLE} SELECT * FROM chunk")
             else:
-                self.con.execute("CREATE TABLE events_all AS SELECT * FROM chunk")
+                self.con.execute(f"CREATE TABLE {EVENTS_TABLE} AS SELECT * FROM chunk")
                 self._events_created = True
             self.con.unregister("chunk")
             on_rejected(chunk.rejected)
@@ -91,47 +96,44 @@ class BatchEvents:
         if not self._events_created:
             return history_state(columns, resident_ids, None, as_of=self.as_of, config=self.config)
         return history_state(
-            columns, resident_ids, "events_all", as_of=self.as_of, config=self.config, connection=self.con
+            columns, resident_ids, EVENTS_TABLE, as_of=self.as_of, config=self.config, connection=self.con
         )
 
     def add_scored(self, residents: pa.Table) -> None:
         """Pass 3: what the indicators need of each scored resident (``indicators.compute.resident_table``)."""
         self.con.register("scored_chunk", residents)
         if self._scored_created:
-            self.con.execute("INSERT INTO scored_all SELECT * FROM scored_chunk")
+            self.con.execute(f"INSERT INTO {SCORED_TABLE} SELECT * FROM scored_chunk")
         else:
-            self.con.execute("CREATE TABLE scored_all AS SELECT * FROM scored_chunk")
+            self.con.execute(f"CREATE TABLE {SCORED_TABLE} AS SELECT * FROM scored_chunk")
             self._scored_created = True
         self.con.unregister("scored_chunk")
 
-    def publish(self, store: Any, batch_id: str) -> None:
-        """Store the batch's indicators (the as-of date and the month ends before it) and its events."""
-        from riskmodel.indicators.compute import compute_indicators, departure_outcomes, month_ends
-        from riskmodel.records.events import EVENT_ARROW_SCHEMA
+    @property
+    def has_scored(self) -> bool:
+        """Whether any scored resident was added (:meth:`add_scored`)."""
+        return self._scored_created
 
-        if not self._scored_created:
-            return
+    def add_events(self, events: pa.Table) -> None:
+        """The batch's validated events all at once, in place of :meth:`load` (the Spark engine validates them)."""
+        self.con.register("used_events", events)
+        self.con.execute(f"CREATE TABLE {EVENTS_TABLE} AS SELECT * FROM used_events")
+        self.con.unregister("used_events")
+        self._events_created = True
+
+    def ensure_events(self) -> None:
+        """An empty events table when the batch had no events, so that queries over it find none."""
         if not self._events_created:
-            self.con.register("no_events", EVENT_ARROW_SCHEMA.empty_table())
-            self.con.execute("CREATE TABLE events_all AS SELECT * FROM no_events")
-            self.con.unregister("no_events")
-            self._events_created = True
-        dates = month_ends(self.as_of, self.config.indicators.trend_months)
-        rows = compute_indicators(
-            "scored_all",
-            "events_all",
-            dates,
-            as_of=self.as_of,
-            config=self.config,
-            outcomes=departure_outcomes(store),
-            connection=self.con,
-        )
-        store.write_indicators(batch_id, rows)
+            self.add_events(EVENT_ARROW_SCHEMA.empty_table())
+
+    def scored_events(self, rows: int = 200_000) -> Iterator[pa.Table]:
+        """The events of the scored residents with each one's team, ``rows`` at a time (to store them)."""
+        self.ensure_events()
         reader = self.con.sql(
-            "SELECT e.*, s.team_id FROM events_all e JOIN scored_all s USING (resident_id)"
-        ).fetch_record_batch(200_000)
+            f"SELECT e.*, s.team_id FROM {EVENTS_TABLE} e JOIN {SCORED_TABLE} s USING (resident_id)"
+        ).fetch_record_batch(rows)
         for batch in reader:
-            store.write_events(batch_id, pa.Table.from_batches([batch]))
+            yield pa.Table.from_batches([batch])
 
     def close(self) -> None:
         self.con.close()

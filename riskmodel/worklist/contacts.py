@@ -106,9 +106,9 @@ def _row(values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | None
     return row, None
 
 
-def load_contacts(store: ResultStore, path: str | Path, config: RiskConfig) -> ContactsLoaded:
+def load_contacts(store: ResultStore, path: str | Path, config: RiskConfig, *, today: dt.date) -> ContactsLoaded:
     """Read a contacts file and store its rows under each resident's team (the file's ``team_id``, else the
-    latest published batch's); then delete the contacts whose retention ran out."""
+    latest published batch's); then delete the contacts whose retention ran out by ``today``."""
     rows, rejected, read = read_contacts(path)
     result = ContactsLoaded(rows_read=read, rejected=rejected)
     teams = store.team_of_residents([row[REQUIRED] for row in rows if not row.get("team_id")])
@@ -120,14 +120,15 @@ def load_contacts(store: ResultStore, path: str | Path, config: RiskConfig) -> C
             continue
         keep.append({**row, "team_id": team})
     result.stored = store.contacts.replace(keep)
-    result.pruned = prune_contacts(store, config)
+    result.pruned = prune_contacts(store, config, today=today)
     return result
 
 
-def prune_contacts(store: ResultStore, config: RiskConfig, today: dt.date | None = None) -> int:
-    """Delete the contacts of residents removed more than ``contacts.retention_days`` ago; returns how many."""
+def prune_contacts(store: ResultStore, config: RiskConfig, *, today: dt.date) -> int:
+    """Delete the contacts of residents removed more than ``contacts.retention_days`` before ``today``; returns
+    how many."""
     return store.contacts.prune(
-        today=today or config.deployment.today(),
+        today=today,
         retention_days=config.contacts.retention_days,
         removals=REMOVALS,
         reinstate="reinstate",

@@ -16,26 +16,28 @@ Computed only for the residents on a list (or asked for with ``explain=true``), 
 Actions hidden by an outcome are not in the reasons (SPEC 13.5).
 
 Every value carries its date; a value older than ``tiers.*_result_valid_days`` is marked stale.
+
+The action lines are built in :mod:`riskmodel.worklist.action_reasons`, the values and dates they read in
+:mod:`riskmodel.worklist.resident_view`, the words in :mod:`riskmodel.worklist.phrases`; this module adds the
+tier, finding and model lines and puts one resident's reasons together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease, feature_matrix
-from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER, TESTS, last_contact
-from riskmodel.rules.guidelines.blood_pressure import DBP_EMERGENCY_MMHG, SBP_EMERGENCY_MMHG
+from riskmodel.rules.actions import DISEASE_ORDER
 from riskmodel.rules.guidelines.body_size import (
     BMI_OBESE_FROM,
     BMI_OVERWEIGHT_FROM,
-    central_obesity_cutoff,
+    WAIST_TO_HEIGHT_HIGH,
 )
-from riskmodel.rules.guidelines.cdrs import CDRS_HIGH_RISK_POINTS
 from riskmodel.rules.guidelines.findings import (
     DIABETES_RISK_AGE_CDS2020,
     DIABETES_RISK_AGE_CDS2024,
@@ -45,625 +47,35 @@ from riskmodel.rules.guidelines.findings import (
     finding_reference,
 )
 from riskmodel.rules.guidelines.glycaemia import (
-    FPG_DIABETES_MMOL_L,
     FPG_IFG_ADA_MMOL_L,
     FPG_IFG_WHO_MMOL_L,
     HBA1C_DIABETES_PCT,
     HBA1C_PREDIABETES_PCT,
-    OGTT_2H_DIABETES_MMOL_L,
-    RANDOM_GLUCOSE_DIABETES_MMOL_L,
 )
-from riskmodel.rules.tiers import DIABETES_CONFIRMING_RESULTS, HYPERTENSION_CONFIRMING_DAYS, MODEL, pregnant_now
+from riskmodel.rules.tiers import MODEL
+from riskmodel.worklist.action_reasons import action_sentence, bp_text, due_actions
 from riskmodel.worklist.labels import (
-    ACTION_LABELS,
     DISEASE_LABELS,
-    PROFILE_LABELS,
     SOURCE_LABELS,
     TIER_LABELS,
     Lang,
-    label,
     pick,
     references,
 )
+from riskmodel.worklist.phrases import (
+    BPHS_COUNT_WORDS,
+    FEATURES,
+    FINDING_FACTS,
+    FINDING_HEADS,
+    FLAGS,
+    SEPARATORS,
+    SMOKING_CURRENT,
+)
+from riskmodel.worklist.resident_view import ResidentView, resident_view
 
 if TYPE_CHECKING:
     from riskmodel.model.tier_model import RiskModel
     from riskmodel.scoring import Assessment
-
-# Lipid cut-points above which a value is said to raise risk [Chinese guideline for the management of
-# dyslipidaemia in adults, 2016: borderline high TC 5.2, TG 1.7, LDL 3.4, non-HDL 4.1; low HDL < 1.0].
-TC_HIGH_MMOL_L = 5.2
-TG_HIGH_MMOL_L = 1.7
-LDL_HIGH_MMOL_L = 3.4
-NON_HDL_HIGH_MMOL_L = 4.1
-HDL_LOW_MMOL_L = 1.0
-WAIST_TO_HEIGHT_HIGH = 0.5
-"""Waist-to-height ratio >= 0.5 marks central adiposity (Ashwell M et al., Obes Rev 2012;13:275-86)."""
-SBP_RAISED_MMHG = 130
-DBP_RAISED_MMHG = 85
-"""The BPHS high-risk band's lower bounds: from here a BP is said to raise risk [BPHS 2017]."""
-PULSE_PRESSURE_WIDE_MMHG = 60
-"""A pulse pressure >= 60 mmHg is wide (arterial stiffness; 2018 Chinese hypertension guideline)."""
-AGE_RAISES_RISK_YEARS = 35
-"""From the CDS 2024 screening age on, age is said to raise diabetes or hypertension risk."""
-
-# feature -> (fact key, English label, Chinese label, unit, decimals, "raises risk" predicate)
-_Feature = tuple[str, str, str, str, int, Callable[[float, Mapping[str, float]], bool]]
-FEATURES: dict[str, _Feature] = {
-    "age_years": ("age", "age", "年龄", "", 0, lambda v, _: v >= AGE_RAISES_RISK_YEARS),
-    "bmi_kg_m2": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= BMI_OVERWEIGHT_FROM),
-    "bmi_category": ("bmi", "BMI", "体重指数", "kg/m²", 1, lambda v, _: v >= 2),
-    "waist_cm": ("waist", "waist", "腰围", "cm", 0, lambda v, r: v >= r["waist_cut"]),
-    "central_obesity": ("waist", "waist", "腰围", "cm", 0, lambda v, _: v == 1.0),
-    "waist_to_height": ("whtr", "waist-to-height ratio", "腰高比", "", 2, lambda v, _: v >= WAIST_TO_HEIGHT_HIGH),
-    "sbp_mmhg": ("bp", "systolic BP", "收缩压", "mmHg", 0, lambda v, _: v >= SBP_RAISED_MMHG),
-    "dbp_mmhg": ("bp", "diastolic BP", "舒张压", "mmHg", 0, lambda v, _: v >= DBP_RAISED_MMHG),
-    "pulse_pressure_mmhg": ("bp", "pulse pressure", "脉压", "mmHg", 0, lambda v, _: v >= PULSE_PRESSURE_WIDE_MMHG),
-    "tc_mmol_l": ("lipids_tc", "total cholesterol", "总胆固醇", "mmol/L", 2, lambda v, _: v >= TC_HIGH_MMOL_L),
-    "tg_mmol_l": ("lipids_tg", "triglycerides", "甘油三酯", "mmol/L", 2, lambda v, _: v >= TG_HIGH_MMOL_L),
-    "hdl_mmol_l": ("lipids_hdl", "HDL cholesterol", "高密度脂蛋白胆固醇", "mmol/L", 2, lambda v, _: v < HDL_LOW_MMOL_L),
-    "ldl_mmol_l": (
-        "lipids_ldl",
-        "LDL cholesterol",
-        "低密度脂蛋白胆固醇",
-        "mmol/L",
-        2,
-        lambda v, _: v >= LDL_HIGH_MMOL_L,
-    ),
-    "non_hdl_mmol_l": (
-        "lipids_non_hdl",
-        "non-HDL cholesterol",
-        "非高密度脂蛋白胆固醇",
-        "mmol/L",
-        2,
-        lambda v, _: v >= NON_HDL_HIGH_MMOL_L,
-    ),
-    "tg_hdl_ratio": (
-        "lipids_tg",
-        "TG/HDL ratio",
-        "甘油三酯/高密度脂蛋白比值",
-        "",
-        1,
-        lambda v, r: r["tg_mmol_l"] >= TG_HIGH_MMOL_L or r["hdl_mmol_l"] < HDL_LOW_MMOL_L,
-    ),
-    "cdrs_points": (
-        "cdrs",
-        "Chinese Diabetes Risk Score",
-        "中国糖尿病风险评分",
-        "分",
-        0,
-        lambda v, _: v >= CDRS_HIGH_RISK_POINTS,
-    ),
-}
-"""``bphs_risk_count`` is not here: a count of risk factors is worded by :func:`_risk_count`, naming them."""
-BPHS_COUNT_WORDS: dict[str, tuple[str, str]] = {
-    "htn_overweight": ("overweight or obese (BMI or waist)", "超重或肥胖"),
-    "htn_family_history": ("family history of hypertension", "高血压家族史"),
-    "htn_alcohol": ("long-term excess alcohol", "长期过量饮酒"),
-    "htn_age": (f"age {HYPERTENSION_RISK_AGE} or over", f"年龄≥{HYPERTENSION_RISK_AGE}岁"),
-    "htn_high_salt": ("long-term high-salt diet", "长期高盐饮食"),
-}
-"""The BPHS criteria the model's ``bphs_risk_count`` counts, each named [BPHS 2017]."""
-# boolean feature -> (fact key, the value that raises risk, English, Chinese)
-FLAGS: dict[str, tuple[str, float, str, str]] = {
-    "physically_active": ("dm_sedentary", 0.0, "physically inactive (sedentary)", "身体活动不足（静坐生活方式）"),
-    "alcohol_excess": ("htn_alcohol", 1.0, "long-term excess alcohol", "长期过量饮酒"),
-    "high_salt_diet": ("htn_high_salt", 1.0, "high-salt diet", "高盐饮食"),
-    "family_history_diabetes": ("dm_family_history", 1.0, "first-degree relative with diabetes", "一级亲属有糖尿病"),
-    "family_history_hypertension": ("htn_family_history", 1.0, "family history of hypertension", "有高血压家族史"),
-    "gdm_history": ("dm_gdm_history", 1.0, "history of gestational diabetes", "有妊娠期糖尿病史"),
-    "ascvd_history": ("dm_ascvd", 1.0, "cardiovascular disease (ASCVD)", "动脉粥样硬化性心血管疾病"),
-    "diagnosed_hypertension": ("dm_hypertension", 1.0, "diagnosed hypertension", "已诊断高血压"),
-    "on_antihypertensive": ("dm_hypertension", 1.0, "on antihypertensive treatment", "正在服用降压药"),
-    "diagnosed_diabetes": ("diabetes", 1.0, "diagnosed diabetes", "已诊断糖尿病"),
-    "on_glucose_lowering": ("diabetes", 1.0, "on glucose-lowering treatment", "正在接受降糖治疗"),
-    "on_lipid_lowering": ("dm_dyslipidaemia", 1.0, "on lipid-lowering treatment", "正在服用调脂药"),
-    "is_male": ("sex", 1.0, "male sex", "男性"),
-}
-SMOKING_CURRENT = 2.0
-# findings that state one fact: shown once, naming every disease it is a finding of, with every reference
-FINDING_FACTS: dict[str, str] = {
-    "dm_age": "age",
-    "htn_age": "age",
-    "dm_overweight": "body_size",
-    "htn_overweight": "body_size",
-    "htn_bp_band": "bp",
-    "htn_high_normal": "bp",
-    "dm_cdrs": "cdrs",
-    "dm_cdrs_unvalidated": "cdrs",
-}
-FINDING_HEADS: dict[bool, tuple[str, str]] = {True: ("risk factor", "高危因素"), False: ("related", "相关")}
-"""A finding line's head after its disease: a guideline risk factor, or a finding reported beside them."""
-_SEP = {"zh": "，", "en": ", "}
-
-
-@dataclass(frozen=True)
-class ResidentView:
-    """One resident's values, dates and freshness limits, as the reason builders read them."""
-
-    values: dict[str, float]
-    dates: dict[str, Any]
-    as_of: np.datetime64
-    valid_days: dict[str, int]
-    lang: Lang
-    _notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    def note(self, measure: str) -> str:
-        """The measure's date, marked stale when older than the freshness limit (or 'date not recorded')."""
-        found = self._notes.get(measure)
-        if found is None:
-            found = self._notes[measure] = self._note(measure)
-        return found
-
-    def _note(self, measure: str) -> str:
-        date = self.dates.get(measure)
-        zh = self.lang == "zh"
-        if date is None or np.isnat(date):
-            return "日期未记录" if zh else "date not recorded"
-        age = int((self.as_of - date).astype("timedelta64[D]").astype(int))
-        limit = self.valid_days.get(measure)
-        if limit is not None and age > limit:
-            return f"{date}，已过期（超过{limit}天）" if zh else f"{date}, out of date (over {limit} days old)"
-        return str(date)
-
-    def is_fresh(self, measure: str) -> bool:
-        """Dated within its freshness limit (an undated result counts as fresh, as for tiers)."""
-        date = self.dates.get(measure)
-        limit = self.valid_days.get(measure)
-        if date is None or np.isnat(date) or limit is None:
-            return True
-        return int((self.as_of - date).astype("timedelta64[D]").astype(int)) <= limit
-
-    def when(self, measure: str) -> str:
-        """The date note in brackets, to follow a value."""
-        return f"（{self.note(measure)}）" if self.lang == "zh" else f" ({self.note(measure)})"
-
-
-def resident_view(assessment: Assessment, i: int, config: RiskConfig, lang: Lang) -> ResidentView:
-    """The values and dates of resident ``i`` that reasons name."""
-    columns, state = assessment.columns, assessment.state
-    names = (
-        "age_years",
-        "bmi_kg_m2",
-        "waist_cm",
-        "sbp_mmhg",
-        "dbp_mmhg",
-        "fpg_mmol_l",
-        "ogtt_2h_mmol_l",
-        "hba1c_pct",
-        "random_glucose_mmol_l",
-        "tg_mmol_l",
-        "hdl_mmol_l",
-    )
-    values = {name: float(state[name][i]) if name in state else float(columns[name][i]) for name in names}
-    values["cdrs_points"] = float(assessment.cdrs.total[i])
-    values["is_male"] = float(columns["sex"][i] == "M")
-    values["waist_cut"] = float(central_obesity_cutoff(np.array([values["is_male"] == 1.0]))[0])
-    dates = {
-        "bp": state["bp_date"][i],
-        "fpg": state["fpg_date"][i],
-        "ogtt": state["ogtt_date"][i],
-        "hba1c": state["hba1c_date"][i],
-        "random_glucose": state["random_glucose_date"][i],
-        "waist": state["waist_date"][i],
-        "weight": state["weight_date"][i],
-        "exam": columns["exam_date"][i],
-    }
-    glucose_days = config.tiers.glucose_result_valid_days
-    valid = {
-        "bp": config.tiers.bp_result_valid_days,
-        "fpg": glucose_days,
-        "ogtt": glucose_days,
-        "hba1c": glucose_days,
-        "random_glucose": glucose_days,
-        "emergency": config.worklist.emergency_lookback_days,
-    }
-    return ResidentView(values, dates, assessment.as_of, valid, lang)
-
-
-# ------------------------------------------------------------------------------------------ actions
-
-
-def _bp(view: ResidentView) -> str:
-    v = view.values
-    if np.isnan(v["sbp_mmhg"]):
-        return ""
-    return f"{'血压' if view.lang == 'zh' else 'BP'} {v['sbp_mmhg']:.0f}/{v['dbp_mmhg']:.0f} mmHg{view.when('bp')}"
-
-
-def _glucose(view: ResidentView, *, random: bool = False) -> str:
-    names = [
-        ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L"),
-        ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
-        ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%"),
-    ]
-    if random:
-        names = [("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L"), *names[:1]]
-    parts = [
-        f"{zh if view.lang == 'zh' else en} {view.values[key]:.1f} {unit}{view.when(measure)}"
-        for key, measure, en, zh, unit in names
-        if not np.isnan(view.values[key])
-    ]
-    return _SEP[view.lang].join(parts)
-
-
-def _values(disease: str, view: ResidentView) -> str:
-    return _bp(view) if disease == "hypertension" else _glucose(view)
-
-
-def action_sentence(
-    assessment: Assessment, i: int, disease: str, code: int, view: ResidentView, said: set[str] | None = None
-) -> str:
-    """One due action in words: what, the values behind it with their dates, what to do and by when."""
-    zh = view.lang == "zh"
-    d = DISEASE_ORDER.index(disease)
-    actions = assessment.actions
-    due = actions.due_date[i, d, code]
-    late = int(actions.overdue_days[i, d, code])
-    test = str(TESTS[actions.test[i, d, code]])
-    confirmed = bool(assessment.tiers[disease].confirmed[i])
-    name = ACTIONS[code]
-    shown = "record_diagnosis" if name == "confirm_diagnosis" and confirmed else name
-    head = (
-        f"{pick(DISEASE_LABELS[disease], view.lang)}·{label(ACTION_LABELS, shown, view.lang)}："
-        if zh
-        else (f"{DISEASE_LABELS[disease][0]}, {ACTION_LABELS[shown][0]}: ")
-    )
-    profile = pick(PROFILE_LABELS[assessment.control_profile], view.lang)
-    said = set() if said is None else said
-    values = "" if f"values_{disease}" in said else _values(disease, view)
-    if values or name in ("refer_now", "confirm_diagnosis", "refer", "recheck"):
-        said.add(f"values_{disease}")
-    body = _ACTION_TEXT[name](
-        assessment, i, disease, view, test=test, due=due, profile=profile, confirmed=confirmed, values=values
-    )
-    text, _, reference = body.rpartition(" [")
-    if late > 0:
-        text += f"，已逾期 {late} 天" if zh else f"; {late} days overdue"
-    return f"{head}{text} [{references(reference.rstrip(']'), view.lang)}]"
-
-
-def _refer_now(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
-    zh = view.lang == "zh"
-    state = assessment.state
-    signs = state[f"{disease}_emergency_date"][i]
-    pregnant = bool(pregnant_now({k: state[k][i : i + 1] for k in ("pregnant", "pregnant_date")}, view.as_of)[0])
-    parts = []
-    if disease == "hypertension":
-        if view.values["sbp_mmhg"] >= SBP_EMERGENCY_MMHG or view.values["dbp_mmhg"] >= DBP_EMERGENCY_MMHG:
-            parts.append(_bp(view) + ("，≥180/110 mmHg" if zh else ", at or above 180/110 mmHg"))
-        elif pregnant and _bp(view):
-            parts.append(_bp(view) + ("，妊娠期血压≥140/90 mmHg" if zh else ", at or above 140/90 mmHg in pregnancy"))
-    else:
-        glucose = _glucose(view, random=True)
-        if glucose:
-            parts.append(
-                glucose + (("，妊娠期血糖高于正常" if zh else ", above normal in pregnancy") if pregnant else "")
-            )
-    if not np.isnat(signs):
-        parts.append(f"随访发现急症表现（{signs}）" if zh else f"emergency signs seen on {signs}")
-    what = _SEP[view.lang].join(parts)
-    return f"{what}：立即转诊 [BPHS 2017]" if zh else f"{what}: refer now [BPHS 2017]"
-
-
-_QUALIFYING_NAMES = {
-    1: ("FPG", "空腹血糖", "mmol/L"),
-    2: ("OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L"),
-    3: ("HbA1c", "糖化血红蛋白", "%"),
-    4: ("random glucose with typical symptoms", "随机血糖（伴典型症状）", "mmol/L"),
-}
-
-
-def qualifying_results(assessment: Assessment, i: int, disease: str, lang: Lang) -> list[str]:
-    """The qualifying results behind a confirmation, oldest first, each with its date (SPEC 13.5)."""
-    state = assessment.state
-    shown = []
-    for k in (3, 2, 1):
-        day = state[f"{disease}_q{k}_date"][i]
-        if np.isnat(day):
-            continue
-        v1, v2 = state[f"{disease}_q{k}_v1"][i], state[f"{disease}_q{k}_v2"][i]
-        if disease == "hypertension":
-            shown.append(f"{day} {v1:.0f}/{v2:.0f}")
-        else:
-            en, zh, unit = _QUALIFYING_NAMES.get(int(v2), _QUALIFYING_NAMES[1])
-            shown.append(f"{zh} {v1:.1f} {unit}（{day}）" if lang == "zh" else f"{en} {v1:.1f} {unit} ({day})")
-    return shown
-
-
-def _confirm(
-    assessment: Assessment,
-    i: int,
-    disease: str,
-    view: ResidentView,
-    *,
-    test: str,
-    due: Any,
-    confirmed: bool,
-    values: str,
-    **_: Any,
-) -> str:
-    zh = view.lang == "zh"
-    state = assessment.state
-    measured_chronic = assessment.tiers[disease].tier[i] == 2
-    if disease == "diabetes" and not measured_chronic:
-        return _confirm_random_glucose(view, test=test, due=due)
-    count = int(state[f"{disease}_confirmations"][i])
-    if disease == "hypertension":
-        needed, unit_zh, unit_en = HYPERTENSION_CONFIRMING_DAYS, "非同日血压读数", "BP reading"
-        reference = "Chinese hypertension guideline 2018"
-    else:
-        needed, unit_zh, unit_en = DIABETES_CONFIRMING_RESULTS, "达到诊断标准的结果", "qualifying result"
-        reference = "CDS 2020"
-    shown = min(max(count, 1), needed)
-    readings = qualifying_results(assessment, i, disease, view.lang)
-    listed = (f"：{'，'.join(readings)}" if zh else f": {', '.join(readings)}") if len(readings) > 1 else ""
-    if confirmed:
-        return (
-            f"已满足确诊条件 {shown}/{needed}：{'，'.join(readings) or values}；尚未登记诊断：登记诊断并纳入慢病管理 [{reference}]"
-            if zh
-            else f"the diagnosis is confirmed ({unit_en} {shown} of {needed}: {', '.join(readings) or values}) but not "
-            f"recorded: record the diagnosis and start management [{reference}]"
-        )
-    values = values or ("上述读数" if zh else "the same reading")
-    urgent = disease == "diabetes" and view.values["ogtt_2h_mmol_l"] >= 16.7 and view.is_fresh("ogtt")
-    test_words = label(_REPEAT_VERBS, test, view.lang)
-    window = int(state.get(f"{disease}_series_lapsed", np.zeros(i + 1))[i]) == 1
-    if zh:
-        if window:
-            head = f"{values}，确诊系列已超过28天，需重新测量（{shown}/{needed}）{listed}"
-        else:
-            head = f"{values}，达到诊断标准，尚未确诊（{unit_zh} {shown}/{needed} 次{listed}）"
-        text = f"{head}：请于 {due} 前{test_words}"
-        return text + ("（糖负荷后2小时血糖≥16.7 mmol/L，应尽快复查）" if urgent else "") + f" [{reference}]"
-    if window:
-        head = (
-            f"{values}; the confirmation series ran past 28 days and restarts ({unit_en} {shown} of {needed}){listed}"
-        )
-    else:
-        head = f"{values} in the diagnostic range, not yet confirmed ({unit_en} {shown} of {needed}{listed})"
-    text = f"{head}: {test_words} by {due}"
-    return text + (" (OGTT 2-h glucose at or above 16.7 mmol/L: urgent)" if urgent else "") + f" [{reference}]"
-
-
-def _confirm_random_glucose(view: ResidentView, *, test: str, due: Any) -> str:
-    """A random glucose >= 11.1 without typical symptoms: confirm with a fasting glucose or HbA1c [CDS 2020]."""
-    value = view.values["random_glucose_mmol_l"]
-    test_words = label(_REPEAT_VERBS, test, view.lang)
-    if view.lang == "zh":
-        return (
-            f"随机血糖 {value:.1f} mmol/L{view.when('random_glucose')}，≥11.1 mmol/L，未记录典型“三多一少”症状："
-            f"请于 {due} 前{test_words}以明确诊断 [CDS 2020]"
-        )
-    return (
-        f"random glucose {value:.1f} mmol/L{view.when('random_glucose')}, at or above 11.1 mmol/L without typical "
-        f"symptoms recorded: {test_words} by {due} to confirm [CDS 2020]"
-    )
-
-
-def _refer(
-    assessment: Assessment, i: int, disease: str, view: ResidentView, *, profile: str, values: str, **_: Any
-) -> str:
-    zh = view.lang == "zh"
-    state = assessment.state
-    visits = int(np.nan_to_num(state[f"{disease}_uncontrolled_visits"][i]))
-    complication = state[f"{disease}_complication_date"][i]
-    parts = []
-    if visits >= 2:
-        last = state[f"{disease}_uncontrolled_date"][i]
-        when = f"，最近一次 {last}" if not np.isnat(last) else ""
-        parts.append(
-            f"连续 {visits} 次随访控制不满意（{profile}{when}）"
-            if zh
-            else f"{visits} consecutive uncontrolled follow-ups ({profile}{', latest ' + str(last) if not np.isnat(last) else ''})"
-        )
-    if not np.isnat(complication):
-        parts.append(
-            f"随访（{complication}）发现新发并发症或药物不良反应持续存在"
-            if zh
-            else f"a new complication, or an adverse reaction still present, at the follow-up on {complication}"
-        )
-    if values:
-        parts.append(values)
-    what = _SEP[view.lang].join(parts)
-    return (
-        f"{what}：转诊，并于 14 天内随访转诊情况 [BPHS 2017]"
-        if zh
-        else f"{what}: refer, and follow the referral up within 14 days [BPHS 2017]"
-    )
-
-
-def _referral_follow_up(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
-    sent = assessment.state[f"{disease}_referral_sent_date"][i]
-    if view.lang == "zh":
-        return f"转诊已于 {sent} 发出，尚无到达或返回记录：随访转诊情况 [BPHS 2017]"
-    return f"referral sent on {sent}, not yet recorded as arrived or returned: follow it up [BPHS 2017]"
-
-
-def _recheck(
-    assessment: Assessment,
-    i: int,
-    disease: str,
-    view: ResidentView,
-    *,
-    test: str,
-    due: Any,
-    profile: str,
-    values: str,
-    **_: Any,
-) -> str:
-    zh = view.lang == "zh"
-    state = assessment.state
-    followup = state[f"{disease}_uncontrolled_date"][i]
-    reaction = state[f"{disease}_adverse_date"][i]
-    treated = state[f"{disease}_treated"][i] == 1.0
-    test_words = label(_REPEAT_VERBS, test, view.lang)
-    if not np.isnat(reaction) and (np.isnat(followup) or reaction >= followup):
-        if zh:
-            return f"随访（{reaction}）发现药物不良反应：调整用药，请于 {due} 前再次随访 [BPHS 2017]"
-        return (
-            f"adverse drug reaction at the follow-up on {reaction}: adjust the drug and follow up by {due} [BPHS 2017]"
-        )
-    when = (
-        (f"最近一次随访（{followup}）" if zh else f"the follow-up on {followup}")
-        if not np.isnat(followup)
-        else ("最近一次测量" if zh else "the latest reading")
-    )
-    # An untreated patient is never told to adjust a treatment they do not have (SPEC 13.3).
-    plan_zh = "调整治疗" if treated else "加强生活方式干预并评估是否启动药物治疗"
-    plan_en = "adjust treatment" if treated else "reinforce lifestyle measures and consider starting drug treatment"
-    if zh:
-        shown = f"：{values}；" if values else "："
-        return f"{when}控制不满意（{profile}）{shown}{plan_zh}，请于 {due} 前{test_words} [BPHS 2017]"
-    shown = f": {values}; " if values else ": "
-    return f"{when} was uncontrolled ({profile}){shown}{plan_en} and {test_words} by {due} [BPHS 2017]"
-
-
-def _follow_up_overdue(assessment: Assessment, i: int, disease: str, view: ResidentView, **_: Any) -> str:
-    state = assessment.state
-    seen = state[f"{disease}_last_face_to_face_date"][i]
-    last = state[f"{disease}_last_followup_date"][i]
-    zh = view.lang == "zh"
-    if np.isnat(seen) and np.isnat(last):
-        return (
-            "无随访记录：安排面对面随访 [BPHS 2017]"
-            if zh
-            else "no follow-up recorded: arrange a face-to-face follow-up [BPHS 2017]"
-        )
-    remote = not np.isnat(last) and (np.isnat(seen) or last > seen)
-    if zh:
-        head = f"上次面对面随访 {seen}，已超过 90 天" if not np.isnat(seen) else "无面对面随访记录"
-        tail = f"（其后仅有电话/网络随访，最近 {last}）" if remote else ""
-        return f"{head}{tail}：安排面对面随访 [BPHS 2017]"
-    head = (
-        f"last face-to-face follow-up on {seen}, more than 90 days ago"
-        if not np.isnat(seen)
-        else "no face-to-face follow-up recorded"
-    )
-    tail = f" (only phone or online follow-ups since, latest {last})" if remote else ""
-    return f"{head}{tail}: arrange a face-to-face follow-up [BPHS 2017]"
-
-
-def _recheck_stale(
-    assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, due: Any, **_: Any
-) -> str:
-    """An abnormal result past its validity, or an emergency-level reading with nothing since (SPEC 13.1)."""
-    zh = view.lang == "zh"
-    lookback = int(view.valid_days.get("emergency", 30))
-    parts, emergency = [], False
-    if disease == "hypertension":
-        reading = _bp(view)
-        emergency = view.values["sbp_mmhg"] >= SBP_EMERGENCY_MMHG or view.values["dbp_mmhg"] >= DBP_EMERGENCY_MMHG
-        if reading:
-            parts.append(reading)
-    else:
-        for key, measure, en, zh_name, unit, threshold in _STALE_GLUCOSE:
-            value = view.values[key]
-            if np.isnan(value) or value < threshold:
-                continue
-            parts.append(f"{zh_name if zh else en} {value:.1f} {unit}{view.when(measure)}")
-            emergency = emergency or (key in ("fpg_mmol_l", "random_glucose_mmol_l") and value >= 16.7)
-    what = _SEP[view.lang].join(parts)
-    test_words = label(_REPEAT_VERBS, test, view.lang)
-    if emergency and zh:
-        return f"{what}，达紧急转诊水平，尚无后续读数（已超过 {lookback} 天）：请于 {due} 前{test_words} [BPHS 2017]"
-    if emergency:
-        return f"{what}: at the emergency level, with no later reading (over {lookback} days ago): {test_words} by {due} [BPHS 2017]"
-    if zh:
-        return f"{what}，既往异常结果已过期，其后无新结果：请于 {due} 前{test_words} [BPHS 2017]"
-    return f"{what}: an abnormal result now out of date, with no later result: {test_words} by {due} [BPHS 2017]"
-
-
-def _first_followup(assessment: Assessment, i: int, disease: str, view: ResidentView, *, due: Any, **_: Any) -> str:
-    diagnosed = assessment.state[f"{disease}_diagnosis_date"][i]
-    if view.lang == "zh":
-        return f"{diagnosed} 新诊断，尚无随访：请于 {due} 前完成首次面对面随访，纳入慢病管理 [BPHS 2017]"
-    return f"newly diagnosed on {diagnosed}, no follow-up yet: first face-to-face follow-up by {due} to start management [BPHS 2017]"
-
-
-def _re_engage(assessment: Assessment, i: int, disease: str, view: ResidentView, *, due: Any, **_: Any) -> str:
-    last = last_contact(assessment.state, disease)[i]
-    when = str(last) if not np.isnat(last) else ("无记录" if view.lang == "zh" else "none recorded")
-    if view.lang == "zh":
-        return f"原待办任务已超过一年，其后无任何记录（最近一次记录 {when}）：重新联系并复测 [BPHS 2017]"
-    return f"the task is more than a year old with nothing recorded since (last record {when}): re-engage and recheck [BPHS 2017]"
-
-
-_STALE_GLUCOSE = (
-    ("fpg_mmol_l", "fpg", "FPG", "空腹血糖", "mmol/L", FPG_DIABETES_MMOL_L),
-    ("ogtt_2h_mmol_l", "ogtt", "OGTT 2-h glucose", "糖负荷后2小时血糖", "mmol/L", OGTT_2H_DIABETES_MMOL_L),
-    ("hba1c_pct", "hba1c", "HbA1c", "糖化血红蛋白", "%", HBA1C_DIABETES_PCT),
-    ("random_glucose_mmol_l", "random_glucose", "random glucose", "随机血糖", "mmol/L", RANDOM_GLUCOSE_DIABETES_MMOL_L),
-)
-
-
-def _screen(assessment: Assessment, i: int, disease: str, view: ResidentView, *, test: str, **_: Any) -> str:
-    zh = view.lang == "zh"
-    test_words = label(_TEST_VERBS, test, view.lang)
-    dates = [view.dates[m] for m in (("bp",) if disease == "hypertension" else ("fpg", "ogtt", "hba1c"))]
-    dated = [d for d in dates if d is not None and not np.isnat(d)]
-    last = max(dated) if dated else None
-    fpg = view.values["fpg_mmol_l"]
-    why = ""
-    if test == "OGTT" and not np.isnan(fpg) and fpg >= 5.6:
-        why = (
-            f"（上次空腹血糖 {fpg:.1f} mmol/L，{view.note('fpg')}，≥5.6 mmol/L）"
-            if zh
-            else f" (last FPG {fpg:.1f} mmol/L, {view.note('fpg')}, at or above 5.6 mmol/L)"
-        )
-    elif test == "OGTT":
-        why = "（糖尿病风险评分≥25分）" if zh else " (diabetes risk score 25 or more)"
-    reference = "CDS 2020" if disease == "diabetes" else "BPHS 2017"
-    if last is None:
-        return (
-            f"从未检测，建议{test_words}{why} [{reference}]" if zh else f"never tested: {test_words}{why} [{reference}]"
-        )
-    return (
-        f"上次检测 {last}，已到复查间隔，建议{test_words}{why} [{reference}]"
-        if zh
-        else f"last tested on {last}, the interval has passed: {test_words}{why} [{reference}]"
-    )
-
-
-_ACTION_TEXT: dict[str, Callable[..., str]] = {
-    "refer_now": _refer_now,
-    "confirm_diagnosis": _confirm,
-    "refer": _refer,
-    "referral_follow_up": _referral_follow_up,
-    "recheck": _recheck,
-    "follow_up_overdue": _follow_up_overdue,
-    "screen": _screen,
-    "recheck_stale": _recheck_stale,
-    "first_followup": _first_followup,
-    "re_engage": _re_engage,
-}
-_REPEAT_VERBS: dict[str, tuple[str, str]] = {
-    "FPG": ("repeat the fasting plasma glucose", "复查空腹血糖"),
-    "OGTT": ("repeat the oral glucose tolerance test", "复查口服葡萄糖耐量试验"),
-    "HbA1c": ("repeat the HbA1c", "复查糖化血红蛋白"),
-    "BP": ("measure blood pressure again", "复测血压"),
-    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
-    "": ("recheck", "复查"),
-}
-_TEST_VERBS: dict[str, tuple[str, str]] = {
-    "FPG": ("test fasting plasma glucose", "检测空腹血糖"),
-    "OGTT": ("do an oral glucose tolerance test", "做口服葡萄糖耐量试验"),
-    "HbA1c": ("test HbA1c", "检测糖化血红蛋白"),
-    "BP": ("measure blood pressure", "测量血压"),
-    "FPG, HbA1c": ("test fasting plasma glucose or HbA1c", "检测空腹血糖或糖化血红蛋白"),
-}
-
-
-def due_actions(assessment: Assessment, i: int) -> list[tuple[str, int]]:
-    """Resident ``i``'s due actions as (disease, action index), most urgent first."""
-    priority = assessment.actions.priority[i]
-    due = [
-        (priority[d, a], -d, DISEASE_ORDER[d], a)
-        for d in range(2)
-        for a in range(len(ACTIONS))
-        if assessment.actions.due[i, d, a]
-    ]
-    return [(disease, a) for _, _, disease, a in sorted(due, reverse=True)]
 
 
 # ------------------------------------------------------------------------------------------ tiers and findings
@@ -747,7 +159,7 @@ def _ada_prediabetes(view: ResidentView) -> str:
             if zh
             else f"FPG {fpg:.1f} mmol/L{view.when('fpg')}, at or above {FPG_IFG_ADA_MMOL_L} mmol/L"
         )
-    return _SEP[view.lang].join(parts) or ("结果见档案" if zh else "see the record")
+    return SEPARATORS[view.lang].join(parts) or ("结果见档案" if zh else "see the record")
 
 
 def finding_text(
@@ -830,6 +242,38 @@ def finding_sentences(
 # ------------------------------------------------------------------------------------------ model
 
 
+@dataclass(frozen=True)
+class Contributions:
+    """The model's per-feature contributions to P(chronic) for some residents (one row each), with the feature
+    values they were computed from."""
+
+    features: Sequence[str]
+    values: np.ndarray
+    contributions: np.ndarray
+    order: np.ndarray
+    """Per row, the feature indices from the largest contribution down."""
+
+    def raising(self, k: int) -> Iterator[tuple[str, float]]:
+        """Row ``k``'s features that push P(chronic) up, largest first, with their values; a missing value is
+        left out (missingness is not a reason a doctor can act on)."""
+        for j in self.order[k]:
+            if self.contributions[k, j] <= 0:
+                return
+            value = float(self.values[k, j])
+            if not np.isnan(value):
+                yield self.features[j], value
+
+
+def model_contributions(model: RiskModel, assessment: Assessment, rows: np.ndarray, disease: Disease) -> Contributions:
+    """The disease model's feature contributions for the residents ``rows`` of an assessment."""
+    fitted = model.disease(disease)
+    columns = {name: values[rows] for name, values in assessment.columns.items()}
+    derived = {name: values[rows] for name, values in assessment.derived.items()}
+    matrix = feature_matrix(columns, disease, derived=derived)
+    contributions = fitted.contributions(matrix)
+    return Contributions(fitted.features, matrix, contributions, np.argsort(-contributions, axis=1))
+
+
 def model_sentences(
     model: RiskModel,
     assessment: Assessment,
@@ -847,26 +291,17 @@ def model_sentences(
     """
     if top == 0 or len(rows) == 0:
         return [[] for _ in rows]
-    fitted = model.disease(disease)
-    columns = {name: values[rows] for name, values in assessment.columns.items()}
-    derived = {name: values[rows] for name, values in assessment.derived.items()}
-    matrix = feature_matrix(columns, disease, derived=derived)
-    contributions = fitted.contributions(matrix)
-    order = np.argsort(-contributions, axis=1)
+    computed = model_contributions(model, assessment, rows, disease)
     out: list[list[str]] = []
     disease_words = pick(DISEASE_LABELS[disease], lang)
     for k in range(len(rows)):
         words: list[str] = []
-        view = views[k]
         said = stated[k]
         met = {code for code, found in assessment.findings.items() if found[rows[k]]}
-        for j in order[k]:
-            if contributions[k, j] <= 0 or len(words) == top:
+        for name, value in computed.raising(k):
+            if len(words) == top:
                 break
-            value = float(matrix[k, j])
-            if np.isnan(value):  # missingness is not a reason a doctor can act on
-                continue
-            text, fact = describe_risk(fitted.features[j], value, view, findings=met, said=said)
+            text, fact = describe_risk(name, value, views[k], findings=met, said=said)
             if text is None or fact in said:
                 continue
             said.add(fact)
@@ -967,7 +402,7 @@ def resident_reasons(
             for disease, code in due_actions(assessment, i)
             if visible is None or visible[i, DISEASE_ORDER.index(disease), code]
         ]
-        bp = _bp(views[k])  # the BP is stated when an action line shows it (not merely when it was at hand)
+        bp = bp_text(views[k])  # the BP is stated when an action line shows it (not merely when it was at hand)
         facts = {"bp"} if bp and any(bp in line for line in lines) else set()
         for disease in DISEASE_ORDER:
             if assessment.tiers[disease].source[i] == MODEL:

@@ -92,20 +92,22 @@ def team_reminders(
     team_id: str,
     model: RiskModel,
     *,
+    today: dt.date,
     within_days: int = 7,
     as_of: dt.date | None = None,
     config: RiskConfig | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per resident with a task (other than ``refer_now``) due on or before the list date + ``within_days``
     and no ``reminded`` recorded in the last ``reminders.hide_days`` days: resident_id, due_date (the earliest
-    due date, null when already due), the actions, and the message. Returns the reminders and the batch."""
+    due date, null when already due), the actions, and the message. Returns the reminders and the batch.
+    ``today`` (resolved by the caller) dates the outcomes applied when no ``as_of`` is asked for."""
     config = config or model.config
     listing, batch = team_worklist(
-        store, team_id, model, as_of=as_of, capacity=10_000_000, config=config, reasons=False
+        store, team_id, model, today=today, as_of=as_of, capacity=10_000_000, config=config, reasons=False
     )
     day = listing.as_of
     end = day + dt.timedelta(days=within_days)
-    quiet = _recently_reminded(store, team_id, outcomes_as_of(batch, as_of, config), config.reminders.hide_days)
+    quiet = _recently_reminded(store, team_id, outcomes_as_of(batch, as_of, today), config.reminders.hide_days)
     clinic = config.reminders.clinic(team_id)
     out = []
     for entry in listing.entries:

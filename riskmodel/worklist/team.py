@@ -52,17 +52,17 @@ def list_as_of(batch: dict[str, Any], as_of: dt.date | str | None, config: RiskC
     return batch["as_of"]  # type: ignore[no-any-return]
 
 
-def outcomes_as_of(batch: dict[str, Any], as_of: dt.date | str | None, config: RiskConfig) -> dt.date:
+def outcomes_as_of(batch: dict[str, Any], as_of: dt.date | str | None, today: dt.date) -> dt.date:
     """The date up to which outcomes apply: the list's date when one was asked for (an earlier list is unaffected
-    by later outcomes, SPEC 6); else today, so that what the team recorded since the batch shows at once."""
+    by later outcomes, SPEC 6); else ``today``, so that what the team recorded since the batch shows at once."""
     if as_of is not None:
         return pd.Timestamp(as_of).date()
-    return max(batch["as_of"], config.deployment.today())
+    return max(batch["as_of"], today)
 
 
-def stale_batch(batch: dict[str, Any], config: RiskConfig, lang: Lang) -> dict[str, Any] | None:
-    """A warning when the published batch is more than ``worklist.stale_batch_days`` old (today, configured zone)."""
-    days = (config.deployment.today() - batch["as_of"]).days
+def stale_batch(batch: dict[str, Any], config: RiskConfig, lang: Lang, *, today: dt.date) -> dict[str, Any] | None:
+    """A warning when the published batch is more than ``worklist.stale_batch_days`` older than ``today``."""
+    days = (today - batch["as_of"]).days
     limit = config.worklist.stale_batch_days
     if days <= limit:
         return None
@@ -123,6 +123,7 @@ def team_worklist(
     team_id: str,
     model: RiskModel,
     *,
+    today: dt.date,
     as_of: dt.date | str | None = None,
     capacity: int | None = None,
     lang: Lang = "zh",
@@ -132,6 +133,9 @@ def team_worklist(
     reasons: bool = True,
 ) -> tuple[Worklist, dict[str, Any]]:
     """A team's work list from the store's latest published batch, with its outcomes applied.
+
+    ``today`` (the deployment's date, resolved by the caller) dates the outcomes applied when no ``as_of`` is
+    asked for, and the stale-batch warning.
 
     ``limit`` pages the list (all of it when None); ``cursor`` (a ``next_cursor`` returned before) continues
     the list it came from, with that list's date and capacity. Returns the page and the batch it came from,
@@ -148,7 +152,7 @@ def team_worklist(
         page.check_batch(batch["batch_id"])
         day, until, capacity, offset = page.list_date, page.outcomes_until, page.capacity, page.offset
     else:
-        day, until = list_as_of(batch, as_of, config), outcomes_as_of(batch, as_of, config)
+        day, until = list_as_of(batch, as_of, config), outcomes_as_of(batch, as_of, today)
         capacity = capacity or config.worklist.capacity
     effects, state, _ = _overlays(store, team_id, residents, batch, until, config)
     probabilities = stored_probabilities(residents)
@@ -190,7 +194,7 @@ def team_worklist(
     return worklist, {
         **batch,
         "worklist_as_of": str(worklist.as_of),
-        "stale_batch": stale_batch(batch, config, lang),
+        "stale_batch": stale_batch(batch, config, lang, today=today),
         "next_cursor": following,
     }
 
@@ -199,9 +203,8 @@ OUTCOME_WINDOW_DAYS = 30
 """Outcome dates are accepted only within [today - 30 days, today] in the deployment time zone (SPEC 16)."""
 
 
-def check_recorded_on(recorded_on: dt.date, config: RiskConfig) -> None:
+def check_recorded_on(recorded_on: dt.date, config: RiskConfig, *, today: dt.date) -> None:
     """Raise :class:`OutcomeError` (422, ``recorded_on``) for a date outside [today - 30 days, today]."""
-    today = config.deployment.today()
     earliest = today - dt.timedelta(days=OUTCOME_WINDOW_DAYS)
     if not earliest <= recorded_on <= today:
         raise OutcomeError(
@@ -224,12 +227,16 @@ def record_outcome(
     model: RiskModel,
     request: dict[str, Any],
     *,
+    today: dt.date,
     recorded_by: str,
     idempotency_key: str | None = None,
     idempotency_scope: str | None = None,
     config: RiskConfig | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Validate an outcome against the latest batch and the team's outcomes so far, then append it.
+
+    ``today`` (the deployment's date, resolved by the caller) is the default ``recorded_on`` and the end of the
+    window it must fall in.
 
     An ``idempotency_key`` is scoped to the caller's API key (``idempotency_scope``, default ``recorded_by``)
     and bound to the body: the same key and body answer the first outcome (``False``: not new); the same key
@@ -253,8 +260,8 @@ def record_outcome(
             return earlier[0], False
     outcome, action, disease = request["outcome"], request.get("action"), request.get("disease")
     check_fits(outcome, action, disease, request.get("reason"))
-    recorded_on = request.get("recorded_on") or config.deployment.today()
-    check_recorded_on(recorded_on, config)
+    recorded_on = request.get("recorded_on") or today
+    check_recorded_on(recorded_on, config, today=today)
     resident = request["resident_id"]
     stored, batch = store.resident_of_team(team_id, resident)  # this one resident, as a mapping: a POST stays cheap
     if stored is None:
@@ -305,6 +312,7 @@ def void_outcome(
     outcome_id: str,
     reason: str | None,
     *,
+    today: dt.date,
     recorded_by: str,
     config: RiskConfig,
 ) -> dict[str, Any]:
@@ -312,7 +320,7 @@ def void_outcome(
     voided outcome stops taking effect on the lists and indicators; the log keeps both.
 
     Raises :class:`OutcomeError`: 422 without a reason, 404 an outcome the team does not have, 409 a void
-    record or an outcome already voided."""
+    record or an outcome already voided. The void is recorded on ``today`` (resolved by the caller)."""
     if not (reason or "").strip():
         raise OutcomeError("a void needs a reason", status=422, field="reason")
     voided = store.outcomes.get(team_id, outcome_id)
@@ -330,7 +338,7 @@ def void_outcome(
         "outcome": VOID,
         "reason": (reason or "").strip(),
         "note": None,
-        "recorded_on": config.deployment.today(),
+        "recorded_on": today,
         "recorded_by": recorded_by,
         "hidden_until": None,
         "voids": outcome_id,

@@ -74,6 +74,7 @@ async def create_outcome(
             team_id,
             model,
             body.model_dump(),
+            today=model.config.deployment.today(),
             recorded_by=caller.label,
             idempotency_key=idempotency_key,
             idempotency_scope=caller.key_digest,
@@ -108,7 +109,14 @@ async def void(
         raise team_not_found(team_id)
     try:
         row = await run_in_threadpool(
-            void_outcome, store, team_id, outcome_id, body.reason, recorded_by=caller.label, config=model.config
+            void_outcome,
+            store,
+            team_id,
+            outcome_id,
+            body.reason,
+            today=model.config.deployment.today(),
+            recorded_by=caller.label,
+            config=model.config,
         )
     except OutcomeError as error:
         raise _refused(error) from error

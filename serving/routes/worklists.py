@@ -70,7 +70,15 @@ def get_worklist(
         raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
     try:
         entries, batch = team_worklist(
-            store, team_id, model, as_of=as_of, capacity=capacity, lang=lang, limit=limit, cursor=cursor
+            store,
+            team_id,
+            model,
+            today=model.config.deployment.today(),
+            as_of=as_of,
+            capacity=capacity,
+            lang=lang,
+            limit=limit,
+            cursor=cursor,
         )
     except LookupError as exc:
         raise team_not_found(team_id) from exc
@@ -115,7 +123,9 @@ def get_reminders(
     if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
         raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
     try:
-        found, batch = team_reminders(store, team_id, model, within_days=within_days, as_of=as_of)
+        found, batch = team_reminders(
+            store, team_id, model, today=model.config.deployment.today(), within_days=within_days, as_of=as_of
+        )
     except LookupError as exc:
         raise team_not_found(team_id) from exc
     if include == "contact":

@@ -90,7 +90,7 @@ def test_failure_leaves_no_output_and_store_keeps_previous_batch(tmp_path, popul
 
 def test_bad_output_name_and_missing_input_stop(tmp_path, population_file, model, config):
     with pytest.raises(InputFileError, match="choose a .csv or .parquet output"):
-        score_file(population_file, tmp_path / "out.xlsx", model, config=config)
+        score_file(population_file, tmp_path / "out.xlsx", model, config=config, as_of=SYNTH_AS_OF)
     with pytest.raises(InputFileError, match="no such file"):
         score_file(tmp_path / "absent.csv", tmp_path / "out.csv", model, config=config, as_of=dt.date(2026, 1, 1))
 

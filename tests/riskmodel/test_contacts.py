@@ -154,7 +154,7 @@ def test_the_api_gives_contacts_only_to_a_key_with_the_contact_scope(planted, mo
     store = ResultStore(store_url)
     score_file(source, tmp_path / "scored.csv", model, config=config, as_of=SYNTH_AS_OF, store=store)
     team = store.teams()[0]
-    assert load_contacts(store, contacts, config).stored == len(ids)
+    assert load_contacts(store, contacts, config, today=config.deployment.today()).stored == len(ids)
     keys = {
         hashlib.sha256(SCOPED.encode()).hexdigest(): {"label": "doctor Li", "teams": [team], "scopes": ["contact"]},
         hashlib.sha256(PLAIN.encode()).hexdigest(): {"label": "county analyst", "teams": ["*"]},
@@ -195,7 +195,7 @@ def test_a_removed_residents_contact_is_deleted_after_the_retention(planted, mod
     store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}")
     score_file(source, tmp_path / "scored.csv", model, config=config, as_of=SYNTH_AS_OF, store=store)
     team = store.teams()[0]
-    load_contacts(store, contacts, config)
+    load_contacts(store, contacts, config, today=config.deployment.today())
     moved_on = SYNTH_AS_OF
     for resident, outcome in ((ids[0], "moved"), (ids[1], "died")):
         record_outcome(
@@ -203,6 +203,7 @@ def test_a_removed_residents_contact_is_deleted_after_the_retention(planted, mod
             team,
             model,
             {"resident_id": resident, "outcome": outcome, "recorded_on": moved_on},
+            today=config.deployment.today(),
             recorded_by="test",
             config=config,
         )
@@ -211,6 +212,7 @@ def test_a_removed_residents_contact_is_deleted_after_the_retention(planted, mod
         team,
         model,
         {"resident_id": ids[2], "outcome": "moved", "recorded_on": moved_on},
+        today=config.deployment.today(),
         recorded_by="test",
         config=config,
     )
@@ -219,6 +221,7 @@ def test_a_removed_residents_contact_is_deleted_after_the_retention(planted, mod
         team,
         model,
         {"resident_id": ids[2], "outcome": "reinstate", "recorded_on": moved_on},
+        today=config.deployment.today(),
         recorded_by="test",
         config=config,
     )

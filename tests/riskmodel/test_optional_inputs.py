@@ -53,7 +53,9 @@ def _store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str
 
 def _check_team(store_url: str, team: str, residents: int, model, config: RiskConfig) -> None:  # type: ignore[no-untyped-def]
     store = ResultStore(store_url)
-    listed, _ = team_worklist(store, team, model, config=config, lang="zh", capacity=20)
+    listed, _ = team_worklist(
+        store, team, model, today=config.deployment.today(), config=config, lang="zh", capacity=20
+    )
     assert listed.counts, "the team's list has counts"
     assert listed.entries, "the team's list has entries"
     assert all(entry["grid_id"] is None for entry in listed.entries)
@@ -125,7 +127,9 @@ def test_a_synthetic_population_without_grids_scores_into_the_store(population_f
     _check_team_units = unit_indicators(store, level="grid", units=[f"{team}:{NO_GRID}"], config=config)
     assert [u["unit_id"] for u in _check_team_units["units"]] == [f"{team}:{NO_GRID}"]
     assert store.grids_within([team]) == [f"{team}:{NO_GRID}"]
-    assert team_worklist(store, team, model, config=config, lang="en", capacity=10)[0].entries
+    assert team_worklist(store, team, model, today=config.deployment.today(), config=config, lang="en", capacity=10)[
+        0
+    ].entries
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +169,9 @@ def test_every_optional_column_may_be_absent(with_history, table, column, model,
     assert summary.rows_read == len(residents) == summary.rows_scored + summary.rows_rejected
     assert summary.events_read == len(events) == summary.events_used + summary.events_rejected
     team = str(residents["team_id"].iloc[0])
-    assert team_worklist(store, team, model, config=config, lang="zh", capacity=10)[0].counts
+    assert team_worklist(store, team, model, today=config.deployment.today(), config=config, lang="zh", capacity=10)[
+        0
+    ].counts
     assert unit_indicators(store, level="team", units=[team], config=config)["units"]
 
 

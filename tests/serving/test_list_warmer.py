@@ -14,6 +14,8 @@ from riskmodel.worklist.team import team_worklist
 from serving.state import ListWarmer, ModelHolder
 from tests.conftest import SYNTH_AS_OF
 
+TODAY = SYNTH_AS_OF + dt.timedelta(days=2)  # the date the API resolves at its edge
+
 
 def _reads_of_scored_rows(store: ResultStore, call) -> int:  # type: ignore[no-untyped-def]
     statements: list[str] = []
@@ -39,7 +41,7 @@ def test_a_new_batch_is_read_for_the_teams_served_lately_before_anyone_asks(tmp_
     warmer = ListWarmer(store, holder, config)
     assert warmer.check() == []  # the batch found at start-up: nothing served yet
     served, other = store.teams()
-    team_worklist(store, served, model, limit=50, config=config)
+    team_worklist(store, served, model, today=TODAY, limit=50, config=config)
 
     nightly = SYNTH_AS_OF + dt.timedelta(days=1)  # the nightly run, another process
     score_file(source, tmp_path / "b.parquet", model, config=config, as_of=nightly, store=ResultStore(url))
@@ -47,10 +49,10 @@ def test_a_new_batch_is_read_for_the_teams_served_lately_before_anyone_asks(tmp_
     assert warmer.check() == []  # the same batch again: nothing to do
 
     def first_page(team: str):  # type: ignore[no-untyped-def]
-        return lambda: team_worklist(store, team, model, limit=50, config=config)
+        return lambda: team_worklist(store, team, model, today=TODAY, limit=50, config=config)
 
     assert _reads_of_scored_rows(store, first_page(served)) == 0
     assert _reads_of_scored_rows(store, first_page(other)) == 1
-    listing, batch = team_worklist(store, served, model, limit=50, config=config)
+    listing, batch = team_worklist(store, served, model, today=TODAY, limit=50, config=config)
     assert batch["as_of"] == nightly and listing.as_of == nightly
     store.dispose()

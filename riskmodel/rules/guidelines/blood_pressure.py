@@ -45,6 +45,10 @@ SBP_EMERGENCY_MMHG = 180
 DBP_EMERGENCY_MMHG = 110
 """Refer at once at SBP >= 180 or DBP >= 110 [BPHS2017]."""
 
+PULSE_PRESSURE_WIDE_MMHG = 60
+"""A pulse pressure at or above this is wide, a sign of arterial stiffness (subclinical organ damage in the
+elderly) [CHG2018]."""
+
 UNKNOWN, NORMAL, HIGH_NORMAL, HYPERTENSION = -1, 0, 1, 2
 
 

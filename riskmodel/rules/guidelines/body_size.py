@@ -19,6 +19,10 @@ BMI_OBESE_FROM = 28.0
 WAIST_CENTRAL_OBESITY_MEN_CM = 90.0
 WAIST_CENTRAL_OBESITY_WOMEN_CM = 85.0
 """[WST428] cut-points."""
+WAIST_TO_HEIGHT_HIGH = 0.5
+"""A waist-to-height ratio at or above this marks central adiposity (Ashwell M, Gunn P, Gibson S. Waist-to-height
+ratio is a better screening tool than waist circumference and BMI for adult cardiometabolic risk factors:
+systematic review and meta-analysis. Obes Rev 2012;13(3):275-86); not a WS/T 428 criterion."""
 
 UNKNOWN, UNDERWEIGHT, NORMAL, OVERWEIGHT, OBESE = -1, 0, 1, 2, 3
 

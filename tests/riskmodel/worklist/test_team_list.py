@@ -92,10 +92,14 @@ def team_store(tmp_path_factory, model, config):
 
 def test_paging_with_the_cursor_gives_every_entry_once_in_order(team_store, model, config):
     store, team = team_store
-    whole, _ = team_worklist(store, team, model, config=config, capacity=120, reasons=False)
+    whole, _ = team_worklist(
+        store, team, model, today=config.deployment.today(), config=config, capacity=120, reasons=False
+    )
     seen, cursor, pages = [], None, 0
     while True:
-        page, meta = team_worklist(store, team, model, config=config, capacity=120, limit=50, cursor=cursor)
+        page, meta = team_worklist(
+            store, team, model, today=config.deployment.today(), config=config, capacity=120, limit=50, cursor=cursor
+        )
         assert page.total == whole.total and page.bands == whole.bands  # the counts cover the whole list
         assert len(page.entries) <= 50 and all(entry["reasons"] for entry in page.entries)
         seen += [(entry["rank"], entry["resident_id"]) for entry in page.entries]
@@ -111,29 +115,40 @@ def test_paging_with_the_cursor_gives_every_entry_once_in_order(team_store, mode
 def test_a_cursor_that_is_not_ours_is_422_and_one_from_an_older_batch_409(team_store, model, config):
     store, team = team_store
     with pytest.raises(CursorError) as bad:
-        team_worklist(store, team, model, config=config, limit=5, cursor="not-a-cursor")
+        team_worklist(
+            store, team, model, today=config.deployment.today(), config=config, limit=5, cursor="not-a-cursor"
+        )
     assert bad.value.status == 422
     old = Cursor("another-batch", SYNTH_AS_OF, 10, 5, SYNTH_AS_OF).encode()
     with pytest.raises(CursorError) as gone:
-        team_worklist(store, team, model, config=config, limit=5, cursor=old)
+        team_worklist(store, team, model, today=config.deployment.today(), config=config, limit=5, cursor=old)
     assert gone.value.status == 409
 
 
 def test_the_list_is_as_of_the_batch_date_and_warns_when_the_batch_is_old(team_store, model, config):
     store, team = team_store
-    page, meta = team_worklist(store, team, model, config=config, limit=1, reasons=False)
+    page, meta = team_worklist(
+        store, team, model, today=config.deployment.today(), config=config, limit=1, reasons=False
+    )
     assert page.as_of == SYNTH_AS_OF and meta["as_of"] == SYNTH_AS_OF
     days = (config.deployment.today() - SYNTH_AS_OF).days
     assert days > 2 and meta["stale_batch"]["days_old"] == days and meta["stale_batch"]["limit_days"] == 2
-    later, meta = team_worklist(store, team, model, config=config, as_of="2026-07-10", limit=1, reasons=False)
+    later, meta = team_worklist(
+        store, team, model, today=config.deployment.today(), config=config, as_of="2026-07-10", limit=1, reasons=False
+    )
     assert later.as_of == dt.date(2026, 7, 10)
     lenient = config.model_copy(update={"worklist": config.worklist.model_copy(update={"stale_batch_days": days})})
-    assert team_worklist(store, team, model, config=lenient, limit=1, reasons=False)[1]["stale_batch"] is None
+    assert (
+        team_worklist(store, team, model, today=lenient.deployment.today(), config=lenient, limit=1, reasons=False)[1][
+            "stale_batch"
+        ]
+        is None
+    )
 
 
 def test_reminders_name_what_when_where_in_one_sms_without_a_diagnosis(team_store, model, config):
     store, team = team_store
-    found, meta = team_reminders(store, team, model, within_days=7, config=config)
+    found, meta = team_reminders(store, team, model, today=config.deployment.today(), within_days=7, config=config)
     assert found and meta["clinic"] == "社区卫生服务中心"
     for reminder in found:
         text = reminder["message"]
@@ -154,34 +169,53 @@ def test_reminders_name_what_when_where_in_one_sms_without_a_diagnosis(team_stor
 @time_machine.travel(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC), tick=True)  # outcomes dated within 30 days (SPEC 16)
 def test_reminded_hides_the_reminder_for_7_days(team_store, model, config):
     store, team = team_store
-    found, _ = team_reminders(store, team, model, within_days=7, config=config, as_of=SYNTH_AS_OF)
+    found, _ = team_reminders(
+        store, team, model, today=config.deployment.today(), within_days=7, config=config, as_of=SYNTH_AS_OF
+    )
     resident = found[0]["resident_id"]
     row, _ = record_outcome(
         store,
         team,
         model,
         {"resident_id": resident, "outcome": "reminded", "recorded_on": SYNTH_AS_OF},
+        today=config.deployment.today(),
         recorded_by="test",
         config=config,
     )
     assert row["hidden_until"] == SYNTH_AS_OF + dt.timedelta(days=7) and row["action"] is None
 
     def reminded(day):
-        return resident in {r["resident_id"] for r in team_reminders(store, team, model, config=config, as_of=day)[0]}
+        return resident in {
+            r["resident_id"]
+            for r in team_reminders(store, team, model, today=config.deployment.today(), config=config, as_of=day)[0]
+        }
 
     assert not reminded(SYNTH_AS_OF) and not reminded(SYNTH_AS_OF + dt.timedelta(days=6))
     assert reminded(SYNTH_AS_OF + dt.timedelta(days=7))
     # The list's actions stay: reminded records a text sent, it hides nothing on the list.
-    listed, _ = team_worklist(store, team, model, config=config, as_of=SYNTH_AS_OF, reasons=False, capacity=100_000)
+    listed, _ = team_worklist(
+        store,
+        team,
+        model,
+        today=config.deployment.today(),
+        config=config,
+        as_of=SYNTH_AS_OF,
+        reasons=False,
+        capacity=100_000,
+    )
     assert resident in {entry["resident_id"] for entry in listed.entries}
     config_clinic = config.model_copy(
         update={"reminders": config.reminders.model_copy(update={"clinics": {team: "城关镇卫生院"}})}
     )
-    other, meta = team_reminders(store, team, model, config=config_clinic, as_of=SYNTH_AS_OF)
+    other, meta = team_reminders(
+        store, team, model, today=config_clinic.deployment.today(), config=config_clinic, as_of=SYNTH_AS_OF
+    )
     assert meta["clinic"] == "城关镇卫生院" and all("城关镇卫生院" in r["message"] for r in other)
 
 
-@time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=True)  # the batch is 124 days old
+TODAY = dt.date(2026, 11, 2)  # the batch is 124 days old
+
+
 def test_every_action_on_the_list_takes_an_outcome_recorded_today_though_the_batch_is_old(tmp_path, model, config):
     """SPEC 6 and 15: the list is as of the published batch's date; an action on it is "due in the latest batch",
     so the team can record its outcome today (never 409), and the entry leaves the list at once. Found in
@@ -190,7 +224,7 @@ def test_every_action_on_the_list_takes_an_outcome_recorded_today_though_the_bat
     store = ResultStore(f"sqlite:///{tmp_path / 'store.db'}")
     score_file(source, tmp_path / "scored.parquet", model, config=config, as_of=SYNTH_AS_OF, store=store)
     (team,) = store.teams()
-    listing, _ = team_worklist(store, team, model, config=config, capacity=100_000, reasons=False)
+    listing, _ = team_worklist(store, team, model, today=TODAY, config=config, capacity=100_000, reasons=False)
     assert listing.as_of == SYNTH_AS_OF and listing.entries
     chosen = {}
     for entry in listing.entries:
@@ -203,11 +237,12 @@ def test_every_action_on_the_list_takes_an_outcome_recorded_today_though_the_bat
             team,
             model,
             {"resident_id": resident, "disease": disease, "action": action, "outcome": "agreed"},
+            today=TODAY,
             recorded_by="nurse",
             config=config,
         )
-        assert new and row["recorded_on"] == dt.date(2026, 11, 2)
-    after, _ = team_worklist(store, team, model, config=config, capacity=100_000, reasons=False)
+        assert new and row["recorded_on"] == TODAY
+    after, _ = team_worklist(store, team, model, today=TODAY, config=config, capacity=100_000, reasons=False)
     still = {(e["resident_id"], a["disease"], a["action"]) for e in after.entries for a in e["actions"]}
     assert not still & set(chosen.values())
     store.dispose()
