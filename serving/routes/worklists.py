@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +16,7 @@ from riskmodel.worklist.paging import CursorError
 from riskmodel.worklist.reminders import team_reminders
 from riskmodel.worklist.team import team_worklist
 from serving import audit
-from serving.auth import CONTACT_SCOPE, team_not_found
+from serving.auth import CONTACT_SCOPE, Caller, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import (
     CONTACT_FORBIDDEN_RESPONSE,
@@ -29,6 +29,26 @@ from serving.models import (
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["work lists"])
 DEFAULT_LIMIT = 50
 """Entries per page unless ``limit`` says otherwise (SPEC 15)."""
+ListDate = Annotated[
+    dt.date | None,
+    Query(
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2100, 12, 31),
+        description="List date (default: the published batch's date)",
+    ),
+]
+IncludeContact = Annotated[
+    Literal["contact"] | None,
+    Query(description="contact: each resident's name, phone and address (needs a key with the contact scope)"),
+]
+
+
+def _check_access(caller: Caller, team_id: str, include: str | None) -> None:
+    """404 for a team the key may not read (as if it did not exist); 403 for contacts without the scope."""
+    if not caller.may_read(team_id):
+        raise team_not_found(team_id)
+    if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
+        raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
 
 
 @router.get(
@@ -43,12 +63,7 @@ def get_worklist(
     store: StoreDep,
     caller: CallerDep,
     team_id: str = Path(min_length=1, max_length=128),
-    as_of: dt.date | None = Query(
-        None,
-        ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
-        le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
-        description="List date (default: the published batch's date)",
-    ),
+    as_of: ListDate = None,
     capacity: int | None = Query(
         None, ge=1, le=100_000, description="Entries shared by bands 2-4 (band 1 is never cut); default: config"
     ),
@@ -60,14 +75,9 @@ def get_worklist(
         max_length=512,
         description="The next_cursor of the previous page; the list keeps that page's date and capacity",
     ),
-    include: Literal["contact"] | None = Query(
-        None, description="contact: each entry's name, phone and address (needs a key with the contact scope)"
-    ),
+    include: IncludeContact = None,
 ) -> Response:
-    if not caller.may_read(team_id):
-        raise team_not_found(team_id)
-    if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
-        raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
+    _check_access(caller, team_id, include)
     try:
         entries, batch = team_worklist(
             store,
@@ -108,20 +118,10 @@ def get_reminders(
     caller: CallerDep,
     team_id: str = Path(min_length=1, max_length=128),
     within_days: int = Query(7, ge=0, le=90, description="Tasks due on or before the list date + this many days"),
-    as_of: dt.date | None = Query(
-        None,
-        ge=dt.date(1900, 1, 1),  # type: ignore[arg-type]
-        le=dt.date(2100, 12, 31),  # type: ignore[arg-type]
-        description="List date (default: the published batch's date)",
-    ),
-    include: Literal["contact"] | None = Query(
-        None, description="contact: each resident's name, phone and address (needs a key with the contact scope)"
-    ),
+    as_of: ListDate = None,
+    include: IncludeContact = None,
 ) -> Response:
-    if not caller.may_read(team_id):
-        raise team_not_found(team_id)
-    if include == "contact" and not caller.has_scope(CONTACT_SCOPE):
-        raise HTTPException(403, "this API key is not granted the contact scope; ask without include=contact")
+    _check_access(caller, team_id, include)
     try:
         found, batch = team_reminders(
             store, team_id, model, today=model.config.deployment.today(), within_days=within_days, as_of=as_of
