@@ -6,14 +6,20 @@
 A synthetic 30,000-resident team with 3-year histories is scored into a fresh store; 5,000 outcomes (agreed,
 call_later, unreachable, declined, done) are recorded on its listed actions; then both are timed.
 Times are wall and CPU (this process) milliseconds: cold (a fresh store object, the rows read from the database) and
-warm (the next requests). Usage: python -m benchmarks.team_list [--residents 30000] [--outcomes 5000]
+warm (the next requests). Side by side: ``--prepared DIR --source ../before --source .`` times each checkout
+on one prepared folder (``model/``, ``store.db`` with the outcomes recorded).
+Usage: python -m benchmarks.team_list [--residents 30000] [--outcomes 5000]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,13 +87,73 @@ def _one_team(source: Path) -> Path:
     return source
 
 
+# Times one checkout's code on a prepared folder (``model/``, ``store.db`` with the outcomes recorded), in a fresh
+# interpreter: works with the code before and after ``today`` became an argument of the team functions.
+SIDE_BY_SIDE = """
+import inspect, json, statistics, sys, time, datetime as dt
+from riskmodel.model.tier_model import RiskModel
+from riskmodel.store.batches import ResultStore
+from riskmodel.worklist.team import team_worklist
+from riskmodel.indicators.report import unit_indicators
+folder, repeats = sys.argv[1], int(sys.argv[2])
+model = RiskModel.load(folder + "/model")
+config, url, as_of = model.config, "sqlite:///" + folder + "/store.db", dt.date(2026, 7, 1)
+extra = {"today": as_of} if "today" in inspect.signature(team_worklist).parameters else {}
+def timed(call):
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+store = ResultStore(url)
+(team,) = store.teams()
+page = lambda on: team_worklist(on, team, model, limit=50, config=config, **extra)
+cold = []
+for _ in range(repeats):
+    fresh = ResultStore(url)
+    cold.append(timed(lambda: page(fresh)))
+    fresh.dispose()
+warm = [timed(lambda: page(store)) for _ in range(repeats)]
+ind = [timed(lambda: unit_indicators(store, level="team", units=[team], as_of=as_of, months=12, config=config))
+       for _ in range(repeats)]
+med = lambda xs, k: round(statistics.median(x[k] for x in xs), 1)
+print(json.dumps({name: {"wall_ms": med(xs, 0), "cpu_ms": med(xs, 1)}
+                  for name, xs in (("first_page_cold", cold), ("first_page_warm", warm), ("indicators", ind))}))
+"""
+
+
+def side_by_side(folder: Path, sources: list[Path], repeats: int) -> dict[str, object]:
+    """Each checkout's figures on the same prepared folder, alternating checkouts twice (noise hits all alike)."""
+    results: dict[str, list[dict[str, object]]] = {str(source): [] for source in sources}
+    for _ in range(2):
+        for source in sources:
+            completed = subprocess.run(
+                [sys.executable, "-c", SIDE_BY_SIDE, str(folder), str(repeats)],
+                cwd=source,
+                env={**os.environ, "PYTHONPATH": str(source.resolve())},
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results[str(source)].append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=30_000)
     parser.add_argument("--outcomes", type=int, default=5_000)
     parser.add_argument("--training-residents", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--prepared", type=Path, help="with --source: a folder with model/ and store.db (outcomes recorded)"
+    )
+    parser.add_argument("--source", type=Path, action="append", help="checkouts to compare side by side")
     args = parser.parse_args()
+    if args.source:
+        save(
+            "team_list_side_by_side",
+            {"folder": str(args.prepared), **side_by_side(args.prepared, args.source, args.repeats)},
+        )
+        return
     config = load_config()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
