@@ -551,28 +551,36 @@ def read_fhir(
     con = duckdb.connect()
     try:
         rejected = load_resources(con, [Path(p) for p in paths], validate=validate, documents=documents)
-        tally = _Tally()
-        for kind, n_bad, _ in con.sql(
-            "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
-        ).fetchall():
-            if n_bad:
-                tally.count(kind, "in", n_bad)
-                tally.count(kind, "rejected", n_bad)
-        other = con.sql(
-            f"SELECT coalesce(type, '(none)'), count(*) FROM resources WHERE valid AND coalesce(type, '') NOT IN "
-            f"({', '.join(repr(k) for k in READ_TYPES)}) GROUP BY 1"
-        ).fetchall()
-        for kind, n in other:
-            tally.count(kind, "in", n)
-            tally.count(kind, "skipped", n)
-        residents = _patients(con, tally, as_of, settings)
-        observations = _observations(con, tally)
-        conditions = _conditions(con, tally)
-        medications = _medications(con, tally)
-        encounters = _encounters(con, tally)
-        referrals = _referrals(con, tally)
+        return map_resources(con, rejected, as_of=as_of, settings=settings)
     finally:
         con.close()
+
+
+def map_resources(
+    con: duckdb.DuckDBPyConnection, rejected: pd.DataFrame, *, as_of: dt.date, settings: FhirSettings
+) -> FhirImport:
+    """The mapping of the relation ``resources`` (filled by :func:`load_resources`; ``rejected``: its rejected
+    rows) into residents, events, rejected rows and counts."""
+    tally = _Tally()
+    for kind, n_bad, _ in con.sql(
+        "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
+    ).fetchall():
+        if n_bad:
+            tally.count(kind, "in", n_bad)
+            tally.count(kind, "rejected", n_bad)
+    other = con.sql(
+        f"SELECT coalesce(type, '(none)'), count(*) FROM resources WHERE valid AND coalesce(type, '') NOT IN "
+        f"({', '.join(repr(k) for k in READ_TYPES)}) GROUP BY 1"
+    ).fetchall()
+    for kind, n in other:
+        tally.count(kind, "in", n)
+        tally.count(kind, "skipped", n)
+    residents = _patients(con, tally, as_of, settings)
+    observations = _observations(con, tally)
+    conditions = _conditions(con, tally)
+    medications = _medications(con, tally)
+    encounters = _encounters(con, tally)
+    referrals = _referrals(con, tally)
     for kind in ("Condition", "MedicationStatement", "MedicationRequest", "Encounter", "ServiceRequest", "Patient"):
         n = sum(len(f[f["resource_type"] == kind]) for f in tally.rejected)
         if n:
