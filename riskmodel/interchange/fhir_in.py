@@ -542,18 +542,24 @@ def read_fhir(
     settings: FhirSettings | None = None,
     validate: str = "bundles",
     documents: Iterable[tuple[str, dict]] = (),
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> FhirImport:
     """Read Bundles and bulk NDJSON into residents and events (SPEC 2), rejected rows and counts (SPEC 14.2).
 
     ``documents``: Bundles already in memory as (source name, Bundle), e.g. a request body (SPEC 14.3), read by
-    the same mapping as files."""
+    the same mapping as files. ``connection``: a DuckDB connection to work in (left without the tables made here),
+    e.g. the thread's (:func:`riskmodel.records.local_connection.thread_connection`); else a new one."""
     settings = settings or FhirSettings()
-    con = duckdb.connect()
+    con = connection or duckdb.connect()
     try:
         rejected = load_resources(con, [Path(p) for p in paths], validate=validate, documents=documents)
         return map_resources(con, rejected, as_of=as_of, settings=settings)
     finally:
-        con.close()
+        if connection is None:
+            con.close()
+        else:
+            for table in ("lines", "parsed", "resources"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def map_resources(
