@@ -41,8 +41,9 @@ from riskmodel.synth.population import events_path
 
 BUCKET_BYTES = 48 * 2**20
 """NDJSON bytes per bucket (about 80,000 resources; a bucket's mapping peaks near 0.5 GiB)."""
-MEMORY_LIMIT = "1GB"
-"""DuckDB's memory limit while splitting and joining (it spills to the scratch directory beyond it)."""
+MEMORY_LIMIT = "512MB"
+"""DuckDB's memory limit while splitting, mapping a bucket and joining (it spills to the scratch directory beyond
+it)."""
 _NDJSON = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
 
 
@@ -102,7 +103,8 @@ def _connect(folder: Path, memory_limit: str, threads: int | None = None) -> duc
 
 
 def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str) -> None:
-    """Every line of the files, with its file's rank and line number, into ``lines/bucket=<b>/`` by resident."""
+    """Every line of the files, with its file's rank and line number, into ``lines/bucket=<b>/`` by resident (a
+    line with no resident, e.g. not JSON or a resource type without a subject, by its place: it is read alone)."""
     con = _connect(folder, memory_limit)
     try:
         selects = []
@@ -119,7 +121,7 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
         con.execute(
             f"""
             COPY (
-                SELECT hash(coalesce(key, '')) % {buckets} AS bucket, rank, source, line, text
+                SELECT hash(coalesce(key, source || ':' || line)) % {buckets} AS bucket, rank, source, line, text
                   FROM (SELECT *, CASE WHEN json_valid(text) THEN
                                     CASE WHEN json_extract_string(text, '$.resourceType') = 'Patient'
                                          THEN json_extract_string(text, '$.id')
