@@ -51,12 +51,13 @@ def import_records(
         if source not in SOURCES:
             raise typer.BadParameter(f"--from {source}: choose fhir or bphs-forms")
         if source == "fhir":
-            from riskmodel.interchange.fhir_in import read_fhir
+            from riskmodel.interchange.fhir_bulk import import_fhir
             from riskmodel.interchange.settings import load_fhir_settings
 
             if validate not in ("full", "bundles"):
                 raise typer.BadParameter(f"--validate {validate}: choose full or bundles")
-            result = read_fhir(inputs, as_of=day, settings=load_fhir_settings(), validate=validate)
+            # bulk NDJSON in buckets of bounded size (memory flat in the input's size), one worker per core up to 2
+            summary = import_fhir(inputs, out, as_of=day, settings=load_fhir_settings(), validate=validate)
         else:
             from riskmodel.interchange.bphs_in import ENCODINGS, read_forms
 
@@ -67,7 +68,7 @@ def import_records(
                 typer.echo(f"{file['file']}: {file['form']} ({file['encoding']})")
                 if file["unknown"]:
                     typer.echo(f"  headers not in the mapping (not read): {', '.join(file['unknown'])}")
-        summary = write_import(result, out, as_of=day, source=source)
+            summary = write_import(result, out, as_of=day, source=source)
     except RiskModelError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

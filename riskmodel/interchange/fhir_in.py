@@ -218,9 +218,18 @@ def _patients(con: duckdb.DuckDBPyConnection, tally: _Tally, as_of: dt.date, set
     return residents
 
 
+def _first_loinc(systems: str, codes: str) -> str:
+    """SQL: the first code of the lists whose system is LOINC (the lists as ``json_extract_string`` gives them,
+    paired by position like :func:`_first_code`), else NULL."""
+    return f"list_filter(list_zip({systems}, {codes}), lambda x: x[1] = '{LOINC}' AND x[2] IS NOT NULL)[1][2]"
+
+
 def _observation_parts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.sql(
-        """
+    component_loinc = _first_loinc(
+        "json_extract_string(c, '$.code.coding[*].system')", "json_extract_string(c, '$.code.coding[*].code')"
+    )
+    parts = con.sql(
+        f"""
         WITH o AS (
             SELECT source, line, id, j->>'status' AS status, j->'subject'->>'reference' AS subject,
                    j->'encounter'->>'reference' AS encounter,
@@ -230,9 +239,9 @@ def _observation_parts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                    json_extract_string(j, '$.code.coding[*].code') AS codes, j
               FROM resources WHERE valid AND type = 'Observation'
         )
-        SELECT source, line, id, status, subject, encounter, effective, systems, codes,
+        SELECT source, line, id, status, subject, encounter, effective,
                'Observation.valueQuantity' AS part,
-               systems AS part_systems, codes AS part_codes,
+               {_first_loinc("systems", "codes")} AS loinc,
                j->'valueQuantity'->>'value' AS value,
                coalesce(j->'valueQuantity'->>'code', j->'valueQuantity'->>'unit') AS unit,
                json_extract_string(j, '$.valueCodeableConcept.coding[*].system') AS answer_systems,
@@ -240,15 +249,17 @@ def _observation_parts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                json_array_length(j, '$.component') AS n_components
           FROM o
         UNION ALL
-        SELECT source, line, id, status, subject, encounter, effective, systems, codes,
+        SELECT source, line, id, status, subject, encounter, effective,
                'Observation.component[' || (k - 1) || '].valueQuantity',
-               json_extract_string(c, '$.code.coding[*].system'), json_extract_string(c, '$.code.coding[*].code'),
+               {component_loinc},
                c->'valueQuantity'->>'value', coalesce(c->'valueQuantity'->>'code', c->'valueQuantity'->>'unit'),
                NULL, NULL, NULL
           FROM (SELECT *, unnest(json_extract(j, '$.component[*]')) AS c,
                        generate_subscripts(json_extract(j, '$.component[*]'), 1) AS k FROM o)
         """
     ).df()
+    parts["loinc"] = parts["loinc"].astype(object).where(parts["loinc"].notna(), None)
+    return parts
 
 
 def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame:
@@ -264,7 +275,6 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     keys = heads.set_index(["source", "line"]).index
     parts = parts[parts.set_index(["source", "line"]).index.isin(keys)].copy()
     parts["_ok"] = True
-    parts["loinc"] = _first_code(parts["part_systems"], parts["part_codes"], LOINC)
     is_head = parts["part"] == "Observation.valueQuantity"
     panel = is_head & (parts["loinc"] == BP_PANEL)
     smoking = is_head & (parts["loinc"] == SMOKING_STATUS)
@@ -278,13 +288,10 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     problems.append((unknown, "Observation.code", "LOINC code " + code_text + " is not one riskmodel reads"))
     value = pd.to_numeric(parts["value"], errors="coerce")
     problems.append((quantity & measure.notna() & value.isna(), parts["part"] + ".value", "missing or not a number"))
-    factors = [
-        OBSERVATION_CODES[c].units.get(u) if isinstance(c, str) and c in OBSERVATION_CODES else None
-        for c, u in zip(parts["loinc"], parts["unit"], strict=True)
-    ]
+    factors = [_UNIT_FACTORS.get((c, u)) for c, u in zip(parts["loinc"], parts["unit"], strict=True)]
     scale = pd.Series([f[0] if f else np.nan for f in factors], index=parts.index)
     offset = pd.Series([f[1] if f else np.nan for f in factors], index=parts.index)
-    accepted = parts["loinc"].map(lambda c: ", ".join(OBSERVATION_CODES[c].units) if c in OBSERVATION_CODES else "")
+    accepted = parts["loinc"].map(_ACCEPTED_UNITS).fillna("")
     bad_unit = quantity & measure.notna() & scale.isna()
     problems.append(
         (
@@ -300,8 +307,8 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
         )
     )
     converted = (value * scale + offset).round(4)
-    low = measure.map(lambda m: _range(m)[0])
-    high = measure.map(lambda m: _range(m)[1])
+    low = measure.map({c: _range(c)[0] for c in measure.dropna().unique()}).astype("float64")
+    high = measure.map({c: _range(c)[1] for c in measure.dropna().unique()}).astype("float64")
     outside = quantity & converted.notna() & ((converted < low) | (converted > high))
     problems.append(
         (
@@ -374,6 +381,10 @@ def _observations(con: duckdb.DuckDBPyConnection, tally: _Tally) -> pd.DataFrame
     return out[["resident_id", "date", "encounter_id", "column", "value", "id", "source", "line"]].assign(
         text=out.get("text")
     )
+
+
+_UNIT_FACTORS = {(code, unit): factor for code, m in OBSERVATION_CODES.items() for unit, factor in m.units.items()}
+_ACCEPTED_UNITS = {code: ", ".join(m.units) for code, m in OBSERVATION_CODES.items()}
 
 
 def _range(column: object) -> tuple[float, float]:
@@ -542,37 +553,51 @@ def read_fhir(
     settings: FhirSettings | None = None,
     validate: str = "bundles",
     documents: Iterable[tuple[str, dict]] = (),
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> FhirImport:
     """Read Bundles and bulk NDJSON into residents and events (SPEC 2), rejected rows and counts (SPEC 14.2).
 
     ``documents``: Bundles already in memory as (source name, Bundle), e.g. a request body (SPEC 14.3), read by
-    the same mapping as files."""
+    the same mapping as files. ``connection``: a DuckDB connection to work in (left without the tables made here),
+    e.g. the thread's (:func:`riskmodel.records.local_connection.thread_connection`); else a new one."""
     settings = settings or FhirSettings()
-    con = duckdb.connect()
+    con = connection or duckdb.connect()
     try:
         rejected = load_resources(con, [Path(p) for p in paths], validate=validate, documents=documents)
-        tally = _Tally()
-        for kind, n_bad, _ in con.sql(
-            "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
-        ).fetchall():
-            if n_bad:
-                tally.count(kind, "in", n_bad)
-                tally.count(kind, "rejected", n_bad)
-        other = con.sql(
-            f"SELECT coalesce(type, '(none)'), count(*) FROM resources WHERE valid AND coalesce(type, '') NOT IN "
-            f"({', '.join(repr(k) for k in READ_TYPES)}) GROUP BY 1"
-        ).fetchall()
-        for kind, n in other:
-            tally.count(kind, "in", n)
-            tally.count(kind, "skipped", n)
-        residents = _patients(con, tally, as_of, settings)
-        observations = _observations(con, tally)
-        conditions = _conditions(con, tally)
-        medications = _medications(con, tally)
-        encounters = _encounters(con, tally)
-        referrals = _referrals(con, tally)
+        return map_resources(con, rejected, as_of=as_of, settings=settings)
     finally:
-        con.close()
+        if connection is None:
+            con.close()
+        else:
+            for table in ("lines", "parsed", "resources"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def map_resources(
+    con: duckdb.DuckDBPyConnection, rejected: pd.DataFrame, *, as_of: dt.date, settings: FhirSettings
+) -> FhirImport:
+    """The mapping of the relation ``resources`` (filled by :func:`load_resources`; ``rejected``: its rejected
+    rows) into residents, events, rejected rows and counts."""
+    tally = _Tally()
+    for kind, n_bad, _ in con.sql(
+        "SELECT coalesce(type, '(none)'), count(*) FILTER (WHERE NOT valid), count(*) FROM resources GROUP BY 1"
+    ).fetchall():
+        if n_bad:
+            tally.count(kind, "in", n_bad)
+            tally.count(kind, "rejected", n_bad)
+    other = con.sql(
+        f"SELECT coalesce(type, '(none)'), count(*) FROM resources WHERE valid AND coalesce(type, '') NOT IN "
+        f"({', '.join(repr(k) for k in READ_TYPES)}) GROUP BY 1"
+    ).fetchall()
+    for kind, n in other:
+        tally.count(kind, "in", n)
+        tally.count(kind, "skipped", n)
+    residents = _patients(con, tally, as_of, settings)
+    observations = _observations(con, tally)
+    conditions = _conditions(con, tally)
+    medications = _medications(con, tally)
+    encounters = _encounters(con, tally)
+    referrals = _referrals(con, tally)
     for kind in ("Condition", "MedicationStatement", "MedicationRequest", "Encounter", "ServiceRequest", "Patient"):
         n = sum(len(f[f["resource_type"] == kind]) for f in tally.rejected)
         if n:

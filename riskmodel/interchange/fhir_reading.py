@@ -100,6 +100,17 @@ def load_resources(
     ``validate``: ``full`` checks every resource with the FHIR model; ``bundles`` only those of Bundles (bulk NDJSON
     is then checked by the mapping itself, for speed).
     """
+    read_lines(connection, paths, documents=documents)
+    return parse_lines(connection, validate=validate)
+
+
+def read_lines(
+    connection: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path],
+    *,
+    documents: Iterable[tuple[str, dict[str, Any]]] = (),
+) -> None:
+    """Fill the relation ``lines`` (source, line, text): one row per NDJSON line or Bundle entry."""
     connection.execute("CREATE OR REPLACE TEMP TABLE lines (source VARCHAR, line BIGINT, text VARCHAR)")
     bundled: list[tuple[str, int, str]] = [line for source, doc in documents for line in document_lines(doc, source)]
     for path in paths:
@@ -117,10 +128,15 @@ def load_resources(
         connection.register("bundled", frame)
         connection.execute("INSERT INTO lines SELECT source, line, text FROM bundled")
         connection.unregister("bundled")
+
+
+def parse_lines(connection: duckdb.DuckDBPyConnection, *, validate: str) -> pd.DataFrame:
+    """The relation ``resources`` from ``lines`` (see :func:`load_resources`); returns the rejected rows."""
     connection.execute(
         """
         CREATE OR REPLACE TEMP TABLE parsed AS
-        SELECT source, line, json_valid(text) AND json_type(text::JSON) = 'OBJECT' AS ok, text
+        SELECT source, line, CASE WHEN json_valid(text) THEN json_type(text::JSON) = 'OBJECT' ELSE FALSE END AS ok,
+               text
           FROM lines WHERE text IS NOT NULL AND trim(text) <> ''
         """
     )

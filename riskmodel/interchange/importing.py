@@ -68,6 +68,23 @@ def rejected_path(out: Path, source: str) -> Path:
 
 def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str = "fhir") -> ImportSummary:
     """Validate and write ``out`` (residents), ``<stem>.events.parquet`` and ``<stem>.<source>.rejected.parquet``."""
+    residents, events, all_rejected = checked_import(result, as_of=as_of)
+    residents = residents.reset_index(drop=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
+    pq.write_table(events, events_path(out))
+    pq.write_table(rejected_table(all_rejected), rejected_path(out, source))
+    return ImportSummary(len(residents), events.num_rows, len(all_rejected), result.counts)
+
+
+def rejected_table(rejected: pd.DataFrame) -> pa.Table:
+    """Rejected rows as written (every column as text)."""
+    return pa.Table.from_pandas(rejected.astype({"line": "float64"}).astype("string"), preserve_index=False)
+
+
+def checked_import(result: FhirImport, *, as_of: dt.date) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame]:
+    """The import validated by SPEC 2's validators: residents (the validator's row numbers as index), events,
+    and every rejected row (the mapping's and the validators')."""
     checked = validate_table(text_table(result.residents, COLUMN_NAMES))
     known = pa.array(checked.residents["resident_id"].astype(str).to_numpy(dtype=object), pa.string())
     events = validate_events(
@@ -89,15 +106,7 @@ def write_import(result: FhirImport, out: Path, *, as_of: dt.date, source: str =
         all_rejected.loc[known, "source"] = found[known].str[0]
         all_rejected.loc[known, "line"] = found[known].str[1]
         _count_rows(result, all_rejected[known])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    residents = checked.residents.reset_index(drop=True)
-    pq.write_table(pa.Table.from_pandas(residents, preserve_index=False), out)
-    pq.write_table(events.events, events_path(out))
-    pq.write_table(
-        pa.Table.from_pandas(all_rejected.astype({"line": "float64"}).astype("string"), preserve_index=False),
-        rejected_path(out, source),
-    )
-    return ImportSummary(len(residents), events.events.num_rows, len(all_rejected), result.counts)
+    return checked.residents, events.events, all_rejected
 
 
 def _count_rows(result: FhirImport, rejected: pd.DataFrame) -> None:

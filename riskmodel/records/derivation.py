@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from riskmodel.config import RiskConfig
 from riskmodel.records.history import DISEASE_NAMES, MEASURES
+from riskmodel.records.local_connection import thread_connection
 from riskmodel.records.queries import ROW_COLUMNS, state_query
 
 
@@ -55,7 +56,7 @@ def derive_event_state(
     ``events`` is an Arrow table of validated events, or the name of a table in ``connection`` holding the
     events of many more residents (the batch's, on disk): only the given residents' events are read.
     """
-    con = connection or duckdb.connect()
+    con = connection or thread_connection()  # the thread's, kept: opening one costs more than one resident
     try:
         con.register("rows", rows)
         source = events if isinstance(events, str) else "events_given"
@@ -69,8 +70,6 @@ def derive_event_state(
         con.unregister("rows")
         if not isinstance(events, str):
             con.unregister("events_given")
-        if connection is None:
-            con.close()
 
 
 def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derived: pa.Table) -> dict[str, np.ndarray]:

@@ -331,6 +331,9 @@ def _rejected_frame(
     table: pa.Table, row_numbers: np.ndarray, positions: np.ndarray, messages: list[str]
 ) -> pd.DataFrame:
     raw = table.take(pa.array(positions, pa.int64())).to_pandas() if len(positions) else None
+    if raw is None:  # nothing rejected: the empty frame made at once (column by column costs ~0.3 ms a column)
+        empty = {name: pd.Series([], dtype="string") for name in table.column_names}
+        return pd.DataFrame({"row_number": row_numbers.astype("int64"), "errors": messages, **empty})
     rejected = pd.DataFrame({"row_number": row_numbers.astype("int64"), "errors": messages})
     if raw is not None:
         for name in raw.columns:

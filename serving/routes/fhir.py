@@ -30,6 +30,7 @@ from riskmodel.interchange.fhir_out import (
 )
 from riskmodel.interchange.importing import record_rejections, text_table
 from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
+from riskmodel.records.local_connection import thread_connection
 from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
 from serving.auth import Caller, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
@@ -116,7 +117,9 @@ def assess_bundle(
 ) -> dict[str, Any]:
     """A Bundle in, the answering Bundle out: mapped by the FHIR import, assessed by the one records-in entry."""
     day = as_of or model.config.deployment.today()
-    imported = read_fhir([], as_of=day, settings=_settings(), documents=[("request", document)])
+    imported = read_fhir(
+        [], as_of=day, settings=_settings(), documents=[("request", document)], connection=thread_connection()
+    )
     if len(imported.rejected):
         raise Rejected(imported.rejected.to_dict("records"))
     for team in imported.residents["team_id"].astype(str):

@@ -1,0 +1,236 @@
+"""FHIR R4 in at county scale (SPEC 10, 14.2): bulk NDJSON imported in bounded memory.
+
+The resources are read once by DuckDB (with a memory limit and a spill directory) and split by resident into
+buckets of a bounded size: a Patient by its ``id``, every other resource by its ``subject`` reference, so that a
+resident's Patient, Observations, Conditions, medicines, Encounters and referrals land in the same bucket. Each
+bucket is then mapped by the one FHIR mapping (:func:`riskmodel.interchange.fhir_in.map_resources`) and validated
+by SPEC 2's validators exactly as a small input is, in worker processes (one per core asked for); the buckets'
+parts are joined into the output files, residents in the order of the input. Peak memory is that of a bucket
+(times the workers), whatever the input's size.
+
+A small input (under one bucket) takes the direct path (:func:`read_fhir` and :func:`write_import`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from riskmodel.exceptions import InputFileError
+from riskmodel.interchange.importing import (
+    ImportSummary,
+    checked_import,
+    rejected_path,
+    rejected_table,
+    write_import,
+)
+from riskmodel.interchange.settings import FhirSettings
+from riskmodel.synth.population import events_path
+
+BUCKET_BYTES = 48 * 2**20
+"""NDJSON bytes per bucket (about 80,000 resources; a bucket's mapping peaks near 0.5 GiB)."""
+MEMORY_LIMIT = "512MB"
+"""DuckDB's memory limit while splitting, mapping a bucket and joining (it spills to the scratch directory beyond
+it)."""
+_NDJSON = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+
+
+def import_fhir(
+    paths: Sequence[str | Path],
+    out: Path,
+    *,
+    as_of: dt.date,
+    settings: FhirSettings | None = None,
+    validate: str = "bundles",
+    workers: int = min(2, os.cpu_count() or 1),
+    bucket_bytes: int = BUCKET_BYTES,
+    memory_limit: str = MEMORY_LIMIT,
+    scratch: str | Path | None = None,
+) -> ImportSummary:
+    """Read Bundles and bulk NDJSON and write ``out`` with its events and rejected rows (as
+    :func:`riskmodel.interchange.importing.write_import` writes them); memory bounded by the bucket size."""
+    from riskmodel.interchange.fhir_in import read_fhir
+
+    settings = settings or FhirSettings()
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.exists():
+            raise InputFileError(f"{path}: no such file")
+    bulk = [p for p in files if p.name.lower().endswith(_NDJSON)]
+    size = sum(p.stat().st_size for p in bulk)
+    buckets = math.ceil(size / bucket_bytes)
+    if buckets <= 1 or len(bulk) != len(files):  # small, or Bundles among the files: the direct path
+        result = read_fhir(files, as_of=as_of, settings=settings, validate=validate)
+        return write_import(result, out, as_of=as_of)
+    folder = Path(tempfile.mkdtemp(prefix="riskmodel-fhir-", dir=scratch))
+    try:
+        _split(files, folder, buckets, memory_limit)
+        jobs = [
+            (folder, b, [str(p) for p in files], as_of, settings, validate)
+            for b in range(buckets)
+            if (folder / "lines" / f"bucket={b}").exists()
+        ]
+        if workers > 1 and len(jobs) > 1:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+                parts = list(pool.map(_map_bucket, jobs))
+        else:
+            parts = [_map_bucket(job) for job in jobs]
+        return _join(parts, folder, out, memory_limit)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _connect(folder: Path, memory_limit: str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str) -> None:
+    """Every line of the files, with its file's rank and line number, into ``lines/bucket=<b>/`` by resident (a
+    line with no resident, e.g. not JSON or a resource type without a subject, by its place: it is read alone)."""
+    con = _connect(folder, memory_limit)
+    try:
+        selects = []
+        params: list[Any] = []
+        for rank, path in enumerate(files):
+            selects.append(
+                """
+                SELECT ? AS rank, ? AS source, row_number() OVER () AS line, text
+                  FROM read_csv(?, columns = {'text': 'VARCHAR'}, header = false, delim = '\x01', quote = '',
+                                escape = '', auto_detect = false, strict_mode = false)
+                """
+            )
+            params += [rank, str(path), str(path)]
+        con.execute(
+            f"""
+            COPY (
+                SELECT hash(coalesce(key, source || ':' || line)) % {buckets} AS bucket, rank, source, line, text
+                  FROM (SELECT *, CASE WHEN json_valid(text) THEN
+                                    CASE WHEN json_extract_string(text, '$.resourceType') = 'Patient'
+                                         THEN json_extract_string(text, '$.id')
+                                         ELSE regexp_extract(json_extract_string(text, '$.subject.reference'),
+                                                             '([^/]*)$', 1) END END AS key
+                          FROM ({" UNION ALL ".join(selects)}))
+            ) TO '{folder / "lines"}' (FORMAT parquet, PARTITION_BY (bucket))
+            """,
+            params,
+        )
+    finally:
+        con.close()
+
+
+def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) -> dict[str, Any]:
+    """Map and validate one bucket; its residents (with their place in the input), events and rejected rows go
+    to ``parts/``."""
+    from riskmodel.interchange.fhir_in import map_resources
+    from riskmodel.interchange.fhir_reading import parse_lines
+
+    folder, bucket, sources, as_of, settings, validate = job
+    con = _connect(folder, MEMORY_LIMIT, threads=1)
+    try:
+        con.execute(
+            "CREATE TEMP TABLE lines AS SELECT source, line, text FROM read_parquet(?) ORDER BY rank, line",
+            [str(folder / "lines" / f"bucket={bucket}" / "*.parquet")],
+        )
+        rejected = parse_lines(con, validate=validate)
+        result = map_resources(con, rejected, as_of=as_of, settings=settings)
+    finally:
+        con.close()
+    residents, events, all_rejected = checked_import(result, as_of=as_of)
+    rank = {source: k for k, source in enumerate(sources)}
+    at = residents.index.to_numpy() - 1  # the validator's 1-based row numbers, in the mapping's order
+    origin = result.residents.iloc[at]
+    residents = residents.reset_index(drop=True)
+    table = pa.Table.from_pandas(residents, preserve_index=False)
+    table = table.append_column("_rank", pa.array(origin["_source"].map(rank).to_numpy(), pa.int64()))
+    table = table.append_column("_line", pa.array(origin["_line"].to_numpy(), pa.int64()))
+    parts = folder / "parts"
+    parts.mkdir(exist_ok=True)
+    pq.write_table(table, parts / f"residents-{bucket}.parquet")
+    pq.write_table(events, parts / f"events-{bucket}.parquet")
+    pq.write_table(rejected_table(all_rejected), parts / f"rejected-{bucket}.parquet")
+    return {
+        "bucket": bucket,
+        "counts": result.counts,
+        "residents": len(residents),
+        "events": events.num_rows,
+        "rejected": len(all_rejected),
+    }
+
+
+def _unified(files: list[Path]) -> pa.Schema:
+    """One schema for the buckets' parts (a column with no value in a bucket takes the others' type)."""
+    schemas = [pq.read_schema(f) for f in files]
+    unified = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
+    return unified.with_metadata(schemas[0].metadata)
+
+
+def _concat(files: list[Path], out: Path, drop: tuple[str, ...] = ()) -> None:
+    schema = _unified(files)
+    schema = pa.schema([f for f in schema if f.name not in drop], metadata=schema.metadata)
+    with pq.ParquetWriter(out, schema) as writer:
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
+                table = pa.Table.from_batches([batch])
+                writer.write_table(_cast(table, schema))
+
+
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _join(parts: list[dict[str, Any]], folder: Path, out: Path, memory_limit: str) -> ImportSummary:
+    """The buckets' parts as the output files: residents in the order of the input, events and rejected rows
+    bucket by bucket; the counts summed."""
+    parts = sorted(parts, key=lambda p: p["bucket"])
+    where = folder / "parts"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    residents = [where / f"residents-{p['bucket']}.parquet" for p in parts]
+    schema = _unified(residents)
+    target = pa.schema([f for f in schema if f.name not in ("_rank", "_line")], metadata=schema.metadata)
+    con = _connect(folder, memory_limit)
+    try:
+        reader = con.sql(
+            "SELECT * EXCLUDE (_rank, _line) FROM read_parquet(?, union_by_name = true) ORDER BY _rank, _line",
+            params=[[str(p) for p in residents]],
+        ).fetch_record_batch(65_536)
+        with pq.ParquetWriter(out, target) as writer:
+            for batch in reader:
+                writer.write_table(_cast(pa.Table.from_batches([batch]), target))
+    finally:
+        con.close()
+    _concat([where / f"events-{p['bucket']}.parquet" for p in parts], events_path(out))
+    _concat([where / f"rejected-{p['bucket']}.parquet" for p in parts], rejected_path(out, "fhir"))
+    counts: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for kind, entry in part["counts"].items():
+            total = counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
+            for what, n in entry.items():
+                total[what] += n
+    return ImportSummary(
+        sum(p["residents"] for p in parts),
+        sum(p["events"] for p in parts),
+        sum(p["rejected"] for p in parts),
+        dict(sorted(counts.items())),
+    )
