@@ -9,6 +9,7 @@ computed from measured values); outside those ages it is shown and flagged, neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -82,8 +83,10 @@ class DiseaseTier:
 
 def fresh(dates: np.ndarray, as_of: np.datetime64, valid_days: int) -> np.ndarray:
     """A result counts if taken within ``valid_days`` before the as-of date, or undated (SPEC section 3)."""
-    with np.errstate(invalid="ignore"):
-        return np.isnat(dates) | (days_before(as_of, dates) <= valid_days)
+    # Whole days as in days_before, compared as timedeltas (NaT compares False): no float round trip; a whole
+    # number of days is <= valid_days exactly when it is <= its floor.
+    limit = np.timedelta64(math.floor(valid_days), "D")
+    return np.isnat(dates) | ((as_of - dates).astype("timedelta64[D]") <= limit)
 
 
 def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
