@@ -119,30 +119,40 @@ def assess(
         own state when ``None`` (a version-1 input).
     """
     config = config or model.config
-    state = state if state is not None else row_state(columns)
-    columns_now = with_latest_values(columns, state)
+    state = dict(state) if state is not None else row_state(columns)
+    inputs = _rule_inputs(columns, state)
     derived = None
     if probabilities is None:
-        cdrs = cdrs_score(
-            columns_now["age_years"],
-            columns_now["bmi_kg_m2"],
-            columns_now["waist_cm"],
-            columns_now["sbp_mmhg"],
-            columns_now["family_history_diabetes"],
-            columns_now["sex"] == "M",
-        )
-        derived = derived_features(columns_now, cdrs.total, hypertension_findings(columns_now))
+        columns_now, cdrs, htn_findings = inputs
+        derived = derived_features(columns_now, cdrs.total, htn_findings)
         probabilities = model.predict(columns_now, derived, num_threads=num_threads)
-    return assess_rules(
-        columns,
+    return _assess_rules(
+        inputs,
+        state,
         probabilities,
         as_of=as_of,
         config=config,
-        state=state,
         model_version=model.version,
         screen_cuts=getattr(model, "screen_cuts", None),
         derived=derived,
     )
+
+
+def _rule_inputs(
+    columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], CdrsScore, dict[str, np.ndarray]]:
+    """What both the model's features and the rules read: the columns with each measure's latest value, CDRS
+    and the BPHS hypertension findings (computed once per call)."""
+    columns_now = with_latest_values(columns, state)
+    cdrs = cdrs_score(
+        columns_now["age_years"],
+        columns_now["bmi_kg_m2"],
+        columns_now["waist_cm"],
+        columns_now["sbp_mmhg"],
+        columns_now["family_history_diabetes"],
+        columns_now["sex"] == "M",
+    )
+    return columns_now, cdrs, hypertension_findings(columns_now)
 
 
 def assess_rules(
@@ -158,19 +168,32 @@ def assess_rules(
 ) -> Assessment:
     """The rules of SPEC sections 3-6 given the model's probabilities: a pure function of the residents, their
     state, the probabilities and the as-of date (what :func:`assess` runs after the model)."""
-    day = as_of_day(as_of, config)
     state = dict(state) if state is not None else row_state(columns)
-    columns = with_latest_values(columns, state)
-    is_male = columns["sex"] == "M"
-    cdrs = cdrs_score(
-        columns["age_years"],
-        columns["bmi_kg_m2"],
-        columns["waist_cm"],
-        columns["sbp_mmhg"],
-        columns["family_history_diabetes"],
-        is_male,
+    return _assess_rules(
+        _rule_inputs(columns, state),
+        state,
+        probabilities,
+        as_of=as_of,
+        config=config,
+        model_version=model_version,
+        screen_cuts=screen_cuts,
+        derived=derived,
     )
-    htn_findings = hypertension_findings(columns)
+
+
+def _assess_rules(
+    inputs: tuple[dict[str, np.ndarray], CdrsScore, dict[str, np.ndarray]],
+    state: dict[str, np.ndarray],
+    probabilities: Mapping[str, np.ndarray],
+    *,
+    as_of: dt.date | np.datetime64 | str | None,
+    config: RiskConfig,
+    model_version: str,
+    screen_cuts: Mapping[str, float] | None,
+    derived: dict[str, np.ndarray] | None,
+) -> Assessment:
+    day = as_of_day(as_of, config)
+    columns, cdrs, htn_findings = inputs
     derived = derived if derived is not None else derived_features(columns, cdrs.total, htn_findings)
     probabilities = dict(probabilities)
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
