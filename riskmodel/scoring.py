@@ -8,8 +8,10 @@ and due date -> assessment. The library, the batch job, the Spark job and the AP
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,20 @@ from riskmodel.rules.guidelines.glycaemia import glycaemic_status
 from riskmodel.rules.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
 
 TIER_ARRAY = np.array(TIERS, dtype=object)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _quiet(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """One ``np.errstate`` for the whole scoring path: missing values (NaN, NaT) flow through comparisons and
+    ratios by design, and one context per call costs less than one per rule on a single resident."""
+
+    @functools.wraps(function)
+    def quiet(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
 
 
 @dataclass(frozen=True)
@@ -85,9 +101,12 @@ def as_of_day(as_of: dt.date | np.datetime64 | str | None, config: RiskConfig | 
     """The as-of date as ``datetime64[D]``; today in the configured time zone when ``None`` (SPEC 8)."""
     if as_of is None:
         return np.datetime64((config or RiskConfig()).deployment.today(), "D")
+    if type(as_of) is dt.date:  # the API's and the batch's case, without a pandas Timestamp
+        return np.datetime64(as_of, "D")
     return np.datetime64(pd.Timestamp(as_of).date(), "D")
 
 
+@_quiet
 def assess(
     columns: Mapping[str, np.ndarray],
     model: RiskModel,
@@ -155,6 +174,7 @@ def _rule_inputs(
     return columns_now, cdrs, hypertension_findings(columns_now)
 
 
+@_quiet
 def assess_rules(
     columns: Mapping[str, np.ndarray],
     probabilities: Mapping[str, np.ndarray],

@@ -257,10 +257,20 @@ class _Candidates:
         self.test = np.zeros((self.n, len(ACTIONS)), dtype=np.int8)
 
     def add(self, code: int, mask: np.ndarray, due: np.ndarray, score: np.ndarray, test: np.ndarray | int) -> None:
+        """Set one action's column; where it is not due, the date, score and test are blanked by :meth:`done`
+        (read ``due_date``, ``score`` and ``test`` only where ``due`` holds until then)."""
         self.due[:, code] = mask
-        self.due_date[:, code] = np.where(mask, due, np.datetime64("NaT"))
-        self.score[:, code] = np.where(mask, _clip(score), 0.0)
-        self.test[:, code] = np.where(mask, test, NO_TEST)
+        self.due_date[:, code] = due
+        self.score[:, code] = score
+        self.test[:, code] = test
+
+    def done(self) -> _Candidates:
+        """Every action's date, score (clipped) and test blanked where it is not due, in one pass for all codes."""
+        due = self.due
+        self.due_date = np.where(due, self.due_date, np.datetime64("NaT")).astype("datetime64[D]")
+        self.score = np.where(due, _clip(self.score), 0.0)
+        self.test = np.where(due, self.test, NO_TEST).astype(np.int8)
+        return self
 
 
 def _clip(values: np.ndarray) -> np.ndarray:
@@ -404,11 +414,7 @@ def _retire_stale_tasks(
     retired_on = np.fmax.reduce(  # the newest retirement; NaT where none retired (fmax skips NaT)
         np.where(stale, created + np.timedelta64(keep_days, "D"), np.datetime64("NaT")), axis=1
     ).astype("datetime64[D]")
-    keep = due & ~stale
-    candidates.due[:, _RETIRING] = keep
-    candidates.due_date[:, _RETIRING] = np.where(keep, candidates.due_date[:, _RETIRING], np.datetime64("NaT"))
-    candidates.score[:, _RETIRING] = np.where(keep, candidates.score[:, _RETIRING], 0.0)
-    candidates.test[:, _RETIRING] = np.where(keep, candidates.test[:, _RETIRING], NO_TEST)
+    candidates.due[:, _RETIRING] = due & ~stale  # their dates, scores and tests are blanked by done()
     engage = ~np.isnat(retired_on)
     score = _late_days(retired_on, as_of) * 98.0 / OVERDUE_DAYS_COUNTED
     candidates.add(RE_ENGAGE, engage, retired_on, score, test)
@@ -479,20 +485,18 @@ def diabetes_actions(
     random_recent = fresh(state["random_glucose_date"], as_of, lookback)
     fpg_emergency = fpg_recent & glucose_emergency(fpg, managed=managed)
     random_emergency = random_recent & glucose_emergency(random_glucose, managed=managed)
-    with np.errstate(invalid="ignore"):
-        pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-        pregnancy_ogtt = (
-            pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-        )
+    pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+    pregnancy_ogtt = (
+        pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+    )
     signs = _happened_within(state["diabetes_emergency_date"], as_of, lookback)
-    with np.errstate(invalid="ignore"):
-        glucose_beyond = np.fmax(
-            np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
-            np.fmax(
-                5 * (random_glucose - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
-                20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - random_glucose),
-            ),
-        )
+    glucose_beyond = np.fmax(
+        np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
+        np.fmax(
+            5 * (random_glucose - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
+            20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - random_glucose),
+        ),
+    )
     emergency_date = _newest(
         np.where(fpg_emergency | pregnancy_fpg, state["fpg_date"], nat),
         np.where(pregnancy_ogtt, state["ogtt_date"], nat),
@@ -512,22 +516,18 @@ def diabetes_actions(
     current = fresh_glucose(state, as_of, valid_days)
     f_fpg, f_ogtt, f_hba1c = current["fpg_mmol_l"], current["ogtt_2h_mmol_l"], current["hba1c_pct"]
     f_random = fresh_random_glucose(state, as_of, valid_days)
-    with np.errstate(invalid="ignore"):
-        high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
-        diabetic = (
-            (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
-        )
-        urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
-        random_high = f_random >= RANDOM_GLUCOSE_DIABETES_MMOL_L
+    high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
+    diabetic = (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
+    urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
+    random_high = f_random >= RANDOM_GLUCOSE_DIABETES_MMOL_L
     values = np.where(high, severity.glucose_high, np.where(diabetic, severity.glucose_diabetic, 0.0))
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
     # An asymptomatic random glucose >= 11.1 is confirmed by a fasting glucose or HbA1c [CDS 2020].
     random_confirm = random_high & ~measured_chronic & ~managed
-    with np.errstate(invalid="ignore"):
-        # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
-        repeat = np.where(
-            fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
-        ).astype(np.int8)
+    # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
+    repeat = np.where(
+        fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
+    ).astype(np.int8)
     confirm_from = np.where(random_confirm, state["random_glucose_date"], state["diabetes_qualifying_date"])
     _band2(
         candidates,
@@ -539,11 +539,10 @@ def diabetes_actions(
         np.where(tier.confirmed, NO_TEST, np.where(random_confirm, FPG_OR_HBA1C, repeat)),
     )
     stale_result = ~managed & ~measured_chronic & stale_diabetic_result(state, as_of, valid_days)
-    with np.errstate(invalid="ignore"):
-        emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
-            ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
-        )
-        stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
+    emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
+        ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
+    )
+    stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
     _recheck_stale(candidates, stale_result, emergency_stale, config, stale_test)
     current_fpg = fresh(state["fpg_date"], as_of, valid_days)
     fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, valid_days), hba1c, np.nan)
@@ -609,10 +608,9 @@ def hypertension_actions(
     # Band 1: BP >= 180/110 or emergency signs [BPHS 2017]; in pregnancy BP >= 140/90 (妊娠期高血压, 转诊).
     bp_recent = fresh(state["bp_date"], as_of, lookback)
     reading_emergency = bp_recent & bp_emergency(sbp, dbp)
-    with np.errstate(invalid="ignore"):
-        pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
-        beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
-        pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
+    pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
+    beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
+    pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
     signs = _happened_within(state["hypertension_emergency_date"], as_of, lookback)
     emergency_date = _newest(
         np.where(reading_emergency | pregnancy, state["bp_date"], nat),
@@ -683,6 +681,7 @@ def combine(
     """Both diseases' actions as one (n, 2, 7) set."""
     dm, dm_next, dm_interval = diabetes
     htn, htn_next, htn_interval = hypertension
+    dm, htn = dm.done(), htn.done()
     next_due = np.where(np.isnat(dm_next) | (htn_next < dm_next), htn_next, dm_next)
     return DueActions(
         due=np.stack([dm.due, htn.due], axis=1),
