@@ -29,6 +29,7 @@ from riskmodel.scoring import Assessment, assess
 Records = Sequence[Mapping[str, Any]]
 """Residents or events as mappings of column name to value."""
 OWNER_REJECTED = "the resident's record was rejected"
+_NO_EVENTS = EVENT_ARROW_SCHEMA.empty_table()  # Arrow tables are immutable: one serves every call
 
 
 class EventHistory(Protocol):
@@ -37,6 +38,11 @@ class EventHistory(Protocol):
     def state(self, columns: Mapping[str, np.ndarray], resident_ids: Any) -> dict[str, np.ndarray]:
         """The derived state of these residents as of the history's date."""
         ...
+
+
+def no_rejections() -> pd.DataFrame:
+    """An empty rejection table (``row_number``, ``errors``)."""
+    return pd.DataFrame(columns=["row_number", "errors"])
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,19 @@ class AssessedRecords:
     resident_ids: np.ndarray
     positions: np.ndarray
     assessment: Assessment | None
-    rejected: pd.DataFrame
+    _rejected: pd.DataFrame | None
     events: pa.Table
-    rejected_events: pd.DataFrame
+    _rejected_events: pd.DataFrame | None
+
+    # An empty rejection table is built only when asked for: a pandas frame costs more than assessing one
+    # resident, and the API never reads it (its records are checked at the boundary).
+    @property
+    def rejected(self) -> pd.DataFrame:
+        return no_rejections() if self._rejected is None else self._rejected
+
+    @property
+    def rejected_events(self) -> pd.DataFrame:
+        return no_rejections() if self._rejected_events is None else self._rejected_events
 
 
 def assess_records(
@@ -123,7 +139,7 @@ def assess_records(
         columns = columns_from_values(records)
         ids = np.array([record["resident_id"] for record in records], dtype=object)
         accepted_frame, positions = None, np.arange(len(records))
-        rejected = pd.DataFrame(columns=["row_number", "errors"])
+        rejected = None
     else:
         table = residents if isinstance(residents, pa.Table) else _text_table(residents, RESIDENT_COLUMNS)
         chunk = validate_table(table, row_numbers=row_numbers, seen_ids=seen_ids, known_duplicates=known_duplicates)
@@ -160,16 +176,16 @@ def _history(
     checked: bool,
     event_row_numbers: np.ndarray | None,
     event_owners: np.ndarray | None,
-) -> tuple[pa.Table, pd.DataFrame, dict[str, np.ndarray] | None]:
-    """The events used, the events rejected, and the residents' state (``None``: the rows' own)."""
-    none_rejected = pd.DataFrame(columns=["row_number", "errors"])
+) -> tuple[pa.Table, pd.DataFrame | None, dict[str, np.ndarray] | None]:
+    """The events used, the events rejected (``None``: none), and the residents' state (``None``: the rows' own)."""
     if events is None:
-        return EVENT_ARROW_SCHEMA.empty_table(), none_rejected, None
+        return _NO_EVENTS, None, None
     if hasattr(events, "state"):  # validated elsewhere, out of core
-        return EVENT_ARROW_SCHEMA.empty_table(), none_rejected, events.state(columns, ids)  # type: ignore[union-attr]
+        return _NO_EVENTS, None, events.state(columns, ids)  # type: ignore[union-attr]
+    rejected_events: pd.DataFrame | None
     if checked:
         used = events_table(list(events))  # type: ignore[arg-type]
-        rejected_events = none_rejected
+        rejected_events = None
     else:
         table = events if isinstance(events, pa.Table) else _text_table(events, EVENT_COLUMNS)  # type: ignore[arg-type]
         numbers = np.arange(1, table.num_rows + 1) if event_row_numbers is None else np.asarray(event_row_numbers)

@@ -8,8 +8,10 @@ and due date -> assessment. The library, the batch job, the Spark job and the AP
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,20 @@ from riskmodel.rules.guidelines.glycaemia import glycaemic_status
 from riskmodel.rules.tiers import DiseaseTier, diabetes_tier, hypertension_tier, overall_tier, policy_tier
 
 TIER_ARRAY = np.array(TIERS, dtype=object)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _quiet(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """One ``np.errstate`` for the whole scoring path: missing values (NaN, NaT) flow through comparisons and
+    ratios by design, and one context per call costs less than one per rule on a single resident."""
+
+    @functools.wraps(function)
+    def quiet(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
 
 
 @dataclass(frozen=True)
@@ -85,9 +101,12 @@ def as_of_day(as_of: dt.date | np.datetime64 | str | None, config: RiskConfig | 
     """The as-of date as ``datetime64[D]``; today in the configured time zone when ``None`` (SPEC 8)."""
     if as_of is None:
         return np.datetime64((config or RiskConfig()).deployment.today(), "D")
+    if type(as_of) is dt.date:  # the API's and the batch's case, without a pandas Timestamp
+        return np.datetime64(as_of, "D")
     return np.datetime64(pd.Timestamp(as_of).date(), "D")
 
 
+@_quiet
 def assess(
     columns: Mapping[str, np.ndarray],
     model: RiskModel,
@@ -119,32 +138,43 @@ def assess(
         own state when ``None`` (a version-1 input).
     """
     config = config or model.config
-    state = state if state is not None else row_state(columns)
-    columns_now = with_latest_values(columns, state)
+    state = dict(state) if state is not None else row_state(columns)
+    inputs = _rule_inputs(columns, state)
     derived = None
     if probabilities is None:
-        cdrs = cdrs_score(
-            columns_now["age_years"],
-            columns_now["bmi_kg_m2"],
-            columns_now["waist_cm"],
-            columns_now["sbp_mmhg"],
-            columns_now["family_history_diabetes"],
-            columns_now["sex"] == "M",
-        )
-        derived = derived_features(columns_now, cdrs.total, hypertension_findings(columns_now))
+        columns_now, cdrs, htn_findings = inputs
+        derived = derived_features(columns_now, cdrs.total, htn_findings)
         probabilities = model.predict(columns_now, derived, num_threads=num_threads)
-    return assess_rules(
-        columns,
+    return _assess_rules(
+        inputs,
+        state,
         probabilities,
         as_of=as_of,
         config=config,
-        state=state,
         model_version=model.version,
         screen_cuts=getattr(model, "screen_cuts", None),
         derived=derived,
     )
 
 
+def _rule_inputs(
+    columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], CdrsScore, dict[str, np.ndarray]]:
+    """What both the model's features and the rules read: the columns with each measure's latest value, CDRS
+    and the BPHS hypertension findings (computed once per call)."""
+    columns_now = with_latest_values(columns, state)
+    cdrs = cdrs_score(
+        columns_now["age_years"],
+        columns_now["bmi_kg_m2"],
+        columns_now["waist_cm"],
+        columns_now["sbp_mmhg"],
+        columns_now["family_history_diabetes"],
+        columns_now["sex"] == "M",
+    )
+    return columns_now, cdrs, hypertension_findings(columns_now)
+
+
+@_quiet
 def assess_rules(
     columns: Mapping[str, np.ndarray],
     probabilities: Mapping[str, np.ndarray],
@@ -158,19 +188,32 @@ def assess_rules(
 ) -> Assessment:
     """The rules of SPEC sections 3-6 given the model's probabilities: a pure function of the residents, their
     state, the probabilities and the as-of date (what :func:`assess` runs after the model)."""
-    day = as_of_day(as_of, config)
     state = dict(state) if state is not None else row_state(columns)
-    columns = with_latest_values(columns, state)
-    is_male = columns["sex"] == "M"
-    cdrs = cdrs_score(
-        columns["age_years"],
-        columns["bmi_kg_m2"],
-        columns["waist_cm"],
-        columns["sbp_mmhg"],
-        columns["family_history_diabetes"],
-        is_male,
+    return _assess_rules(
+        _rule_inputs(columns, state),
+        state,
+        probabilities,
+        as_of=as_of,
+        config=config,
+        model_version=model_version,
+        screen_cuts=screen_cuts,
+        derived=derived,
     )
-    htn_findings = hypertension_findings(columns)
+
+
+def _assess_rules(
+    inputs: tuple[dict[str, np.ndarray], CdrsScore, dict[str, np.ndarray]],
+    state: dict[str, np.ndarray],
+    probabilities: Mapping[str, np.ndarray],
+    *,
+    as_of: dt.date | np.datetime64 | str | None,
+    config: RiskConfig,
+    model_version: str,
+    screen_cuts: Mapping[str, float] | None,
+    derived: dict[str, np.ndarray] | None,
+) -> Assessment:
+    day = as_of_day(as_of, config)
+    columns, cdrs, htn_findings = inputs
     derived = derived if derived is not None else derived_features(columns, cdrs.total, htn_findings)
     probabilities = dict(probabilities)
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]

@@ -69,13 +69,23 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def caller(self, api_key: str | None) -> Caller:
+    def configured_caller(self, api_key: str | None) -> Caller | None:
+        """The caller of a configured key (no I/O); ``None`` for any other key or none."""
         if not api_key:
-            raise unauthorized("missing X-API-Key header")
+            return None
         offered = digest(api_key)
         for known, (teams, label, scopes) in self._keys.items():
             if hmac.compare_digest(known, offered):
                 return Caller(known, teams, label, CONFIG_SCOPES | scopes)  # configured: read, write, + any listed
+        return None
+
+    def caller(self, api_key: str | None) -> Caller:
+        if not api_key:
+            raise unauthorized("missing X-API-Key header")
+        configured = self.configured_caller(api_key)
+        if configured is not None:
+            return configured
+        offered = digest(api_key)
         if self._store is not None:
             issued = self._store.keys.find(offered)
             if issued is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from riskmodel.model.tier_model import RiskModel
@@ -12,19 +13,22 @@ from riskmodel.store.batches import ResultStore
 from serving.auth import Caller, KeyRing
 from serving.state import ModelHolder
 
+# The dependencies that do no I/O are coroutines: FastAPI runs a plain function on a worker thread, and that hop
+# costs more than the work on a small request.
 
-def _holder(request: Request) -> ModelHolder:
+
+async def _holder(request: Request) -> ModelHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
 
 
-def _model(request: Request) -> RiskModel:
+async def _model(request: Request) -> RiskModel:
     model = request.app.state.holder.current
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded yet")
     return model  # type: ignore[no-any-return]
 
 
-def _store(request: Request) -> ResultStore:
+async def _store(request: Request) -> ResultStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
@@ -48,14 +52,23 @@ def _authenticated(request: Request, x_api_key: str | None) -> Caller:
     return caller
 
 
-def _caller(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
-    caller = _authenticated(request, x_api_key)
+async def _checked(request: Request, x_api_key: str | None) -> Caller:
+    """A configured key is checked on the event loop (no I/O); any other on a worker thread (it may be a key
+    issued into the store, read per request)."""
+    keys: KeyRing = request.app.state.keys
+    if keys.configured_caller(x_api_key) is not None:
+        return _authenticated(request, x_api_key)
+    return await run_in_threadpool(_authenticated, request, x_api_key)
+
+
+async def _caller(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
+    caller = await _checked(request, x_api_key)
     caller.require("read")
     return caller
 
 
-def _writer(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
-    caller = _authenticated(request, x_api_key)
+async def _writer(request: Request, x_api_key: Annotated[str | None, Depends(API_KEY)] = None) -> Caller:
+    caller = await _checked(request, x_api_key)
     caller.require("write")
     return caller
 

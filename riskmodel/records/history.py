@@ -12,7 +12,8 @@ from the history (DuckDB) and :func:`merge_event_state` combines them with the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -103,26 +104,27 @@ _ROW_DATES = {"bp": "bp_date", "fpg": "glucose_date", "ogtt": "glucose_date", "h
 _BODY_DATE = "exam_date"
 
 
-def _nat(n: int) -> np.ndarray:
-    return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-
-
-def _nan(n: int) -> np.ndarray:
-    return np.full(n, np.nan)
+def _blank_rows(n: int, value: Any, dtype: Any, block: int = 8) -> Iterator[np.ndarray]:
+    """Columns of ``n`` blanks, each a row (a contiguous view) of a block allocated ``block`` at a time."""
+    while True:
+        yield from np.full((block, n), value, dtype=dtype)
 
 
 def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The state a version-1 resident row implies on its own (no events)."""
     n = len(columns["age_years"])
     state: dict[str, np.ndarray] = {}
+    # The blank columns come as rows of a few preallocated blocks: one allocation for many (one resident costs
+    # the same number of numpy calls as a million).
+    nans, nats = _blank_rows(n, np.nan, np.float64), _blank_rows(n, np.datetime64("NaT"), "datetime64[D]")
     for measure, (values, date) in MEASURES.items():
         source = _ROW_DATES.get(measure, _BODY_DATE)
         present = np.zeros(n, dtype=bool)
         for value in values:
-            row_values = columns.get(value, _nan(n))
+            row_values = columns[value] if value in columns else next(nans)
             state[value] = row_values.astype(np.float64)
             present |= ~np.isnan(row_values)
-        row_dates = columns.get(source, _nat(n))
+        row_dates = columns[source] if source in columns else next(nats)
         state[date] = np.where(present, row_dates, np.datetime64("NaT")).astype("datetime64[D]")
     followup = columns["last_followup_date"].astype("datetime64[D]")
     visits = columns["uncontrolled_visits"]
@@ -131,25 +133,29 @@ def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     for disease in DISEASE_NAMES:
         state[f"{disease}_last_followup_date"] = followup
         state[f"{disease}_last_face_to_face_date"] = followup  # the row's is the last face-to-face (SPEC 2.1)
-        state[f"{disease}_followups_12m"] = _nan(n)
+        state[f"{disease}_followups_12m"] = next(nans)
         state[f"{disease}_uncontrolled_visits"] = visits.astype(np.float64)
         state[f"{disease}_uncontrolled_date"] = np.where(visits >= 1, followup, np.datetime64("NaT")).astype(
             "datetime64[D]"
         )
         for name in PER_DISEASE_DATES:
-            state.setdefault(f"{disease}_{name}", _nat(n))
-        state[f"{disease}_registered_date"] = columns.get(registered[disease], _nat(n)).astype("datetime64[D]")
+            if f"{disease}_{name}" not in state:
+                state[f"{disease}_{name}"] = next(nats)
+        state[f"{disease}_registered_date"] = (
+            columns[registered[disease]] if registered[disease] in columns else next(nats)
+        ).astype("datetime64[D]")
         state[f"{disease}_recorded_by_events"] = np.zeros(n)
-        state[f"{disease}_treated"] = columns.get(treatment[disease], _nan(n)).astype(np.float64)
+        state[f"{disease}_treated"] = (
+            columns[treatment[disease]] if treatment[disease] in columns else next(nans)
+        ).astype(np.float64)
         for name in ("series_lapsed", "q1_v1", "q1_v2", "q2_v1", "q2_v2", "q3_v1", "q3_v2"):
-            state[f"{disease}_{name}"] = _nan(n) if name.startswith("q") else np.zeros(n)
-    with np.errstate(invalid="ignore"):
-        qualifying = {
-            1: state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L,
-            2: state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L,
-            3: state["hba1c_pct"] >= HBA1C_DIABETES_PCT,
-        }
-        htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+            state[f"{disease}_{name}"] = next(nans) if name.startswith("q") else np.zeros(n)
+    qualifying = {
+        1: state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L,
+        2: state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L,
+        3: state["hba1c_pct"] >= HBA1C_DIABETES_PCT,
+    }
+    htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
     dm_tests = sum(mask.astype(np.int8) for mask in qualifying.values())
     # One row holds one day's results: two different tests on it confirm (CDS 2020); one BP is one reading.
     state["diabetes_confirmations"] = np.minimum(dm_tests, 2).astype(np.float64)
@@ -176,10 +182,10 @@ def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     state["hypertension_q1_v2"] = np.where(htn, state["dbp_mmhg"], np.nan)
     state["hypertension_q1_date"] = state["hypertension_qualifying_date"]
     state["prediabetes_history"] = np.zeros(n)  # the rules add the row's own results (riskmodel.rules.tiers)
-    state["random_glucose_symptoms"] = _nan(n)
-    state["pregnant"] = columns.get("pregnant", _nan(n)).astype(np.float64)
-    state["pregnant_date"] = _nat(n)
-    state["last_event_date"] = _nat(n)
+    state["random_glucose_symptoms"] = next(nans)
+    state["pregnant"] = (columns["pregnant"] if "pregnant" in columns else next(nans)).astype(np.float64)
+    state["pregnant_date"] = next(nats)
+    state["last_event_date"] = next(nats)
     return state
 
 

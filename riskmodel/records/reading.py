@@ -294,16 +294,27 @@ def columns_from_values(records: Sequence[Mapping[str, Any]]) -> dict[str, np.nd
 
     The same column forms as :func:`resident_columns`, built without pandas so that one record costs little.
     """
+    # One array per kind, each column a contiguous row of it: a few numpy calls for any number of records.
+    numbers = np.array(
+        [[np.nan if (v := record.get(name)) is None else float(v) for record in records] for name in _NUMBER_NAMES],
+        dtype=np.float64,
+    ).reshape(len(_NUMBER_NAMES), len(records))
+    dates = np.array(
+        [["NaT" if (v := record.get(name)) is None else v for record in records] for name in _DATE_NAMES],
+        dtype="datetime64[D]",
+    ).reshape(len(_DATE_NAMES), len(records))
+    by_name = {**dict(zip(_NUMBER_NAMES, numbers, strict=True)), **dict(zip(_DATE_NAMES, dates, strict=True))}
     columns: dict[str, np.ndarray] = {}
     for column in RESIDENT_COLUMNS:
-        values = [record.get(column.name) for record in records]
-        if column.kind in ("float", "int", "bool"):
-            columns[column.name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-        elif column.kind == "date":
-            columns[column.name] = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[D]")
-        elif column.kind == "category":
-            columns[column.name] = np.array(values, dtype=object)
+        if column.kind == "category":
+            columns[column.name] = np.array([record.get(column.name) for record in records], dtype=object)
+        elif column.name in by_name:
+            columns[column.name] = by_name[column.name]
     return columns
+
+
+_NUMBER_NAMES = tuple(c.name for c in RESIDENT_COLUMNS if c.kind in ("float", "int", "bool"))
+_DATE_NAMES = tuple(c.name for c in RESIDENT_COLUMNS if c.kind == "date")
 
 
 __all__ = [

@@ -152,6 +152,8 @@ CREATED_BEFORE_DUE = {
     OVERDUE: FOLLOW_UP_INTERVAL_DAYS,
 }
 """The tasks that retire into ``re_engage``, and how many days after their creating event each falls due."""
+_RETIRING = np.array(list(CREATED_BEFORE_DUE), dtype=np.intp)
+_CREATED_OFFSETS = np.array(list(CREATED_BEFORE_DUE.values()), dtype="timedelta64[D]")
 FPG_HIGH_MMOL_L = 11.1
 HBA1C_HIGH_PCT = 9.0
 """Glucose >= 11.1 mmol/L or HbA1c >= 9 % outrank a borderline result in band 2 (SPEC 6)."""
@@ -255,10 +257,20 @@ class _Candidates:
         self.test = np.zeros((self.n, len(ACTIONS)), dtype=np.int8)
 
     def add(self, code: int, mask: np.ndarray, due: np.ndarray, score: np.ndarray, test: np.ndarray | int) -> None:
+        """Set one action's column; where it is not due, the date, score and test are blanked by :meth:`done`
+        (read ``due_date``, ``score`` and ``test`` only where ``due`` holds until then)."""
         self.due[:, code] = mask
-        self.due_date[:, code] = np.where(mask, due, np.datetime64("NaT"))
-        self.score[:, code] = np.where(mask, _clip(score), 0.0)
-        self.test[:, code] = np.where(mask, test, NO_TEST)
+        self.due_date[:, code] = due
+        self.score[:, code] = score
+        self.test[:, code] = test
+
+    def done(self) -> _Candidates:
+        """Every action's date, score (clipped) and test blanked where it is not due, in one pass for all codes."""
+        due = self.due
+        self.due_date = np.where(due, self.due_date, np.datetime64("NaT")).astype("datetime64[D]")
+        self.score = np.where(due, _clip(self.score), 0.0)
+        self.test = np.where(due, self.test, NO_TEST).astype(np.int8)
+        return self
 
 
 def _clip(values: np.ndarray) -> np.ndarray:
@@ -272,9 +284,10 @@ def _plus_days(dates: np.ndarray, days: int, as_of: np.datetime64) -> np.ndarray
 
 
 def _newest(*dates: np.ndarray) -> np.ndarray:
+    """The newest of the dates per resident, NaT where all are NaT (``fmax`` skips NaT as it skips NaN)."""
     out = dates[0].astype("datetime64[D]")
     for other in dates[1:]:
-        out = np.where(np.isnat(out) | (other > out), other, out)
+        out = np.fmax(out, other)
     return out.astype("datetime64[D]")
 
 
@@ -285,7 +298,7 @@ def _happened_within(dates: np.ndarray, as_of: np.datetime64, days: int) -> np.n
 
 def _late_days(due: np.ndarray, as_of: np.datetime64) -> np.ndarray:
     """Days past due that count toward priority: none before the due date, at most 90 (SPEC 13.3)."""
-    return np.fmin(np.maximum(np.nan_to_num(days_before(as_of, due)), 0.0), OVERDUE_DAYS_COUNTED)
+    return np.fmin(np.fmax(days_before(as_of, due), 0.0), OVERDUE_DAYS_COUNTED)  # fmax: undated (NaN) to 0
 
 
 def _overdue_points(due: np.ndarray, as_of: np.datetime64, config: RiskConfig) -> np.ndarray:
@@ -392,23 +405,16 @@ def _retire_stale_tasks(
     ``re_engage`` (重新联系并复测, band 3), due when it retired (SPEC 13.3)."""
     as_of = candidates.as_of
     keep_days = config.worklist.stale_task_days
-    retired_on = np.full(candidates.n, np.datetime64("NaT"), dtype="datetime64[D]")
-    for code, offset in CREATED_BEFORE_DUE.items():
-        created = candidates.due_date[:, code] - np.timedelta64(offset, "D")
-        with np.errstate(invalid="ignore"):
-            old = candidates.due[:, code] & (days_before(as_of, created) > keep_days)
-        quiet = np.isnat(last_contact) | ~(last_contact > created)
-        stale = old & quiet
-        retired_on = _newest(
-            retired_on, np.where(stale, created + np.timedelta64(keep_days, "D"), np.datetime64("NaT"))
-        )
-        candidates.add(
-            code,
-            candidates.due[:, code] & ~stale,
-            candidates.due_date[:, code],
-            candidates.score[:, code],
-            candidates.test[:, code],
-        )
+    # Every retiring task at once, one column per code (one resident costs as little as a million per row).
+    created = candidates.due_date[:, _RETIRING] - _CREATED_OFFSETS
+    due = candidates.due[:, _RETIRING]
+    old = due & (days_before(as_of, created) > keep_days)
+    quiet = np.isnat(last_contact)[:, None] | ~(last_contact[:, None] > created)
+    stale = old & quiet
+    retired_on = np.fmax.reduce(  # the newest retirement; NaT where none retired (fmax skips NaT)
+        np.where(stale, created + np.timedelta64(keep_days, "D"), np.datetime64("NaT")), axis=1
+    ).astype("datetime64[D]")
+    candidates.due[:, _RETIRING] = due & ~stale  # their dates, scores and tests are blanked by done()
     engage = ~np.isnat(retired_on)
     score = _late_days(retired_on, as_of) * 98.0 / OVERDUE_DAYS_COUNTED
     candidates.add(RE_ENGAGE, engage, retired_on, score, test)
@@ -479,20 +485,18 @@ def diabetes_actions(
     random_recent = fresh(state["random_glucose_date"], as_of, lookback)
     fpg_emergency = fpg_recent & glucose_emergency(fpg, managed=managed)
     random_emergency = random_recent & glucose_emergency(random_glucose, managed=managed)
-    with np.errstate(invalid="ignore"):
-        pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-        pregnancy_ogtt = (
-            pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-        )
+    pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+    pregnancy_ogtt = (
+        pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
+    )
     signs = _happened_within(state["diabetes_emergency_date"], as_of, lookback)
-    with np.errstate(invalid="ignore"):
-        glucose_beyond = np.fmax(
-            np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
-            np.fmax(
-                5 * (random_glucose - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
-                20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - random_glucose),
-            ),
-        )
+    glucose_beyond = np.fmax(
+        np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
+        np.fmax(
+            5 * (random_glucose - GLUCOSE_EMERGENCY_HIGH_MMOL_L),
+            20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - random_glucose),
+        ),
+    )
     emergency_date = _newest(
         np.where(fpg_emergency | pregnancy_fpg, state["fpg_date"], nat),
         np.where(pregnancy_ogtt, state["ogtt_date"], nat),
@@ -512,22 +516,18 @@ def diabetes_actions(
     current = fresh_glucose(state, as_of, valid_days)
     f_fpg, f_ogtt, f_hba1c = current["fpg_mmol_l"], current["ogtt_2h_mmol_l"], current["hba1c_pct"]
     f_random = fresh_random_glucose(state, as_of, valid_days)
-    with np.errstate(invalid="ignore"):
-        high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
-        diabetic = (
-            (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
-        )
-        urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
-        random_high = f_random >= RANDOM_GLUCOSE_DIABETES_MMOL_L
+    high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
+    diabetic = (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
+    urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
+    random_high = f_random >= RANDOM_GLUCOSE_DIABETES_MMOL_L
     values = np.where(high, severity.glucose_high, np.where(diabetic, severity.glucose_diabetic, 0.0))
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
     # An asymptomatic random glucose >= 11.1 is confirmed by a fasting glucose or HbA1c [CDS 2020].
     random_confirm = random_high & ~measured_chronic & ~managed
-    with np.errstate(invalid="ignore"):
-        # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
-        repeat = np.where(
-            fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
-        ).astype(np.int8)
+    # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
+    repeat = np.where(
+        fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
+    ).astype(np.int8)
     confirm_from = np.where(random_confirm, state["random_glucose_date"], state["diabetes_qualifying_date"])
     _band2(
         candidates,
@@ -539,11 +539,10 @@ def diabetes_actions(
         np.where(tier.confirmed, NO_TEST, np.where(random_confirm, FPG_OR_HBA1C, repeat)),
     )
     stale_result = ~managed & ~measured_chronic & stale_diabetic_result(state, as_of, valid_days)
-    with np.errstate(invalid="ignore"):
-        emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
-            ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
-        )
-        stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
+    emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
+        ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
+    )
+    stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
     _recheck_stale(candidates, stale_result, emergency_stale, config, stale_test)
     current_fpg = fresh(state["fpg_date"], as_of, valid_days)
     fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, valid_days), hba1c, np.nan)
@@ -609,10 +608,9 @@ def hypertension_actions(
     # Band 1: BP >= 180/110 or emergency signs [BPHS 2017]; in pregnancy BP >= 140/90 (妊娠期高血压, 转诊).
     bp_recent = fresh(state["bp_date"], as_of, lookback)
     reading_emergency = bp_recent & bp_emergency(sbp, dbp)
-    with np.errstate(invalid="ignore"):
-        pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
-        beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
-        pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
+    pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
+    beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
+    pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
     signs = _happened_within(state["hypertension_emergency_date"], as_of, lookback)
     emergency_date = _newest(
         np.where(reading_emergency | pregnancy, state["bp_date"], nat),
@@ -683,6 +681,7 @@ def combine(
     """Both diseases' actions as one (n, 2, 7) set."""
     dm, dm_next, dm_interval = diabetes
     htn, htn_next, htn_interval = hypertension
+    dm, htn = dm.done(), htn.done()
     next_due = np.where(np.isnat(dm_next) | (htn_next < dm_next), htn_next, dm_next)
     return DueActions(
         due=np.stack([dm.due, htn.due], axis=1),

@@ -86,10 +86,9 @@ def diabetes_screening(
     fpg = state["fpg_mmol_l"]
     tested = ~np.isnan(fpg) | ~np.isnan(state["ogtt_2h_mmol_l"]) | ~np.isnan(state["hba1c_pct"])
     last = _last_test_date([state["fpg_date"], state["ogtt_date"], state["hba1c_date"]], columns["exam_date"], tested)
-    with np.errstate(invalid="ignore"):
-        ogtt = ((cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age) | (
-            (fpg >= FPG_RECOMMEND_OGTT_MMOL_L) & (fpg < FPG_DIABETES_MMOL_L)
-        )
+    ogtt = ((cdrs.total >= CDRS_HIGH_RISK_POINTS) & cdrs.in_validated_age) | (
+        (fpg >= FPG_RECOMMEND_OGTT_MMOL_L) & (fpg < FPG_DIABETES_MMOL_L)
+    )
     return ScreeningDue(interval, _due(last, interval, as_of), np.where(ogtt, OGTT, FPG).astype(np.int8))
 
 

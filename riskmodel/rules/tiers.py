@@ -9,6 +9,7 @@ computed from measured values); outside those ages it is shown and flagged, neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -82,13 +83,15 @@ class DiseaseTier:
 
 def fresh(dates: np.ndarray, as_of: np.datetime64, valid_days: int) -> np.ndarray:
     """A result counts if taken within ``valid_days`` before the as-of date, or undated (SPEC section 3)."""
-    with np.errstate(invalid="ignore"):
-        return np.isnat(dates) | (days_before(as_of, dates) <= valid_days)
+    # Whole days as in days_before, compared as timedeltas (NaT compares False): no float round trip; a whole
+    # number of days is <= valid_days exactly when it is <= its floor.
+    limit = np.timedelta64(math.floor(valid_days), "D")
+    return np.isnat(dates) | ((as_of - dates).astype("timedelta64[D]", copy=False) <= limit)
 
 
 def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
     """Days from each date to the as-of date (NaN where undated)."""
-    age = (as_of - dates).astype("timedelta64[D]").astype(np.float64)
+    age = (as_of - dates).astype("timedelta64[D]", copy=False).astype(np.float64)
     age[np.isnat(dates)] = np.nan
     return age
 
@@ -121,8 +124,7 @@ def policy_tier(
     ``high_risk_threshold``, else healthy. The model never makes anyone chronic: that takes a record or a
     measurement. ``screen_cut`` is the model's own (chosen at training); the config's when it carries none."""
     cut = config.tiers.screen_cut if screen_cut is None else screen_cut
-    with np.errstate(invalid="ignore"):
-        high = (p_chronic >= cut) | (p_high_risk + p_chronic >= config.tiers.high_risk_threshold)
+    high = (p_chronic >= cut) | (p_high_risk + p_chronic >= config.tiers.high_risk_threshold)
     return np.where(high, HIGH_RISK, HEALTHY).astype(np.int8)
 
 
@@ -176,8 +178,7 @@ def pregnant_now(state: Mapping[str, np.ndarray], as_of: np.datetime64) -> np.nd
     """Pregnant as of the date: the newest event that says so (within 40 weeks), else the row (SPEC 13.4)."""
     said = state["pregnant"] == 1.0
     dated = ~np.isnat(state["pregnant_date"])
-    with np.errstate(invalid="ignore"):
-        recent = days_before(as_of, state["pregnant_date"]) <= PREGNANCY_DAYS
+    recent = days_before(as_of, state["pregnant_date"]) <= PREGNANCY_DAYS
     return said & (~dated | recent)
 
 
@@ -186,15 +187,13 @@ def stale_diabetic_result(state: Mapping[str, np.ndarray], as_of: np.datetime64,
     measure's newest (SPEC 13.1)."""
     out = np.zeros(len(state["fpg_mmol_l"]), dtype=bool)
     for value, date, threshold in DIABETES_STALE_THRESHOLDS:
-        with np.errstate(invalid="ignore"):
-            out |= (state[value] >= threshold) & ~fresh(state[date], as_of, valid_days)
+        out |= (state[value] >= threshold) & ~fresh(state[date], as_of, valid_days)
     return out
 
 
 def stale_raised_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
     """The newest BP is >= 140/90 and older than ``valid_days`` (SPEC 13.1)."""
-    with np.errstate(invalid="ignore"):
-        raised = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    raised = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
     return raised & ~fresh(state["bp_date"], as_of, valid_days)
 
 
@@ -254,8 +253,7 @@ def diabetes_tier(
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
     measured = glycaemic_tier(status.category)
-    with np.errstate(invalid="ignore"):
-        random_high = fresh_random_glucose(state, as_of, valid_days) >= RANDOM_GLUCOSE_DIABETES_MMOL_L
+    random_high = fresh_random_glucose(state, as_of, valid_days) >= RANDOM_GLUCOSE_DIABETES_MMOL_L
     symptomatic = random_high & (state["random_glucose_symptoms"] > 0)
     measured = np.where(symptomatic, CHRONIC, measured)
     measured = np.where(random_high & ~symptomatic, np.maximum(measured, HIGH_RISK), measured).astype(np.int8)

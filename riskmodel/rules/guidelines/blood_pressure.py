@@ -53,8 +53,7 @@ UNKNOWN, NORMAL, HIGH_NORMAL, HYPERTENSION = -1, 0, 1, 2
 
 
 def _either(sbp: np.ndarray, dbp: np.ndarray, sbp_cut: float, dbp_cut: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (sbp >= sbp_cut) | (dbp >= dbp_cut)
+    return (sbp >= sbp_cut) | (dbp >= dbp_cut)
 
 
 def _measured(sbp: np.ndarray, dbp: np.ndarray) -> np.ndarray:
@@ -107,8 +106,7 @@ def bp_controlled(
     else:
         sbp_target = np.where(age_years >= ELDERLY_AGE_YEARS, SBP_ELDERLY_TARGET_MMHG, SBP_HYPERTENSION_MMHG)
         dbp_target = np.full(len(sbp_target), float(DBP_HYPERTENSION_MMHG))
-    with np.errstate(invalid="ignore"):
-        controlled = (sbp_mmhg < sbp_target) & (dbp_mmhg < dbp_target)
+    controlled = (sbp_mmhg < sbp_target) & (dbp_mmhg < dbp_target)
     known = ~np.isnan(sbp_mmhg) & ~np.isnan(dbp_mmhg)
     return np.where(known, controlled.astype(float), np.nan)
 

@@ -44,5 +44,4 @@ def central_obesity_cutoff(is_male: np.ndarray) -> np.ndarray:
 
 def central_obesity(waist_cm: np.ndarray, is_male: np.ndarray) -> np.ndarray:
     """Waist >= 90 cm (men) or >= 85 cm (women) [WST428]; False where unknown."""
-    with np.errstate(invalid="ignore"):
-        return waist_cm >= central_obesity_cutoff(is_male)
+    return waist_cm >= central_obesity_cutoff(is_male)

@@ -10,6 +10,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,12 +54,22 @@ class CdrsScore:
     in_validated_age: np.ndarray
 
 
+@functools.cache
+def _band_table(bands: tuple[tuple[float, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The bands' lower bounds (ascending) and their points after a leading 0 (below the first band)."""
+    lowers = np.array([lower for lower, _ in bands], dtype=np.float64)
+    if np.any(np.diff(lowers) <= 0):
+        raise ValueError(f"CDRS bands must ascend: {bands}")
+    return lowers, np.array([0, *(score for _, score in bands)], dtype=np.int16)
+
+
 def _banded(values: np.ndarray, bands: tuple[tuple[float, int], ...]) -> np.ndarray:
-    points = np.zeros(len(values), dtype=np.int16)
-    with np.errstate(invalid="ignore"):
-        for lower, score in bands:
-            points = np.where(values >= lower, score, points)
-    return points
+    """The points of the highest band whose lower bound the value reaches (0 below the first or unknown): one
+    table look-up per resident."""
+    lowers, scores = _band_table(bands)
+    index = np.searchsorted(lowers, values, side="right")  # how many lower bounds are <= the value
+    index[np.isnan(values)] = 0  # NaN sorts last: an unknown value scores 0
+    return scores[index]
 
 
 def cdrs_score(

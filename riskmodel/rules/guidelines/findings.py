@@ -194,8 +194,7 @@ def _yes(values: np.ndarray) -> np.ndarray:
 
 def _overweight(columns: Mapping[str, np.ndarray]) -> np.ndarray:
     is_male = columns["sex"] == "M"
-    with np.errstate(invalid="ignore"):
-        return (columns["bmi_kg_m2"] >= BMI_OVERWEIGHT_FROM) | central_obesity(columns["waist_cm"], is_male)
+    return (columns["bmi_kg_m2"] >= BMI_OVERWEIGHT_FROM) | central_obesity(columns["waist_cm"], is_male)
 
 
 HYPERTENSION_COUNTED_CODES = tuple(code for code in HYPERTENSION_RISK_CODES if code != "htn_bp_band")
@@ -244,27 +243,26 @@ def diabetes_findings(
     known = _yes(columns["diagnosed_hypertension"]) | _yes(columns["on_antihypertensive"])
     if hypertension_known is not None:
         known = known | hypertension_known
-    with np.errstate(invalid="ignore"):
-        low_hdl = hdl < HDL_LOW_CDS2024_MMOL_L if is_2024 else hdl <= HDL_LOW_CDS2020_MMOL_L
-        raised_bp = (columns["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (columns["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
-        ifg_who = glycaemia.ifg & (columns["fpg_mmol_l"] >= FPG_IFG_WHO_MMOL_L)
-        findings = {
-            "dm_age": columns["age_years"] >= age_cut,
-            "dm_prediabetes": ifg_who | glycaemia.igt | history,
-            "dm_prediabetes_ada": (glycaemia.ifg & ~ifg_who) | glycaemia.hba1c_prediabetes,
-            "dm_overweight": _overweight(columns),
-            "dm_sedentary": columns["physically_active"] == 0.0,
-            "dm_family_history": _yes(columns["family_history_diabetes"]),
-            "dm_gdm_history": _yes(columns["gdm_history"]),
-            "dm_hypertension": known,
-            "dm_raised_bp": raised_bp & ~known,
-            "dm_dyslipidaemia": low_hdl | (columns["tg_mmol_l"] >= TG_HIGH_MMOL_L) | _yes(columns["on_lipid_lowering"]),
-            "dm_ascvd": _yes(columns["ascvd_history"]),
-            # CDRS >= 25 is a criterion of the 2024 profile and decides high_risk under SPEC section 3 in both,
-            # within the validated ages only; outside them it is shown and flagged [Zhou2013].
-            "dm_cdrs": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & cdrs_in_age,
-            "dm_cdrs_unvalidated": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & ~cdrs_in_age,
-        }
+    low_hdl = hdl < HDL_LOW_CDS2024_MMOL_L if is_2024 else hdl <= HDL_LOW_CDS2020_MMOL_L
+    raised_bp = (columns["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (columns["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    ifg_who = glycaemia.ifg & (columns["fpg_mmol_l"] >= FPG_IFG_WHO_MMOL_L)
+    findings = {
+        "dm_age": columns["age_years"] >= age_cut,
+        "dm_prediabetes": ifg_who | glycaemia.igt | history,
+        "dm_prediabetes_ada": (glycaemia.ifg & ~ifg_who) | glycaemia.hba1c_prediabetes,
+        "dm_overweight": _overweight(columns),
+        "dm_sedentary": columns["physically_active"] == 0.0,
+        "dm_family_history": _yes(columns["family_history_diabetes"]),
+        "dm_gdm_history": _yes(columns["gdm_history"]),
+        "dm_hypertension": known,
+        "dm_raised_bp": raised_bp & ~known,
+        "dm_dyslipidaemia": low_hdl | (columns["tg_mmol_l"] >= TG_HIGH_MMOL_L) | _yes(columns["on_lipid_lowering"]),
+        "dm_ascvd": _yes(columns["ascvd_history"]),
+        # CDRS >= 25 is a criterion of the 2024 profile and decides high_risk under SPEC section 3 in both,
+        # within the validated ages only; outside them it is shown and flagged [Zhou2013].
+        "dm_cdrs": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & cdrs_in_age,
+        "dm_cdrs_unvalidated": (cdrs_total >= CDRS_HIGH_RISK_POINTS) & ~cdrs_in_age,
+    }
     return findings
 
 
@@ -306,13 +304,12 @@ def guideline_high_risk(
 def hypertension_findings(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Each BPHS hypertension high-risk criterion, plus the high-normal finding, as boolean columns."""
     sbp, dbp = columns["sbp_mmhg"], columns["dbp_mmhg"]
-    with np.errstate(invalid="ignore"):
-        return {
-            "htn_bp_band": bphs_high_risk_band(sbp, dbp),
-            "htn_overweight": _overweight(columns),
-            "htn_family_history": _yes(columns["family_history_hypertension"]),
-            "htn_alcohol": _yes(columns["alcohol_excess"]),
-            "htn_age": columns["age_years"] >= HYPERTENSION_RISK_AGE,
-            "htn_high_salt": _yes(columns["high_salt_diet"]),
-            "htn_high_normal": bp_category(sbp, dbp) == 1,
-        }
+    return {
+        "htn_bp_band": bphs_high_risk_band(sbp, dbp),
+        "htn_overweight": _overweight(columns),
+        "htn_family_history": _yes(columns["family_history_hypertension"]),
+        "htn_alcohol": _yes(columns["alcohol_excess"]),
+        "htn_age": columns["age_years"] >= HYPERTENSION_RISK_AGE,
+        "htn_high_salt": _yes(columns["high_salt_diet"]),
+        "htn_high_normal": bp_category(sbp, dbp) == 1,
+    }

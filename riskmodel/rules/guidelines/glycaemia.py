@@ -105,14 +105,13 @@ def glycaemic_status(
     ----------
     CDS 2020 diagnostic criteria (WHO 1999); ADA Standards of Care 2024, section 2.
     """
-    with np.errstate(invalid="ignore"):
-        fpg_dm = fpg_mmol_l >= FPG_DIABETES_MMOL_L
-        ogtt_dm = ogtt_2h_mmol_l >= OGTT_2H_DIABETES_MMOL_L
-        hba1c_dm = hba1c_pct >= HBA1C_DIABETES_PCT
-        ifg_low = FPG_IFG_ADA_MMOL_L if criteria == "ada" else FPG_IFG_WHO_MMOL_L
-        ifg = (fpg_mmol_l >= ifg_low) & ~fpg_dm
-        igt = (ogtt_2h_mmol_l >= OGTT_2H_IGT_MMOL_L) & ~ogtt_dm
-        hba1c_pre = (hba1c_pct >= HBA1C_PREDIABETES_PCT) & ~hba1c_dm
+    fpg_dm = fpg_mmol_l >= FPG_DIABETES_MMOL_L
+    ogtt_dm = ogtt_2h_mmol_l >= OGTT_2H_DIABETES_MMOL_L
+    hba1c_dm = hba1c_pct >= HBA1C_DIABETES_PCT
+    ifg_low = FPG_IFG_ADA_MMOL_L if criteria == "ada" else FPG_IFG_WHO_MMOL_L
+    ifg = (fpg_mmol_l >= ifg_low) & ~fpg_dm
+    igt = (ogtt_2h_mmol_l >= OGTT_2H_IGT_MMOL_L) & ~ogtt_dm
+    hba1c_pre = (hba1c_pct >= HBA1C_PREDIABETES_PCT) & ~hba1c_dm
     if not use_hba1c_prediabetes:
         hba1c_pre = np.zeros_like(hba1c_pre)
     measured = ~np.isnan(fpg_mmol_l) | ~np.isnan(ogtt_2h_mmol_l) | ~np.isnan(hba1c_pct)
@@ -131,14 +130,13 @@ def glucose_controlled(
     ``bphs2017``: FPG < 7.0 [BPHS2017]. ``guideline2024``: FPG < 7.0 and, where an HbA1c is given (fresh),
     HbA1c < 7.0 % [CDS2024]; known when either result is.
     """
-    with np.errstate(invalid="ignore"):
-        fpg_ok = fpg_mmol_l < FPG_CONTROLLED_BELOW_MMOL_L
-        if profile != "guideline2024" or hba1c_pct is None:
-            return np.where(np.isnan(fpg_mmol_l), np.nan, fpg_ok.astype(float))
-        hba1c_ok = hba1c_pct < HBA1C_CONTROLLED_BELOW_PCT
-        known = ~np.isnan(fpg_mmol_l) | ~np.isnan(hba1c_pct)
-        controlled = (np.isnan(fpg_mmol_l) | fpg_ok) & (np.isnan(hba1c_pct) | hba1c_ok)
-        return np.where(known, controlled.astype(float), np.nan)
+    fpg_ok = fpg_mmol_l < FPG_CONTROLLED_BELOW_MMOL_L
+    if profile != "guideline2024" or hba1c_pct is None:
+        return np.where(np.isnan(fpg_mmol_l), np.nan, fpg_ok.astype(float))
+    hba1c_ok = hba1c_pct < HBA1C_CONTROLLED_BELOW_PCT
+    known = ~np.isnan(fpg_mmol_l) | ~np.isnan(hba1c_pct)
+    controlled = (np.isnan(fpg_mmol_l) | fpg_ok) & (np.isnan(hba1c_pct) | hba1c_ok)
+    return np.where(known, controlled.astype(float), np.nan)
 
 
 def glucose_emergency(glucose_mmol_l: np.ndarray, *, managed: np.ndarray) -> np.ndarray:
@@ -149,7 +147,6 @@ def glucose_emergency(glucose_mmol_l: np.ndarray, *, managed: np.ndarray) -> np.
     emergency by itself (SPEC 4.5). The low bound flags treatment-induced hypoglycaemia, so it applies to
     residents with a recorded diagnosis or treatment.
     """
-    with np.errstate(invalid="ignore"):
-        return (glucose_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L) | (
-            managed & (glucose_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L)
-        )
+    return (glucose_mmol_l >= GLUCOSE_EMERGENCY_HIGH_MMOL_L) | (
+        managed & (glucose_mmol_l <= GLUCOSE_EMERGENCY_LOW_MMOL_L)
+    )
