@@ -47,8 +47,7 @@ class ModelHolder:
         self.current: RiskModel | None = None
         self.current_registered: str | None = None
         self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Repeating(config.serving.model_poll_seconds, self.check_for_update, "model-poller")
         self._lock = threading.Lock()
 
     def load(self) -> RiskModel:
@@ -89,21 +88,10 @@ class ModelHolder:
         return True
 
     def start_polling(self) -> None:
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(self.config.serving.model_poll_seconds):
-                self.check_for_update()
-
-        self._thread = threading.Thread(target=loop, name="model-poller", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._poller.stop()
 
 
 class ListWarmer:
@@ -119,8 +107,7 @@ class ListWarmer:
     def __init__(self, store: ResultStore, holder: ModelHolder, config: RiskConfig) -> None:
         self.store, self.holder, self.config = store, holder, config
         self._seen: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Repeating(config.serving.model_poll_seconds, self.check, "list-warmer")
 
     def check(self) -> list[str]:
         """Warm the latest batch for the recently served teams if it is new; returns the teams warmed."""
@@ -154,17 +141,33 @@ class ListWarmer:
         return warmed
 
     def start(self) -> None:
+        self._poller.start()
+
+    def stop(self) -> None:
+        self._poller.stop()
+
+
+class Repeating:
+    """A daemon thread that calls ``action`` every ``seconds`` until stopped; an action that raises is logged and
+    tried again next time (a store or registry briefly unreachable)."""
+
+    def __init__(self, seconds: float, action: Callable[[], object], name: str) -> None:
+        self.seconds, self.action, self.name = seconds, action, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
         if self._thread is not None:
             return
 
         def loop() -> None:
-            while not self._stop.wait(self.config.serving.model_poll_seconds):
+            while not self._stop.wait(self.seconds):
                 try:
-                    self.check()
-                except Exception:  # a store that is briefly unreachable: try again next time
-                    logger.warning("could not prepare the new batch's team lists", exc_info=True)
+                    self.action()
+                except Exception:
+                    logger.warning("%s: failed, trying again in %.0f s", self.name, self.seconds, exc_info=True)
 
-        self._thread = threading.Thread(target=loop, name="list-warmer", daemon=True)
+        self._thread = threading.Thread(target=loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
