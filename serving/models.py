@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from riskmodel.records.events import DISEASE_REQUIRED_FOR
+from riskmodel.records.events import DISEASE_REQUIRED_FOR, NEXT_FOLLOWUP_BEFORE_EVENT
 from riskmodel.records.example import EXAMPLE_RESIDENT
 from riskmodel.records.schema import (
     COLUMNS_BY_NAME,
@@ -103,6 +103,9 @@ class _EventBase(BaseModel):
             raise ValueError("sbp_mmhg must be above dbp_mmhg")
         if getattr(self, "kind", None) in DISEASE_REQUIRED_FOR and getattr(self, "disease", None) is None:
             raise ValueError("disease is required for followup, diagnosis and referral events")
+        agreed, day = getattr(self, "next_followup_date", None), getattr(self, "event_date", None)
+        if agreed is not None and day is not None and agreed < day:
+            raise ValueError(NEXT_FOLLOWUP_BEFORE_EVENT)
         return self
 
 

@@ -56,6 +56,9 @@ def event_keys(resident_ids: pa.Array, event_ids: pa.Array) -> np.ndarray:
     return SeenIds.hash(resident_ids, event_ids)
 
 
+NEXT_FOLLOWUP_BEFORE_EVENT = "next_followup_date is before the event's own date (it is agreed at this follow-up)"
+
+
 def validate_events(
     table: pa.Table,
     *,
@@ -108,6 +111,8 @@ def validate_events(
     )
     is_status = _mask(pc.equal(typed["kind"], "status"))
     problems.add(is_status & _mask(pc.is_null(typed["status"])), "status", "required for status events")
+    agreed_before = _mask(pc.less(typed["next_followup_date"], typed["event_date"]))
+    problems.add(agreed_before, "next_followup_date", NEXT_FOLLOWUP_BEFORE_EVENT)
     after = _mask(pc.greater(typed["event_date"], pa.scalar(as_of, pa.date32())))
     problems.add(after, "event_date", f"after the as-of date {as_of}")
     if known_residents is not None:

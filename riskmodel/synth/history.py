@@ -283,7 +283,8 @@ def events_arrow(events: dict[str, np.ndarray], resident_ids: pa.Array) -> pa.Ta
         values = values[order]
         if pa.types.is_date(field_.type):
             days = values.astype("datetime64[D]")
-            columns[field_.name] = pa.array(days.astype(np.int64).astype(np.int32), pa.date32())
+            # NaT's int64 is the smallest integer: masked, so that an unset date is null, never 1970-01-01.
+            columns[field_.name] = pa.array(days.astype(np.int64).astype(np.int32), pa.date32(), mask=np.isnat(days))
         elif pa.types.is_floating(field_.type):
             floats = (
                 np.asarray([np.nan if v is None else v for v in values], dtype=float)

@@ -92,6 +92,24 @@ def test_assessments_keep_order_and_chinese_reasons(client):
             "records",
         ),
         ({"rows": []}, "records"),
+        (  # a next follow-up agreed before the follow-up that agreed it (SPEC 14.4)
+            {
+                "records": [
+                    _record(
+                        events=[
+                            {
+                                "event_id": "e1",
+                                "event_date": "2026-06-20",
+                                "kind": "followup",
+                                "disease": "hypertension",
+                                "next_followup_date": "2026-06-19",
+                            }
+                        ]
+                    )
+                ]
+            },
+            "records.0.events.0",
+        ),
     ],
 )
 def test_bad_input_is_422_with_the_field_path(client, body, field):

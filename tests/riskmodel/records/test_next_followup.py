@@ -8,6 +8,8 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
+import pyarrow.parquet
 import pytest
 
 from riskmodel.records.derivation import history_state
@@ -68,6 +70,9 @@ def _followup(event_id: str, date: str, **values) -> dict:
         ("next_followup_date", "2026-09-30", True),
         ("next_followup_date", "2026/9/30", True),
         ("next_followup_date", "2026-02-30", False),
+        ("next_followup_date", "2026-06-20", True),  # agreed for the same day: due that day
+        ("next_followup_date", "2026-06-19", False),  # before the follow-up that agreed it
+        ("next_followup_date", "1970-01-01", False),  # an epoch standing in for "none" is not a date agreed
     ],
 )
 def test_the_new_event_columns_are_validated(column, value, good):
@@ -123,3 +128,19 @@ def test_the_agreed_date_is_the_newest_followups_and_without_one_90_days_stand()
 def test_an_agreed_date_later_than_90_days_is_not_overdue_at_91():
     events = [_followup("e1", "2026-03-01", next_followup_date="2026-07-15")]
     assert _overdue(dt.date(2026, 7, 1), events)[0] is False  # 122 days after the visit, before the agreed date
+
+
+def test_synthetic_events_leave_the_next_followup_date_empty_not_1970(tmp_path):
+    """Found on the demo's screen: 'overdue 20,635 days' came from synthetic events whose unset next follow-up
+    date was written as 1970-01-01 (NaT through int32)."""
+    from riskmodel.synth import write_population
+    from riskmodel.synth.population import events_path
+
+    source = write_population(tmp_path / "p.parquet", 300, teams=1, seed=2, as_of=AS_OF, history_years=3)
+    events = pa.parquet.read_table(events_path(source))
+    assert events.num_rows > 0
+    agreed = events.column("next_followup_date")
+    assert agreed.null_count == events.num_rows or pa.compute.min(agreed).as_py() > dt.date(2000, 1, 1)
+    for name in events.column_names:
+        if pa.types.is_date(events.schema.field(name).type) and events.column(name).null_count < events.num_rows:
+            assert pa.compute.min(events.column(name)).as_py() > dt.date(1970, 1, 1), name
