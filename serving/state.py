@@ -128,10 +128,10 @@ class ListWarmer:
                     self.store,
                     team,
                     model,
-                    today=self.config.deployment.today(),
+                    today=model.config.deployment.today(),
                     limit=1,
                     reasons=False,
-                    config=self.config,
+                    config=model.config,  # as the list route has it (team_worklist's default): the same cache key
                 )
             except LookupError:
                 continue  # the team has no residents in the new batch

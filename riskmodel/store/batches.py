@@ -76,6 +76,7 @@ class ResultStore:
         self.url = url
         self.keep_batches = keep_batches
         self._engine: Engine | None = None
+        self._caches = threading.Lock()  # the in-memory caches are read and changed by request and warmer threads
 
     @property
     def engine(self) -> Engine:
@@ -349,34 +350,42 @@ class ResultStore:
             raise StoreError("the result store holds no complete batch yet; run 'riskmodel score' first")
         key = (batch["batch_id"], team_id)
         cache = self.__dict__.setdefault("_team_cache", {})
-        if key in cache:
-            cache[key] = cache.pop(key)  # most recently used last
-            return cache[key], batch
+        with self._caches:
+            if key in cache:
+                frame = cache[key] = cache.pop(key)  # most recently used last
+                return frame, batch
         query = sa.select(scored_residents).where(
             scored_residents.c.batch_id == batch["batch_id"], scored_residents.c.team_id == team_id
         )
         with self.engine.connect() as connection:
             frame = _read_residents(connection, query)
-        cache[key] = frame
-        while len(cache) > TEAM_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
+        with self._caches:
+            cache[key] = frame
+            while len(cache) > TEAM_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
         return frame, batch
 
     def recent_teams(self) -> list[str]:
         """The teams whose rows this store object keeps, most recently read first (any batch)."""
         cache = self.__dict__.get("_team_cache", {})
-        return list(dict.fromkeys(team for _, team in reversed(list(cache))))
+        with self._caches:
+            keys = list(cache)
+        return list(dict.fromkeys(team for _, team in reversed(keys)))
 
     def derived(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """A value derived from a complete batch's rows (which never change), kept for the last few keys: the
         key must name everything the value depends on (the batch id first). Callers must not modify it."""
         cache = self.__dict__.setdefault("_derived_cache", {})
-        if key in cache:
-            cache[key] = cache.pop(key)  # most recently used last
-            return cache[key]  # type: ignore[no-any-return]
-        value = cache[key] = compute()
-        while len(cache) > TEAM_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
+        with self._caches:
+            if key in cache:
+                value: T = cache.pop(key)
+                cache[key] = value  # most recently used last
+                return value
+        value = compute()  # outside the lock: two threads may both compute a missing key (the last one kept)
+        with self._caches:
+            cache[key] = value
+            while len(cache) > TEAM_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
         return value
 
     def resident_of_team(self, team_id: str, resident_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:

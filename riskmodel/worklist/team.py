@@ -113,6 +113,7 @@ def _state_key(effects: OutcomeEffects) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for values in (effects.referral_sent, effects.referral_closed):
         where = np.flatnonzero(~np.isnat(values))
+        digest.update(np.int64(where.size).tobytes())  # a referral sent is not one closed on the same day
         digest.update(where.tobytes() + values.ravel()[where].astype("datetime64[D]").view(np.int64).tobytes())
     digest.update(np.flatnonzero(effects.not_confirmed).tobytes())
     return digest.hexdigest()
@@ -274,7 +275,7 @@ def record_outcome(
         batch_as_of=batch["as_of"],
         config=config,
     )
-    state = apply_referrals(state_of_row(stored), effects)
+    state = apply_not_confirmed(apply_referrals(state_of_row(stored), effects), effects)  # as the list has it
     removed = effects.removed.get(0)
     if removed is not None and outcome != "reinstate":
         raise OutcomeError(f"resident {resident} was recorded as {removed}; record reinstate first", status=409)

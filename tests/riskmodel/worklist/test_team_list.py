@@ -245,4 +245,44 @@ def test_every_action_on_the_list_takes_an_outcome_recorded_today_though_the_bat
     after, _ = team_worklist(store, team, model, today=TODAY, config=config, capacity=100_000, reasons=False)
     still = {(e["resident_id"], a["disease"], a["action"]) for e in after.entries for a in e["actions"]}
     assert not still & set(chosen.values())
+
+    # A confirmation answered "not confirmed" (SPEC 13.2) changes what is due; whatever the list then shows for
+    # that resident takes an outcome too (the check and the list see the same state).
+    confirming = [
+        (e["resident_id"], a["disease"])
+        for e in after.entries
+        for a in e["actions"]
+        if a["action"] == "confirm_diagnosis" and e["resident_id"] not in {r for r, _, _ in chosen.values()}
+    ][:10]
+    assert confirming
+    for resident, disease in confirming:
+        request = {"resident_id": resident, "disease": disease, "action": "confirm_diagnosis"}
+        record_outcome(
+            store,
+            team,
+            model,
+            {**request, "outcome": "not_confirmed", "reason": "复查正常"},
+            today=TODAY,
+            recorded_by="doctor",
+            config=config,
+        )
+    again, _ = team_worklist(store, team, model, today=TODAY, config=config, capacity=100_000, reasons=False)
+    for entry in again.entries:
+        if entry["resident_id"] not in {r for r, _ in confirming}:
+            continue
+        for action in entry["actions"]:
+            record_outcome(
+                store,
+                team,
+                model,
+                {
+                    "resident_id": entry["resident_id"],
+                    "disease": action["disease"],
+                    "action": action["action"],
+                    "outcome": "call_later",
+                },
+                today=TODAY,
+                recorded_by="nurse",
+                config=config,
+            )
     store.dispose()
