@@ -13,8 +13,6 @@ Usage: python -m benchmarks.api [--requests 2000] [--rounds 1] [--source ../befo
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import socket
 import statistics
@@ -29,7 +27,7 @@ from typing import Any
 import httpx
 import yaml
 
-from benchmarks.common import save
+from benchmarks.common import save, server_env
 from benchmarks.fixtures import AS_OF, population
 from riskmodel.config import load_config
 from riskmodel.records.reading import read_residents
@@ -155,16 +153,9 @@ def main() -> None:
     sources = {"this": here, **{str(s): s.resolve() for s in args.source or []}}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        tracking = f"sqlite:///{folder / 'mlflow.db'}"
-        env = {
-            **os.environ,
-            "RISKMODEL_TRACKING_URI": tracking,
-            "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
-            "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(KEY.encode()).hexdigest(): ["*"]}),
-            "MLFLOW_TRACKING_URI": tracking,
-            # mlflow models serve starts `uvicorn` by name: the venv's bin must be on PATH
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
+        env = server_env(  # mlflow models serve starts `uvicorn` by name: the venv's bin must be on PATH
+            folder, KEY, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        )
         config = load_config(environ=env)
         result = train_risk_model(read_residents(population(folder, 100_000, seed=9)).residents, config)
         version = log_training(result, config, data_sources=["benchmark"])

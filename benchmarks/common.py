@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -42,3 +43,17 @@ def run_child(code: str, *args: str) -> dict[str, Any]:
 
 
 PEAK_RSS = "import resource; peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+
+
+def server_env(folder: Path, key: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's servers: scratch MLflow and result stores in ``folder``, and one API key
+    for every team; ``extra`` adds or replaces variables."""
+    tracking = f"sqlite:///{folder / 'mlflow.db'}"
+    return {
+        **os.environ,
+        "RISKMODEL_TRACKING_URI": tracking,
+        "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
+        "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(key.encode()).hexdigest(): ["*"]}),
+        "MLFLOW_TRACKING_URI": tracking,
+        **extra,
+    }

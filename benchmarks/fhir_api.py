@@ -10,7 +10,6 @@ Usage: python -m benchmarks.fhir_api [--requests 500] [--train-residents 20000]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
@@ -25,7 +24,7 @@ import httpx
 import pyarrow.parquet as pq
 
 from benchmarks.api import KEY, _port, _wait
-from benchmarks.common import save
+from benchmarks.common import save, server_env
 from benchmarks.fixtures import AS_OF, population
 from riskmodel.config import load_config
 from riskmodel.interchange import population_resources
@@ -98,6 +97,10 @@ def in_process(model: Any, document: dict[str, Any], count: int) -> dict[str, fl
     }
 
 
+HERE = Path(__file__).resolve().parents[1]
+"""This checkout, first on the server's path."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
@@ -105,17 +108,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        tracking = f"sqlite:///{folder / 'mlflow.db'}"
-        env = {
-            **os.environ,
-            "RISKMODEL_TRACKING_URI": tracking,
-            "RISKMODEL_STORE_URL": f"sqlite:///{folder / 's.db'}",
-            "RISKMODEL_API_KEYS": json.dumps({hashlib.sha256(KEY.encode()).hexdigest(): ["*"]}),
-            "MLFLOW_TRACKING_URI": tracking,
-            # the server imports this checkout's package, whatever the venv's install points at
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH")])),  # fmt: skip
-        }
+        env = server_env(  # the server imports this checkout's package, whatever the venv's install points at
+            folder,
+            KEY,
+            PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+        )
         config = load_config(environ=env)
         result = train_risk_model(read_residents(population(folder, args.train_residents, seed=9)).residents, config)
         log_training(result, config, data_sources=["benchmark"])
@@ -149,8 +146,11 @@ def main() -> None:
         "fhir_api",
         {
             "one_patient_bundle": {"resources": len(document["entry"]), "bytes": len(body)},
-            "loopback_ms": {"p50": _pct(latency, 0.5), "p99": _pct(latency, 0.99),
-                            "mean": round(statistics.mean(latency), 2)},  # fmt: skip
+            "loopback_ms": {
+                "p50": _pct(latency, 0.5),
+                "p99": _pct(latency, 0.99),
+                "mean": round(statistics.mean(latency), 2),
+            },  # fmt: skip
             "in_process_p50_ms": steps,
             "requests": args.requests,
             "targets": {"p50_ms": 10},
