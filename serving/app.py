@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from riskmodel.config import RiskConfig
-from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
+from riskmodel.pyfunc import DEFAULT_MODEL_URI
 from riskmodel.store.batches import ResultStore
 from serving import errors
 from serving.auth import KeyRing

@@ -22,7 +22,6 @@ def request_id_of(scope: dict[str, Any]) -> str:
     return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

@@ -9,8 +9,8 @@ from typing import Any
 
 from riskmodel.config import RiskConfig
 from riskmodel.exceptions import ModelNotFoundError
-from riskmodel.model.pyfunc import ARTIFACT_NAME, DEFAULT_MODEL_URI
 from riskmodel.model.tier_model import RiskModel
+from riskmodel.pyfunc import ARTIFACT_NAME, DEFAULT_MODEL_URI
 from riskmodel.redaction import redact_url
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
-from riskmodel.model.pyfunc import ARTIFACT_NAME, parse_as_of, score_records
+from riskmodel.pyfunc import ARTIFACT_NAME, parse_as_of, score_records
 
 
 class RiskModelPyfunc(PythonModel):  # type: ignore[misc]

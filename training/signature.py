@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from riskmodel.model.pyfunc import EVENTS_COLUMN, PYFUNC_COLUMNS
+from riskmodel.pyfunc import EVENTS_COLUMN, PYFUNC_COLUMNS
 from riskmodel.records.schema import RESIDENT_COLUMNS
 
 _MLFLOW_TYPES = {"str": "string", "category": "string", "float": "double", "int": "double", "date": "string"}

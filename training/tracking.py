@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 
 import riskmodel
 from riskmodel.config import RiskConfig
-from riskmodel.model.pyfunc import ARTIFACT_NAME
+from riskmodel.pyfunc import ARTIFACT_NAME
 from riskmodel.records.example import EXAMPLE_RESIDENT
 from riskmodel.records.schema import SCHEMA_VERSION
 from serving.registry import configure

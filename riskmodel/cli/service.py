@@ -40,7 +40,7 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the HTTP API (assessments, work lists, model info; OpenAPI at /docs). Every log line is JSON."""
-    from riskmodel.model.pyfunc import DEFAULT_MODEL_URI
+    from riskmodel.pyfunc import DEFAULT_MODEL_URI
     from serving.app import create_app
     from serving.server import run_servers
     from serving.state import ModelHolder

@@ -1,4 +1,4 @@
-"""The registered model's scoring as MLflow calls it (riskmodel.model.pyfunc): rows in order, rejected rows with
+"""The registered model's scoring as MLflow calls it (riskmodel.pyfunc): rows in order, rejected rows with
 their reasons, events applied, as_of honoured, answers equal to the batch path's."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.model.pyfunc import PYFUNC_COLUMNS, parse_as_of, score_records
+from riskmodel.pyfunc import PYFUNC_COLUMNS, parse_as_of, score_records
 from riskmodel.records.reading import validate_records
 from riskmodel.scoring import score_frame
 from tests.factories import make_resident
