@@ -9,12 +9,15 @@ fresh process that reports its wall and CPU seconds (user + system of it and its
 shared machine), its own peak RSS and its largest worker's; ``peak_rss_bound_mib`` (own + workers x largest
 worker) bounds what the import held at once. Flat memory: the peaks stay the same from the smaller to the larger
 size.
-Usage: python -m benchmarks.fhir_import [--sizes 100000 200000] [--history-years 0] [--workers 2]
+``--data DIR`` keeps each size's NDJSON in ``DIR/<size>`` and re-uses it on the next run (exporting 1 M residents
+takes minutes; the import is what is timed).
+Usage: python -m benchmarks.fhir_import [--sizes 100000 200000] [--history-years 0] [--workers 2] [--data DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -54,7 +57,11 @@ print(json.dumps({"residents": summary.residents, "events": summary.events, "rej
 
 
 def export(folder: Path, residents: int, history_years: int) -> dict[str, object]:
-    """The synthetic population as bulk NDJSON in ``folder``; counts of resources per type."""
+    """The synthetic population as bulk NDJSON in ``folder``; counts of resources per type (kept in
+    ``folder/made.json``: a folder that already holds them is re-used as it is)."""
+    made_path = folder / "made.json"
+    if made_path.exists():
+        return dict(json.loads(made_path.read_text()))
     synth = folder / "synth.parquet"
     write_population(synth, residents, teams=-(-residents // 1200), seed=5, as_of=AS_OF, history_years=history_years)
     frame = pq.read_table(synth).to_pandas()
@@ -67,7 +74,10 @@ def export(folder: Path, residents: int, history_years: int) -> dict[str, object
         with open(path, "rb") as handle:
             counts[path.stem] = sum(1 for _ in handle)
     size = sum(p.stat().st_size for p in files)
-    return {"export_seconds": round(seconds, 1), "resources": counts, "ndjson_mib": round(size / 2**20, 1)}
+    synth.unlink()
+    made = {"export_seconds": round(seconds, 1), "resources": counts, "ndjson_mib": round(size / 2**20, 1)}
+    made_path.write_text(json.dumps(made))
+    return made
 
 
 def main() -> None:
@@ -75,14 +85,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 200_000])
     parser.add_argument("--history-years", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data", type=Path, help="keep (and re-use) each size's NDJSON in DATA/<size>")
     args = parser.parse_args()
     runs = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
+            if args.data:
+                folder = args.data / f"{n}-{args.history_years}y"
+                folder.mkdir(parents=True, exist_ok=True)
             made = export(folder, n, args.history_years)
             measured = run_child(
-                IMPORT_CHILD, str(folder / "ndjson"), str(folder / "imported.parquet"), str(args.workers)
+                IMPORT_CHILD, str(folder / "ndjson"), str(Path(scratch) / "imported.parquet"), str(args.workers)
             )
             lines = sum(made["resources"].values())  # type: ignore[union-attr]
             runs.append(

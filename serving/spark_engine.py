@@ -42,16 +42,30 @@ from riskmodel.records.schema import COLUMN_NAMES, OUTPUT_COLUMNS, RESIDENT_COLU
 from riskmodel.records.validation import check_required_columns
 from riskmodel.scoring import assess_rules, with_outputs
 from riskmodel.store.batches import ResultStore, stored_probabilities, stored_state
+from serving.spark_parts import (
+    BUCKET,
+    DUPLICATE,
+    ERRORS,
+    EVENT_FIELDS,
+    EVENT_REJECTED,
+    EVENT_USED,
+    KIND,
+    RAW,
+    REJECTED,
+    REJECTED_EVENTS,
+    RESIDENT,
+    RESIDENT_ROWS,
+    ROW,
+    USED_EVENT_COUNT,
+    USED_EVENTS,
+    parts_view,
+)
 
-_ROW, _DUP, _REJECTED, _ERRORS, _RAW = "_row_number", "_duplicate", "_rejected", "_errors", "_raw"
-_KIND, _BUCKET = "_kind", "_bucket"
-RESIDENT, EVENT_USED, EVENT_REJECTED = "resident", "event", "event_rejected"
 BUCKETS = 64
 """Residents and events are grouped by a hash of resident_id into this many groups."""
 STATE_FIELDS = [pa.field(f"state_{n}", pa.float64()) for n in STATE_NUMBER_COLUMNS] + [
     pa.field(f"state_{n}", pa.date32()) for n in STATE_DATE_COLUMNS
 ]
-EVENT_FIELDS = [pa.field(f"ev_{f.name}", f.type) for f in EVENT_ARROW_SCHEMA]
 _MODELS: dict[int, RiskModel] = {}
 
 
@@ -78,11 +92,11 @@ def _result_schema(extras: list[str]) -> pa.Schema:
             *output_schema(extras),
             *STATE_FIELDS,
             *EVENT_FIELDS,
-            pa.field(_KIND, pa.string()),
-            pa.field(_ROW, pa.int64()),
-            pa.field(_REJECTED, pa.bool_()),
-            pa.field(_ERRORS, pa.string()),
-            pa.field(_RAW, pa.string()),
+            pa.field(KIND, pa.string()),
+            pa.field(ROW, pa.int64()),
+            pa.field(REJECTED, pa.bool_()),
+            pa.field(ERRORS, pa.string()),
+            pa.field(RAW, pa.string()),
         ]
     )
 
@@ -90,11 +104,11 @@ def _result_schema(extras: list[str]) -> pa.Schema:
 def _rejected_rows(rejected: pd.DataFrame, schema: pa.Schema, kind: str) -> pa.Table:
     values = rejected.drop(columns=["row_number", "errors"])
     frame = pd.DataFrame({name: pd.Series([None] * len(rejected), dtype=object) for name in schema.names})
-    frame[_KIND] = kind
-    frame[_ROW] = rejected["row_number"].to_numpy()
-    frame[_REJECTED] = True
-    frame[_ERRORS] = rejected["errors"].to_numpy()
-    frame[_RAW] = [
+    frame[KIND] = kind
+    frame[ROW] = rejected["row_number"].to_numpy()
+    frame[REJECTED] = True
+    frame[ERRORS] = rejected["errors"].to_numpy()
+    frame[RAW] = [
         json.dumps(record, ensure_ascii=False, default=str)
         for record in values.astype(object).where(values.notna(), None).to_dict(orient="records")
     ]
@@ -113,12 +127,12 @@ def _score_group(
     """One group of residents (and their events): the result rows of SPEC 7, rejected rows, and the events."""
     schema = _result_schema(extras)
     parts: list[pa.Table] = []
-    rows = residents.column(_ROW).to_numpy()
-    duplicates = residents.column(_DUP).to_numpy(zero_copy_only=False).astype(bool)
-    raw = residents.drop_columns([c for c in (_ROW, _DUP, _BUCKET) if c in residents.column_names])
+    rows = residents.column(ROW).to_numpy()
+    duplicates = residents.column(DUPLICATE).to_numpy(zero_copy_only=False).astype(bool)
+    raw = residents.drop_columns([c for c in (ROW, DUPLICATE, BUCKET) if c in residents.column_names])
     raw_events = None
     if events is not None and events.num_rows:
-        raw_events = events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names])
+        raw_events = events.drop_columns([c for c in (ROW, BUCKET) if c in events.column_names])
     result = assess_records(
         raw,
         raw_events,
@@ -127,7 +141,7 @@ def _score_group(
         config=config,
         row_numbers=rows,
         known_duplicates=duplicates,
-        event_row_numbers=events.column(_ROW).to_numpy() if raw_events is not None else None,
+        event_row_numbers=events.column(ROW).to_numpy() if raw_events is not None else None,
     )
     if len(result.rejected_events):
         parts.append(_rejected_rows(result.rejected_events, schema, EVENT_REJECTED))
@@ -139,13 +153,13 @@ def _score_group(
             schema=schema,
         )
         kind = pa.array([EVENT_USED] * valid_events.num_rows)
-        parts.append(table.set_column(schema.get_field_index(_KIND), _KIND, kind))
+        parts.append(table.set_column(schema.get_field_index(KIND), KIND, kind))
     if result.assessment is not None and result.residents is not None:
         scored = with_outputs(result.residents, result.assessment)
         frame = _output_frame(scored, schema)
-        frame[_KIND] = RESIDENT
-        frame[_ROW] = scored.index.to_numpy()
-        frame[_REJECTED] = False
+        frame[KIND] = RESIDENT
+        frame[ROW] = scored.index.to_numpy()
+        frame[REJECTED] = False
         parts.append(pa.Table.from_pandas(frame, schema=schema, preserve_index=False, safe=False))
     if len(result.rejected):
         parts.append(_rejected_rows(result.rejected, schema, RESIDENT))
@@ -195,7 +209,7 @@ def _numbered(frame: Any) -> Any:
         total += count
     before = F.create_map(*offsets)[F.col("_partition")] if offsets else F.lit(0)
     position = F.col("_id") - F.shiftleft(F.col("_partition").cast("long"), 33)
-    return tagged.withColumn(_ROW, before + position + 1).drop("_partition", "_id")
+    return tagged.withColumn(ROW, before + position + 1).drop("_partition", "_id")
 
 
 def _files(path: Path) -> list[Path]:
@@ -258,9 +272,9 @@ def score_file_spark(
     extras = [name for name in columns if name not in known and name not in OUTPUT_COLUMNS]
     spark = _session(master)
     numbered = _numbered(_read(spark, input_path, columns))
-    first = F.row_number().over(Window.partitionBy("resident_id").orderBy(_ROW))
-    marked = numbered.withColumn(_DUP, F.col("resident_id").isNotNull() & (first > 1))
-    marked = marked.withColumn(_BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
+    first = F.row_number().over(Window.partitionBy("resident_id").orderBy(ROW))
+    marked = numbered.withColumn(DUPLICATE, F.col("resident_id").isNotNull() & (first > 1))
+    marked = marked.withColumn(BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
     broadcast = spark.sparkContext.broadcast(_model_files(model))
     version = model.version
     schema = _result_schema(extras)
@@ -275,10 +289,10 @@ def score_file_spark(
                 ):
                     yield from part.to_batches()
 
-        result = marked.drop(_BUCKET).mapInArrow(score, from_arrow_schema(schema))
+        result = marked.drop(BUCKET).mapInArrow(score, from_arrow_schema(schema))
     else:
         events = _numbered(_read(spark, events_path, event_columns or []))
-        events = events.withColumn(_BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
+        events = events.withColumn(BUCKET, F.pmod(F.hash("resident_id"), F.lit(BUCKETS)))
 
         def score_with_events(residents: pa.Table, history: pa.Table) -> pa.Table:
             if residents.num_rows:
@@ -289,8 +303,8 @@ def score_file_spark(
             return pa.concat_tables(parts) if parts else schema.empty_table()
 
         result = (
-            marked.groupBy(_BUCKET)
-            .cogroup(events.groupBy(_BUCKET))
+            marked.groupBy(BUCKET)
+            .cogroup(events.groupBy(BUCKET))
             .applyInArrow(score_with_events, from_arrow_schema(schema))
         )
     with tempfile.TemporaryDirectory(prefix="riskmodel-spark-", dir=output_path.parent) as scratch:
@@ -316,9 +330,9 @@ def _orphans(events: pa.Table, schema: pa.Schema, as_of: dt.date) -> list[pa.Tab
     if not events.num_rows:
         return []
     checked = validate_events(
-        events.drop_columns([c for c in (_ROW, _BUCKET) if c in events.column_names]),
+        events.drop_columns([c for c in (ROW, BUCKET) if c in events.column_names]),
         as_of=as_of,
-        row_numbers=events.column(_ROW).to_numpy(),
+        row_numbers=events.column(ROW).to_numpy(),
         known_residents=lambda ids: np.zeros(len(ids), dtype=bool),
     )
     return [_rejected_rows(checked.rejected, schema, EVENT_REJECTED)] if len(checked.rejected) else []
@@ -341,7 +355,7 @@ def _write_outputs(
     """The driver's part: Spark's result, in input order (DuckDB over the part files, spilling to disk), into
     the outputs and the store; the batch's indicators from the same rows and events."""
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW result AS SELECT * FROM read_parquet('{parts}/*.parquet')")
+    con.execute(parts_view(f"{parts}/*.parquet"))
     history = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if store is not None else None
     monitor = BatchMonitor(model, config)
     try:
@@ -358,22 +372,18 @@ def _write_outputs(
             wait=wait,
         ) as outputs:
             if event_columns is not None:
-                rejected = con.sql(
-                    f"SELECT {_ROW}, {_ERRORS}, {_RAW} FROM result WHERE {_KIND} = '{EVENT_REJECTED}' ORDER BY {_ROW}"
-                )
+                rejected = con.sql(REJECTED_EVENTS)
                 for batch in rejected.fetch_record_batch(100_000):
                     frame = batch.to_pandas()
-                    events_rejected = pd.DataFrame([json.loads(t) for t in frame[_RAW]], columns=event_columns)
-                    events_rejected.insert(0, "errors", frame[_ERRORS].to_numpy())
-                    events_rejected.insert(0, "row_number", frame[_ROW].to_numpy())
+                    events_rejected = pd.DataFrame([json.loads(t) for t in frame[RAW]], columns=event_columns)
+                    events_rejected.insert(0, "errors", frame[ERRORS].to_numpy())
+                    events_rejected.insert(0, "row_number", frame[ROW].to_numpy())
                     outputs.write_rejected_events(events_rejected)
                     outputs.summary.events_rejected += len(frame)
-                used = con.execute(f"SELECT count(*) FROM result WHERE {_KIND} = '{EVENT_USED}'").fetchall()
+                used = con.execute(USED_EVENT_COUNT).fetchall()
                 outputs.summary.events_used = int(used[0][0])
                 outputs.summary.events_read = outputs.summary.events_used + outputs.summary.events_rejected
-            ordered = con.sql(
-                f"SELECT * EXCLUDE ({', '.join(f.name for f in EVENT_FIELDS)}) FROM result WHERE {_KIND} = '{RESIDENT}' ORDER BY {_ROW}"
-            )
+            ordered = con.sql(RESIDENT_ROWS)
             for batch in ordered.fetch_record_batch(50_000):
                 scored, rejected_rows = _split(batch.to_pandas(), columns)
                 outputs.write(scored, rejected_rows)
@@ -383,10 +393,7 @@ def _write_outputs(
                     monitor.add(assessment)
             if history is not None and store is not None and outputs.batch_id is not None and outputs.refusal() is None:
                 if event_columns is not None:
-                    fields = ", ".join(f"ev_{f.name} AS {f.name}" for f in EVENT_ARROW_SCHEMA)
-                    used_events = con.sql(
-                        f"SELECT {fields} FROM result WHERE {_KIND} = '{EVENT_USED}'"
-                    ).to_arrow_table()
+                    used_events = con.sql(USED_EVENTS).to_arrow_table()
                     history.add_events(used_events)
                 publish_history(history, store, outputs.batch_id)
                 report = monitor.report()
@@ -409,17 +416,17 @@ def _rules_assessment(scored: pd.DataFrame, config: RiskConfig, as_of: dt.date) 
 
 def _split(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Spark's ordered rows as (scored, rejected) frames."""
-    flags = frame[_REJECTED].astype(bool)
-    scored = _typed(frame[~flags].drop(columns=[_REJECTED, _ERRORS, _RAW, _KIND]))
-    rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, _RAW]], columns=columns)
-    rejected.insert(0, "errors", frame.loc[flags, _ERRORS].to_numpy())
-    rejected.insert(0, "row_number", frame.loc[flags, _ROW].to_numpy())
+    flags = frame[REJECTED].astype(bool)
+    scored = _typed(frame[~flags].drop(columns=[REJECTED, ERRORS, RAW, KIND]))
+    rejected = pd.DataFrame([json.loads(text) for text in frame.loc[flags, RAW]], columns=columns)
+    rejected.insert(0, "errors", frame.loc[flags, ERRORS].to_numpy())
+    rejected.insert(0, "row_number", frame.loc[flags, ROW].to_numpy())
     return scored, rejected
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Arrow-read output rows back into the scored-frame dtypes the writers and the store expect."""
-    frame = frame.set_index(_ROW)
+    frame = frame.set_index(ROW)
     frame.index.name = "row_number"
     for column in RESIDENT_COLUMNS:
         if column.kind == "date":

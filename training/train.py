@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -230,6 +230,27 @@ def _baseline(disease: Disease, derived: dict[str, np.ndarray]) -> np.ndarray:
     return derived["cdrs_points"] if disease == "diabetes" else derived["bphs_risk_count"]
 
 
+@dataclass
+class _Population:
+    """What every step of training reads: the residents as columns, their derived features and their roles."""
+
+    frame: pd.DataFrame
+    columns: dict[str, np.ndarray]
+    derived: dict[str, np.ndarray]
+    roles: np.ndarray
+
+
+@dataclass
+class _Fitted:
+    """One disease's model, with the held-out predictions its screen cut is chosen on."""
+
+    model: DiseaseModel
+    cut_scores: np.ndarray
+    cut_truth: np.ndarray
+    summary: dict[str, Any] = field(default_factory=dict)
+    cv_metrics: dict[str, float] = field(default_factory=dict)
+
+
 def train_risk_model(
     train: pd.DataFrame,
     config: RiskConfig,
@@ -252,11 +273,93 @@ def train_risk_model(
         Called with a short description as each step starts (progress display).
     """
     step = on_step or (lambda _: None)
+    population = _population(train, test, config)
+    frame, roles = population.frame, population.roles
+    summary: dict[str, Any] = {
+        "residents": int(len(frame)),
+        "teams": int(frame["team_id"].nunique()),
+        "test_residents": int((roles == TEST).sum()),
+        "test_from": "held-out split" if test is None else "separate test data",
+    }
+    trained = {disease: _train_disease(cast(Disease, disease), population, config, step) for disease in DISEASES}
+    references: dict[str, Any] = {d: t.reference for d, t in trained.items()}
+    references["top_features"] = {d: t.top_features for d, t in trained.items()}
+    for t in trained.values():
+        summary |= t.summary
+    evaluations = {d: t.evaluation for d, t in trained.items()}
+    cv_metrics = {k: v for t in trained.values() for k, v in t.cv_metrics.items()}
+    metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()} | cv_metrics
+    risk_model = RiskModel(
+        diabetes=trained["diabetes"].model,
+        hypertension=trained["hypertension"].model,
+        config=config,
+        training_summary=summary,
+        metrics=metrics,
+        screen_cuts={d: t.screen_cut for d, t in trained.items()},
+        reference=references,
+    )
+    samples = {d: t.sample for d, t in trained.items()}
+    return TrainingResult(
+        model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary, explanation_sample=samples
+    )
+
+
+@dataclass
+class _Trained:
+    """One disease's fitted model with its screen cut, drift reference, evaluation and explanation sample."""
+
+    model: DiseaseModel
+    screen_cut: float
+    reference: Any
+    top_features: list[str]
+    evaluation: DiseaseEvaluation
+    sample: tuple[np.ndarray, np.ndarray]
+    summary: dict[str, Any]
+    cv_metrics: dict[str, float]
+
+
+def _train_disease(
+    disease: Disease, population: _Population, config: RiskConfig, step: Callable[[str], None]
+) -> _Trained:
+    """Fit one disease's model on the population it serves, choose its screen cut and measure it."""
+    step(f"training the {disease} model")
+    roles = population.roles
+    labels = tier_labels(population.columns, disease, config)
+    served = ~recorded(population.columns, disease)
+    x = feature_matrix(population.columns, disease, derived=population.derived)
+    fit = (labels >= 0) & served  # the population the model serves (SPEC 3)
+    fitted = _fit(disease, population, x, labels, served, fit, config)
+    model = fitted.model
+    train_rows = fit & (roles == TRAIN)
+    drift_reference = reference(x[train_rows], model.features, model.probabilities(x[train_rows])[:, 2])
+    importance = model.booster.feature_importance(importance_type="gain")
+    screen_cut = choose_screen_cut(fitted.cut_scores, fitted.cut_truth, config.tiers.model_target_sensitivity)
+    step(f"evaluating the {disease} model")
+    test_rows = (labels >= 0) & (roles == TEST)
+    evaluation = _evaluate(disease, population, model, x, labels, served, test_rows, screen_cut, config)
+    sample = np.flatnonzero(test_rows)[:2000]
+    counts = np.bincount(labels[fit & (roles != TEST)], minlength=3)
+    summary = fitted.summary | {
+        f"{disease}_training_labels": {tier: int(c) for tier, c in zip(TIERS, counts, strict=True)},
+        f"{disease}_trees_per_class": int(model.booster.current_iteration()),
+    }
+    return _Trained(
+        model,
+        screen_cut,
+        drift_reference,
+        [model.features[j] for j in np.argsort(-importance)],
+        evaluation,
+        (x[sample], model.contributions(x[sample])),
+        summary,
+        fitted.cv_metrics,
+    )
+
+
+def _population(train: pd.DataFrame, test: pd.DataFrame | None, config: RiskConfig) -> _Population:
+    """The residents (train, then any separate test cycle) as columns, and each one's role (by resident)."""
     frame = train if test is None else pd.concat([train, test], ignore_index=True)
     columns = resident_columns(frame)
-    derived = derived_features(columns)
-    cross_validated = config.model.selection == "cv"
-    validation_fraction = 0.0 if cross_validated else config.model.validation_fraction
+    validation_fraction = 0.0 if config.model.selection == "cv" else config.model.validation_fraction
     if test is None:
         roles = split_residents(
             frame["resident_id"],
@@ -269,82 +372,67 @@ def train_risk_model(
             train["resident_id"], seed=config.model.seed, test_fraction=0.0, validation_fraction=validation_fraction
         )
         roles = np.concatenate([inner, np.full(len(test), TEST)])
-    models: dict[str, DiseaseModel] = {}
-    cuts: dict[str, float] = {}
-    references: dict[str, Any] = {}
-    evaluations: dict[str, DiseaseEvaluation] = {}
-    samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    cv_metrics: dict[str, float] = {}
-    summary: dict[str, Any] = {
-        "residents": int(len(frame)),
-        "teams": int(frame["team_id"].nunique()),
-        "test_residents": int((roles == TEST).sum()),
-        "test_from": "held-out split" if test is None else "separate test data",
+    return _Population(frame, columns, derived_features(columns), roles)
+
+
+def _fit(
+    disease: Disease,
+    population: _Population,
+    x: np.ndarray,
+    labels: np.ndarray,
+    served: np.ndarray,
+    fit: np.ndarray,
+    config: RiskConfig,
+) -> _Fitted:
+    """One disease's model: chosen by cross-validation (``cv``) or early-stopped on a validation split."""
+    roles = population.roles
+    if config.model.selection != "cv":
+        model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)
+        valid_rows = fit & (roles == VALID)
+        return _Fitted(model, model.probabilities(x[valid_rows])[:, 2], labels[valid_rows] == 2)
+    rows = fit & (roles != TEST)
+    ids = population.frame["resident_id"][rows].reset_index(drop=True)
+    model, selection = _fit_disease_cv(disease, x[rows], labels[rows], ids, config)
+    summary = {
+        f"{disease}_selection": {
+            "chosen": selection.chosen.label(),
+            "trees_per_class": selection.rounds,
+            "candidates": selection.candidates,
+        }
     }
-    for disease in DISEASES:
-        step(f"training the {disease} model")
-        labels = tier_labels(columns, disease, config)  # type: ignore[arg-type]
-        served = ~recorded(columns, disease)  # type: ignore[arg-type]
-        labelled = labels >= 0
-        x = feature_matrix(columns, disease, derived=derived)  # type: ignore[arg-type]
-        fit = labelled & served  # the population the model serves (SPEC 3)
-        if cross_validated:
-            rows = fit & (roles != TEST)
-            ids = frame["resident_id"][rows].reset_index(drop=True)
-            model, selection = _fit_disease_cv(disease, x[rows], labels[rows], ids, config)  # type: ignore[arg-type]
-            cut_scores, cut_truth = selection.oof_p_chronic, selection.oof_chronic
-            summary[f"{disease}_selection"] = {
-                "chosen": selection.chosen.label(),
-                "trees_per_class": selection.rounds,
-                "candidates": selection.candidates,
-            }
-            for result in selection.candidates:
-                tag = result["settings"].split(",")[0].replace("leaves ", "leaves")
-                cv_metrics[f"{disease}_cv_auroc_{tag}"] = result["cv_auroc"]
-        else:
-            model = _fit_disease(disease, x[fit], labels[fit], roles[fit], served[fit], config)  # type: ignore[arg-type]
-            valid_rows = fit & (roles == VALID)
-            cut_scores = model.probabilities(x[valid_rows])[:, 2]
-            cut_truth = labels[valid_rows] == 2
-        models[disease] = model
-        train_rows = fit & (roles == TRAIN)
-        references[disease] = reference(x[train_rows], model.features, model.probabilities(x[train_rows])[:, 2])
-        importance = model.booster.feature_importance(importance_type="gain")
-        references.setdefault("top_features", {})[disease] = [model.features[j] for j in np.argsort(-importance)]
-        cuts[disease] = choose_screen_cut(cut_scores, cut_truth, config.tiers.model_target_sensitivity)
-        step(f"evaluating the {disease} model")
-        test_rows = labelled & (roles == TEST)
-        probabilities = model.probabilities(x[test_rows])
-        evaluations[disease] = evaluate_disease(
-            disease,
-            labels=labels[test_rows],
-            probabilities=probabilities,
-            model_tier=policy_tier(probabilities[:, 1], probabilities[:, 2], config, cuts[disease]),
-            served=served[test_rows],
-            baseline=_baseline(disease, derived)[test_rows],  # type: ignore[arg-type]
-            age_years=columns["age_years"][test_rows],
-            screen_cut=cuts[disease],
-            groups={
-                "sex": columns["sex"][test_rows],
-                "age_band": age_band(columns["age_years"][test_rows]),
-                "team": frame["team_id"].to_numpy(dtype=object)[test_rows],
-            },
-        )
-        sample = np.flatnonzero(test_rows)[:2000]
-        samples[disease] = (x[sample], model.contributions(x[sample]))
-        counts = np.bincount(labels[fit & (roles != TEST)], minlength=3)
-        summary[f"{disease}_training_labels"] = {tier: int(c) for tier, c in zip(TIERS, counts, strict=True)}
-        summary[f"{disease}_trees_per_class"] = int(model.booster.current_iteration())
-    metrics = {f"{d}_{k}": v for d, ev in evaluations.items() for k, v in ev.metrics.items()} | cv_metrics
-    risk_model = RiskModel(
-        diabetes=models["diabetes"],
-        hypertension=models["hypertension"],
-        config=config,
-        training_summary=summary,
-        metrics=metrics,
-        screen_cuts=cuts,
-        reference=references,
-    )
-    return TrainingResult(
-        model=risk_model, evaluations=evaluations, metrics=metrics, data_summary=summary, explanation_sample=samples
+    cv_metrics = {}
+    for result in selection.candidates:
+        tag = result["settings"].split(",")[0].replace("leaves ", "leaves")
+        cv_metrics[f"{disease}_cv_auroc_{tag}"] = result["cv_auroc"]
+    return _Fitted(model, selection.oof_p_chronic, selection.oof_chronic, summary, cv_metrics)
+
+
+def _evaluate(
+    disease: Disease,
+    population: _Population,
+    model: DiseaseModel,
+    x: np.ndarray,
+    labels: np.ndarray,
+    served: np.ndarray,
+    test_rows: np.ndarray,
+    screen_cut: float,
+    config: RiskConfig,
+) -> DiseaseEvaluation:
+    """The model measured on the test residents, against its baseline, overall and by sex, age band and team."""
+    columns = population.columns
+    probabilities = model.probabilities(x[test_rows])
+    return evaluate_disease(
+        disease,
+        labels=labels[test_rows],
+        probabilities=probabilities,
+        model_tier=policy_tier(probabilities[:, 1], probabilities[:, 2], config, screen_cut),
+        served=served[test_rows],
+        baseline=_baseline(disease, population.derived)[test_rows],
+        age_years=columns["age_years"][test_rows],
+        screen_cut=screen_cut,
+        groups={
+            "sex": columns["sex"][test_rows],
+            "age_band": age_band(columns["age_years"][test_rows]),
+            "team": population.frame["team_id"].to_numpy(dtype=object)[test_rows],
+        },
     )

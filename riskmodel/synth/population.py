@@ -86,7 +86,63 @@ def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def draw_truth(rng: np.random.Generator, n: int) -> Truth:
-    """Layers 1-3 of the generative model: people, body size and disease, fully measured."""
+    """Layers 1-3 of the generative model: people, body size and disease, fully measured.
+
+    The layers draw from ``rng`` in a fixed order (people, body size, glycaemia, lipids, blood pressure,
+    awareness and treatment, cardiovascular history), so a seed gives the same population."""
+    person = _people(rng, n)
+    body = _body_size(rng, n, person)
+    glycaemia = _glycaemia(rng, n, person, body)
+    lipids = _lipids(rng, n, person, body, glycaemia["g"])
+    pressure = _blood_pressure(rng, n, person, body, glycaemia["g"])
+    treated = _treatment(rng, n, glycaemia, pressure)
+    has_dm, has_htn = glycaemia["has_dm"], pressure["has_htn"]
+    age_c, male = person["age_c"], person["male"]
+    ascvd = _bernoulli(
+        rng,
+        np.clip(0.004 * np.exp(0.55 * age_c) * (1 + has_htn + has_dm + (person["smoking"] == "current")), 0, 0.4),
+        n,
+    )
+    lipid_drugs = _bernoulli(rng, np.where(ascvd, 0.55, np.where(treated["dm_diag"], 0.2, 0.025)), n)
+    columns: dict[str, np.ndarray] = {
+        "sex": np.where(male, "M", "F").astype(object),
+        "age_years": person["age"],
+        "height_cm": np.round(np.clip(body["height"], 135, 200), 1),
+        "weight_kg": np.round(np.clip(body["weight"], 30, 200), 1),
+        "waist_cm": np.round(np.clip(body["waist"], 52, 150), 1),
+        "sbp_mmhg": np.round(np.clip(treated["sbp"], 85, 260)),
+        "fpg_mmol_l": np.round(np.clip(treated["fpg"], 3.0, 33.0), 1),
+        "ogtt_2h_mmol_l": np.round(np.clip(treated["ogtt"], 3.0, 40.0), 1),
+        "hba1c_pct": np.round(np.clip(treated["hba1c"], 4.0, 15.0), 1),
+        "tc_mmol_l": np.round(np.clip(lipids["tc"], 2.0, 12.0), 2),
+        "tg_mmol_l": np.round(np.clip(lipids["tg"], 0.3, 20.0), 2),
+        "hdl_mmol_l": np.round(np.clip(lipids["hdl"], 0.4, 3.5), 2),
+        "ldl_mmol_l": np.round(np.clip(lipids["ldl"], 0.3, 9.0), 2),
+        "smoking": person["smoking"],
+        "physically_active": person["active"],
+        "alcohol_excess": person["alcohol"],
+        "high_salt_diet": person["salt"],
+        "family_history_diabetes": person["fh_dm"],
+        "family_history_hypertension": person["fh_htn"],
+        "gdm_history": person["gdm"],
+        "ascvd_history": ascvd,
+        "diagnosed_diabetes": treated["dm_diag"],
+        "diagnosed_hypertension": treated["htn_diag"],
+        "on_glucose_lowering": treated["dm_treated"],
+        "on_antihypertensive": treated["htn_treated"],
+        "on_lipid_lowering": lipid_drugs,
+    }
+    columns["dbp_mmhg"] = np.round(np.clip(np.minimum(treated["dbp"], columns["sbp_mmhg"] - 15), 45, 150))
+    columns["bmi_kg_m2"] = np.round(columns["weight_kg"] / (columns["height_cm"] / 100) ** 2, 1)
+    return Truth(columns=columns, has_diabetes=has_dm, has_hypertension=has_htn)
+
+
+Layer = dict[str, np.ndarray]
+"""One layer's draws by name."""
+
+
+def _people(rng: np.random.Generator, n: int) -> Layer:
+    """Sex, age, activity, smoking, alcohol, salt, family history and gestational diabetes."""
     male = _bernoulli(rng, 0.49, n)
     age = _ages(rng, n)
     active = _bernoulli(rng, np.clip(0.42 - 0.003 * (age - 45), 0.15, 0.6), n)
@@ -100,26 +156,43 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     fh_dm = _bernoulli(rng, 0.13, n)
     fh_htn = _bernoulli(rng, 0.30, n)
     gdm = ~male & _bernoulli(rng, 0.05, n)
+    return {
+        "male": male,
+        "age": age,
+        "age_c": (age - 45) / 10,
+        "active": active,
+        "smoking": smoking,
+        "alcohol": alcohol,
+        "salt": salt,
+        "fh_dm": fh_dm,
+        "fh_htn": fh_htn,
+        "gdm": gdm,
+    }
 
-    # Body size.
-    age_c = (age - 45) / 10
-    log_bmi = math.log(23.55) + 0.02 * age_c - 0.012 * age_c**2 + 0.03 * ~active + rng.normal(0, 0.142, n)
+
+def _body_size(rng: np.random.Generator, n: int, person: Layer) -> Layer:
+    """BMI, waist (with its own residual, which glycaemia also reads), height and weight."""
+    male, age_c = person["male"], person["age_c"]
+    log_bmi = math.log(23.55) + 0.02 * age_c - 0.012 * age_c**2 + 0.03 * ~person["active"] + rng.normal(0, 0.142, n)
     bmi = np.exp(log_bmi)
     waist_resid = rng.normal(0, 6.4, n)
     waist = np.where(male, 82.6, 77.9) + 2.25 * (bmi - 23.6) + 1.1 * age_c + waist_resid
     height = np.where(male, rng.normal(169.5, 6.3, n), rng.normal(158.0, 5.8, n)) - 0.6 * np.clip(age_c, 0, None)
     weight = bmi * (height / 100) ** 2
+    return {"bmi": bmi, "waist_resid": waist_resid, "waist": waist, "height": height, "weight": weight}
 
-    # Glycaemic load and values.
+
+def _glycaemia(rng: np.random.Generator, n: int, person: Layer, body: Layer) -> Layer:
+    """The glycaemic load ``g`` and the untreated FPG, HbA1c and 2-h OGTT values it gives."""
     g = (
-        0.42 * age_c
-        + 0.11 * (bmi - 23.6)
-        + 0.035 * waist_resid
-        + 0.55 * fh_dm
-        + 0.18 * ~active
-        + 0.35 * gdm
-        + 0.12 * (smoking == "current")
-        + 0.1 * male
+        0.42 * person["age_c"]
+        + 0.11 * (body["bmi"] - 23.6)
+        + 0.035 * body["waist_resid"]
+        + 0.55 * person["fh_dm"]
+        + 0.18 * ~person["active"]
+        + 0.35 * person["gdm"]
+        + 0.12 * (person["smoking"] == "current")
+        + 0.1 * person["male"]
         + rng.normal(0, 1.5, n)
     )
     g = 0.735 * g  # rescaled so that the larger unobserved part keeps the spread of glycaemia
@@ -127,31 +200,48 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
     fpg = 5.25 + 0.52 * g + 1.25 * diabetic_excess + rng.normal(0, 0.42, n)
     hba1c = 5.17 + 0.3 * g + 0.55 * diabetic_excess + rng.normal(0, 0.27, n)
     ogtt = 5.9 + 1.05 * g + 2.6 * diabetic_excess + rng.normal(0, 0.8, n)
-    has_dm = (fpg >= 7.0) | (hba1c >= 6.5)
+    return {"g": g, "fpg": fpg, "hba1c": hba1c, "ogtt": ogtt, "has_dm": (fpg >= 7.0) | (hba1c >= 6.5)}
 
-    # Lipids.
+
+def _lipids(rng: np.random.Generator, n: int, person: Layer, body: Layer, g: np.ndarray) -> Layer:
+    """HDL, triglycerides, total and LDL cholesterol."""
+    male, bmi = person["male"], body["bmi"]
     hdl = np.exp(np.log(np.where(male, 1.17, 1.37)) - 0.018 * (bmi - 23.6) - 0.04 * g + rng.normal(0, 0.2, n))
     tg = np.exp(math.log(1.22) + 0.045 * (bmi - 23.6) + 0.13 * g + 0.08 * male + rng.normal(0, 0.5, n))
-    tc = 4.68 + 0.12 * age_c + 0.04 * (bmi - 23.6) + 0.08 * g + rng.normal(0, 0.85, n)
+    tc = 4.68 + 0.12 * person["age_c"] + 0.04 * (bmi - 23.6) + 0.08 * g + rng.normal(0, 0.85, n)
     ldl = np.clip(tc - hdl - tg / 2.2 + rng.normal(0, 0.15, n), 0.3, None)
+    return {"hdl": hdl, "tg": tg, "tc": tc, "ldl": ldl}
 
-    # Untreated blood pressure.
+
+def _blood_pressure(rng: np.random.Generator, n: int, person: Layer, body: Layer, g: np.ndarray) -> Layer:
+    """Untreated systolic and diastolic pressure."""
+    age_c, bmi = person["age_c"], body["bmi"]
     sbp0 = (
         120.5
         + 6.2 * age_c
         + 0.35 * age_c**2
         + 1.15 * (bmi - 23.6)
-        + 3.5 * male
-        + 2.5 * salt
-        + 3.0 * alcohol
-        + 3.0 * fh_htn
+        + 3.5 * person["male"]
+        + 2.5 * person["salt"]
+        + 3.0 * person["alcohol"]
+        + 3.0 * person["fh_htn"]
         + 1.5 * (g > 1.55)
         + rng.normal(0, 14.5, n)
     )
     dbp0 = 0.38 * sbp0 + 29.0 + 0.45 * (bmi - 23.6) - 2.2 * np.clip(age_c - 1.5, 0, None) + rng.normal(0, 6.5, n)
-    has_htn = (sbp0 >= 140) | (dbp0 >= 90)
+    return {"sbp0": sbp0, "dbp0": dbp0, "has_htn": (sbp0 >= 140) | (dbp0 >= 90)}
 
-    # Awareness and treatment, which lower the measured values.
+
+def _treatment(rng: np.random.Generator, n: int, glycaemia: Layer, pressure: Layer) -> Layer:
+    """Awareness and treatment, which lower the measured values (diabetes first, then hypertension)."""
+    has_dm, has_htn = glycaemia["has_dm"], pressure["has_htn"]
+    fpg, hba1c, ogtt, sbp0, dbp0 = (
+        glycaemia["fpg"],
+        glycaemia["hba1c"],
+        glycaemia["ogtt"],
+        pressure["sbp0"],
+        pressure["dbp0"],
+    )
     dm_diag = has_dm & _bernoulli(rng, 0.367, n)
     dm_treated = dm_diag & _bernoulli(rng, 0.329 / 0.367, n)
     dm_controlled = dm_treated & _bernoulli(rng, 0.50, n)
@@ -167,43 +257,17 @@ def draw_truth(rng: np.random.Generator, n: int) -> Truth:
         np.where(htn_treated, np.maximum(sbp0 - 8, rng.uniform(140, 152, n)), sbp0),
     )
     dbp = np.where(htn_controlled, np.minimum(dbp0 - 8, rng.uniform(68, 89, n)), np.where(htn_treated, dbp0 - 4, dbp0))
-
-    ascvd = _bernoulli(
-        rng, np.clip(0.004 * np.exp(0.55 * age_c) * (1 + has_htn + has_dm + (smoking == "current")), 0, 0.4), n
-    )
-    lipid_drugs = _bernoulli(rng, np.where(ascvd, 0.55, np.where(dm_diag, 0.2, 0.025)), n)
-
-    columns: dict[str, np.ndarray] = {
-        "sex": np.where(male, "M", "F").astype(object),
-        "age_years": age,
-        "height_cm": np.round(np.clip(height, 135, 200), 1),
-        "weight_kg": np.round(np.clip(weight, 30, 200), 1),
-        "waist_cm": np.round(np.clip(waist, 52, 150), 1),
-        "sbp_mmhg": np.round(np.clip(sbp, 85, 260)),
-        "fpg_mmol_l": np.round(np.clip(fpg, 3.0, 33.0), 1),
-        "ogtt_2h_mmol_l": np.round(np.clip(ogtt, 3.0, 40.0), 1),
-        "hba1c_pct": np.round(np.clip(hba1c, 4.0, 15.0), 1),
-        "tc_mmol_l": np.round(np.clip(tc, 2.0, 12.0), 2),
-        "tg_mmol_l": np.round(np.clip(tg, 0.3, 20.0), 2),
-        "hdl_mmol_l": np.round(np.clip(hdl, 0.4, 3.5), 2),
-        "ldl_mmol_l": np.round(np.clip(ldl, 0.3, 9.0), 2),
-        "smoking": smoking,
-        "physically_active": active,
-        "alcohol_excess": alcohol,
-        "high_salt_diet": salt,
-        "family_history_diabetes": fh_dm,
-        "family_history_hypertension": fh_htn,
-        "gdm_history": gdm,
-        "ascvd_history": ascvd,
-        "diagnosed_diabetes": dm_diag,
-        "diagnosed_hypertension": htn_diag,
-        "on_glucose_lowering": dm_treated,
-        "on_antihypertensive": htn_treated,
-        "on_lipid_lowering": lipid_drugs,
+    return {
+        "dm_diag": dm_diag,
+        "dm_treated": dm_treated,
+        "fpg": fpg,
+        "hba1c": hba1c,
+        "ogtt": ogtt,
+        "htn_diag": htn_diag,
+        "htn_treated": htn_treated,
+        "sbp": sbp,
+        "dbp": dbp,
     }
-    columns["dbp_mmhg"] = np.round(np.clip(np.minimum(dbp, columns["sbp_mmhg"] - 15), 45, 150))
-    columns["bmi_kg_m2"] = np.round(columns["weight_kg"] / (columns["height_cm"] / 100) ** 2, 1)
-    return Truth(columns=columns, has_diabetes=has_dm, has_hypertension=has_htn)
 
 
 def _days_ago(
