@@ -220,9 +220,42 @@ def evaluate_disease(
     groups
         Subgroup columns (e.g. sex, age band, team) for the per-subgroup table.
     """
-    p_chronic = probabilities[:, 2]
     target = labels[served] == 2
-    score = p_chronic[served]
+    score = probabilities[:, 2][served]
+    metrics = _overall_metrics(labels, probabilities, model_tier, served, baseline)
+    scores = {"model": score, "baseline": baseline[served]}
+    if age_years is not None:
+        scores["age"] = age_years[served]
+        metrics["age_auroc"] = auroc(target, age_years[served])
+        metrics["auroc_gain_over_age"] = metrics["auroc"] - metrics["age_auroc"]
+    intervals = bootstrap_ci(target, list(scores.values()))
+    for name, (low, high) in zip(scores, intervals, strict=True):
+        prefix = "" if name == "model" else f"{name}_"
+        metrics[f"{prefix}auroc_ci_low"], metrics[f"{prefix}auroc_ci_high"] = low, high
+    if screen_cut is not None:
+        metrics["screen_cut"] = float(screen_cut)
+        sensitivity_cut, specificity_cut = sensitivity_specificity(target, score >= screen_cut)
+        metrics["sensitivity_at_screen_cut"], metrics["specificity_at_screen_cut"] = sensitivity_cut, specificity_cut
+    yields = screening_yield(target, scores)
+    for row in yields.itertuples():
+        metrics[f"yield{int(row.capacity * 100)}_{row.score}_per_100"] = float(row.per_100_screened)
+    return DiseaseEvaluation(
+        metrics=metrics,
+        confusion=confusion(labels, model_tier),
+        calibration=calibration_table(target, score),
+        subgroups=_subgroups(disease, groups, served, target, score, baseline[served]),
+        roc_inputs={"target": target, "score": score, "baseline": baseline[served]},
+        screening_yield=yields,
+    )
+
+
+def _overall_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, model_tier: np.ndarray, served: np.ndarray, baseline: np.ndarray
+) -> dict[str, float]:
+    """Discrimination, calibration and the tiers' sensitivity on the residents the model serves; the
+    multiclass losses on all the labelled."""
+    target = labels[served] == 2
+    score = probabilities[:, 2][served]
     sensitivity, specificity = sensitivity_specificity(target, model_tier[served] == 2)
     sens_hr, spec_hr = sensitivity_specificity(labels[served] >= 1, model_tier[served] >= 1)
     metrics = {
@@ -248,22 +281,18 @@ def evaluate_disease(
     metrics["auroc_gain_over_baseline"] = metrics["auroc"] - metrics["baseline_auroc"]
     metrics["ece_equal_frequency"] = equal_frequency_ece(target, score)
     metrics["observed_expected"] = observed_expected(target, score)
-    scores = {"model": score, "baseline": baseline[served]}
-    if age_years is not None:
-        scores["age"] = age_years[served]
-        metrics["age_auroc"] = auroc(target, age_years[served])
-        metrics["auroc_gain_over_age"] = metrics["auroc"] - metrics["age_auroc"]
-    intervals = bootstrap_ci(target, list(scores.values()))
-    for name, (low, high) in zip(scores, intervals, strict=True):
-        prefix = "" if name == "model" else f"{name}_"
-        metrics[f"{prefix}auroc_ci_low"], metrics[f"{prefix}auroc_ci_high"] = low, high
-    if screen_cut is not None:
-        metrics["screen_cut"] = float(screen_cut)
-        sensitivity_cut, specificity_cut = sensitivity_specificity(target, score >= screen_cut)
-        metrics["sensitivity_at_screen_cut"], metrics["specificity_at_screen_cut"] = sensitivity_cut, specificity_cut
-    yields = screening_yield(target, scores)
-    for row in yields.itertuples():
-        metrics[f"yield{int(row.capacity * 100)}_{row.score}_per_100"] = float(row.per_100_screened)
+    return metrics
+
+
+def _subgroups(
+    disease: str,
+    groups: dict[str, np.ndarray],
+    served: np.ndarray,
+    target: np.ndarray,
+    score: np.ndarray,
+    baseline: np.ndarray,
+) -> pd.DataFrame:
+    """One row per subgroup value (served residents): AUROC with its CI where there are enough positives."""
     rows = []
     for group_name, values in groups.items():
         for value in sorted(pd.unique(values[served]), key=str):  # age bands and teams in order
@@ -282,19 +311,12 @@ def evaluate_disease(
                     "auroc": auroc(target[inside], score[inside]),
                     "auroc_ci_low": low,
                     "auroc_ci_high": high,
-                    "baseline_auroc": auroc(target[inside], baseline[served][inside]),
+                    "baseline_auroc": auroc(target[inside], baseline[inside]),
                     "mean_p_chronic": float(score[inside].mean()),
                     "observed_rate": float(target[inside].mean()),
                 }
             )
-    return DiseaseEvaluation(
-        metrics=metrics,
-        confusion=confusion(labels, model_tier),
-        calibration=calibration_table(target, score),
-        subgroups=pd.DataFrame(rows),
-        roc_inputs={"target": target, "score": score, "baseline": baseline[served]},
-        screening_yield=yields,
-    )
+    return pd.DataFrame(rows)
 
 
 def age_band(age_years: np.ndarray) -> np.ndarray:
