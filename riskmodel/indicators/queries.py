@@ -116,6 +116,12 @@ def indicator_query(disease: str, config: RiskConfig) -> str:
     # test it is not controlled. On one day a follow-up with a measurement is the newer, and an uncontrolled
     # one the newer of two measured ones.
     at_followup = f"coalesce(CASE WHEN {measured} THEN {controlled} END, FALSE)"
+    return _windows_sql(d, measured, at_followup, face) + _per_resident_sql(d) + FLAGS + COUNTS
+
+
+def _windows_sql(d: str, measured: str, at_followup: str, face: str) -> str:
+    """The residents in scope at each reference date, and what their follow-ups, visits, readings and tests
+    in the windows before it say."""
     return f"""
 WITH {departures_sql()},
 scope AS (
@@ -156,7 +162,12 @@ last_test AS (
     SELECT t.resident_id, d.a, max(t.day) AS last_day
       FROM tests t JOIN ind_dates d ON t.day <= d.a GROUP BY t.resident_id, d.a
 ),
-per AS (
+"""
+
+
+def _per_resident_sql(d: str) -> str:
+    """One row per resident and reference date: who counts in which denominator, and what they reached."""
+    return f"""per AS (
     SELECT s.team_id, {grid_unit_sql("s")} AS grid_id, s.a, s.q_start, s.q_end,
         s.present AND s.age_years >= {BPHS_MANAGEMENT_AGE_YEARS} AS bphs_adult,
         s.present AND s.age_years >= {HEARTS_ADULT_AGE_YEARS} AND NOT coalesce(s.pregnant, FALSE) AS hearts_adult,
@@ -178,7 +189,10 @@ per AS (
       LEFT JOIN cohort c ON c.resident_id = s.resident_id AND c.a = s.a
       LEFT JOIN last_test lt ON lt.resident_id = s.resident_id AND lt.a = s.a
 ),
-flags AS (
+"""
+
+
+FLAGS = f"""flags AS (
     SELECT team_id, grid_id, a, bphs_managing,
         bphs_managing AND has_d AND n_followups >= 1 AS managed,
         bphs_managing AND has_d AND n_followups >= 1 AND n_face_to_face >= {STANDARD_FOLLOW_UPS} AS standard,
@@ -193,7 +207,9 @@ flags AS (
         test_not_due
       FROM per
 )
-SELECT
+"""
+"""Each resident's indicator flags (managed, standard, controlled, the HEARTS cascade, screened)."""
+COUNTS = """SELECT
     CASE WHEN grouping(team_id) = 0 THEN 'team' WHEN grouping(grid_id) = 0 THEN 'grid' ELSE 'county' END AS level,
     CASE WHEN grouping(team_id) = 0 THEN team_id WHEN grouping(grid_id) = 0 THEN grid_id ELSE '*' END AS unit_id,
     a AS ref_date,
@@ -219,3 +235,4 @@ SELECT
   FROM flags
  GROUP BY GROUPING SETS ((team_id, a), (grid_id, a), (a))
 """
+"""The flags counted per team, grid and county at each reference date (SPEC 11)."""
