@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from riskmodel.cli.console import console, counting, err_console
+from riskmodel.cli.console import console, counting, err_console, print_score_summary
 from riskmodel.cli.conventions import (
     EXIT_NOT_PUBLISHED,
     EXIT_OK,
@@ -113,7 +114,6 @@ def score(
 
     Exit codes: 0 published; 1 an input, config or model problem; 3 scored but not published (nothing scored,
     or more rejected than batch.max_rejected_share); 4 another run holds the store's lock."""
-    from riskmodel.batch import score_file
     from riskmodel.store.batches import ResultStore
 
     if contacts is not None and no_store:
@@ -129,37 +129,20 @@ def score(
             None if no_store else ResultStore(store or settings.store.url, keep_batches=settings.store.keep_batches)
         )
         day = as_of.date() if as_of else settings.deployment.today()
-        if engine == "spark":
-            from serving.spark_engine import score_file_spark
-
-            with err_console.status(f"scoring on Spark ({spark_master})"):
-                summary = score_file_spark(
-                    input,
-                    output,
-                    fitted,
-                    config=settings,
-                    as_of=day,
-                    store=result_store,
-                    master=spark_master,
-                    events_path=events,
-                    allow_rejected=allow_rejected,
-                    wait=wait,
-                )
-        else:
-            with counting("scoring residents", count_rows(input)) as advance:
-                summary = score_file(
-                    input,
-                    output,
-                    fitted,
-                    config=settings,
-                    as_of=day,
-                    store=result_store,
-                    on_rows=advance,
-                    events_path=events,
-                    encoding=encoding,
-                    allow_rejected=allow_rejected,
-                    wait=wait,
-                )
+        summary = _score_with(
+            engine,
+            input,
+            output,
+            fitted,
+            settings,
+            day,
+            result_store,
+            events=events,
+            spark_master=spark_master,
+            encoding=encoding,
+            allow_rejected=allow_rejected,
+            wait=wait,
+        )
         if contacts is not None and result_store is not None:
             from riskmodel.cli.team_list import store_contacts
 
@@ -170,24 +153,57 @@ def score(
         raise fail(str(exc), exit_code(exc)) from exc
     if contacts is not None and result_store is not None:
         console.print(f"contacts: {loaded['contacts_stored']:,} stored, {loaded['contacts_rejected']:,} rejected")
-    console.print(
-        f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
-        f"rejected (model {fitted.version}, as of {day})"
-    )
-    for name, counts in summary.tiers.items():
-        console.print(
-            f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}" for tier in ("healthy", "high_risk", "chronic"))
+    print_score_summary(summary, model_version=fitted.version, as_of=day, with_events=events is not None)
+
+
+def _score_with(
+    engine: str,
+    input: Path,
+    output: Path,
+    fitted: Any,
+    settings: Any,
+    day: dt.date,
+    result_store: Any,
+    *,
+    events: Path | None,
+    spark_master: str,
+    encoding: str,
+    allow_rejected: bool,
+    wait: float,
+) -> Any:
+    """Score the file on the engine asked for (a status line on Spark, a progress bar locally)."""
+    from riskmodel.batch import score_file
+
+    if engine == "spark":
+        from serving.spark_engine import score_file_spark
+
+        with err_console.status(f"scoring on Spark ({spark_master})"):
+            return score_file_spark(
+                input,
+                output,
+                fitted,
+                config=settings,
+                as_of=day,
+                store=result_store,
+                master=spark_master,
+                events_path=events,
+                allow_rejected=allow_rejected,
+                wait=wait,
+            )
+    with counting("scoring residents", count_rows(input)) as advance:
+        return score_file(
+            input,
+            output,
+            fitted,
+            config=settings,
+            as_of=day,
+            store=result_store,
+            on_rows=advance,
+            events_path=events,
+            encoding=encoding,
+            allow_rejected=allow_rejected,
+            wait=wait,
         )
-    console.print("  actions: " + ", ".join(f"{name} {count:,}" for name, count in summary.actions.most_common()))
-    if events is not None:
-        console.print(
-            f"read {summary.events_read:,} events = {summary.events_used:,} used + {summary.events_rejected:,} "
-            f"rejected ({summary.events_rejected_output})"
-        )
-    console.print(
-        f"wrote {summary.output} and {summary.rejected_output}"
-        + (f"; store batch {summary.batch_id}" if summary.batch_id else "")
-    )
 
 
 def nightly(

@@ -199,3 +199,25 @@ def print_outcomes(rows: list[dict[str, Any]], team: str) -> None:
     for row in rows:
         table.add_row(*(escape(str(row[name] or "")) for name in OUTCOME_COLUMNS))
     console.print(table)
+
+
+def print_score_summary(summary: Any, *, model_version: str, as_of: Any, with_events: bool) -> None:
+    """What a batch read, scored, rejected and wrote (``riskmodel score``)."""
+    console.print(
+        f"read {summary.rows_read:,} rows = {summary.rows_scored:,} scored + {summary.rows_rejected:,} "
+        f"rejected (model {model_version}, as of {as_of})"
+    )
+    for name, counts in summary.tiers.items():
+        console.print(
+            f"  {name}: " + ", ".join(f"{tier} {counts.get(tier, 0):,}" for tier in ("healthy", "high_risk", "chronic"))
+        )
+    console.print("  actions: " + ", ".join(f"{name} {count:,}" for name, count in summary.actions.most_common()))
+    if with_events:
+        console.print(
+            f"read {summary.events_read:,} events = {summary.events_used:,} used + {summary.events_rejected:,} "
+            f"rejected ({summary.events_rejected_output})"
+        )
+    console.print(
+        f"wrote {summary.output} and {summary.rejected_output}"
+        + (f"; store batch {summary.batch_id}" if summary.batch_id else "")
+    )
