@@ -115,8 +115,30 @@ def unit_indicators(
     else:
         wanted = units if units is not None else store.units(level)
         rows = _recompute(store, batch, level if level != "county" else "county", wanted or ["*"], dates, config)
-    by_unit: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    targets = config.indicators.targets
+    by_unit = _trends(rows)
+    if level == "team":
+        team_ids = list(by_unit) if units is None else units
+        _add_follow_through(by_unit, _follow_through(store, batch, team_ids, dates), team_ids, dates)
+    units_out = [
+        {"level": level, "unit_id": unit, "indicators": _unit_items(entries, config.indicators.targets)}
+        for unit, entries in sorted(by_unit.items())
+    ]
+    return {
+        "as_of": str(day),
+        "batch_id": batch["batch_id"],
+        "batch_as_of": str(batch["as_of"]),
+        "months": months,
+        "units": units_out,
+    }
+
+
+Trends = dict[str, dict[str, dict[str, Any]]]
+"""Per unit, per ``disease:indicator``: the entry with its trend points."""
+
+
+def _trends(rows: list[dict[str, Any]]) -> Trends:
+    """The stored or recomputed rows as each unit's indicators, each with its points by reference date."""
+    by_unit: Trends = defaultdict(dict)
     for row in rows:
         entry = by_unit[row["unit_id"]].setdefault(
             f"{row['disease']}:{row['indicator']}",
@@ -131,63 +153,63 @@ def unit_indicators(
                 "rate": None if not denominator else numerator / denominator,
             }
         )
-    if level == "team":
-        team_ids = list(by_unit) if units is None else units
-        through = _follow_through(store, batch, team_ids, dates)
-        for team in team_ids:
-            for disease in ("diabetes", "hypertension"):
-                recorded = by_unit[team].setdefault(
-                    f"{disease}:outcomes_recorded", {"disease": disease, "indicator": "outcomes_recorded", "trend": []}
-                )
-                returned = by_unit[team].setdefault(
-                    f"{disease}:returned_within_15_days",
-                    {"disease": disease, "indicator": "returned_within_15_days", "trend": []},
-                )
-                for ref in dates:
-                    count, back, agreed = through.get((team, ref), (0.0, 0.0, 0.0))
-                    recorded["trend"].append(
-                        {"ref_date": str(ref), "numerator": count, "denominator": None, "rate": None}
-                    )
-                    returned["trend"].append(
-                        {
-                            "ref_date": str(ref),
-                            "numerator": back,
-                            "denominator": agreed,
-                            "rate": back / agreed if agreed else None,
-                        }
-                    )
-    units_out = []
-    order = {ind.code: k for k, ind in enumerate(INDICATORS)}
-    for unit, entries in sorted(by_unit.items()):
-        items = []
-        for entry in sorted(entries.values(), key=lambda e: (e["disease"], order[e["indicator"]])):
-            entry["trend"].sort(key=lambda point: point["ref_date"])
-            latest = entry["trend"][-1]
-            definition = BY_CODE[entry["indicator"]]
-            items.append(
-                {
-                    "disease": entry["disease"],
-                    "indicator": entry["indicator"],
-                    "label_zh": definition.zh,
-                    "label_en": definition.en,
-                    "reference": definition.reference,
-                    "is_rate": definition.rate,
-                    "estimated": definition.estimated,
-                    "numerator": latest["numerator"],
-                    "denominator": latest["denominator"],
-                    "rate": latest["rate"],
-                    "target": targets.get(entry["indicator"]),
-                    "trend": entry["trend"],
-                }
+    return by_unit
+
+
+def _add_follow_through(
+    by_unit: Trends,
+    through: dict[tuple[str, dt.date], tuple[float, float, float]],
+    team_ids: list[str],
+    dates: list[dt.date],
+) -> None:
+    """The teams' own follow-through (outcomes recorded; agreed referrals back within 15 days) at each date."""
+    for team in team_ids:
+        for disease in ("diabetes", "hypertension"):
+            recorded = by_unit[team].setdefault(
+                f"{disease}:outcomes_recorded", {"disease": disease, "indicator": "outcomes_recorded", "trend": []}
             )
-        units_out.append({"level": level, "unit_id": unit, "indicators": items})
-    return {
-        "as_of": str(day),
-        "batch_id": batch["batch_id"],
-        "batch_as_of": str(batch["as_of"]),
-        "months": months,
-        "units": units_out,
-    }
+            returned = by_unit[team].setdefault(
+                f"{disease}:returned_within_15_days",
+                {"disease": disease, "indicator": "returned_within_15_days", "trend": []},
+            )
+            for ref in dates:
+                count, back, agreed = through.get((team, ref), (0.0, 0.0, 0.0))
+                recorded["trend"].append({"ref_date": str(ref), "numerator": count, "denominator": None, "rate": None})
+                returned["trend"].append(
+                    {
+                        "ref_date": str(ref),
+                        "numerator": back,
+                        "denominator": agreed,
+                        "rate": back / agreed if agreed else None,
+                    }
+                )
+
+
+def _unit_items(entries: dict[str, dict[str, Any]], targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """A unit's indicators in the definitions' order, each with its latest figure, label, source and target."""
+    order = {ind.code: k for k, ind in enumerate(INDICATORS)}
+    items = []
+    for entry in sorted(entries.values(), key=lambda e: (e["disease"], order[e["indicator"]])):
+        entry["trend"].sort(key=lambda point: point["ref_date"])
+        latest = entry["trend"][-1]
+        definition = BY_CODE[entry["indicator"]]
+        items.append(
+            {
+                "disease": entry["disease"],
+                "indicator": entry["indicator"],
+                "label_zh": definition.zh,
+                "label_en": definition.en,
+                "reference": definition.reference,
+                "is_rate": definition.rate,
+                "estimated": definition.estimated,
+                "numerator": latest["numerator"],
+                "denominator": latest["denominator"],
+                "rate": latest["rate"],
+                "target": targets.get(entry["indicator"]),
+                "trend": entry["trend"],
+            }
+        )
+    return items
 
 
 __all__ = ["unit_indicators"]

@@ -88,30 +88,57 @@ def _drift(rng: np.random.Generator, n: int, per_year: float, spread: float) -> 
 def generate_history(
     rng: np.random.Generator, truth_columns: dict[str, np.ndarray], as_of: dt.date, years: int
 ) -> dict[str, np.ndarray]:
-    """The events of one chunk of residents (``resident`` holds each event's row position in the chunk)."""
+    """The events of one chunk of residents (``resident`` holds each event's row position in the chunk).
+
+    Drawn in a fixed order (drifts, health checks with their confirmation visits, clinic readings, then each
+    disease's follow-ups), so a seed gives the same history."""
     n = len(truth_columns["age_years"])
     A = np.datetime64(as_of, "D")
     window = 365 * years
+    drift = _Drift(truth_columns, _drift(rng, n, 1.2, 0.8), _drift(rng, n, 0.06, 0.05))
+    events = _Events()
+    _health_checks(rng, events, truth_columns, drift, A, years)
+    _clinic_readings(rng, events, truth_columns, drift, A, years)
+    dm = truth_columns["diagnosed_diabetes"].astype(bool)
+    htn = truth_columns["diagnosed_hypertension"].astype(bool)
+    for disease, patients in (("diabetes", dm), ("hypertension", htn)):
+        _follow_ups(rng, events, disease, np.flatnonzero(patients), truth_columns, A, window)
+    return events.gather()
+
+
+@dataclass(frozen=True)
+class _Drift:
+    """Each resident's values today and how fast their BP and FPG drifted up over the years before."""
+
+    truth_columns: dict[str, np.ndarray]
+    sbp: np.ndarray
+    fpg: np.ndarray
+
+    def past(
+        self, rng: np.random.Generator, name: str, days_before: np.ndarray, noise: float, who: np.ndarray
+    ) -> np.ndarray:
+        """The value ``days_before`` today of the residents ``who`` (today's, less the drift, plus noise)."""
+        value, drift = self.truth_columns[name], self.sbp if name == "sbp_mmhg" else self.fpg
+        return value[who] - drift[who] * days_before / 365.0 + rng.normal(0, noise, len(who))
+
+
+def _health_checks(
+    rng: np.random.Generator,
+    events: _Events,
+    truth_columns: dict[str, np.ndarray],
+    drift: _Drift,
+    A: np.datetime64,
+    years: int,
+) -> None:
+    """Health checks: yearly (>= 65 or managed), else every ~2 years for 60 %; after a high reading, an
+    undiagnosed resident may come back to confirm it."""
+    n, window = len(truth_columns["age_years"]), 365 * years
     age = truth_columns["age_years"]
     dm = truth_columns["diagnosed_diabetes"].astype(bool)
     htn = truth_columns["diagnosed_hypertension"].astype(bool)
-    managed = dm | htn
     sbp_now, dbp_now = truth_columns["sbp_mmhg"], truth_columns["dbp_mmhg"]
-    fpg_now, hba1c_now, ogtt_now = (
-        truth_columns["fpg_mmol_l"],
-        truth_columns["hba1c_pct"],
-        truth_columns["ogtt_2h_mmol_l"],
-    )
-    sbp_drift, fpg_drift = _drift(rng, n, 1.2, 0.8), _drift(rng, n, 0.06, 0.05)
-    events = _Events()
-
-    def past(
-        value: np.ndarray, drift: np.ndarray, days_before: np.ndarray, noise: float, who: np.ndarray
-    ) -> np.ndarray:
-        return value[who] - drift[who] * days_before / 365.0 + rng.normal(0, noise, len(who))
-
-    # Health checks: yearly (>= 65 or managed), else every ~2 years for 60 %.
-    yearly = (age >= 65) | managed
+    hba1c_now, ogtt_now = truth_columns["hba1c_pct"], truth_columns["ogtt_2h_mmol_l"]
+    yearly = (age >= 65) | dm | htn
     interval = np.where(yearly, 365.0, 730.0)
     attends = yearly | (rng.random(n) < 0.6)
     phase = rng.random(n) * interval
@@ -123,10 +150,10 @@ def generate_history(
         d = before[who]
         date = A - _days(d)
         treated_htn = truth_columns["on_antihypertensive"][who].astype(bool)
-        sbp = np.where(treated_htn, sbp_now[who] + rng.normal(0, 6, len(who)), past(sbp_now, sbp_drift, d, 7.0, who))
+        sbp = np.where(treated_htn, sbp_now[who] + rng.normal(0, 6, len(who)), drift.past(rng, "sbp_mmhg", d, 7.0, who))
         dbp = np.minimum(dbp_now[who] - 0.35 * (sbp_now[who] - sbp) + rng.normal(0, 4, len(who)), sbp - 15)
         has_bp = rng.random(len(who)) < 0.95
-        fpg = np.clip(past(fpg_now, fpg_drift, d, 0.3, who), 3.0, 33.0)
+        fpg = np.clip(drift.past(rng, "fpg_mmol_l", d, 0.3, who), 3.0, 33.0)
         has_fpg = rng.random(len(who)) < 0.75
         has_hba1c = rng.random(len(who)) < 0.25
         has_ogtt = has_fpg & (rng.random(len(who)) < np.where(fpg >= 5.6, 0.12, 0.02))
@@ -163,12 +190,23 @@ def generate_history(
             fpg_mmol_l=np.round(fpg[high_fpg] + rng.normal(0, 0.4, int(high_fpg.sum())), 1),
         )
 
-    # Opportunistic BP at clinic visits.
+
+def _clinic_readings(
+    rng: np.random.Generator,
+    events: _Events,
+    truth_columns: dict[str, np.ndarray],
+    drift: _Drift,
+    A: np.datetime64,
+    years: int,
+) -> None:
+    """Opportunistic BP at clinic visits (Poisson, half a visit a year)."""
+    n, window = len(truth_columns["age_years"]), 365 * years
+    sbp_now, dbp_now = truth_columns["sbp_mmhg"], truth_columns["dbp_mmhg"]
     visits = rng.poisson(0.5 * years, n)
     for k in range(int(visits.max(initial=0))):
         who = np.flatnonzero(visits > k)
         d = rng.uniform(0, window, len(who))
-        sbp = past(sbp_now, sbp_drift, d, 7.0, who)
+        sbp = drift.past(rng, "sbp_mmhg", d, 7.0, who)
         events.add(
             who,
             A - _days(d),
@@ -178,10 +216,6 @@ def generate_history(
                 np.minimum(dbp_now[who] - 0.35 * (sbp_now[who] - sbp) + rng.normal(0, 4, len(who)), sbp - 15)
             ),
         )
-
-    for disease, patients in (("diabetes", dm), ("hypertension", htn)):
-        _follow_ups(rng, events, disease, np.flatnonzero(patients), truth_columns, A, window)
-    return events.gather()
 
 
 def _follow_ups(
