@@ -19,22 +19,21 @@ from riskmodel.worklist.explain import Lang
 
 
 def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, folder: Path) -> None:
-    """Run the five steps, printing each; raises :class:`~riskmodel.exceptions.RiskModelError` on failure."""
-    from riskmodel.batch import score_file
-    from riskmodel.cli.indicator_tables import print_indicators
-    from riskmodel.indicators.report import unit_indicators
-    from riskmodel.records.reading import read_residents
-    from riskmodel.store.batches import ResultStore
+    """Run the steps, printing each; raises :class:`~riskmodel.exceptions.RiskModelError` on failure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    population = _synthesise(settings, residents=residents, seed=seed, folder=folder)
+    version = _train(settings, population)
+    fitted = _promote(settings, version)
+    store = _score_into_store(settings, fitted, population, residents=residents, folder=folder)
+    _show_team(settings, store, fitted, lang)
+
+
+def _synthesise(settings: RiskConfig, *, residents: int, seed: int, folder: Path) -> Path:
+    """1. A synthetic population with 3-year histories."""
     from riskmodel.synth import default_team_count, write_population
     from riskmodel.synth.population import events_path
-    from riskmodel.worklist.team import team_worklist
-    from serving.registry import load_model
-    from training.promote import promote as promote_version
-    from training.tracking import log_training
-    from training.train import train_risk_model
 
     as_of_date = settings.synth.as_of
-    folder.mkdir(parents=True, exist_ok=True)
     teams = default_team_count(residents, settings.synth.residents_per_team)
     population = folder / "residents.parquet"
     console.rule("1. synthetic population")
@@ -46,6 +45,16 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
         f"{residents:,} residents in {teams} teams with 3-year histories, as of {as_of_date} -> {population}, "
         f"{events_path(population).name}"
     )
+    return population
+
+
+def _train(settings: RiskConfig, population: Path) -> str:
+    """2. Training on the residents as scoring will see them (their histories applied), logged to MLflow."""
+    from riskmodel.records.reading import read_residents
+    from riskmodel.synth.population import events_path
+    from training.tracking import log_training
+    from training.train import train_risk_model
+
     console.rule("2. training")
     with err_console.status("training") as status:
         status.update("applying the residents' histories (what scoring will see)")
@@ -54,6 +63,14 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
         status.update("logging to MLflow")
         version = log_training(result, settings, data_sources=[str(population)])
     metrics_table(result.metrics, f"held-out residents ({result.data_summary['test_residents']:,})")
+    return version
+
+
+def _promote(settings: RiskConfig, version: str) -> Any:
+    """3. The version promoted to champion (past the gate if it refuses: the demo's own model), and loaded."""
+    from serving.registry import load_model
+    from training.promote import promote as promote_version
+
     console.rule("3. promotion")
     try:
         done = promote_version(settings, version=version)
@@ -61,8 +78,16 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
         err_console.print(f"[yellow]gate refused: {refused}[/]; the demo promotes its own model anyway")
         done = promote_version(settings, version=version, force=True, reason="riskmodel demo")
     console.print(f"version {done.version} is champion (previous: {done.previous_champion or 'none'})")
+    return load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
+
+
+def _score_into_store(settings: RiskConfig, fitted: Any, population: Path, *, residents: int, folder: Path) -> Any:
+    """4. The population scored with its histories and published to the store (with the README's demo key)."""
+    from riskmodel.batch import score_file
+    from riskmodel.store.batches import ResultStore
+    from riskmodel.synth.population import events_path
+
     console.rule("4. batch scoring into the store")
-    fitted = load_model(f"models:/{settings.tracking.registered_model}@champion", settings)
     store = ResultStore(settings.store.url, keep_batches=settings.store.keep_batches)
     store.keys.issue_demo_key()  # the README's key, accepted only from this demo store (SPEC 16)
     with counting("scoring residents", residents) as advance:
@@ -71,7 +96,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
             folder / "scored.parquet",
             fitted,
             config=settings,
-            as_of=as_of_date,
+            as_of=settings.synth.as_of,
             store=store,
             on_rows=advance,
             events_path=events_path(population),
@@ -81,6 +106,15 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
         f"{summary.events_used:,} used + {summary.events_rejected:,} rejected; store batch {summary.batch_id} "
         f"in {redact_url(settings.store.url)}"
     )
+    return store
+
+
+def _show_team(settings: RiskConfig, store: Any, fitted: Any, lang: Lang) -> None:
+    """5-7. The first team's work list, its indicators, and what histories changed for some residents."""
+    from riskmodel.cli.indicator_tables import print_indicators
+    from riskmodel.indicators.report import unit_indicators
+    from riskmodel.worklist.team import team_worklist
+
     console.rule("5. work list")
     team = store.teams()[0]
     entries, batch = team_worklist(
@@ -88,7 +122,7 @@ def run_demo(settings: RiskConfig, *, residents: int, seed: int, lang: Lang, fol
         team,
         fitted,
         today=settings.deployment.today(),
-        as_of=as_of_date,
+        as_of=settings.synth.as_of,
         capacity=15,
         lang=lang,
         config=settings,

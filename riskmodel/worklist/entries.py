@@ -311,38 +311,20 @@ def build_worklist(
     )
     ids = residents["resident_id"].to_numpy(dtype=object)
     grids = residents["grid_id"].to_numpy(dtype=object, na_value=None)
-    entries: list[dict[str, Any]] = []
-    for rank, (position, words) in enumerate(zip(chosen, words_of, strict=True), start=offset + 1):
-        i = int(position)
-        listed = entry_actions(assessment, i, lang, visible)
-        first = listed[0]
-        blocks = {disease: _disease_block(assessment, i, disease, lang) for disease in DISEASES}
-        entries.append(
-            {
-                "rank": rank,
-                "resident_id": ids[i],
-                "grid_id": grids[i],
-                "band": first["band"],
-                "band_label": label_band(first["band"], lang),
-                "action": first["action"],
-                "action_label": first["label"],
-                "action_disease": first["disease"],
-                "due_date": first["due_date"],
-                "overdue_days": first["overdue_days"],
-                "priority": first["priority"],
-                "tests": ", ".join(dict.fromkeys(a["tests"] for a in listed if a["tests"])),
-                "actions": listed,
-                **blocks,
-                "diabetes_tier": blocks["diabetes"]["tier"],
-                "hypertension_tier": blocks["hypertension"]["tier"],
-                "overall_tier": assessment.overall[i],
-                "overall_tier_label": label(TIER_LABELS, assessment.overall[i], lang),
-                "diabetes_p_chronic": blocks["diabetes"]["p_chronic"],
-                "hypertension_p_chronic": blocks["hypertension"]["p_chronic"],
-                "flags": list((flags or {}).get(i, [])),
-                "reasons": words,
-            }
+    entries = [
+        _entry(
+            assessment,
+            int(position),
+            rank,
+            ids,
+            grids,
+            words,
+            lang,
+            visible,
+            list((flags or {}).get(int(position), [])),
         )
+        for rank, (position, words) in enumerate(zip(chosen, words_of, strict=True), start=offset + 1)
+    ]
     for cut in cuts:
         left = cut.pop("first_left_off")
         cut["first_left_off"] = {"resident_id": ids[left], "priority": cut.pop("first_left_off_priority")}
@@ -356,6 +338,48 @@ def build_worklist(
         total=len(listed_rows),
         offset=offset,
     )
+
+
+def _entry(
+    assessment: Assessment,
+    i: int,
+    rank: int,
+    ids: np.ndarray,
+    grids: np.ndarray,
+    words: list[Any],
+    lang: Lang,
+    visible: np.ndarray,
+    flags: list[str],
+) -> dict[str, Any]:
+    """One resident's entry: the first due action (band, label, due date, priority), every visible action,
+    each disease's block, the tiers and the reasons."""
+    listed = entry_actions(assessment, i, lang, visible)
+    first = listed[0]
+    blocks = {disease: _disease_block(assessment, i, disease, lang) for disease in DISEASES}
+    return {
+        "rank": rank,
+        "resident_id": ids[i],
+        "grid_id": grids[i],
+        "band": first["band"],
+        "band_label": label_band(first["band"], lang),
+        "action": first["action"],
+        "action_label": first["label"],
+        "action_disease": first["disease"],
+        "due_date": first["due_date"],
+        "overdue_days": first["overdue_days"],
+        "priority": first["priority"],
+        "tests": ", ".join(dict.fromkeys(a["tests"] for a in listed if a["tests"])),
+        "actions": listed,
+        **blocks,
+        "diabetes_tier": blocks["diabetes"]["tier"],
+        "hypertension_tier": blocks["hypertension"]["tier"],
+        "overall_tier": assessment.overall[i],
+        "overall_tier_label": label(TIER_LABELS, assessment.overall[i], lang),
+        "diabetes_p_chronic": blocks["diabetes"]["p_chronic"],
+        "hypertension_p_chronic": blocks["hypertension"]["p_chronic"],
+        "flags": flags,
+        "reasons": words,
+    }
 
 
 def worklist_body(worklist: Worklist, batch: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:

@@ -264,34 +264,7 @@ def record_outcome(
     recorded_on = request.get("recorded_on") or today
     check_recorded_on(recorded_on, config, today=today)
     resident = request["resident_id"]
-    stored, batch = store.resident_of_team(team_id, resident)  # this one resident, as a mapping: a POST stays cheap
-    if stored is None:
-        raise OutcomeError(f"resident {resident} is not on team {team_id}'s latest list", status=404)
-    effects = outcome_effects(
-        store.outcomes.for_team(team_id, until=recorded_on, resident_id=resident),
-        {resident: 0},
-        n=1,
-        as_of=recorded_on,
-        batch_as_of=batch["as_of"],
-        config=config,
-    )
-    state = apply_not_confirmed(apply_referrals(state_of_row(stored), effects), effects)  # as the list has it
-    removed = effects.removed.get(0)
-    if removed is not None and outcome != "reinstate":
-        raise OutcomeError(f"resident {resident} was recorded as {removed}; record reinstate first", status=409)
-    if outcome == "reinstate" and removed is None:
-        raise OutcomeError(f"resident {resident} is not removed from the lists", status=409)
-    if outcome not in RESIDENT_OUTCOMES:
-        assessment = assess(
-            columns_from_values([stored]),
-            model,
-            as_of=list_as_of(batch, None, config),  # due on the list the team sees: the latest batch's (SPEC 6, 15)
-            config=config,
-            probabilities=probabilities_of_row(stored),
-            state=state,
-        )
-        if not assessment.actions.due[0, DISEASE_ORDER.index(disease), ACTIONS.index(action)]:
-            raise OutcomeError(f"{action} for {disease} is not due for resident {resident}", status=409)
+    _check_listed(store, team_id, resident, outcome, action, disease, model, recorded_on=recorded_on, config=config)
     row = {
         "team_id": team_id,
         "resident_id": resident,
@@ -305,6 +278,50 @@ def record_outcome(
         "hidden_until": hidden_until(outcome, recorded_on, config),
     }
     return store.outcomes.append(row, idempotency_key=idempotency_key, scope=scope, body_digest=digest)
+
+
+def _check_listed(
+    store: ResultStore,
+    team_id: str,
+    resident: str,
+    outcome: str,
+    action: str | None,
+    disease: str | None,
+    model: RiskModel,
+    *,
+    recorded_on: dt.date,
+    config: RiskConfig,
+) -> None:
+    """The outcome fits the team's list as it stands: the resident is on the latest batch (404), not removed
+    unless reinstated (409), and an action's outcome answers an action due on that list (409)."""
+    stored, batch = store.resident_of_team(team_id, resident)  # this one resident, as a mapping: a POST stays cheap
+    if stored is None:
+        raise OutcomeError(f"resident {resident} is not on team {team_id}'s latest list", status=404)
+    effects = outcome_effects(
+        store.outcomes.for_team(team_id, until=recorded_on, resident_id=resident),
+        {resident: 0},
+        n=1,
+        as_of=recorded_on,
+        batch_as_of=batch["as_of"],
+        config=config,
+    )
+    removed = effects.removed.get(0)
+    if removed is not None and outcome != "reinstate":
+        raise OutcomeError(f"resident {resident} was recorded as {removed}; record reinstate first", status=409)
+    if outcome == "reinstate" and removed is None:
+        raise OutcomeError(f"resident {resident} is not removed from the lists", status=409)
+    if outcome in RESIDENT_OUTCOMES:
+        return
+    assessment = assess(
+        columns_from_values([stored]),
+        model,
+        as_of=list_as_of(batch, None, config),  # due on the list the team sees: the latest batch's (SPEC 6, 15)
+        config=config,
+        probabilities=probabilities_of_row(stored),
+        state=apply_not_confirmed(apply_referrals(state_of_row(stored), effects), effects),  # as the list has it
+    )
+    if not assessment.actions.due[0, DISEASE_ORDER.index(disease), ACTIONS.index(action)]:  # type: ignore[arg-type]
+        raise OutcomeError(f"{action} for {disease} is not due for resident {resident}", status=409)
 
 
 def void_outcome(
