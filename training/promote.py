@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -233,6 +234,44 @@ def promote(
     current = _alias_version(client, name, "champion")
     challenger = load_model(f"models:/{name}/{target}", config)
     champion = load_model(f"models:/{name}/{current}", config) if current and current != target else None
+    rows, evaluated_on = _gate(
+        client, model_version, challenger, champion, data, config, current=current, target=target, force=force
+    )
+    failed = [row for row in rows if not row.passed]
+    if failed and not force:
+        raise PromotionRefused(
+            f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance}, "
+            "with a paired bootstrap 95 % interval of the difference that excludes zero, on "
+            + ", ".join(
+                f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f}, difference {r.difference:+.4f}, "
+                f"95 % CI {r.ci_low:+.4f} to {r.ci_high:+.4f})"
+                for r in failed
+            )
+            + f", measured on {evaluated_on}; use --force --reason TEXT to promote anyway",
+            rows,
+            evaluated_on,
+        )
+    client.set_registered_model_alias(name, "champion", target)
+    _tag_promotion(client, name, target, evaluated_on, force=force, reason=reason, failed=failed)
+    return Promotion(
+        name=name, version=target, previous_champion=current, forced=force, gate=rows, evaluated_on=evaluated_on
+    )
+
+
+def _gate(
+    client: Any,
+    model_version: Any,
+    challenger: Any,
+    champion: Any,
+    data: Sequence[Path] | None,
+    config: RiskConfig,
+    *,
+    current: str | None,
+    target: str,
+    force: bool,
+) -> tuple[list[GateRow], str]:
+    """The gate's rows (challenger against champion on the challenger's evaluation residents, its calibration
+    cross-fitted on halves where it was fitted on them) and what they were measured on."""
     rows: list[GateRow] = []
     evaluated_on = ""
     try:
@@ -255,21 +294,13 @@ def promote(
                 [],
                 "",
             ) from exc
-    failed = [row for row in rows if not row.passed]
-    if failed and not force:
-        raise PromotionRefused(
-            f"version {target} is worse than champion {current} beyond the tolerance {config.promotion.tolerance}, "
-            "with a paired bootstrap 95 % interval of the difference that excludes zero, on "
-            + ", ".join(
-                f"{r.metric} ({r.challenger:.4f} vs {r.champion:.4f}, difference {r.difference:+.4f}, "
-                f"95 % CI {r.ci_low:+.4f} to {r.ci_high:+.4f})"
-                for r in failed
-            )
-            + f", measured on {evaluated_on}; use --force --reason TEXT to promote anyway",
-            rows,
-            evaluated_on,
-        )
-    client.set_registered_model_alias(name, "champion", target)
+    return rows, evaluated_on
+
+
+def _tag_promotion(
+    client: Any, name: str, target: str, evaluated_on: str, *, force: bool, reason: str, failed: list[GateRow]
+) -> None:
+    """Record on the version when it was promoted, on what it was compared, and a forced promotion's reason."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     client.set_model_version_tag(name, target, "promoted_at", stamp)
     if evaluated_on:
@@ -280,6 +311,3 @@ def promote(
         client.set_model_version_tag(
             name, target, "forced_over_failed_gate", ", ".join(r.metric for r in failed) or "none"
         )
-    return Promotion(
-        name=name, version=target, previous_champion=current, forced=force, gate=rows, evaluated_on=evaluated_on
-    )

@@ -19,7 +19,7 @@ from riskmodel.config import RiskConfig
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.records.reading import columns_from_values
 from riskmodel.rules.actions import ACTIONS, DISEASE_ORDER
-from riskmodel.scoring import assess
+from riskmodel.scoring import Assessment, assess
 from riskmodel.store.batches import (
     ResultStore,
     probabilities_of_row,
@@ -147,29 +147,10 @@ def team_worklist(
     """
     config = config or model.config
     residents, batch = _team(store, team_id)
-    offset = 0
-    if cursor is not None:
-        page = Cursor.decode(cursor)
-        page.check_batch(batch["batch_id"])
-        day, until, capacity, offset = page.list_date, page.outcomes_until, page.capacity, page.offset
-    else:
-        day, until = list_as_of(batch, as_of, config), outcomes_as_of(batch, as_of, today)
-        capacity = capacity or config.worklist.capacity
+    day, until, capacity, offset = _page(cursor, batch, as_of, today, capacity, config)
     effects, state, _ = _overlays(store, team_id, residents, batch, until, config)
     probabilities = stored_probabilities(residents)
-    # The assessment depends on the batch's rows, the date, the model, the config and the state outcomes made;
-    # outcomes that only hide (agreed, call_later, ...) leave the state as it was, so the next page, and the
-    # list after such an outcome, re-use it.
-    # The model and config are kept with the value, so their ids cannot be re-used while it is cached.
-    key = (batch["batch_id"], "assessment", team_id, day, id(model), id(config), _state_key(effects))
-    _, _, assessment = store.derived(
-        key,
-        lambda: (
-            model,
-            config,
-            assess_residents(residents, model, as_of=day, config=config, probabilities=probabilities, state=state),
-        ),
-    )
+    assessment = _kept_assessment(store, team_id, residents, batch, day, model, config, effects, probabilities, state)
     worklist = build_worklist(
         residents,
         model,
@@ -202,6 +183,58 @@ def team_worklist(
 
 OUTCOME_WINDOW_DAYS = 30
 """Outcome dates are accepted only within [today - 30 days, today] in the deployment time zone (SPEC 16)."""
+
+
+def _page(
+    cursor: str | None,
+    batch: dict[str, Any],
+    as_of: dt.date | str | None,
+    today: dt.date,
+    capacity: int | None,
+    config: RiskConfig,
+) -> tuple[dt.date, dt.date, int, int]:
+    """The list's date, the date outcomes count until, the capacity and the offset: a cursor's (the list it
+    came from), or a first page's."""
+    if cursor is not None:
+        page = Cursor.decode(cursor)
+        page.check_batch(batch["batch_id"])
+        return page.list_date, page.outcomes_until, page.capacity, page.offset
+    return (
+        list_as_of(batch, as_of, config),
+        outcomes_as_of(batch, as_of, today),
+        capacity or config.worklist.capacity,
+        0,
+    )
+
+
+def _kept_assessment(
+    store: ResultStore,
+    team_id: str,
+    residents: pd.DataFrame,
+    batch: dict[str, Any],
+    day: dt.date,
+    model: RiskModel,
+    config: RiskConfig,
+    effects: Any,
+    probabilities: dict[str, np.ndarray],
+    state: dict[str, np.ndarray],
+) -> Assessment:
+    """The team's assessment, kept by the store between requests.
+
+    It depends on the batch's rows, the date, the model, the config and the state outcomes made; outcomes that
+    only hide (agreed, call_later, ...) leave the state as it was, so the next page, and the list after such an
+    outcome, re-use it. The model and config are kept with the value, so their ids cannot be re-used while it
+    is cached."""
+    key = (batch["batch_id"], "assessment", team_id, day, id(model), id(config), _state_key(effects))
+    _, _, assessment = store.derived(
+        key,
+        lambda: (
+            model,
+            config,
+            assess_residents(residents, model, as_of=day, config=config, probabilities=probabilities, state=state),
+        ),
+    )
+    return assessment  # type: ignore[no-any-return]
 
 
 def check_recorded_on(recorded_on: dt.date, config: RiskConfig, *, today: dt.date) -> None:
