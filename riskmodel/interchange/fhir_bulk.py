@@ -3,7 +3,7 @@
 The resources are read once by DuckDB (with a memory limit and a spill directory) and split by resident into
 buckets of a bounded size: a Patient by its ``id``, every other resource by its ``subject`` reference, so that a
 resident's Patient, Observations, Conditions, medicines, Encounters and referrals land in the same bucket. Each
-bucket is then mapped by the one FHIR mapping (:func:`riskmodel.interchange.fhir_in.map_resources`) and validated
+bucket is then mapped by the one FHIR mapping (:mod:`riskmodel.interchange.fhir_mapping`, line by line) and validated
 by SPEC 2's validators exactly as a small input is, in worker processes (one per core asked for); the buckets'
 parts are joined into the output files, residents in the order of the input. Peak memory is that of a bucket
 (times the workers), whatever the input's size.

@@ -37,7 +37,7 @@ from riskmodel.interchange.fhir_codes import (
     SNOMED_DISEASES,
 )
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
-from riskmodel.interchange.fhir_reading import fhir_problem
+from riskmodel.interchange.fhir_validation import fhir_problem
 from riskmodel.interchange.settings import EXTENSION_BASE, FhirSettings
 from riskmodel.records.schema import COLUMNS_BY_NAME, EVENT_COLUMNS_BY_NAME
 
@@ -151,6 +151,13 @@ def _number(value: Any) -> float:
         except ValueError:
             return math.nan
     return math.nan
+
+
+def _round4(value: float) -> float:
+    """``value`` to 4 decimals as numpy (and pandas) round it: times 10^4, to the nearest even, divided back."""
+    if not math.isfinite(value) or abs(value) >= 2**49:
+        return float(np.round(value, 4))
+    return round(value * 10_000.0) / 10_000.0
 
 
 def _range(column: str) -> tuple[float, float]:
@@ -368,9 +375,7 @@ def observation(resource: dict[str, Any]) -> list[Result]:
                 f"UCUM unit {part.unit if part.unit is not None else '(none)'} not accepted for LOINC "
                 f"{_code(part)} (accepted: {_ACCEPTED_UNITS.get(part.loinc or '', '')})",
             )
-    converted = [
-        float(np.round(v * f[0] + f[1], 4)) if f is not None else math.nan for v, f in zip(values, factors, strict=True)
-    ]
+    converted = [_round4(v * f[0] + f[1]) if f is not None else math.nan for v, f in zip(values, factors, strict=True)]
     for part, measure, value in zip(parts, measures, converted, strict=True):
         if measure is not None:
             low, high = _range(measure.column)
