@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS
-from riskmodel.interchange.fhir_mapping import Diagnosis, Medicine, Referral, Result, Visit
+from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
 EVENT_MEASURES = (

@@ -139,8 +139,7 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
 def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) -> dict[str, Any]:
     """Map and validate one bucket; its residents (with their place in the input), events and rejected rows go
     to ``parts/``."""
-    from riskmodel.interchange.fhir_in import NDJSON_SUFFIXES, as_import, assembled
-    from riskmodel.interchange.fhir_mapping import MappedResources
+    from riskmodel.interchange.fhir_in import NDJSON_SUFFIXES, MappedResources, as_import, assembled
 
     folder, bucket, sources, as_of, settings, validate = job
     lines = pq.read_table(folder / "lines" / f"bucket={bucket}").sort_by([("rank", "ascending"), ("line", "ascending")])

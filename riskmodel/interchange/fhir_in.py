@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,21 @@ import pandas as pd
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.interchange.fhir_assembly import assemble_records
-from riskmodel.interchange.fhir_mapping import MappedResources, Rejection, Result
+from riskmodel.interchange.fhir_mapping import (
+    KIND_ORDER,
+    Refused,
+    Skipped,
+    condition,
+    encounter,
+    medicine,
+    observation,
+    patient,
+    referral,
+    text,
+)
 from riskmodel.interchange.fhir_reading import rejected_frame
+from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Rejection, Result, Visit
+from riskmodel.interchange.fhir_validation import fhir_problem
 from riskmodel.interchange.settings import FhirSettings
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
@@ -53,6 +66,95 @@ class BundleRecords:
     observations: list[Result]
     rejected: list[Rejection]
     counts: dict[str, dict[str, int]]
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(name)
+
+
+@dataclass
+class MappedResources:
+    """What the mapping of an input gives, before assembly: per type its records, the rejected resources, and
+    per resource type the counts in = used + skipped + rejected."""
+
+    as_of: dt.date
+    settings: FhirSettings = field(default_factory=FhirSettings)
+    patients: list[dict[str, Any]] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    medicines: list[Medicine] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+    referrals: list[Referral] = field(default_factory=list)
+    load_rejections: list[Rejection] = field(default_factory=list)
+    rejections: list[tuple[int, int, Rejection]] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def _count(self, kind: str, what: str) -> None:
+        entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
+        entry["in"] += 1
+        entry[what] += 1
+
+    def add_line(self, line_text: str | None, source: str, line: int, *, check: bool) -> None:
+        """One NDJSON line (or Bundle entry as text); a blank line is no resource."""
+        if line_text is None or not line_text.strip():
+            return
+        try:
+            resource = json.loads(line_text, parse_constant=_refuse_constant)
+        except ValueError:
+            resource = None
+        self.add(resource, source, line, check=check)
+
+    def add_document(self, document: dict[str, Any], source: str) -> None:
+        """A Bundle (each entry's resource; checked by the FHIR model), or a lone resource."""
+        if document.get("resourceType") != "Bundle":
+            self.add(document, source, 1, check=True)
+            return
+        for k, entry in enumerate(document.get("entry") or [], start=1):
+            self.add(entry.get("resource") if isinstance(entry, dict) else entry, source, k, check=True)
+
+    def add(self, resource: Any, source: str, line: int, *, check: bool) -> None:
+        """One resource: checked by the FHIR R4 model where asked, then mapped by its type's rule."""
+        if not isinstance(resource, dict):
+            self.load_rejections.append(Rejection(None, None, "$", "not a JSON object", source, line))
+            return
+        kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
+        if check:
+            problem = fhir_problem(resource)
+            if problem is not None:
+                self._count(kind or "(none)", "rejected")
+                self.load_rejections.append(Rejection(kind, ident, problem[0], problem[1], source, line))
+                return
+        rule = _RULES.get(kind or "")
+        if rule is None:
+            self._count(kind or "(none)", "skipped")
+            return
+        try:
+            rule(self, resource)
+        except Skipped:
+            self._count(kind, "skipped")  # type: ignore[arg-type]
+        except Refused as refused:
+            self._count(kind, "rejected")  # type: ignore[arg-type]
+            rejection = Rejection(kind, ident, refused.path, refused.reason, source, line)
+            self.rejections.append((KIND_ORDER[kind], len(self.rejections), rejection))  # type: ignore[index]
+        else:
+            self._count(kind, "used")  # type: ignore[arg-type]
+            if kind == "Patient":
+                self.patients[-1].update(_source=source, _line=line)
+
+    def rejected(self) -> list[Rejection]:
+        """Every rejected resource: the load's (not JSON, refused by the FHIR model), then the mapping's by type."""
+        return [*self.load_rejections, *(r for _, _, r in sorted(self.rejections, key=lambda t: t[:2]))]
+
+
+_RULES: dict[str, Callable[[MappedResources, dict[str, Any]], None]] = {
+    "Patient": lambda m, r: m.patients.append(patient(r, as_of=m.as_of, settings=m.settings)),
+    "Observation": lambda m, r: m.results.extend(observation(r)),
+    "Condition": lambda m, r: m.diagnoses.append(condition(r)),
+    "MedicationStatement": lambda m, r: m.medicines.append(medicine(r)),
+    "MedicationRequest": lambda m, r: m.medicines.append(medicine(r)),
+    "Encounter": lambda m, r: m.visits.append(encounter(r)),
+    "ServiceRequest": lambda m, r: m.referrals.append(referral(r)),
+}
 
 
 def assembled(mapped: MappedResources) -> BundleRecords:

@@ -1,12 +1,13 @@
 """The FHIR R4 mapping of SPEC 14.2, one resource at a time, in plain Python: the one place its rules live.
 
 Each resource the import reads (a Patient, an Observation, a Condition, a medicine, an Encounter, a referral) is
-mapped here to a typed record, or skipped (a status riskmodel does not use), or rejected with its path and reason;
-the code tables and unit conversions are those of :mod:`riskmodel.interchange.fhir_codes`. Every path uses this
-module: a Bundle file, a request's Bundle (SPEC 14.3) and each bucket of a bulk NDJSON import
-(:mod:`riskmodel.interchange.fhir_bulk`); :mod:`riskmodel.interchange.fhir_assembly` puts the records together as
-residents and events. A resource's elements are read as DuckDB's ``->>`` reads JSON (:func:`text`), so that a
-value of an unexpected JSON type is a reason, never a traceback.
+mapped here to a typed record (:mod:`riskmodel.interchange.fhir_records`), or skipped (a status riskmodel does not
+use, :class:`Skipped`), or rejected with its path and reason (:class:`Refused`); the code tables and unit
+conversions are those of :mod:`riskmodel.interchange.fhir_codes`. Every path uses this module, through
+:class:`riskmodel.interchange.fhir_in.MappedResources`: a Bundle file, a request's Bundle (SPEC 14.3) and each
+bucket of a bulk NDJSON import (:mod:`riskmodel.interchange.fhir_bulk`); :mod:`riskmodel.interchange.fhir_assembly`
+puts the records together as residents and events. A resource's elements are read as DuckDB's ``->>`` reads
+JSON (:func:`text`), so that a value of an unexpected JSON type is a reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ from riskmodel.interchange.fhir_codes import (
     SNOMED_DISEASES,
 )
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
-from riskmodel.interchange.fhir_validation import fhir_problem
+from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
 from riskmodel.interchange.settings import EXTENSION_BASE, FhirSettings
 from riskmodel.records.schema import COLUMNS_BY_NAME, EVENT_COLUMNS_BY_NAME
 
@@ -163,90 +163,6 @@ def _round4(value: float) -> float:
 def _range(column: str) -> tuple[float, float]:
     spec = EVENT_COLUMNS_BY_NAME.get(column) or COLUMNS_BY_NAME[column]
     return float(spec.low), float(spec.high)  # type: ignore[arg-type]
-
-
-# ------------------------------------------------------------------------------------------ mapped records
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A resource the mapping refuses: its type, id, the path and the reason, and where it came from."""
-
-    resource_type: str | None
-    resource_id: str | None
-    path: str
-    reason: str
-    source: str | None
-    line: int | None
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "resource_type": self.resource_type,
-            "resource_id": self.resource_id,
-            "path": self.path,
-            "reason": self.reason,
-            "source": self.source,
-            "line": self.line,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """One result of an Observation: a SPEC 2 column and its value (converted), or a smoking answer (``text``)."""
-
-    resident_id: str
-    date: str
-    encounter_id: str | None
-    column: str
-    value: float
-    id: str | None
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """An active Condition of a disease; dated, it is also a ``diagnosis`` event."""
-
-    id: str | None
-    resident_id: str
-    disease: str
-    date: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Medicine:
-    """A medicine statement or request: the treatment column it sets, now or at the event it is linked to."""
-
-    resident_id: str
-    treatment: str
-    status: str | None
-    encounter_id: str | None
-    condition_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """An Encounter for a disease: a follow-up (``mode``), or a referral's arrival (``referral_id``)."""
-
-    id: str | None
-    resident_id: str
-    date: str
-    disease: str
-    mode: str | None
-    referral_id: str | None
-    extensions: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Referral:
-    """A referral sent (ServiceRequest); completed, also returned on ``returned_date``."""
-
-    id: str | None
-    resident_id: str
-    disease: str
-    date: str
-    status: str | None
-    returned_date: str | None
 
 
 class Skipped(Exception):
@@ -500,95 +416,3 @@ def referral(resource: dict[str, Any]) -> Referral:
     if status == "completed" and returned_date is None:
         raise Refused("ServiceRequest.occurrencePeriod.end", "a completed referral without its return date")
     return Referral(text(resource.get("id")), resident, disease, date, status, returned_date)
-
-
-# ------------------------------------------------------------------------------------------ the whole input
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(name)
-
-
-@dataclass
-class MappedResources:
-    """What the mapping of an input gives, before assembly: per type its records, the rejected resources, and
-    per resource type the counts in = used + skipped + rejected."""
-
-    as_of: dt.date
-    settings: FhirSettings = field(default_factory=FhirSettings)
-    patients: list[dict[str, Any]] = field(default_factory=list)
-    results: list[Result] = field(default_factory=list)
-    diagnoses: list[Diagnosis] = field(default_factory=list)
-    medicines: list[Medicine] = field(default_factory=list)
-    visits: list[Visit] = field(default_factory=list)
-    referrals: list[Referral] = field(default_factory=list)
-    load_rejections: list[Rejection] = field(default_factory=list)
-    rejections: list[tuple[int, int, Rejection]] = field(default_factory=list)
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def _count(self, kind: str, what: str) -> None:
-        entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
-        entry["in"] += 1
-        entry[what] += 1
-
-    def add_line(self, line_text: str | None, source: str, line: int, *, check: bool) -> None:
-        """One NDJSON line (or Bundle entry as text); a blank line is no resource."""
-        if line_text is None or not line_text.strip():
-            return
-        try:
-            resource = json.loads(line_text, parse_constant=_refuse_constant)
-        except ValueError:
-            resource = None
-        self.add(resource, source, line, check=check)
-
-    def add_document(self, document: dict[str, Any], source: str) -> None:
-        """A Bundle (each entry's resource; checked by the FHIR model), or a lone resource."""
-        if document.get("resourceType") != "Bundle":
-            self.add(document, source, 1, check=True)
-            return
-        for k, entry in enumerate(document.get("entry") or [], start=1):
-            self.add(entry.get("resource") if isinstance(entry, dict) else entry, source, k, check=True)
-
-    def add(self, resource: Any, source: str, line: int, *, check: bool) -> None:
-        """One resource: checked by the FHIR R4 model where asked, then mapped by its type's rule."""
-        if not isinstance(resource, dict):
-            self.load_rejections.append(Rejection(None, None, "$", "not a JSON object", source, line))
-            return
-        kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
-        if check:
-            problem = fhir_problem(resource)
-            if problem is not None:
-                self._count(kind or "(none)", "rejected")
-                self.load_rejections.append(Rejection(kind, ident, problem[0], problem[1], source, line))
-                return
-        rule = _RULES.get(kind or "")
-        if rule is None:
-            self._count(kind or "(none)", "skipped")
-            return
-        try:
-            rule(self, resource)
-        except Skipped:
-            self._count(kind, "skipped")  # type: ignore[arg-type]
-        except Refused as refused:
-            self._count(kind, "rejected")  # type: ignore[arg-type]
-            rejection = Rejection(kind, ident, refused.path, refused.reason, source, line)
-            self.rejections.append((KIND_ORDER[kind], len(self.rejections), rejection))  # type: ignore[index]
-        else:
-            self._count(kind, "used")  # type: ignore[arg-type]
-            if kind == "Patient":
-                self.patients[-1].update(_source=source, _line=line)
-
-    def rejected(self) -> list[Rejection]:
-        """Every rejected resource: the load's (not JSON, refused by the FHIR model), then the mapping's by type."""
-        return [*self.load_rejections, *(r for _, _, r in sorted(self.rejections, key=lambda t: t[:2]))]
-
-
-_RULES: dict[str, Callable[[MappedResources, dict[str, Any]], None]] = {
-    "Patient": lambda m, r: m.patients.append(patient(r, as_of=m.as_of, settings=m.settings)),
-    "Observation": lambda m, r: m.results.extend(observation(r)),
-    "Condition": lambda m, r: m.diagnoses.append(condition(r)),
-    "MedicationStatement": lambda m, r: m.medicines.append(medicine(r)),
-    "MedicationRequest": lambda m, r: m.medicines.append(medicine(r)),
-    "Encounter": lambda m, r: m.visits.append(encounter(r)),
-    "ServiceRequest": lambda m, r: m.referrals.append(referral(r)),
-}

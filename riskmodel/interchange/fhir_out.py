@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from riskmodel.interchange.fhir_codes import DISEASE_CODES, SNOMED
-from riskmodel.interchange.fhir_mapping import Result
+from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.settings import EXTENSION_BASE
 from riskmodel.rules.actions import DISEASE_ORDER
 from riskmodel.worklist.labels import ACTION_LABELS, DISEASE_LABELS, SOURCE_LABELS, TIER_LABELS, Lang, label

@@ -25,7 +25,6 @@ from pydantic import ValidationError
 from riskmodel.indicators.report import unit_indicators
 from riskmodel.intake import assess_records
 from riskmodel.interchange.fhir_in import BundleRecords, as_import, map_bundle
-from riskmodel.interchange.fhir_mapping import Result
 from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
 from riskmodel.interchange.fhir_out import (
     CODE_SYSTEMS,
@@ -35,6 +34,7 @@ from riskmodel.interchange.fhir_out import (
     code_system,
     operation_outcome,
 )
+from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.importing import record_rejections, text_table
 from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
 from riskmodel.records.schema import (
