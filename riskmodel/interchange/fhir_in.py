@@ -95,9 +95,12 @@ class MappedResources:
         entry[what] += 1
 
     def add_line(self, line_text: str | None, source: str, line: int, *, check: bool) -> None:
-        """One NDJSON line (or Bundle entry as text); a blank line is no resource."""
+        """One NDJSON line (or Bundle entry as text); a blank line is no resource, a file's byte-order mark is not
+        part of its first line (read directly or through a bulk bucket alike)."""
         if line_text is None or not line_text.strip():
             return
+        if line == 1:
+            line_text = line_text.removeprefix("\ufeff")
         try:
             resource = json.loads(line_text, parse_constant=_refuse_constant)
         except ValueError:
@@ -188,7 +191,7 @@ def as_import(records: BundleRecords) -> FhirImport:
 def _ndjson(path: Path) -> Iterable[str]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as handle:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             yield from handle
     except (OSError, UnicodeDecodeError) as error:
         raise InputFileError(f"{path}: not a readable NDJSON file ({type(error).__name__})") from error
