@@ -127,21 +127,22 @@ class MappedResources:
                 self._count(kind or "(none)", "rejected")
                 self.load_rejections.append(Rejection(kind, ident, problem[0], problem[1], source, line))
                 return
-        rule = _RULES.get(kind or "")
+        name = kind or "(none)"
+        rule = _RULES.get(name)
         if rule is None:
-            self._count(kind or "(none)", "skipped")
+            self._count(name, "skipped")
             return
         try:
             rule(self, resource)
         except Skipped:
-            self._count(kind, "skipped")  # type: ignore[arg-type]
+            self._count(name, "skipped")
         except Refused as refused:
-            self._count(kind, "rejected")  # type: ignore[arg-type]
+            self._count(name, "rejected")
             rejection = Rejection(kind, ident, refused.path, refused.reason, source, line)
-            self.rejections.append((KIND_ORDER[kind], len(self.rejections), rejection))  # type: ignore[index]
+            self.rejections.append((KIND_ORDER[name], len(self.rejections), rejection))
         else:
-            self._count(kind, "used")  # type: ignore[arg-type]
-            if kind == "Patient":
+            self._count(name, "used")
+            if name == "Patient":
                 self.patients[-1].update(_source=source, _line=line)
 
     def rejected(self) -> list[Rejection]:
