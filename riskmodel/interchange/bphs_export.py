@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -203,7 +203,7 @@ def form_rows(
             row.update(referral_reason=REFERRAL_REASON[disease], referral_facility=REFERRAL_FACILITY)
             last_sent[(rid, disease)] = row
         elif kind == "referral" and e.get("referral_status") == "arrived" and (rid, disease) in last_sent:
-            last_sent.pop((rid, disease))["referral_arrived_date"] = day
+            last_sent.pop((rid, cast(str, disease)))["referral_arrived_date"] = day
         elif kind in ("health_check", "screening", "lab"):
             row = {k: e.get(k) for k in _CHECK if k in e}
             row.update(record_id=e["event_id"], resident_id=rid, name="", exam_date=day)

@@ -472,7 +472,7 @@ def read_forms(
         checks = set(frame.loc[frame["_kind"] == "health_check", "record_id"])
         if len(events):
             events.loc[events["event_id"].isin(checks), "kind"] = "health_check"  # a 健康体检表 row, whatever it holds
-    origins = {}
+    origins: dict[str, tuple[str, int]] = {}
     if len(frame):
         for column in ("resident_id", "record_id"):  # a record's own row wins over its resident's first row
             first = frame.drop_duplicates(column)

@@ -1,20 +1,28 @@
-"""The mapped FHIR resources put together as residents (SPEC 2.1) and events (SPEC 2.2).
+"""The mapped records put together as residents (SPEC 2.1) and events (SPEC 2.2), in plain Python.
 
 A follow-up Encounter is one event; the Observations that reference it and the treatment stated in its context are
 its values. Other Observations of an event measure are events of their own (``lab`` for glucose and HbA1c,
 ``health_check`` for BP and body size); height, BMI, lipids and smoking go to the resident row. The row also
 holds the newest result of each measure with its date, as a health record does.
+
+Every records-in adapter ends here: the FHIR import (a Bundle file, a request's Bundle, a bulk bucket) with the
+records of :mod:`riskmodel.interchange.fhir_mapping`, and the BPHS forms with the same pieces as frames
+(:func:`assemble`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import pandas as pd
 
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS
+from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
-_EVENT_MEASURES = (
+EVENT_MEASURES = (
     "sbp_mmhg",
     "dbp_mmhg",
     "fpg_mmol_l",
@@ -25,128 +33,209 @@ _EVENT_MEASURES = (
     "waist_cm",
 )
 _LAB = ("fpg_mmol_l", "ogtt_2h_mmol_l", "random_glucose_mmol_l", "hba1c_pct")
-_GLUCOSE_ROW = ("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct")
+_ROW_DAYS = ((("sbp_mmhg", "dbp_mmhg"), "bp_date"), (("fpg_mmol_l", "ogtt_2h_mmol_l", "hba1c_pct"), "glucose_date"))
+"""BP and glucose on the row: the values of the newest day with a result, dated that day."""
 _BODY_ROW = ("height_cm", "weight_kg", "waist_cm", "bmi_kg_m2")
 _LIPIDS = ("tc_mmol_l", "tg_mmol_l", "hdl_mmol_l", "ldl_mmol_l")
 _FLAGS = {"diabetes": "diagnosed_diabetes", "hypertension": "diagnosed_hypertension"}
+_CURRENT = ("on_antihypertensive", "on_glucose_lowering", "on_lipid_lowering")
+_EVENT_TREATMENTS = ("on_antihypertensive", "on_glucose_lowering")
 
 
-def _wide(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    if results.empty:
-        return pd.DataFrame(columns=[*keys, *_EVENT_MEASURES])
-    wide = results.pivot_table(index=keys, columns="column", values="value", aggfunc="mean").reset_index()
-    wide.columns.name = None
-    return wide
+def _means(results: Iterable[Result]) -> dict[str, float]:
+    """The mean value per column."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        values[result.column].append(result.value)
+    return {column: sum(v) / len(v) for column, v in values.items()}
 
 
-def _events(observations, conditions, medications, encounters, referrals) -> pd.DataFrame:
-    parts = []
-    followups = encounters[encounters["referral_id"].isna()]
-    measures = observations[observations["column"].isin(_EVENT_MEASURES)]
-    linked = measures["encounter_id"].isin(followups["id"])
-    at_followup = _wide(measures[linked], ["encounter_id"]).rename(columns={"encounter_id": "event_id"})
-    frame = followups.rename(columns={"id": "event_id", "date": "event_date"})[
-        ["event_id", "resident_id", "event_date", "disease", "mode", *[c for c in EVENT_EXTENSIONS if c in followups]]
-    ].assign(kind="followup")
-    parts.append(frame.merge(at_followup, on="event_id", how="left"))
-    alone = _wide(measures[~linked], ["id", "resident_id", "date"]).rename(
-        columns={"id": "event_id", "date": "event_date"}
-    )
-    if len(alone):
-        is_lab = alone[[c for c in _LAB if c in alone]].notna().any(axis=1)
-        alone["kind"] = np.where(is_lab, "lab", "health_check")
-        parts.append(alone)
-    arrivals = encounters[encounters["referral_id"].notna()]
-    parts.append(
-        arrivals.rename(columns={"id": "event_id", "date": "event_date"})[
-            ["event_id", "resident_id", "event_date", "disease"]
-        ].assign(kind="referral", referral_status="arrived")
-    )
-    sent = referrals.rename(columns={"id": "event_id", "date": "event_date"})
-    parts.append(
-        sent[["event_id", "resident_id", "event_date", "disease"]].assign(kind="referral", referral_status="sent")
-    )
-    back = sent[sent["status"] == "completed"]
-    parts.append(
-        pd.DataFrame(
-            {
-                "event_id": back["event_id"] + "-returned",
-                "resident_id": back["resident_id"],
-                "event_date": back["returned_date"],
-                "disease": back["disease"],
-                "kind": "referral",
-                "referral_status": "returned",
-            }
+def _row_results(row: dict[str, Any], results: list[Result]) -> None:
+    numbers = [r for r in results if r.column != "smoking"]
+    for columns, date_name in _ROW_DAYS:
+        chosen = [r for r in numbers if r.column in columns]
+        if chosen:
+            newest = max(r.date for r in chosen)
+            row[date_name] = newest
+            row.update(_means(r for r in chosen if r.date == newest))
+    body = [r.date for r in numbers if r.column in _BODY_ROW]
+    if body:
+        row["exam_date"] = max(body)
+    for column in (*_BODY_ROW, *_LIPIDS):  # each its newest value (the mean of that day's)
+        chosen = [r for r in numbers if r.column == column]
+        if chosen:
+            newest = max(r.date for r in chosen)
+            row.update(_means(r for r in chosen if r.date == newest))
+    answers = sorted((r for r in results if r.column == "smoking" and r.text is not None), key=lambda r: r.date)
+    if answers:
+        row["smoking"] = answers[-1].text
+
+
+def _event(**values: Any) -> dict[str, Any]:
+    event = dict.fromkeys(EVENT_COLUMN_NAMES)
+    event.update(values)
+    return event
+
+
+def assemble_records(
+    residents: list[dict[str, Any]],
+    results: Sequence[Result],
+    diagnoses: Sequence[Diagnosis],
+    medicines: Sequence[Medicine],
+    visits: Sequence[Visit],
+    referrals: Sequence[Referral],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(residents, events) in the columns of SPEC 2 (values as read: the validators type them). The resident rows
+    are completed in place."""
+    diagnosed = {(d.resident_id, d.disease) for d in diagnoses}
+    current = {
+        (m.resident_id, m.treatment)
+        for m in medicines
+        if m.status == "active" and m.encounter_id is None and m.condition_id is None
+    }
+    by_resident: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_resident[result.resident_id].append(result)
+    for row in residents:
+        rid = row["resident_id"]
+        for disease, flag in _FLAGS.items():
+            row[flag] = "true" if (rid, disease) in diagnosed else "false"
+        for flag in _CURRENT:
+            row[flag] = "true" if (rid, flag) in current else "false"
+        _row_results(row, by_resident.get(rid, []))
+    return residents, _events(results, diagnoses, medicines, visits, referrals)
+
+
+def _events(
+    results: Sequence[Result],
+    diagnoses: Sequence[Diagnosis],
+    medicines: Sequence[Medicine],
+    visits: Sequence[Visit],
+    referrals: Sequence[Referral],
+) -> list[dict[str, Any]]:
+    followups = [v for v in visits if v.referral_id is None]
+    followup_ids = {v.id for v in followups if v.id is not None}
+    at_followup: dict[str, list[Result]] = defaultdict(list)
+    alone: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
+    for result in results:
+        if result.column not in EVENT_MEASURES:
+            continue
+        if result.encounter_id is not None and result.encounter_id in followup_ids:
+            at_followup[result.encounter_id].append(result)
+        elif result.id is not None:  # an Observation of its own: one event per Observation
+            alone[(result.id, result.resident_id, result.date)].append(result)
+    events = [
+        _event(
+            event_id=v.id,
+            resident_id=v.resident_id,
+            event_date=v.date,
+            disease=v.disease,
+            mode=v.mode,
+            kind="followup",
+            **v.extensions,
+            **_means(at_followup.get(v.id, ()) if v.id is not None else ()),
         )
-    )
-    dated = conditions[conditions["date"].notna()]
-    parts.append(
-        dated.rename(columns={"id": "event_id", "date": "event_date"})[
-            ["event_id", "resident_id", "event_date", "disease"]
-        ].assign(kind="diagnosis")
-    )
-    events = (
-        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame()
-    )
-    for name in EVENT_COLUMN_NAMES:
-        if name not in events:
-            events[name] = None
-    treated = medications[medications["treatment"].isin(["on_antihypertensive", "on_glucose_lowering"])]
-    link = treated["encounter_id"].fillna(treated["condition_id"])
-    taken = pd.Series(np.where(treated["status"] == "not-taken", "false", "true"), index=treated.index)
-    on_treatment = dict(zip(link[link.notna()], taken[link.notna()], strict=True))
-    events["on_treatment"] = (
-        events["event_id"].map(on_treatment).where(events["kind"].isin(["followup", "diagnosis"]), None)
-    )
-    return events[list(EVENT_COLUMN_NAMES)]
+        for v in followups
+    ]
+    for (ident, rid, date), measured in sorted(alone.items(), key=lambda item: item[0]):
+        values = _means(measured)
+        kind = "lab" if any(c in values for c in _LAB) else "health_check"
+        events.append(_event(event_id=ident, resident_id=rid, event_date=date, kind=kind, **values))
+    events += [
+        _event(
+            event_id=v.id,
+            resident_id=v.resident_id,
+            event_date=v.date,
+            disease=v.disease,
+            kind="referral",
+            referral_status="arrived",
+        )  # fmt: skip
+        for v in visits
+        if v.referral_id is not None
+    ]
+    events += [
+        _event(
+            event_id=r.id,
+            resident_id=r.resident_id,
+            event_date=r.date,
+            disease=r.disease,
+            kind="referral",
+            referral_status="sent",
+        )  # fmt: skip
+        for r in referrals
+    ]
+    events += [
+        _event(
+            event_id=None if r.id is None else r.id + "-returned",
+            resident_id=r.resident_id,
+            event_date=r.returned_date,
+            disease=r.disease,
+            kind="referral",
+            referral_status="returned",
+        )  # fmt: skip
+        for r in referrals
+        if r.status == "completed"
+    ]
+    events += [
+        _event(event_id=d.id, resident_id=d.resident_id, event_date=d.date, disease=d.disease, kind="diagnosis")
+        for d in diagnoses
+        if d.date is not None
+    ]
+    treated = {
+        link: "false" if m.status == "not-taken" else "true"
+        for m in medicines
+        if m.treatment in _EVENT_TREATMENTS and (link := m.encounter_id or m.condition_id) is not None
+    }
+    for event in events:
+        if event["kind"] in ("followup", "diagnosis"):
+            event["on_treatment"] = treated.get(event["event_id"])
+    return events
 
 
-def _newest(observations: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Per resident, the newest value of each column (the mean of that day's) and its date."""
-    chosen = observations[observations["column"].isin(columns)]
-    if chosen.empty:
-        return pd.DataFrame(columns=["resident_id"])
-    daily = chosen.groupby(["resident_id", "column", "date"], as_index=False)["value"].mean()
-    newest = daily.sort_values("date").groupby(["resident_id", "column"]).tail(1)
-    wide = newest.pivot(index="resident_id", columns="column", values="value")
-    wide.columns.name = None
-    return wide.reset_index()
+# --------------------------------------------------------------------------------- the forms' pieces as frames
 
 
-def _row_results(residents: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
-    obs = observations[observations["resident_id"].isin(residents["resident_id"])]
-    numbers = obs[obs["column"] != "smoking"]
-    # BP and glucose: the values of the newest day with a result, dated that day.
-    for columns, date_name in ((("sbp_mmhg", "dbp_mmhg"), "bp_date"), (_GLUCOSE_ROW, "glucose_date")):
-        chosen = numbers[numbers["column"].isin(columns)]
-        last = chosen.groupby("resident_id")["date"].max().rename(date_name)
-        on_day = chosen.merge(last, left_on=["resident_id", "date"], right_on=[last.index, last.values])
-        values = _wide(on_day, ["resident_id"]).drop(
-            columns=[c for c in _EVENT_MEASURES if c not in columns], errors="ignore"
-        )
-        residents = residents.merge(last.reset_index(), on="resident_id", how="left")
-        residents = residents.merge(values, on="resident_id", how="left")
-    body = numbers[numbers["column"].isin(_BODY_ROW)]
-    residents = residents.merge(
-        body.groupby("resident_id")["date"].max().rename("exam_date").reset_index(), on="resident_id", how="left"
-    )
-    residents = residents.merge(_newest(numbers, (*_BODY_ROW, *_LIPIDS)), on="resident_id", how="left")
-    smoking = obs[(obs["column"] == "smoking") & obs["text"].notna()].sort_values("date")
-    residents["smoking"] = residents["resident_id"].map(smoking.groupby("resident_id")["text"].last())
-    return residents
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts, missing values as ``None``."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[no-any-return]
 
 
 def assemble(residents, observations, conditions, medications, encounters, referrals):  # type: ignore[no-untyped-def]
-    """(residents, events) as frames in the columns of SPEC 2 (values as read; the validators type them)."""
-    for disease, flag in _FLAGS.items():
-        ids = set(conditions.loc[conditions["disease"] == disease, "resident_id"])
-        residents[flag] = np.where(residents["resident_id"].isin(ids), "true", "false")
-    current = medications[
-        (medications["status"] == "active") & medications["encounter_id"].isna() & medications["condition_id"].isna()
+    """:func:`assemble_records` for pieces given as frames (the BPHS forms): (residents, events) as frames."""
+    results = [
+        Result(
+            r["resident_id"],
+            r["date"],
+            r["encounter_id"],
+            r["column"],
+            float("nan") if r["value"] is None else float(r["value"]),
+            r["id"],
+            r["text"],
+        )  # fmt: skip
+        for r in _rows(observations)
+        if r["resident_id"] is not None and r["date"] is not None
     ]
-    for flag in ("on_antihypertensive", "on_glucose_lowering", "on_lipid_lowering"):
-        ids = set(current.loc[current["treatment"] == flag, "resident_id"])
-        residents[flag] = np.where(residents["resident_id"].isin(ids), "true", "false")
-    residents = _row_results(residents, observations)
-    events = _events(observations, conditions, medications, encounters, referrals)
-    return residents, events
+    diagnoses = [Diagnosis(r["id"], r["resident_id"], r["disease"], r["date"]) for r in _rows(conditions)]
+    medicines = [
+        Medicine(r["resident_id"], r["treatment"], r["status"], r["encounter_id"], r["condition_id"])
+        for r in _rows(medications)
+        if r["treatment"] is not None
+    ]
+    visits = [
+        Visit(
+            r["id"],
+            r["resident_id"],
+            r["date"],
+            r["disease"],
+            r["mode"],
+            r["referral_id"],
+            {n: r[n] for n in EVENT_EXTENSIONS if r.get(n) is not None},
+        )  # fmt: skip
+        for r in _rows(encounters)
+    ]
+    sent = [
+        Referral(r["id"], r["resident_id"], r["disease"], r["date"], r["status"], r["returned_date"])
+        for r in _rows(referrals)
+    ]
+    rows, events = assemble_records(_rows(residents), results, diagnoses, medicines, visits, sent)
+    return pd.DataFrame(rows), pd.DataFrame(events, columns=list(EVENT_COLUMN_NAMES))

@@ -3,7 +3,7 @@
 The resources are read once by DuckDB (with a memory limit and a spill directory) and split by resident into
 buckets of a bounded size: a Patient by its ``id``, every other resource by its ``subject`` reference, so that a
 resident's Patient, Observations, Conditions, medicines, Encounters and referrals land in the same bucket. Each
-bucket is then mapped by the one FHIR mapping (:func:`riskmodel.interchange.fhir_in.map_resources`) and validated
+bucket is then mapped by the one FHIR mapping (:mod:`riskmodel.interchange.fhir_mapping`, line by line) and validated
 by SPEC 2's validators exactly as a small input is, in worker processes (one per core asked for); the buckets'
 parts are joined into the output files, residents in the order of the input. Peak memory is that of a bucket
 (times the workers), whatever the input's size.
@@ -139,20 +139,18 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
 def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) -> dict[str, Any]:
     """Map and validate one bucket; its residents (with their place in the input), events and rejected rows go
     to ``parts/``."""
-    from riskmodel.interchange.fhir_in import map_resources
-    from riskmodel.interchange.fhir_reading import parse_lines
+    from riskmodel.interchange.fhir_in import NDJSON_SUFFIXES, MappedResources, as_import, assembled
 
     folder, bucket, sources, as_of, settings, validate = job
-    con = _connect(folder, MEMORY_LIMIT, threads=1)
-    try:
-        con.execute(
-            "CREATE TEMP TABLE lines AS SELECT source, line, text FROM read_parquet(?) ORDER BY rank, line",
-            [str(folder / "lines" / f"bucket={bucket}" / "*.parquet")],
-        )
-        rejected = parse_lines(con, validate=validate)
-        result = map_resources(con, rejected, as_of=as_of, settings=settings)
-    finally:
-        con.close()
+    lines = pq.read_table(folder / "lines" / f"bucket={bucket}").sort_by([("rank", "ascending"), ("line", "ascending")])
+    mapped = MappedResources(as_of=as_of, settings=settings)
+    for source, line, line_text in zip(
+        lines.column("source").to_pylist(), lines.column("line").to_pylist(), lines.column("text").to_pylist(),
+        strict=True,
+    ):  # fmt: skip
+        check = validate == "full" or not source.lower().endswith(NDJSON_SUFFIXES)
+        mapped.add_line(line_text, source, line, check=check)
+    result = as_import(assembled(mapped))
     residents, events, all_rejected = checked_import(result, as_of=as_of)
     rank = {source: k for k, source in enumerate(sources)}
     at = residents.index.to_numpy() - 1  # the validator's 1-based row numbers, in the mapping's order

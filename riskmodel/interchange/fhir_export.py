@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -228,9 +228,9 @@ def patient_resources(resident: Mapping[str, Any], as_of: dt.date, settings: Fhi
         day = _day(when) if _present(when) else as_of.isoformat()
         if column == "sbp_mmhg":
             if _present(resident.get("dbp_mmhg")):
-                yield _bp_panel(f"{rid}-row-bp", rid, day, value, resident["dbp_mmhg"], None)
+                yield _bp_panel(f"{rid}-row-bp", rid, day, cast(float, value), resident["dbp_mmhg"], None)
             continue
-        yield _observation(f"{rid}-row-{column.split('_')[0]}", rid, day, column, value, None)
+        yield _observation(f"{rid}-row-{column.split('_')[0]}", rid, day, column, cast(float, value), None)
     if _present(resident.get("smoking")):
         yield {
             "resourceType": "Observation",
@@ -277,7 +277,7 @@ def event_resources(event: Mapping[str, Any], open_referrals: dict[tuple[str, st
             "resourceType": "Encounter",
             "id": eid,
             "status": "finished",
-            "class": {"system": ACT_CODE, "code": MODE_CLASSES[mode]},
+            "class": {"system": ACT_CODE, "code": MODE_CLASSES[str(mode)]},
             "subject": _ref("Patient", rid),
             "period": {"start": day},
             "reasonCode": [_disease_concept(disease)] if disease else [],

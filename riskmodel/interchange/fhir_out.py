@@ -18,9 +18,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import pandas as pd
-
 from riskmodel.interchange.fhir_codes import DISEASE_CODES, SNOMED
+from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.settings import EXTENSION_BASE
 from riskmodel.rules.actions import DISEASE_ORDER
 from riskmodel.worklist.labels import ACTION_LABELS, DISEASE_LABELS, SOURCE_LABELS, TIER_LABELS, Lang, label
@@ -205,24 +204,24 @@ BASIS_MEASURES: dict[str, tuple[str, ...]] = {
     "hypertension": ("sbp_mmhg", "dbp_mmhg"),
 }
 """The measures whose newest result an assessment of each disease reads (SPEC 4: glycaemia, blood pressure)."""
+_BASIS_DISEASE = {column: disease for disease, columns in BASIS_MEASURES.items() for column in columns}
 
 
-def basis_observations(observations: pd.DataFrame | None, as_of: dt.date) -> dict[tuple[str, str], list[str]]:
+def basis_observations(observations: Iterable[Result] | None, as_of: dt.date) -> dict[tuple[str, str], list[str]]:
     """Per (resident, disease): the Observations of the newest result of each of the disease's measures on or
     before the as-of date (the results the rules read; SPEC 2.2 "an event wins a tie", all of that day)."""
-    if observations is None or observations.empty:
-        return {}
-    frame = observations[observations["date"].notna() & (observations["date"] <= as_of.isoformat())]
-    out: dict[tuple[str, str], list[str]] = {}
-    for disease, columns in BASIS_MEASURES.items():
-        chosen = frame[frame["column"].isin(columns)]
-        if chosen.empty:
-            continue
-        newest = chosen.groupby(["resident_id", "column"])["date"].transform("max")
-        used = chosen[chosen["date"] == newest].drop_duplicates(["resident_id", "id"])
-        for rid, ids in used.groupby("resident_id")["id"]:
-            out[(str(rid), disease)] = sorted(str(i) for i in ids)
-    return out
+    day = as_of.isoformat()
+    used = [r for r in observations or () if r.column in _BASIS_DISEASE and r.date <= day]
+    newest: dict[tuple[str, str], str] = {}
+    for result in used:
+        key = (result.resident_id, result.column)
+        if result.date > newest.get(key, ""):
+            newest[key] = result.date
+    ids: dict[tuple[str, str], set[str]] = {}
+    for result in used:
+        if result.date == newest[(result.resident_id, result.column)]:
+            ids.setdefault((result.resident_id, _BASIS_DISEASE[result.column]), set()).add(str(result.id))
+    return {key: sorted(found) for key, found in ids.items()}
 
 
 def operation_outcome(issues: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

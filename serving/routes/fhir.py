@@ -1,24 +1,30 @@
 """FHIR R4 out (SPEC 14.3): ``POST /v1/fhir/assessments`` takes a Bundle and answers ``RiskAssessment`` and
 ``Task`` resources; the indicators as ``MeasureReport``; the package's ``Measure`` and ``CodeSystem`` resources.
 
-The Bundle is mapped by the FHIR import (:func:`riskmodel.interchange.fhir_in.read_fhir`, the CLI's mapping),
-assessed through the one records-in entry, and formatted from the same JSON content as ``POST /v1/assessments``.
-A Bundle the mapping rejects any part of is a 422 ``OperationOutcome`` (one issue per rejected resource).
+The Bundle is mapped by the FHIR import's rules (:func:`riskmodel.interchange.fhir_in.map_bundle`: each resource
+checked by the FHIR R4 model, mapped by :mod:`riskmodel.interchange.fhir_mapping`, the CLI's mapping), typed and
+checked at the boundary by the request models of ``POST /v1/assessments``, assessed through the one records-in
+entry, and formatted from the same JSON content as ``POST /v1/assessments``. A value the boundary cannot type
+as the mapping writes it goes to the SPEC 2 validators instead, as a file's would. A Bundle the mapping or the
+validators reject any part of is a 422 ``OperationOutcome`` (one issue per rejected resource).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 
 from riskmodel.indicators.report import unit_indicators
 from riskmodel.intake import assess_records
-from riskmodel.interchange.fhir_in import read_fhir
+from riskmodel.interchange.fhir_in import BundleRecords, as_import, map_bundle
 from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
 from riskmodel.interchange.fhir_out import (
     CODE_SYSTEMS,
@@ -28,13 +34,19 @@ from riskmodel.interchange.fhir_out import (
     code_system,
     operation_outcome,
 )
+from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.importing import record_rejections, text_table
 from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
-from riskmodel.records.local_connection import thread_connection
-from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
+from riskmodel.records.schema import (
+    COLUMN_NAMES,
+    EVENT_COLUMN_NAMES,
+    EVENT_COLUMNS,
+    RESIDENT_COLUMNS,
+    Column,
+)
 from serving.auth import Caller, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
-from serving.models import ERROR_RESPONSES, MAX_RECORDS, ValidationErrorOut
+from serving.models import ERROR_RESPONSES, MAX_RECORDS, ResidentRecord, ValidationErrorOut
 from serving.routes.assessments import INLINE_RECORDS, payload
 
 FHIR_JSON = "application/fhir+json"
@@ -99,46 +111,144 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     entries = document.get("entry")
     if entries is not None and not isinstance(entries, list):
         raise Rejected([{"path": "Bundle.entry", "reason": "not a list", "code": "structure"}])
-    patients = sum(
-        1
-        for entry in entries or []
-        if isinstance(entry, dict)
-        and isinstance(entry.get("resource"), dict)
-        and entry["resource"].get("resourceType") == "Patient"
-    )
+    patients = _patients(document)
     if not 1 <= patients <= MAX_RECORDS:
         reason = f"{patients:,} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
         raise Rejected([{"path": "Bundle.entry", "reason": reason, "code": "invalid"}])
     return document
 
 
+class BoundaryRecords(NamedTuple):
+    """A Bundle's residents and events typed and checked at the boundary (the request models of
+    ``POST /v1/assessments``), with the results their assessments' ``basis`` reads."""
+
+    residents: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    observations: list[Result]
+
+
+class _NotCanonical(Exception):
+    """A value not in the form the mapping writes: the SPEC 2 validators decide (and word) it."""
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def _typed(value: Any, column: Column) -> Any:
+    """A mapped value typed by its column's kind, only from the canonical form the mapping writes (a float or
+    its text, ``true``/``false``, YYYY-MM-DD, a choice as spelled, an identifier without surrounding blanks);
+    anything else is :class:`_NotCanonical`, never a guess."""
+    if value is None:
+        return None
+    if column.kind in ("float", "int"):
+        if isinstance(value, float) and math.isfinite(value):
+            number = value
+        elif isinstance(value, str) and (_WHOLE if column.kind == "int" else _NUMBER).fullmatch(value):
+            number = float(value)
+        else:
+            raise _NotCanonical(column.name)
+        if column.kind == "int":
+            if not number.is_integer():
+                raise _NotCanonical(column.name)
+            return int(number)
+        return number
+    if not isinstance(value, str):
+        raise _NotCanonical(column.name)
+    if column.kind == "bool" and value in ("true", "false"):
+        return value == "true"
+    if column.kind == "date" and _DAY.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _NotCanonical(column.name) from None
+    if column.kind == "category" and value in column.choices:
+        return value
+    if column.kind == "str" and value and value == value.strip():
+        return value
+    raise _NotCanonical(column.name)
+
+
+def boundary_records(mapped: BundleRecords, as_of: dt.date) -> BoundaryRecords | None:
+    """The mapped residents and events typed and checked by the request models of ``POST /v1/assessments``
+    (derived from the one record schema), or ``None`` where any value is not canonical or any check fails: then
+    the SPEC 2 validators decide, and give the rejected rows their reasons."""
+    try:
+        residents = [{c.name: _typed(row.get(c.name), c) for c in RESIDENT_COLUMNS} for row in mapped.residents]
+        events = [{c.name: _typed(event[c.name], c) for c in EVENT_COLUMNS} for event in mapped.events]
+    except _NotCanonical:
+        return None
+    nested: dict[str, list[dict[str, Any]]] = {row["resident_id"]: [] for row in residents}
+    for event in events:
+        if event["resident_id"] not in nested or event["event_date"] is None or event["event_date"] > as_of:
+            return None
+        nested[event["resident_id"]].append(event)
+    if len(nested) != len(residents):  # a repeated resident id
+        return None
+    try:
+        checked = [ResidentRecord.model_validate({**row, "events": nested[row["resident_id"]]}) for row in residents]
+    except ValidationError:
+        return None
+    records = [record.model_dump() for record in checked]
+    return BoundaryRecords(
+        [{k: v for k, v in record.items() if k != "events"} for record in records],
+        [event for record in records for event in record["events"]],
+        mapped.observations,
+    )
+
+
+def read_bundle(document: dict[str, Any], *, as_of: dt.date) -> tuple[BundleRecords, BoundaryRecords | None]:
+    """A request's Bundle mapped by the FHIR import's rules and typed at the boundary (``None``: the validators
+    decide); a resource the mapping rejects is :class:`Rejected`."""
+    mapped = map_bundle(document, as_of=as_of, settings=_settings())
+    if mapped.rejected:
+        raise Rejected([r.row() for r in mapped.rejected])
+    return mapped, boundary_records(mapped, as_of)
+
+
+def _patients(document: dict[str, Any]) -> int:
+    return sum(
+        1
+        for entry in document.get("entry") or []
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and entry["resource"].get("resourceType") == "Patient"
+    )
+
+
 def assess_bundle(
     document: dict[str, Any], model: Any, caller: Caller, *, as_of: dt.date | None, lang: Literal["zh", "en"]
 ) -> dict[str, Any]:
-    """A Bundle in, the answering Bundle out: mapped by the FHIR import, assessed by the one records-in entry."""
+    """A Bundle in, the answering Bundle out: mapped by the FHIR import's rules, assessed by the one records-in
+    entry (typed records, checked at the boundary; else the validators, whose rejections are a 422)."""
     day = as_of or model.config.deployment.today()
-    imported = read_fhir(
-        [], as_of=day, settings=_settings(), documents=[("request", document)], connection=thread_connection()
-    )
-    if len(imported.rejected):
-        raise Rejected(imported.rejected.to_dict("records"))
-    for team in imported.residents["team_id"].astype(str):
-        if not caller.may_read(team):
-            raise team_not_found(team)
-    n = len(imported.residents)
-    result = assess_records(
-        text_table(imported.residents, COLUMN_NAMES),
-        text_table(imported.events, EVENT_COLUMN_NAMES),
-        as_of=day,
-        model=model,
-        num_threads=1 if n <= INLINE_RECORDS else 0,
-    )
-    rejections = record_rejections(result.rejected, result.rejected_events)
-    if rejections or result.assessment is None:
-        raise Rejected([row for frame in rejections for row in frame.to_dict("records")])
-    records = result.residents[["resident_id", "team_id"]].to_dict("records")  # type: ignore[index]
-    items = payload(records, result.assessment, model, explain=True, lang=lang)
-    basis = basis_observations(imported.observations, day)
+    mapped, checked = read_bundle(document, as_of=day)
+    for row in mapped.residents:
+        if not caller.may_read(str(row["team_id"])):
+            raise team_not_found(str(row["team_id"]))
+    threads = 1 if len(mapped.residents) <= INLINE_RECORDS else 0
+    if checked is not None:
+        result = assess_records(
+            checked.residents, checked.events or None, as_of=day, model=model, checked=True, num_threads=threads
+        )
+        records = checked.residents
+    else:
+        imported = as_import(mapped)
+        result = assess_records(
+            text_table(imported.residents, COLUMN_NAMES),
+            text_table(imported.events, EVENT_COLUMN_NAMES),
+            as_of=day,
+            model=model,
+            num_threads=threads,
+        )
+        rejections = record_rejections(result.rejected, result.rejected_events)
+        if rejections or result.assessment is None:
+            raise Rejected([row for frame in rejections for row in frame.to_dict("records")])
+        records = result.residents.to_dict("records")  # type: ignore[union-attr]
+    ids = [{"resident_id": r["resident_id"], "team_id": r["team_id"]} for r in records]
+    items = payload(ids, result.assessment, model, explain=True, lang=lang)  # type: ignore[arg-type]
+    basis = basis_observations(mapped.observations, day)
     return bundle(assessment_resources(items, as_of=day, lang=lang, basis=basis))
 
 
@@ -158,7 +268,10 @@ async def fhir_assessments(
 ) -> Response:
     try:
         document = _document(await request.body(), request.headers.get("content-type", ""))
-        content = await run_in_threadpool(assess_bundle, document, model, caller, as_of=as_of, lang=lang)
+        if _patients(document) <= INLINE_RECORDS:  # a few milliseconds: cheaper on the event loop than a hop
+            content = assess_bundle(document, model, caller, as_of=as_of, lang=lang)
+        else:
+            content = await run_in_threadpool(assess_bundle, document, model, caller, as_of=as_of, lang=lang)
     except Rejected as rejected:
         return _fhir(operation_outcome(rejected.issues), rejected.status_code)
     request.app.state.metrics.assessments.inc(sum(1 for e in content["entry"] if _is(e, "RiskAssessment")) // 2)

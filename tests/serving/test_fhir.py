@@ -1,5 +1,6 @@
 """FHIR R4 out (SPEC 14.3): POST /v1/fhir/assessments equals POST /v1/assessments on the same residents; every
-resource the API returns validates with fhir.resources (R4B); MeasureReports equal the JSON indicators."""
+resource the API returns validates with fhir.resources (R4B); MeasureReports equal the JSON indicators; the request
+path maps, types and rejects a Bundle as the file import does."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from riskmodel.indicators.definitions import INDICATORS
-from riskmodel.interchange import population_resources
+from riskmodel.interchange import population_resources, read_fhir
+from riskmodel.interchange.fhir_in import as_import, map_bundle
+from riskmodel.interchange.importing import checked_import
 from riskmodel.interchange.settings import FhirSettings
+from riskmodel.records.events import events_table
+from riskmodel.records.reading import columns_from_values, resident_columns
 from riskmodel.synth.population import events_path, write_population
+from serving.auth import Caller
+from serving.routes.fhir import Rejected, assess_bundle, read_bundle
 from tests.serving.conftest import ALL_KEY, TEAM_KEY
 
 ALL = {"X-API-Key": ALL_KEY}
@@ -327,3 +335,103 @@ def test_openapi_documents_the_fhir_routes_and_their_errors(client):
     for path in ("/v1/fhir/MeasureReport", "/v1/fhir/Measure", "/v1/fhir/Measure/{measure_id}",
                  "/v1/fhir/CodeSystem/{code_system_id}"):  # fmt: skip
         assert {"401", "404", "422"} <= set(paths[path]["get"]["responses"]), path
+
+
+# --------------------------------------------------------------------- the request path and the file import
+
+
+def _observation_of(code: str, value: float, unit: str, ident: str, when: str = "2026-06-01") -> dict[str, Any]:
+    return {**_observation(code, value, unit, ident), "effectiveDateTime": when}
+
+
+def _extension(name: str, **value: Any) -> dict[str, Any]:
+    return {"url": f"https://riskmodel.org/fhir/StructureDefinition/{name}", **value}
+
+
+_FOLLOWUP = {"resourceType": "Encounter", "id": "e1", "status": "finished",
+             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+             "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-05-01"},
+             "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]}]}  # fmt: skip
+EDGE_BUNDLES = {
+    # refused by the mapping
+    "unknown code": [PATIENT, _observation("99999-9", 7.0, "mmol/L")],
+    "bad unit": [PATIENT, _observation("14771-0", 7.0, "mg")],
+    "out of range": [PATIENT, _observation("1558-6", 900.0, "mg/dL")],
+    "invalid resource": [PATIENT, {**_observation("14771-0", 6.0, "mmol/L"), "subject": "Patient/p1"}],
+    "no team": [{**PATIENT, "generalPractitioner": []}],
+    # refused by the SPEC 2 validators
+    "too young": [{**PATIENT, "birthDate": "2015-01-01"}, _observation("14771-0", 6.0, "mmol/L")],
+    "after the as-of date": [PATIENT, _observation_of("14771-0", 6.0, "mmol/L", "o1", "2026-08-01")],
+    "not a boolean": [{**PATIENT, "extension": [_extension("physically_active", valueString="on")]}],
+    "next follow-up before the visit": [
+        PATIENT, {**_FOLLOWUP, "extension": [_extension("next_followup_date", valueDate="2026-04-01")]}],
+    "a repeated patient": [PATIENT, PATIENT],
+    # accepted, though not in the form the mapping writes (the validators read them)
+    "yes as a boolean": [{**PATIENT, "extension": [_extension("physically_active", valueString="yes")]}],
+    "a whole number as text": [{**PATIENT, "extension": [_extension("uncontrolled_visits", valueString="2")]}],
+    "a follow-up with its readings": [
+        PATIENT, _FOLLOWUP, {**_observation_of("8480-6", 150.0, "mm[Hg]", "s1", "2026-05-01"),
+                             "encounter": {"reference": "Encounter/e1"}}],
+}  # fmt: skip
+
+
+def _issues(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r.get("resource_type"), r.get("resource_id"), r["path"], r["reason"]) for r in rows]
+
+
+def _file_import(tmp_path: Path, document: dict[str, Any]):  # type: ignore[no-untyped-def]
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    imported = read_fhir([path], as_of=AS_OF)
+    return imported, *checked_import(imported, as_of=AS_OF)
+
+
+def _same_mapping(imported, mapped) -> None:  # type: ignore[no-untyped-def]
+    request = as_import(mapped)
+    for mine, theirs in ((request.residents, imported.residents), (request.events, imported.events)):
+        pd.testing.assert_frame_equal(
+            mine.drop(columns="_source", errors="ignore"), theirs.drop(columns="_source", errors="ignore")
+        )
+    assert request.observations == imported.observations and request.counts == imported.counts
+
+
+def _same_records(residents: pd.DataFrame, events, checked) -> None:  # type: ignore[no-untyped-def]
+    theirs, mine = resident_columns(residents), columns_from_values(checked.residents)
+    assert theirs.keys() == mine.keys()
+    for name in theirs:
+        np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+    assert [r["resident_id"] for r in checked.residents] == residents["resident_id"].tolist()
+    by_resident = [("resident_id", "ascending")]  # nested in their records: each resident's in their order
+    assert events_table(checked.events).sort_by(by_resident).equals(events.sort_by(by_resident))
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_BUNDLES))
+def test_the_request_path_gives_what_the_file_import_gives(tmp_path, model, case):
+    """Residents, events and rejected resources alike (type, id, path and reason), for good and bad Bundles."""
+    document = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in EDGE_BUNDLES[case]]}
+    imported, residents, events, rejected = _file_import(tmp_path, document)
+    mapped = map_bundle(document, as_of=AS_OF)
+    _same_mapping(imported, mapped)
+    caller = Caller("test", frozenset({"*"}), "test")
+    try:
+        answer = assess_bundle(document, model, caller, as_of=AS_OF, lang="en")
+    except Rejected as refused:
+        assert _issues(refused.issues) == _issues(rejected.to_dict("records")) != []
+        return
+    assert rejected.empty and {e["resource"]["resourceType"] for e in answer["entry"]} >= {"RiskAssessment"}
+    _, checked = read_bundle(document, as_of=AS_OF)
+    if checked is not None:  # typed at the boundary: the very records the validators make of the file
+        _same_records(residents, events, checked)
+
+
+def test_synthetic_histories_are_typed_at_the_boundary_as_the_validators_type_them(tmp_path, histories):
+    residents, events = histories
+    for start in range(0, len(residents), 10):
+        chunk = residents.iloc[start : start + 10]
+        document = _bundle(chunk, events[events["resident_id"].isin(chunk["resident_id"])])
+        imported, valid, valid_events, rejected = _file_import(tmp_path, document)
+        assert rejected.empty
+        mapped, checked = read_bundle(document, as_of=AS_OF)
+        _same_mapping(imported, mapped)
+        assert checked is not None  # the boundary types every synthetic record (no detour through the validators)
+        _same_records(valid, valid_events, checked)

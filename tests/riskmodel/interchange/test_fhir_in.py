@@ -220,3 +220,12 @@ def test_referrals(tmp_path, status, statuses):
     }
     events = _read(tmp_path, request).events
     assert sorted(events["referral_status"]) == sorted(statuses)
+
+
+def test_ndjson_with_a_byte_order_mark_and_blank_lines_keeps_its_line_numbers(tmp_path):
+    path = tmp_path / "all.ndjson"
+    lines = [json.dumps(PATIENT), "", json.dumps(_obs("2160-0", 80.0, "umol/L", ident="unknown"))]
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    result = read_fhir([path], as_of=AS_OF)
+    assert len(result.residents) == 1
+    assert result.rejected[["resource_id", "line"]].to_dict("records") == [{"resource_id": "unknown", "line": 3}]
