@@ -29,11 +29,12 @@ from riskmodel.config import RiskConfig, TreeSettings
 from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_disease
 from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
-from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.labels import tier_labels
 from riskmodel.model.tier_model import DiseaseModel, RiskModel
 from riskmodel.monitoring.drift import reference
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES, TIERS
+from riskmodel.rules.recorded import recorded_in_row
 from riskmodel.rules.tiers import policy_tier
 
 logger = logging.getLogger(__name__)
@@ -284,7 +285,7 @@ def train_risk_model(
     for disease in DISEASES:
         step(f"training the {disease} model")
         labels = tier_labels(columns, disease, config)  # type: ignore[arg-type]
-        served = ~recorded(columns, disease)  # type: ignore[arg-type]
+        served = ~recorded_in_row(columns, disease)
         labelled = labels >= 0
         x = feature_matrix(columns, disease, derived=derived)  # type: ignore[arg-type]
         fit = labelled & served  # the population the model serves (SPEC 3)
