@@ -19,10 +19,11 @@ import pandas as pd
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import derived_features
 from riskmodel.model.tier_model import RiskModel
-from riskmodel.records.history import STATE_COLUMNS, recorded, row_state, with_latest_values
+from riskmodel.records.history import STATE_COLUMNS, row_state, with_latest_values
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES, OUTPUT_COLUMNS, TIERS
 from riskmodel.rules.actions import DueActions, ResidentAction, combine, diabetes_actions, hypertension_actions
+from riskmodel.rules.as_of import StateAsOf
 from riskmodel.rules.guidelines.cdrs import CdrsScore, cdrs_score
 from riskmodel.rules.guidelines.findings import diabetes_findings, guideline_high_risk, hypertension_findings
 from riskmodel.rules.guidelines.glycaemia import glycaemic_status
@@ -218,21 +219,13 @@ def _assess_rules(
     probabilities = dict(probabilities)
     dm_p, htn_p = probabilities["diabetes"], probabilities["hypertension"]
     cuts = dict(screen_cuts or {})
+    facts = StateAsOf(columns, state, day, config)
     tiers = {
         "diabetes": diabetes_tier(
-            columns,
-            state,
-            day,
-            config,
-            cdrs=cdrs,
-            model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config, cuts.get("diabetes")),
+            facts, cdrs=cdrs, model_tier=policy_tier(dm_p[:, 1], dm_p[:, 2], config, cuts.get("diabetes"))
         ),
         "hypertension": hypertension_tier(
-            columns,
-            state,
-            day,
-            config,
-            model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config, cuts.get("hypertension")),
+            facts, model_tier=policy_tier(htn_p[:, 1], htn_p[:, 2], config, cuts.get("hypertension"))
         ),
     }
     history = glycaemic_status(
@@ -242,7 +235,7 @@ def _assess_rules(
         criteria=config.glycaemia.criteria,
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
-    managed = {disease: recorded(columns, state, disease) for disease in DISEASES}
+    managed = {disease: facts.recorded(disease) for disease in DISEASES}
     htn = tiers["hypertension"]
     findings = {
         **diabetes_findings(
@@ -254,6 +247,7 @@ def _assess_rules(
             # SPEC 13.5: CDS's "hypertension or on antihypertensives" only for a recorded or confirmed one
             hypertension_known=managed["hypertension"] | (htn.confirmed & (htn.tier == 2)),
             profile=config.glycaemia.high_risk_profile,
+            overweight=htn_findings["htn_overweight"],  # the same criterion on the same columns
         ),
         **htn_findings,
     }
@@ -263,18 +257,10 @@ def _assess_rules(
     }
     actions = combine(
         diabetes_actions(
-            columns, state, tiers["diabetes"], dm_p, day, config, cdrs=cdrs, guideline_high_risk=flags["diabetes"]
+            facts, tiers["diabetes"], dm_p, cdrs=cdrs, guideline_high_risk=flags["diabetes"], glycaemia=history
         ),
-        hypertension_actions(
-            columns,
-            state,
-            tiers["hypertension"],
-            htn_p,
-            day,
-            config,
-            guideline_high_risk=flags["hypertension"],
-            diabetic=managed["diabetes"],
-        ),
+        hypertension_actions(facts, tiers["hypertension"], htn_p, guideline_high_risk=flags["hypertension"]),
+        config=config,
     )
     return Assessment(
         columns=columns,

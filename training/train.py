@@ -29,11 +29,12 @@ from riskmodel.config import RiskConfig, TreeSettings
 from riskmodel.model.calibration import MatrixScaling
 from riskmodel.model.evaluation import DiseaseEvaluation, age_band, evaluate_disease
 from riskmodel.model.features import Disease, derived_features, feature_matrix, feature_names
-from riskmodel.model.labels import recorded, tier_labels
+from riskmodel.model.labels import tier_labels
 from riskmodel.model.tier_model import DiseaseModel, RiskModel
 from riskmodel.monitoring.drift import reference
 from riskmodel.records.reading import resident_columns
 from riskmodel.records.schema import DISEASES, TIERS
+from riskmodel.rules.recorded import recorded_in_row
 from riskmodel.rules.tiers import policy_tier
 
 logger = logging.getLogger(__name__)
@@ -325,7 +326,7 @@ def _train_disease(
     step(f"training the {disease} model")
     roles = population.roles
     labels = tier_labels(population.columns, disease, config)
-    served = ~recorded(population.columns, disease)
+    served = ~recorded_in_row(population.columns, disease)
     x = feature_matrix(population.columns, disease, derived=population.derived)
     fit = (labels >= 0) & served  # the population the model serves (SPEC 3)
     fitted = _fit(disease, population, x, labels, served, fit, config)

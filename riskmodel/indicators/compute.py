@@ -239,7 +239,7 @@ def registered_dates(row_dates: np.ndarray, event_dates: np.ndarray) -> np.ndarr
 def resident_table(frame: Any, row_columns: Any, assessment: Any) -> pa.Table:
     """The relation ``ind_residents`` of one scored chunk: its frame, the rows' own columns (their values with
     their own dates; the events hold the rest), and its assessment."""
-    from riskmodel.records.history import recorded
+    from riskmodel.rules.recorded import recorded
 
     state, columns = assessment.state, row_columns
     n = len(columns["age_years"])

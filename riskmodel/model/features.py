@@ -9,6 +9,7 @@ measurements (CDRS points for diabetes; the count of non-BP BPHS criteria for hy
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Literal
 
@@ -19,6 +20,7 @@ from riskmodel.records.schema import RESIDENT_COLUMNS
 from riskmodel.rules.guidelines.body_size import bmi_category, central_obesity
 from riskmodel.rules.guidelines.cdrs import cdrs_score
 from riskmodel.rules.guidelines.findings import hypertension_findings
+from riskmodel.vectorised import first_match
 
 Disease = Literal["diabetes", "hypertension"]
 
@@ -57,8 +59,9 @@ DERIVED_FEATURES: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.cache
 def feature_names(disease: Disease) -> tuple[str, ...]:
-    """The model's input columns for one disease, in order."""
+    """The model's input columns for one disease, in order (fixed by the schema: built once per disease)."""
     schema = tuple(
         c.name
         for c in RESIDENT_COLUMNS
@@ -80,7 +83,7 @@ def derived_features(
     """Every derived feature of both diseases, as float columns (NaN where an input is missing)."""
     is_male = columns["sex"] == "M"
     smoking = columns["smoking"]
-    smoking_code = np.select([smoking == name for name in SMOKING_CODES], list(SMOKING_CODES.values()), default=np.nan)
+    smoking_code = first_match([smoking == name for name in SMOKING_CODES], list(SMOKING_CODES.values()), np.nan)
     bmi_cat = bmi_category(columns["bmi_kg_m2"]).astype(np.float64)
     bmi_cat[bmi_cat < 0] = np.nan
     waist = columns["waist_cm"]

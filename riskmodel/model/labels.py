@@ -14,14 +14,8 @@ import numpy as np
 from riskmodel.config import RiskConfig
 from riskmodel.model.features import Disease
 from riskmodel.rules.guidelines.glycaemia import glycaemic_status
+from riskmodel.rules.recorded import recorded_in_row
 from riskmodel.rules.tiers import CHRONIC, bp_tier, glycaemic_tier
-
-
-def recorded(columns: Mapping[str, np.ndarray], disease: Disease) -> np.ndarray:
-    """A diagnosis or treatment of the disease is recorded."""
-    if disease == "diabetes":
-        return (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
-    return (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
 
 
 def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: RiskConfig) -> np.ndarray:
@@ -37,7 +31,7 @@ def tier_labels(columns: Mapping[str, np.ndarray], disease: Disease, config: Ris
         measured = glycaemic_tier(status.category)
     else:
         measured = bp_tier(columns["sbp_mmhg"], columns["dbp_mmhg"])
-    return np.where(recorded(columns, disease), CHRONIC, measured).astype(np.int8)
+    return np.where(recorded_in_row(columns, disease), CHRONIC, measured).astype(np.int8)
 
 
 def served_labelled(
@@ -46,4 +40,4 @@ def served_labelled(
     """(rows, labels): the residents the disease's model serves (nothing recorded) that carry a label (a defining
     measurement), and every resident's label; the population models are fitted, recalibrated and judged on."""
     labels = tier_labels(columns, disease, config)
-    return (labels >= 0) & ~recorded(columns, disease), labels
+    return (labels >= 0) & ~recorded_in_row(columns, disease), labels

@@ -21,8 +21,8 @@ from riskmodel.model.features import feature_matrix
 from riskmodel.model.labels import tier_labels
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.monitoring.drift import bin_counts, drift, psi
-from riskmodel.records.history import recorded
 from riskmodel.records.schema import DISEASES
+from riskmodel.rules.recorded import recorded
 from riskmodel.rules.tiers import fresh
 
 

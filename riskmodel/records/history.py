@@ -23,6 +23,19 @@ from riskmodel.rules.guidelines.glycaemia import (
     HBA1C_DIABETES_PCT,
     OGTT_2H_DIABETES_MMOL_L,
 )
+from riskmodel.rules.recorded import recorded, recorded_in_row
+
+__all__ = [
+    "DISEASE_NAMES",
+    "MEASURES",
+    "STATE_COLUMNS",
+    "STATE_DATE_COLUMNS",
+    "STATE_NUMBER_COLUMNS",
+    "recorded",  # a rule (riskmodel.rules.recorded), re-exported for the records module
+    "recorded_in_row",
+    "row_state",
+    "with_latest_values",
+]
 
 DISEASE_NAMES = ("diabetes", "hypertension")
 
@@ -163,12 +176,12 @@ def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     state["diabetes_qualifying_date"] = np.where(dm_tests > 0, glucose_date, np.datetime64("NaT")).astype(
         "datetime64[D]"
     )
-    values = {1: state["fpg_mmol_l"], 2: state["ogtt_2h_mmol_l"], 3: state["hba1c_pct"]}
+    qualifying_values = {1: state["fpg_mmol_l"], 2: state["ogtt_2h_mmol_l"], 3: state["hba1c_pct"]}
     taken = np.zeros(n, dtype=np.int8)  # the row's qualifying results, in the order fpg, ogtt, hba1c
     for code, mask in qualifying.items():
         for k in (1, 2):
             put = mask & (taken == k - 1)
-            state[f"diabetes_q{k}_v1"] = np.where(put, values[code], state[f"diabetes_q{k}_v1"])
+            state[f"diabetes_q{k}_v1"] = np.where(put, qualifying_values[code], state[f"diabetes_q{k}_v1"])
             state[f"diabetes_q{k}_v2"] = np.where(put, float(code), state[f"diabetes_q{k}_v2"])
             state[f"diabetes_q{k}_date"] = np.where(put, glucose_date, state[f"diabetes_q{k}_date"]).astype(
                 "datetime64[D]"
@@ -207,16 +220,3 @@ def with_latest_values(columns: Mapping[str, np.ndarray], state: Mapping[str, np
             bmi = np.round(state["weight_kg"] / (height_m * height_m), 1)
         out["bmi_kg_m2"] = np.where(changed & ~np.isnan(bmi), bmi, columns["bmi_kg_m2"])
     return out
-
-
-def recorded_in_row(columns: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
-    """A diagnosis or treatment of the disease is recorded in the resident row."""
-    if disease == "diabetes":
-        return (columns["diagnosed_diabetes"] == 1.0) | (columns["on_glucose_lowering"] == 1.0)
-    return (columns["diagnosed_hypertension"] == 1.0) | (columns["on_antihypertensive"] == 1.0)
-
-
-def recorded(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray], disease: str) -> np.ndarray:
-    """A diagnosis or treatment of the disease is recorded: in the row, or by its events (a diagnosis, a
-    follow-up, treatment)."""
-    return recorded_in_row(columns, disease) | (state[f"{disease}_recorded_by_events"] == 1.0)

@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from riskmodel.config import RiskConfig
-from riskmodel.records.history import recorded
 from riskmodel.rules.guidelines.blood_pressure import (
     DBP_EMERGENCY_MMHG,
     DBP_HYPERTENSION_MMHG,
@@ -60,9 +60,9 @@ from riskmodel.rules.guidelines.glycaemia import (
     OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L,
     OGTT_2H_URGENT_MMOL_L,
     RANDOM_GLUCOSE_DIABETES_MMOL_L,
+    GlycaemicStatus,
     glucose_controlled,
     glucose_emergency,
-    glycaemic_status,
 )
 from riskmodel.rules.screening import (
     BP,
@@ -82,14 +82,11 @@ from riskmodel.rules.tiers import (
     DiseaseTier,
     days_before,
     fresh,
-    fresh_bp,
-    fresh_glucose,
-    fresh_random_glucose,
-    pregnant_now,
-    stale_diabetic_result,
-    stale_raised_bp,
 )
 from riskmodel.vectorised import MISSING
+
+if TYPE_CHECKING:
+    from riskmodel.rules.as_of import StateAsOf
 
 ACTIONS = (
     "refer_now",
@@ -122,6 +119,8 @@ SHARED_CAPACITY_BANDS = (2, 3, 4)
 """Bands 2-4 share a team's capacity, filled in band order; band 1 (refer now) is never cut (SPEC 15)."""
 DISEASE_ORDER = ("diabetes", "hypertension")
 TESTS = np.array(TEST_CODES, dtype=object)
+_BANDS = np.asarray(ACTION_BANDS, dtype=np.float64)
+_DISEASE_NAMES = np.array(DISEASE_ORDER, dtype=object)
 
 FOLLOW_UP_INTERVAL_DAYS = 90
 """Managed patients: at least four face-to-face follow-ups a year, one every <= 90 days [BPHS 2017]."""
@@ -153,6 +152,16 @@ CREATED_BEFORE_DUE = {
 }
 """The tasks that retire into ``re_engage``, and how many days after their creating event each falls due."""
 _RETIRING = np.array(list(CREATED_BEFORE_DUE), dtype=np.intp)
+_OVERDUE_SCORED = np.array([CONFIRM, REFER, REFERRAL_FOLLOW_UP, RECHECK, FIRST_FOLLOWUP], dtype=np.intp)
+"""The band-2 actions whose severity gains points per day overdue (all of band 2 but ``recheck_stale``)."""
+_TEST_BITS = np.zeros(len(TEST_CODES), dtype=np.int8)
+_TEST_BITS[[FPG, OGTT, HBA1C, BP, FPG_OR_HBA1C]] = (1, 2, 4, 8, 1 | 4)
+"""Each test code as a set of the tests it names (bits FPG, OGTT, HbA1c, BP); ``FPG, HbA1c`` names two."""
+_NAMED_TESTS = ((FPG, 1), (OGTT, 2), (HBA1C, 4), (BP, 8))
+_TEST_LISTS = np.array(
+    [", ".join(str(TESTS[t]) for t, bit in _NAMED_TESTS if bits & bit) for bits in range(16)], dtype=object
+)
+"""Each set of tests written out, in the order FPG, OGTT, HbA1c, BP (e.g. ``"OGTT, BP"``)."""
 _CREATED_OFFSETS = np.array(list(CREATED_BEFORE_DUE.values()), dtype="timedelta64[D]")
 FPG_HIGH_MMOL_L = 11.1
 HBA1C_HIGH_PCT = 9.0
@@ -174,7 +183,7 @@ class ResidentAction:
 
 @dataclass(frozen=True)
 class DueActions:
-    """Every action per resident, disease and code, as arrays of shape (n, 2, 7).
+    """Every action per resident, disease and code, as arrays of shape (n, 2, len(ACTIONS)).
 
     Attributes
     ----------
@@ -204,7 +213,7 @@ class DueActions:
 
     @cached_property
     def priority(self) -> np.ndarray:
-        bands = np.asarray(ACTION_BANDS, dtype=np.float64)
+        bands = _BANDS
         return np.where(self.due, np.round(100.0 * (5 - bands) + self.score, 3), -np.inf)
 
     @cached_property
@@ -222,7 +231,7 @@ class DueActions:
         disease_index, action_index = np.divmod(best, len(ACTIONS))
         action = np.where(any_due, action_index, NONE)
         due = np.where(any_due, self.due_date.reshape(n, -1)[rows, best], self.next_due)
-        disease = np.where(any_due, np.array(DISEASE_ORDER, dtype=object)[disease_index], MISSING).astype(object)
+        disease = np.where(any_due, _DISEASE_NAMES[disease_index], MISSING).astype(object)
         return ResidentAction(
             action=ACTION_NAMES[action],
             due=due.astype("datetime64[D]"),
@@ -233,14 +242,11 @@ class DueActions:
         )
 
     def tests_due(self) -> np.ndarray:
-        """Every distinct test of the due actions, diabetes first (e.g. ``"OGTT, BP"``)."""
+        """Every distinct test of the due actions, in the order FPG, OGTT, HbA1c, BP (e.g. ``"OGTT, BP"``): the set
+        of tests per resident, then its text from a table."""
         n = self.due.shape[0]
-        out = np.full(n, "", dtype=object)
-        for test in (FPG, OGTT, HBA1C, BP):
-            named = (self.test == test) | ((self.test == FPG_OR_HBA1C) & ((test == FPG) | (test == HBA1C)))
-            has = (self.due & named).reshape(n, -1).any(axis=1)
-            out = np.where(has, np.where(out == "", TESTS[test], out + ", " + TESTS[test]), out)
-        return out
+        named = np.where(self.due, _TEST_BITS[self.test], 0).reshape(n, -1)
+        return _TEST_LISTS[np.bitwise_or.reduce(named, axis=1)]
 
 
 @dataclass
@@ -257,20 +263,12 @@ class _Candidates:
         self.test = np.zeros((self.n, len(ACTIONS)), dtype=np.int8)
 
     def add(self, code: int, mask: np.ndarray, due: np.ndarray, score: np.ndarray, test: np.ndarray | int) -> None:
-        """Set one action's column; where it is not due, the date, score and test are blanked by :meth:`done`
+        """Set one action's column; where it is not due, the date, score and test are blanked by :func:`combine`
         (read ``due_date``, ``score`` and ``test`` only where ``due`` holds until then)."""
         self.due[:, code] = mask
         self.due_date[:, code] = due
         self.score[:, code] = score
         self.test[:, code] = test
-
-    def done(self) -> _Candidates:
-        """Every action's date, score (clipped) and test blanked where it is not due, in one pass for all codes."""
-        due = self.due
-        self.due_date = np.where(due, self.due_date, np.datetime64("NaT")).astype("datetime64[D]")
-        self.score = np.where(due, _clip(self.score), 0.0)
-        self.test = np.where(due, self.test, NO_TEST).astype(np.int8)
-        return self
 
 
 def _clip(values: np.ndarray) -> np.ndarray:
@@ -315,9 +313,10 @@ def _band2(
     config: RiskConfig,
     test: np.ndarray | int,
 ) -> None:
-    """Add a band-2 action with its severity score: value points + action points + overdue points."""
+    """Add a band-2 action with its severity score: value points + action points (+ overdue points, added to every
+    band-2 action at once by :func:`combine`)."""
     points = config.worklist.severity.action.get(ACTIONS[code], 0.0)
-    candidates.add(code, mask, due, values + points + _overdue_points(due, candidates.as_of, config), test)
+    candidates.add(code, mask, due, values + points, test)
 
 
 def _managed(
@@ -384,14 +383,14 @@ def _managed(
     # BPHS counts face-to-face follow-ups: phone or online ones do not keep a patient in time [SPEC 13.3].
     last_seen = state[f"{disease}_last_face_to_face_date"]
     since = days_before(as_of, last_seen)
-    overdue = following & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
+    overdue: np.ndarray = following & (np.isnan(since) | (since > FOLLOW_UP_INTERVAL_DAYS))
     base = np.where(np.isnat(last_seen), state[f"{disease}_registered_date"], last_seen)
     overdue_due = np.where(np.isnat(base), as_of, base + np.timedelta64(FOLLOW_UP_INTERVAL_DAYS, "D"))
     # The next follow-up date agreed at the newest follow-up (下次随访日期), when given, is the due date: due on
     # that day, overdue from the day after [SPEC 14.4].
     agreed = state[f"{disease}_next_followup_date"]
     has_agreed = ~np.isnat(agreed)
-    overdue = np.where(has_agreed, following & (agreed < np.datetime64(as_of, "D")), overdue)
+    overdue = np.where(has_agreed, following & (agreed < as_of), overdue)  # as_of is a day (datetime64[D])
     overdue_due = np.where(has_agreed, agreed, overdue_due)
     late = _late_days(overdue_due.astype("datetime64[D]"), as_of)
     score = np.where(np.isnat(last_seen) & np.isnat(last_followup), 99.0, late * 98.0 / OVERDUE_DAYS_COUNTED)
@@ -414,7 +413,7 @@ def _retire_stale_tasks(
     retired_on = np.fmax.reduce(  # the newest retirement; NaT where none retired (fmax skips NaT)
         np.where(stale, created + np.timedelta64(keep_days, "D"), np.datetime64("NaT")), axis=1
     ).astype("datetime64[D]")
-    candidates.due[:, _RETIRING] = due & ~stale  # their dates, scores and tests are blanked by done()
+    candidates.due[:, _RETIRING] = due & ~stale  # their dates, scores and tests are blanked by combine()
     engage = ~np.isnat(retired_on)
     score = _late_days(retired_on, as_of) * 98.0 / OVERDUE_DAYS_COUNTED
     candidates.add(RE_ENGAGE, engage, retired_on, score, test)
@@ -458,37 +457,38 @@ def _recheck_stale(
 
 
 def diabetes_actions(
-    columns: Mapping[str, np.ndarray],
-    state: Mapping[str, np.ndarray],
+    facts: StateAsOf,
     tier: DiseaseTier,
     p: np.ndarray,
-    as_of: np.datetime64,
-    config: RiskConfig,
     *,
     cdrs: CdrsScore,
     guideline_high_risk: np.ndarray,
+    glycaemia: GlycaemicStatus,
 ) -> tuple[_Candidates, np.ndarray, np.ndarray]:
-    """Every diabetes action due, and when the next test or follow-up falls due."""
+    """Every diabetes action due, and when the next test or follow-up falls due.
+
+    ``glycaemia`` is the glycaemic status of every latest result, fresh or not (the history), under the
+    configured criteria.
+    """
+    columns, state, as_of, config = facts.columns, facts.state, facts.as_of, facts.config
     n = len(tier.tier)
     nat = np.datetime64("NaT")
     candidates = _Candidates(n, as_of)
-    managed = recorded(columns, state, "diabetes")
+    managed = facts.recorded("diabetes")
     fpg, ogtt, hba1c = state["fpg_mmol_l"], state["ogtt_2h_mmol_l"], state["hba1c_pct"]
     random_glucose = state["random_glucose_mmol_l"]
     lookback = config.worklist.emergency_lookback_days
     valid_days = config.tiers.glucose_result_valid_days
-    pregnant = pregnant_now(state, as_of)
+    pregnant = facts.pregnant
 
     # Band 1: a fasting or random glucose (never an OGTT), or emergency signs [BPHS 2017]; in pregnancy any
     # glucose above normal (a fasting >= 5.1 or OGTT-2h >= 8.5) [BPHS 2017; CDS 2020 gestational diabetes].
-    fpg_recent = fresh(state["fpg_date"], as_of, lookback)
-    random_recent = fresh(state["random_glucose_date"], as_of, lookback)
+    fpg_recent = facts.fresh("fpg_date", lookback)
+    random_recent = facts.fresh("random_glucose_date", lookback)
     fpg_emergency = fpg_recent & glucose_emergency(fpg, managed=managed)
     random_emergency = random_recent & glucose_emergency(random_glucose, managed=managed)
     pregnancy_fpg = pregnant & fpg_recent & (fpg >= FPG_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-    pregnancy_ogtt = (
-        pregnant & fresh(state["ogtt_date"], as_of, lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
-    )
+    pregnancy_ogtt = pregnant & facts.fresh("ogtt_date", lookback) & (ogtt >= OGTT_2H_PREGNANCY_ABOVE_NORMAL_MMOL_L)
     signs = _happened_within(state["diabetes_emergency_date"], as_of, lookback)
     glucose_beyond = np.fmax(
         np.fmax(5 * (fpg - GLUCOSE_EMERGENCY_HIGH_MMOL_L), 20 * (GLUCOSE_EMERGENCY_LOW_MMOL_L - fpg)),
@@ -513,9 +513,9 @@ def diabetes_actions(
 
     # Band 2: the fresh values behind the action (a stale result never makes a task urgent).
     severity = config.worklist.severity
-    current = fresh_glucose(state, as_of, valid_days)
+    current = facts.fresh_glucose
     f_fpg, f_ogtt, f_hba1c = current["fpg_mmol_l"], current["ogtt_2h_mmol_l"], current["hba1c_pct"]
-    f_random = fresh_random_glucose(state, as_of, valid_days)
+    f_random = facts.fresh_random_glucose
     high = (f_fpg >= FPG_HIGH_MMOL_L) | (f_random >= FPG_HIGH_MMOL_L) | (f_hba1c >= HBA1C_HIGH_PCT)
     diabetic = (f_fpg >= FPG_DIABETES_MMOL_L) | (f_ogtt >= OGTT_2H_DIABETES_MMOL_L) | (f_hba1c >= HBA1C_DIABETES_PCT)
     urgent_ogtt = f_ogtt >= OGTT_2H_URGENT_MMOL_L
@@ -525,9 +525,8 @@ def diabetes_actions(
     # An asymptomatic random glucose >= 11.1 is confirmed by a fasting glucose or HbA1c [CDS 2020].
     random_confirm = random_high & ~measured_chronic & ~managed
     # After a single OGTT-2h >= 11.1, a fasting glucose or HbA1c first (SPEC 13.1).
-    repeat = np.where(
-        fpg >= FPG_DIABETES_MMOL_L, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)
-    ).astype(np.int8)
+    fpg_diabetic = fpg >= FPG_DIABETES_MMOL_L
+    repeat = np.where(fpg_diabetic, FPG, np.where(hba1c >= HBA1C_DIABETES_PCT, HBA1C, FPG_OR_HBA1C)).astype(np.int8)
     confirm_from = np.where(random_confirm, state["random_glucose_date"], state["diabetes_qualifying_date"])
     _band2(
         candidates,
@@ -538,14 +537,14 @@ def diabetes_actions(
         config,
         np.where(tier.confirmed, NO_TEST, np.where(random_confirm, FPG_OR_HBA1C, repeat)),
     )
-    stale_result = ~managed & ~measured_chronic & stale_diabetic_result(state, as_of, valid_days)
+    stale_result = ~managed & ~measured_chronic & facts.stale_diabetic_result
     emergency_stale = (~fpg_recent & (fpg >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)) | (
         ~random_recent & (random_glucose >= GLUCOSE_EMERGENCY_HIGH_MMOL_L)
     )
-    stale_test = np.where(fpg >= FPG_DIABETES_MMOL_L, FPG, FPG_OR_HBA1C)
+    stale_test = np.where(fpg_diabetic, FPG, FPG_OR_HBA1C)
     _recheck_stale(candidates, stale_result, emergency_stale, config, stale_test)
-    current_fpg = fresh(state["fpg_date"], as_of, valid_days)
-    fresh_hba1c = np.where(fresh(state["hba1c_date"], as_of, valid_days), hba1c, np.nan)
+    current_fpg = facts.fresh("fpg_date", valid_days)
+    fresh_hba1c = np.where(facts.fresh("hba1c_date", valid_days), hba1c, np.nan)
     controlled = glucose_controlled(np.where(current_fpg, fpg, np.nan), fresh_hba1c, profile=config.control.profile)
     reading_date = (
         state["fpg_date"]
@@ -558,7 +557,7 @@ def diabetes_actions(
         managed,
         state,
         (controlled, reading_date),
-        managed & recorded(columns, state, "hypertension"),
+        managed & facts.recorded("hypertension"),
         values,
         config,
         FPG,
@@ -566,15 +565,12 @@ def diabetes_actions(
     _retire_stale_tasks(candidates, last_contact(state, "diabetes"), config, FPG)
 
     # Band 4: screening (SPEC 5); not in pregnancy, nor beside a confirmation or recheck of the same results.
-    status = glycaemic_status(
-        fpg, ogtt, hba1c, criteria=config.glycaemia.criteria, use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes
-    )
     screening = diabetes_screening(
         columns,
         state,
         as_of,
         config,
-        prediabetes=status.ifg | status.igt | status.hba1c_prediabetes,
+        prediabetes=glycaemia.ifg | glycaemia.igt | glycaemia.hba1c_prediabetes,
         high_risk=guideline_high_risk | (tier.tier >= HIGH_RISK),
         cdrs=cdrs,
     )
@@ -585,29 +581,27 @@ def diabetes_actions(
 
 
 def hypertension_actions(
-    columns: Mapping[str, np.ndarray],
-    state: Mapping[str, np.ndarray],
+    facts: StateAsOf,
     tier: DiseaseTier,
     p: np.ndarray,
-    as_of: np.datetime64,
-    config: RiskConfig,
     *,
     guideline_high_risk: np.ndarray,
-    diabetic: np.ndarray,
 ) -> tuple[_Candidates, np.ndarray, np.ndarray]:
     """Every hypertension action due, and when the next measurement or follow-up falls due."""
+    columns, state, as_of, config = facts.columns, facts.state, facts.as_of, facts.config
     n = len(tier.tier)
     nat = np.datetime64("NaT")
     candidates = _Candidates(n, as_of)
-    managed = recorded(columns, state, "hypertension")
+    managed = facts.recorded("hypertension")
+    diabetic = facts.recorded("diabetes")
     sbp, dbp = state["sbp_mmhg"], state["dbp_mmhg"]
     lookback = config.worklist.emergency_lookback_days
-    valid_days = config.tiers.bp_result_valid_days
-    pregnant = pregnant_now(state, as_of)
+    pregnant = facts.pregnant
 
     # Band 1: BP >= 180/110 or emergency signs [BPHS 2017]; in pregnancy BP >= 140/90 (妊娠期高血压, 转诊).
-    bp_recent = fresh(state["bp_date"], as_of, lookback)
-    reading_emergency = bp_recent & bp_emergency(sbp, dbp)
+    bp_recent = facts.fresh("bp_date", lookback)
+    emergency_reading = bp_emergency(sbp, dbp)
+    reading_emergency = bp_recent & emergency_reading
     pregnancy = pregnant & bp_recent & ((sbp >= SBP_HYPERTENSION_MMHG) | (dbp >= DBP_HYPERTENSION_MMHG))
     beyond = np.fmax(sbp - SBP_EMERGENCY_MMHG, 2 * (dbp - DBP_EMERGENCY_MMHG))
     pregnancy_beyond = np.fmax(sbp - SBP_HYPERTENSION_MMHG, 2 * (dbp - DBP_HYPERTENSION_MMHG))
@@ -630,13 +624,13 @@ def hypertension_actions(
 
     # Band 2, with the severity of the fresh reading only (a stale reading never raises it, SPEC 13.3).
     grade_points = np.array((0.0, *config.worklist.severity.bp_grade))
-    current = fresh_bp(state, as_of, valid_days)
+    current = facts.fresh_bp
     values = grade_points[bp_grade(current["sbp_mmhg"], current["dbp_mmhg"])]
     measured_chronic = (tier.tier == CHRONIC) & (tier.source == MEASUREMENT) & ~managed
     confirm_due = _plus_days(state["hypertension_qualifying_date"], CONFIRM_WITHIN_DAYS, as_of)
     _band2(candidates, CONFIRM, measured_chronic, confirm_due, values, config, np.where(tier.confirmed, NO_TEST, BP))
-    stale_result = ~managed & ~measured_chronic & stale_raised_bp(state, as_of, valid_days)
-    emergency_stale = ~bp_recent & bp_emergency(sbp, dbp)
+    stale_result = ~managed & ~measured_chronic & facts.stale_raised_bp
+    emergency_stale = ~bp_recent & emergency_reading
     _recheck_stale(candidates, stale_result, emergency_stale, config, BP)
     controlled = bp_controlled(sbp, dbp, columns["age_years"], profile=config.control.profile, diabetic=diabetic)
     _managed(
@@ -645,7 +639,7 @@ def hypertension_actions(
         managed,
         state,
         (controlled, state["bp_date"]),
-        managed & recorded(columns, state, "diabetes"),
+        managed & diabetic,
         values,
         config,
         BP,
@@ -676,18 +670,25 @@ def _next_due(managed: np.ndarray, state: Mapping[str, np.ndarray], disease: str
 
 
 def combine(
-    diabetes: tuple[_Candidates, np.ndarray, np.ndarray], hypertension: tuple[_Candidates, np.ndarray, np.ndarray]
+    diabetes: tuple[_Candidates, np.ndarray, np.ndarray],
+    hypertension: tuple[_Candidates, np.ndarray, np.ndarray],
+    *,
+    config: RiskConfig,
 ) -> DueActions:
-    """Both diseases' actions as one (n, 2, 7) set."""
+    """Both diseases' actions as one (n, 2, len(ACTIONS)) set: overdue points added to the band-2 severities,
+    scores clipped, and every action's date, score and test blanked where it is not due, each in one operation."""
     dm, dm_next, dm_interval = diabetes
     htn, htn_next, htn_interval = hypertension
-    dm, htn = dm.done(), htn.done()
+    due = np.stack([dm.due, htn.due], axis=1)
+    due_date = np.stack([dm.due_date, htn.due_date], axis=1)
+    score = np.stack([dm.score, htn.score], axis=1)
+    score[:, :, _OVERDUE_SCORED] += _overdue_points(due_date[:, :, _OVERDUE_SCORED], dm.as_of, config)
     next_due = np.where(np.isnat(dm_next) | (htn_next < dm_next), htn_next, dm_next)
     return DueActions(
-        due=np.stack([dm.due, htn.due], axis=1),
-        due_date=np.stack([dm.due_date, htn.due_date], axis=1),
-        score=np.stack([dm.score, htn.score], axis=1),
-        test=np.stack([dm.test, htn.test], axis=1),
+        due=due,
+        due_date=np.where(due, due_date, np.datetime64("NaT")).astype("datetime64[D]"),
+        score=np.where(due, _clip(score), 0.0),
+        test=np.where(due, np.stack([dm.test, htn.test], axis=1), NO_TEST).astype(np.int8),
         next_due=next_due.astype("datetime64[D]"),
         as_of=dm.as_of,
         screening_interval_days=np.stack([dm_interval, htn_interval], axis=1).astype(np.float64),

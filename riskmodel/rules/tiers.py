@@ -10,13 +10,13 @@ computed from measured values); outside those ages it is shown and flagged, neve
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from riskmodel.config import RiskConfig
-from riskmodel.records.history import recorded
 from riskmodel.records.schema import TIER_SOURCES, TIERS
 from riskmodel.rules.guidelines.blood_pressure import (
     DBP_HYPERTENSION_MMHG,
@@ -37,6 +37,9 @@ from riskmodel.rules.guidelines.glycaemia import (
     glycaemic_status,
 )
 from riskmodel.vectorised import MISSING, first_match
+
+if TYPE_CHECKING:
+    from riskmodel.rules.as_of import StateAsOf
 
 UNDECIDED, HEALTHY, HIGH_RISK, CHRONIC = -1, 0, 1, 2
 RECORD, MEASUREMENT, MODEL = 0, 1, 2
@@ -89,6 +92,15 @@ def fresh(dates: np.ndarray, as_of: np.datetime64, valid_days: int) -> np.ndarra
     return np.isnat(dates) | ((as_of - dates).astype("timedelta64[D]", copy=False) <= limit)
 
 
+FreshOf = Callable[[str, int], np.ndarray]
+"""``fresh_of(date_column, valid_days)``: :func:`fresh` of one of the state's date columns (e.g. asked once per
+assessment, :meth:`riskmodel.rules.as_of.StateAsOf.fresh`)."""
+
+
+def _fresh_of(state: Mapping[str, np.ndarray], as_of: np.datetime64, fresh_of: FreshOf | None) -> FreshOf:
+    return fresh_of or (lambda date, valid_days: fresh(state[date], as_of, valid_days))
+
+
 def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
     """Days from each date to the as-of date (NaN where undated)."""
     age = (as_of - dates).astype("timedelta64[D]", copy=False).astype(np.float64)
@@ -96,14 +108,15 @@ def days_before(as_of: np.datetime64, dates: np.ndarray) -> np.ndarray:
     return age
 
 
+_TIER_BY_GLYCAEMIA = np.full(DIABETES + 2, UNDECIDED, dtype=np.int8)
+_TIER_BY_GLYCAEMIA[[DIABETES + 1, PREDIABETES + 1, NORMAL + 1]] = (CHRONIC, HIGH_RISK, HEALTHY)
+"""The tier of each glycaemic category, indexed by category + 1 (no result, ``-1``, is undecided)."""
+
+
 def glycaemic_tier(category: np.ndarray) -> np.ndarray:
     """Tier by glycaemic category (SPEC 3): diabetes range chronic, prediabetes high_risk, normal healthy,
-    no result undecided."""
-    return first_match(
-        [category == DIABETES, category == PREDIABETES, category == NORMAL],
-        [CHRONIC, HIGH_RISK, HEALTHY],
-        default=UNDECIDED,
-    ).astype(np.int8)
+    no result undecided (one table look-up per resident)."""
+    return _TIER_BY_GLYCAEMIA[category + 1]
 
 
 def bp_tier(sbp_mmhg: np.ndarray, dbp_mmhg: np.ndarray) -> np.ndarray:
@@ -148,17 +161,22 @@ HYPERTENSION_CONFIRMING_DAYS = 3
 primary-care guideline: three non-same-day readings within four weeks]."""
 
 
-def fresh_glucose(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> dict[str, np.ndarray]:
+def fresh_glucose(
+    state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int, *, fresh_of: FreshOf | None = None
+) -> dict[str, np.ndarray]:
     """The latest FPG, OGTT-2h and HbA1c with stale ones blanked to NaN, each judged by its own date."""
+    judge = _fresh_of(state, as_of, fresh_of)
     return {
-        value: np.where(fresh(state[date], as_of, valid_days), state[value], np.nan)
+        value: np.where(judge(date, valid_days), state[value], np.nan)
         for value, date in (("fpg_mmol_l", "fpg_date"), ("ogtt_2h_mmol_l", "ogtt_date"), ("hba1c_pct", "hba1c_date"))
     }
 
 
-def fresh_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> dict[str, np.ndarray]:
+def fresh_bp(
+    state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int, *, fresh_of: FreshOf | None = None
+) -> dict[str, np.ndarray]:
     """The latest BP, blanked to NaN when stale."""
-    keep = fresh(state["bp_date"], as_of, valid_days)
+    keep = _fresh_of(state, as_of, fresh_of)("bp_date", valid_days)
     return {name: np.where(keep, state[name], np.nan) for name in ("sbp_mmhg", "dbp_mmhg")}
 
 
@@ -182,24 +200,32 @@ def pregnant_now(state: Mapping[str, np.ndarray], as_of: np.datetime64) -> np.nd
     return said & (~dated | recent)
 
 
-def stale_diabetic_result(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+def stale_diabetic_result(
+    state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int, *, fresh_of: FreshOf | None = None
+) -> np.ndarray:
     """A diabetic-range result (FPG, OGTT-2h, HbA1c, random glucose) older than ``valid_days`` that is still its
     measure's newest (SPEC 13.1)."""
+    judge = _fresh_of(state, as_of, fresh_of)
     out = np.zeros(len(state["fpg_mmol_l"]), dtype=bool)
     for value, date, threshold in DIABETES_STALE_THRESHOLDS:
-        out |= (state[value] >= threshold) & ~fresh(state[date], as_of, valid_days)
+        out |= (state[value] >= threshold) & ~judge(date, valid_days)
     return out
 
 
-def stale_raised_bp(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+def stale_raised_bp(
+    state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int, *, fresh_of: FreshOf | None = None
+) -> np.ndarray:
     """The newest BP is >= 140/90 and older than ``valid_days`` (SPEC 13.1)."""
     raised = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
-    return raised & ~fresh(state["bp_date"], as_of, valid_days)
+    return raised & ~_fresh_of(state, as_of, fresh_of)("bp_date", valid_days)
 
 
-def fresh_random_glucose(state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int) -> np.ndarray:
+def fresh_random_glucose(
+    state: Mapping[str, np.ndarray], as_of: np.datetime64, valid_days: int, *, fresh_of: FreshOf | None = None
+) -> np.ndarray:
     """The newest random glucose, blanked to NaN when stale."""
-    return np.where(fresh(state["random_glucose_date"], as_of, valid_days), state["random_glucose_mmol_l"], np.nan)
+    keep = _fresh_of(state, as_of, fresh_of)("random_glucose_date", valid_days)
+    return np.where(keep, state["random_glucose_mmol_l"], np.nan)
 
 
 def _hold(combined: DiseaseTier, stands: np.ndarray, stale_result: np.ndarray, newest_stale: np.ndarray) -> DiseaseTier:
@@ -223,10 +249,7 @@ def _hold(combined: DiseaseTier, stands: np.ndarray, stale_result: np.ndarray, n
 
 
 def diabetes_tier(
-    columns: Mapping[str, np.ndarray],
-    state: Mapping[str, np.ndarray],
-    as_of: np.datetime64,
-    config: RiskConfig,
+    facts: StateAsOf,
     *,
     cdrs: CdrsScore,
     model_tier: np.ndarray | None = None,
@@ -242,9 +265,10 @@ def diabetes_tier(
     ----------
     CDS 2020 diagnostic criteria; an asymptomatic person needs two qualifying results to confirm.
     """
+    state, config = facts.state, facts.config
     valid_days = config.tiers.glucose_result_valid_days
-    record = recorded(columns, state, "diabetes")
-    results = fresh_glucose(state, as_of, valid_days)
+    record = facts.recorded("diabetes")
+    results = facts.fresh_glucose
     status = glycaemic_status(
         results["fpg_mmol_l"],
         results["ogtt_2h_mmol_l"],
@@ -253,19 +277,19 @@ def diabetes_tier(
         use_hba1c_prediabetes=config.glycaemia.hba1c_prediabetes,
     )
     measured = glycaemic_tier(status.category)
-    random_high = fresh_random_glucose(state, as_of, valid_days) >= RANDOM_GLUCOSE_DIABETES_MMOL_L
+    random_high = facts.fresh_random_glucose >= RANDOM_GLUCOSE_DIABETES_MMOL_L
     symptomatic = random_high & (state["random_glucose_symptoms"] > 0)
     measured = np.where(symptomatic, CHRONIC, measured)
     measured = np.where(random_high & ~symptomatic, np.maximum(measured, HIGH_RISK), measured).astype(np.int8)
-    pregnant = pregnant_now(state, as_of)
+    pregnant = facts.pregnant
     if model_tier is not None:
         model_tier = np.where(pregnant, HEALTHY, model_tier).astype(np.int8)
     confirmed = state["diabetes_confirmations"] >= DIABETES_CONFIRMING_RESULTS
     combined = _hold(
         _combine(record, measured, model_tier, confirmed),
         confirmed,
-        stale_diabetic_result(state, as_of, valid_days),
-        ~fresh(state["diabetes_qualifying_date"], as_of, valid_days),
+        facts.stale_diabetic_result,
+        ~facts.fresh("diabetes_qualifying_date", valid_days),
     )
     # CDRS >= 25 is a rule on measured values (SPEC 3): it decides high_risk over a healthy tier or the model's.
     undecided = (combined.tier == HEALTHY) | (combined.source == MODEL)
@@ -279,32 +303,25 @@ def diabetes_tier(
     )
 
 
-def hypertension_tier(
-    columns: Mapping[str, np.ndarray],
-    state: Mapping[str, np.ndarray],
-    as_of: np.datetime64,
-    config: RiskConfig,
-    *,
-    model_tier: np.ndarray | None = None,
-) -> DiseaseTier:
+def hypertension_tier(facts: StateAsOf, *, model_tier: np.ndarray | None = None) -> DiseaseTier:
     """Hypertension tier (SPEC section 3, hypertension, and 13.1-13.4).
 
     A measured chronic tier is confirmed by three readings >= 140/90 on different days within
     ``tiers.htn_confirmation_window_days`` (counted in the state), never by one record; once completed the
     confirmation stands against a later normal reading, and a stale raised BP keeps ``high_risk``.
     """
-    valid_days = config.tiers.bp_result_valid_days
-    record = recorded(columns, state, "hypertension")
-    bp = fresh_bp(state, as_of, valid_days)
+    valid_days = facts.config.tiers.bp_result_valid_days
+    record = facts.recorded("hypertension")
+    bp = facts.fresh_bp
     measured = bp_tier(bp["sbp_mmhg"], bp["dbp_mmhg"])
     if model_tier is not None:
-        model_tier = np.where(pregnant_now(state, as_of), HEALTHY, model_tier).astype(np.int8)
-    confirmed = state["hypertension_confirmations"] >= HYPERTENSION_CONFIRMING_DAYS
+        model_tier = np.where(facts.pregnant, HEALTHY, model_tier).astype(np.int8)
+    confirmed = facts.state["hypertension_confirmations"] >= HYPERTENSION_CONFIRMING_DAYS
     return _hold(
         _combine(record, measured, model_tier, confirmed),
         confirmed,
-        stale_raised_bp(state, as_of, valid_days),
-        ~fresh(state["hypertension_qualifying_date"], as_of, valid_days),
+        facts.stale_raised_bp,
+        ~facts.fresh("hypertension_qualifying_date", valid_days),
     )
 
 

@@ -210,6 +210,7 @@ def diabetes_findings(
     prediabetes_history: np.ndarray | None = None,
     hypertension_known: np.ndarray | None = None,
     profile: Literal["cds2020", "cds2024"] = "cds2020",
+    overweight: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each diabetes high-risk criterion of the chosen CDS profile, as a boolean column.
 
@@ -231,6 +232,9 @@ def diabetes_findings(
         unconfirmed reading is not a diagnosis (SPEC 13.5). ``None``: the row's flags only.
     profile
         ``cds2020`` or ``cds2024`` (age 35, HDL < 0.90 and CDRS >= 25).
+    overweight
+        The body-size criterion computed already for the same columns (e.g. BPHS's ``htn_overweight``: the same
+        cut-offs); computed here when ``None``.
 
     References
     ----------
@@ -250,7 +254,7 @@ def diabetes_findings(
         "dm_age": columns["age_years"] >= age_cut,
         "dm_prediabetes": ifg_who | glycaemia.igt | history,
         "dm_prediabetes_ada": (glycaemia.ifg & ~ifg_who) | glycaemia.hba1c_prediabetes,
-        "dm_overweight": _overweight(columns),
+        "dm_overweight": _overweight(columns) if overweight is None else overweight,
         "dm_sedentary": columns["physically_active"] == 0.0,
         "dm_family_history": _yes(columns["family_history_diabetes"]),
         "dm_gdm_history": _yes(columns["gdm_history"]),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from riskmodel.records.history import row_state
+from riskmodel.rules.as_of import StateAsOf
 from riskmodel.rules.guidelines.cdrs import CdrsScore
 from riskmodel.rules.tiers import (
     CHRONIC,
@@ -32,10 +33,7 @@ def _cdrs(total, age=45.0):
 def _dm(config, model_tier=HEALTHY, cdrs=0, **overrides):
     columns = columns_of(**overrides)
     return diabetes_tier(
-        columns,
-        row_state(columns),
-        DAY,
-        config,
+        StateAsOf(columns, row_state(columns), DAY, config),
         cdrs=_cdrs(cdrs, columns["age_years"][0]),
         model_tier=np.array([model_tier]),
     )
@@ -43,7 +41,7 @@ def _dm(config, model_tier=HEALTHY, cdrs=0, **overrides):
 
 def _htn(config, model_tier=HEALTHY, **overrides):
     columns = columns_of(**overrides)
-    return hypertension_tier(columns, row_state(columns), DAY, config, model_tier=np.array([model_tier]))
+    return hypertension_tier(StateAsOf(columns, row_state(columns), DAY, config), model_tier=np.array([model_tier]))
 
 
 def test_recorded_diagnosis_or_treatment_is_chronic_by_record(config):
