@@ -10,7 +10,6 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from starlette.background import BackgroundTask
 
 from riskmodel.intake import assess_records
 from riskmodel.records.schema import TIER_SOURCES, TIERS
@@ -137,11 +136,8 @@ async def create_assessments(
         body_text = _assess(records, model, as_of=as_of, explain=explain, lang=lang)
     else:  # a large request would hold the event loop: run it on a worker thread
         body_text = await run_in_threadpool(_assess, records, model, as_of=as_of, explain=explain, lang=lang)
-    # The audit row (SPEC 16) is written once the response is sent, on a worker thread: the caller does not wait
-    # for the store's commit, and every answered request still leaves its row.
-    teams = {r["team_id"] for r in records}
-    row = BackgroundTask(audit.record, request, caller, "read", teams, len(records))
-    return Response(body_text, media_type="application/json", background=row)
+    await audit.record_async(request, caller, "read", {r["team_id"] for r in records}, len(records))
+    return Response(body_text, media_type="application/json")
 
 
 def _events(records: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
