@@ -12,7 +12,7 @@ count only follow-ups after a referral's newest return.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -30,65 +30,88 @@ def _when(condition: np.ndarray, day: np.ndarray) -> np.ndarray:
     return np.where(condition, day, NO_DAY)
 
 
-def _referrals(timeline: Timeline, disease: str) -> dict[str, np.ndarray]:
-    referral = timeline.is_kind("referral") & timeline.of_disease(disease)
-    status = timeline.coded["referral_status"]
-    sent = timeline.newest(referral & (status == REFERRAL_STATUSES.index("sent")))
-    returned = timeline.newest(referral & (status == REFERRAL_STATUSES.index("returned")))
-    answered = timeline.newest(referral & (status > 0))  # arrived or returned
-    return {"open": _when(sent > returned, sent), "returned": returned, "sent": _when(sent > answered, sent)}
+def _stacked(reduce: Callable[[np.ndarray], np.ndarray], masks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One reduction of the timeline over several masks at once (one call for all of them)."""
+    return dict(zip(masks, reduce(np.stack(list(masks.values()))), strict=True))
 
 
-def _recorded_by_events(timeline: Timeline, disease: str) -> np.ndarray:
-    """Whether an event records the disease (a diagnosis, a follow-up, treatment): 1.0, 0.0, or NaN where no
-    event says either way (every event's disease is unset and would record it), as SQL's ``bool_or``."""
-    says = timeline.is_kind("diagnosis") | timeline.is_kind("followup") | timeline.is_true("on_treatment")
+def _masks(timeline: Timeline, as_of: dt.date) -> dict[str, dict[str, np.ndarray]]:
+    """The events each follow-up column reads, by the reduction it takes (newest, earliest, count, last)."""
+    window_start = (np.datetime64(as_of, "D") - np.timedelta64(FOLLOWUPS_WINDOW_DAYS, "D")).astype(np.int64)
+    face_to_face = np.isin(timeline.coded["mode"], _FACE_TO_FACE_CODES)
     unset = np.isnan(timeline.coded["disease"])
-    yes = timeline.count(timeline.of_disease(disease) & says) > 0
-    no = timeline.count(~unset | ~says) > 0
-    return np.where(yes, 1.0, np.where(no, 0.0, np.nan))
+    status = timeline.coded["referral_status"]
+    followup, diagnosis = timeline.is_kind("followup"), timeline.is_kind("diagnosis")
+    referral, emergency = timeline.is_kind("referral"), timeline.is_true("emergency_signs")
+    says = diagnosis | followup | timeline.is_true("on_treatment")  # records the disease, where it names one
+    masks: dict[str, dict[str, np.ndarray]] = {"newest": {}, "earliest": {}, "count": {}, "last": {}}
+    for d in DISEASE_NAMES:
+        mine = timeline.of_disease(d)
+        seen, referred = followup & mine, referral & mine
+        masks["newest"] |= {
+            f"{d}_last_followup_date": seen,
+            f"{d}_emergency_date": emergency & (mine | unset),
+            f"{d}_last_face_to_face_date": seen & face_to_face,
+            f"{d}_diagnosis_date": diagnosis & mine,
+            f"{d}_sent": referred & (status == REFERRAL_STATUSES.index("sent")),
+            f"{d}_returned": referred & (status == REFERRAL_STATUSES.index("returned")),
+            f"{d}_answered": referred & (status > 0),  # arrived or returned
+        }
+        masks["earliest"] |= {f"{d}_diagnosis": diagnosis & mine, f"{d}_followup": seen}
+        masks["count"] |= {
+            f"{d}_followups_12m": seen & face_to_face & (timeline.day > window_start),
+            f"{d}_followups": seen,
+            f"{d}_recorded": mine & says,
+        }
+        masks["last"] |= {f"{d}_followup": seen, f"{d}_treated": mine & timeline.has("on_treatment")}
+    masks["newest"]["last_event_date"] = np.ones(len(timeline.day), dtype=bool)
+    masks["count"]["not_recorded"] = ~unset | ~says
+    masks["last"]["pregnant"] = timeline.has("pregnant")
+    return masks
 
 
 def followup_counts(timeline: Timeline, *, as_of: dt.date) -> dict[str, np.ndarray]:
     """Per disease, what the follow-ups, diagnoses, referrals and treatment say; then the newest event and
-    pregnancy. Days are whole days (:data:`NO_DAY` for none), counts and flags float64."""
+    pregnancy. Days are whole days (:data:`NO_DAY` for none), counts and flags float64.
+
+    ``recorded_by_events`` is 1.0 where an event of the disease records it (a diagnosis, a follow-up,
+    treatment), 0.0 where none does, and NaN where no event says either way (each names no disease and would
+    record it), as SQL's ``bool_or`` over NULLs.
+    """
+    masks = _masks(timeline, as_of)
+    newest = _stacked(timeline.newest, masks["newest"])
+    earliest = _stacked(timeline.earliest, masks["earliest"])
+    count = _stacked(timeline.count, masks["count"])
+    last = _stacked(timeline.last, masks["last"])
     out: dict[str, np.ndarray] = {}
-    window_start = (np.datetime64(as_of, "D") - np.timedelta64(FOLLOWUPS_WINDOW_DAYS, "D")).astype(np.int64)
-    face_to_face = np.isin(timeline.coded["mode"], _FACE_TO_FACE_CODES)
     for d in DISEASE_NAMES:
-        mine = timeline.of_disease(d)
-        followup = timeline.is_kind("followup") & mine
-        diagnosis = timeline.is_kind("diagnosis") & mine
-        referrals = _referrals(timeline, d)
-        registered = timeline.earliest(diagnosis)
-        treated, _ = timeline.at_newest(mine & timeline.has("on_treatment"), timeline.values["on_treatment"])
+        sent, returned, answered = newest[f"{d}_sent"], newest[f"{d}_returned"], newest[f"{d}_answered"]
+        registered = earliest[f"{d}_diagnosis"]
+        next_at, treated_at = last[f"{d}_followup"], last[f"{d}_treated"]
         out |= {
-            f"{d}_last_followup_date": timeline.newest(followup),
-            f"{d}_next_followup_date": _next_followup(timeline, followup),
-            f"{d}_followups_12m": timeline.count(followup & face_to_face & (timeline.day > window_start)),
-            f"{d}_followups": timeline.count(followup),
-            f"{d}_registered_date": np.where(registered == NO_DAY, timeline.earliest(followup), registered),
-            f"{d}_emergency_date": timeline.newest(
-                timeline.is_true("emergency_signs") & (mine | np.isnan(timeline.coded["disease"]))
+            f"{d}_last_followup_date": newest[f"{d}_last_followup_date"],
+            # The next follow-up date agreed at the newest follow-up (none where that one names none) [SPEC 14.4].
+            f"{d}_next_followup_date": np.where(next_at < 0, NO_DAY, timeline.next_followup_day[next_at]),
+            f"{d}_followups_12m": count[f"{d}_followups_12m"],
+            f"{d}_followups": count[f"{d}_followups"],
+            f"{d}_registered_date": np.where(registered == NO_DAY, earliest[f"{d}_followup"], registered),
+            f"{d}_emergency_date": newest[f"{d}_emergency_date"],
+            f"{d}_last_face_to_face_date": newest[f"{d}_last_face_to_face_date"],
+            f"{d}_diagnosis_date": newest[f"{d}_diagnosis_date"],
+            f"{d}_referral_open_date": _when(sent > returned, sent),
+            f"{d}_referral_returned_date": returned,
+            f"{d}_treated": np.where(treated_at < 0, np.nan, timeline.values["on_treatment"][treated_at]),
+            f"{d}_referral_sent_date": _when(sent > answered, sent),
+            f"{d}_recorded_by_events": np.where(
+                count[f"{d}_recorded"] > 0, 1.0, np.where(count["not_recorded"] > 0, 0.0, np.nan)
             ),
-            f"{d}_last_face_to_face_date": timeline.newest(followup & face_to_face),
-            f"{d}_diagnosis_date": timeline.newest(diagnosis),
-            f"{d}_referral_open_date": referrals["open"],
-            f"{d}_referral_returned_date": referrals["returned"],
-            f"{d}_treated": treated,
-            f"{d}_referral_sent_date": referrals["sent"],
-            f"{d}_recorded_by_events": _recorded_by_events(timeline, d),
         }
-    said = timeline.has("pregnant")
-    pregnant, pregnant_day = timeline.at_newest(said, timeline.values["pregnant"])
-    everything = np.ones(len(timeline.day), dtype=bool)
-    return out | {"last_event_date": timeline.newest(everything), "pregnant": pregnant, "pregnant_date": pregnant_day}
-
-
-def _next_followup(timeline: Timeline, followup: np.ndarray) -> np.ndarray:
-    """The next follow-up date agreed at the newest follow-up (none where that one names none) [SPEC 14.4]."""
-    at = timeline.last(followup)
-    return np.where(at < 0, NO_DAY, timeline.next_followup_day[at])
+    pregnant_at = last["pregnant"]
+    return out | {
+        "last_event_date": newest["last_event_date"],
+        "pregnant": np.where(pregnant_at < 0, np.nan, timeline.values["pregnant"][pregnant_at]),
+        "pregnant_date": np.where(pregnant_at < 0, NO_DAY, timeline.day[pregnant_at]),
+    }
 
 
 def _after_return(timeline: Timeline, disease: str, returned: np.ndarray) -> np.ndarray:

@@ -109,22 +109,24 @@ class Timeline:
         """The event records this flag as true (NULL counts as false)."""
         return self.values[name] == 1.0
 
+    # Each reduction takes one mask (events) or several stacked (masks x events): one call answers them all.
+
     def last(self, mask: np.ndarray) -> np.ndarray:
         """Per resident, the index of the newest event in ``mask`` (ties: the greater event_id); -1 where none."""
-        return np.maximum.reduceat(np.where(mask, np.arange(len(mask)), -1), self.starts)
+        return np.maximum.reduceat(np.where(mask, np.arange(len(self.day)), -1), self.starts, axis=-1)
 
     def newest(self, mask: np.ndarray) -> np.ndarray:
         """Per resident, the day of the newest event in ``mask`` (:data:`NO_DAY` where none)."""
-        return np.maximum.reduceat(np.where(mask, self.day, NO_DAY), self.starts)
+        return np.maximum.reduceat(np.where(mask, self.day, NO_DAY), self.starts, axis=-1)
 
     def earliest(self, mask: np.ndarray) -> np.ndarray:
         """Per resident, the day of the oldest event in ``mask`` (:data:`NO_DAY` where none)."""
-        oldest = np.minimum.reduceat(np.where(mask, self.day, _NO_DAY_YET), self.starts)
+        oldest = np.minimum.reduceat(np.where(mask, self.day, _NO_DAY_YET), self.starts, axis=-1)
         return np.where(oldest == _NO_DAY_YET, NO_DAY, oldest)
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Per resident, how many events are in ``mask`` (float64)."""
-        return np.add.reduceat(mask, self.starts, dtype=np.float64)
+        return np.add.reduceat(mask, self.starts, axis=-1, dtype=np.float64)
 
     def at_newest(self, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per resident, ``values`` at the newest event in ``mask`` (NaN where none), and that event's day."""
