@@ -10,8 +10,6 @@ with typical symptoms. Each returns the qualifying results shown with it, newest
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from riskmodel.config import RiskConfig
@@ -102,7 +100,7 @@ def hypertension_confirmation(bp: DailyResults, n: int, config: RiskConfig) -> d
     }
 
 
-def diabetes_confirmation(daily: Mapping[str, DailyResults], n: int, config: RiskConfig) -> dict[str, np.ndarray]:
+def diabetes_confirmation(daily: DailyResults, n: int, config: RiskConfig) -> dict[str, np.ndarray]:
     """The diabetes confirmation columns; NaN / NaT for a resident with no qualifying result.
 
     References
@@ -112,7 +110,7 @@ def diabetes_confirmation(daily: Mapping[str, DailyResults], n: int, config: Ris
     """
     parts = []
     for measure, code, threshold in DM_THRESHOLDS:
-        days = daily[measure]
+        days = daily.of(measure)
         qualifies = days.v1 >= threshold
         if measure == "random_glucose":
             qualifies &= days.v2 > 0  # with typical symptoms only

@@ -27,15 +27,20 @@ from riskmodel.rules.guidelines.glycaemia import (
     OGTT_2H_IGT_MMOL_L,
 )
 
-ROW_SOURCES = {
-    "bp": ("sbp_mmhg", "dbp_mmhg", "bp_date"),
-    "fpg": ("fpg_mmol_l", None, "glucose_date"),
-    "ogtt": ("ogtt_2h_mmol_l", None, "glucose_date"),
-    "hba1c": ("hba1c_pct", None, "glucose_date"),
-    "weight": ("weight_kg", None, "exam_date"),
-    "waist": ("waist_cm", None, "exam_date"),
+MEASURE_NAMES = tuple(MEASURES)
+"""The measures, in the order their days are kept (bp, fpg, ogtt, hba1c, random_glucose, weight, waist)."""
+EVENT_VALUES = {
+    "bp": ("sbp_mmhg", "dbp_mmhg"),
+    "fpg": ("fpg_mmol_l", None),
+    "ogtt": ("ogtt_2h_mmol_l", None),
+    "hba1c": ("hba1c_pct", None),
+    "random_glucose": ("random_glucose_mmol_l", "symptoms"),
+    "weight": ("weight_kg", None),
+    "waist": ("waist_cm", None),
 }
-"""Each measure's values and date in the resident row (a random glucose is an event's only)."""
+"""Each measure's values in an event: v1, and v2 (DBP; for a random glucose, typical symptoms as 1.0 / 0.0)."""
+ROW_DATES = {"bp": "bp_date", "fpg": "glucose_date", "ogtt": "glucose_date", "hba1c": "glucose_date"}
+"""Each measure's date in the resident row (weight and waist: ``exam_date``; a random glucose is an event's only)."""
 DAY_SPAN = 1 << 33
 """A (resident, day) pair as one key: resident * DAY_SPAN + day + DAY_SPAN // 2 (days fit either side)."""
 
@@ -56,101 +61,115 @@ def run_starts(resident: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 @dataclass
 class DailyResults:
-    """One measure's days, sorted by (resident, day): the day's mean ``v1`` (and ``v2``: DBP, or for a random
-    glucose the share of readings with typical symptoms), and ``off_treatment`` (every reading that day was
-    taken off antihypertensive treatment)."""
+    """Days sorted by (resident, day): the day's mean ``v1`` (and ``v2``: DBP, or for a random glucose the share
+    of readings with typical symptoms), and ``off_treatment`` (every reading that day was taken off
+    antihypertensive treatment); ``measure`` is each day's measure (its index in :data:`MEASURE_NAMES`), first in
+    the order when the days are every measure's."""
 
     resident: np.ndarray
     day: np.ndarray
     v1: np.ndarray
     v2: np.ndarray
     off_treatment: np.ndarray
+    measure: np.ndarray
 
-    @property
-    def key(self) -> np.ndarray:
-        return day_keys(self.resident, self.day)
+    def of(self, measure: str) -> DailyResults:
+        """One measure's days (a slice: no copy)."""
+        code = MEASURE_NAMES.index(measure)
+        low, high = np.searchsorted(self.measure, [code, code + 1])
+        return DailyResults(*(part[low:high] for part in self.parts()))
+
+    def parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.resident, self.day, self.v1, self.v2, self.off_treatment, self.measure
 
 
-def _event_days(timeline: Timeline, measure: str) -> DailyResults:
-    values = timeline.values
-    second: np.ndarray | None = None
-    if measure == "bp":
-        first, second = values["sbp_mmhg"], values["dbp_mmhg"]
-        at = np.flatnonzero(~np.isnan(first) & ~np.isnan(second))
-        # Off treatment unless the event records treatment for hypertension (or for no disease in particular).
-        treated = timeline.is_true("on_treatment") & (timeline.coded["disease"] != 0)
-        off = ~treated[at]
-    else:
-        first = values[ROW_SOURCES[measure][0] if measure in ROW_SOURCES else "random_glucose_mmol_l"]
-        at = np.flatnonzero(~np.isnan(first))
-        if measure == "random_glucose":
-            second = timeline.is_true("symptoms").astype(np.float64)
-        off = np.ones(len(at), dtype=bool)
-    resident, day = timeline.group[at], timeline.day[at]
-    if not len(at):
-        return DailyResults(resident, day, first[at], first[at], off)
-    starts = run_starts(resident, day)
+def _readings(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every event reading as (measure x event) arrays: present, v1, v2, off treatment."""
+    values, size = timeline.values, len(timeline.day)
+    none = np.full(size, np.nan)
+    v1 = np.stack([values[first] for first, _ in EVENT_VALUES.values()])
+    v2 = np.stack([none if second is None else values[second] for _, second in EVENT_VALUES.values()])
+    v2[MEASURE_NAMES.index("random_glucose")] = timeline.is_true("symptoms")
+    present = ~np.isnan(v1)
+    present[0] &= ~np.isnan(v2[0])  # a BP is a pair
+    off = np.ones(v1.shape, dtype=bool)
+    # Off treatment unless the event records treatment for hypertension (or for no disease in particular).
+    off[0] = ~(timeline.is_true("on_treatment") & (timeline.coded["disease"] != 0))
+    return present, v1, v2, off
+
+
+def _event_days(timeline: Timeline) -> tuple[np.ndarray, DailyResults]:
+    """The events' days of every measure, sorted by (measure, resident, day); and their keys."""
+    present, v1, v2, off = _readings(timeline)
+    measure, at = np.nonzero(present)  # row-major: by measure, then in the timeline's (resident, day) order
+    group, day = timeline.group[at], timeline.day[at]
+    key = day_keys(measure * timeline.n + group, day)
+    starts = run_starts(key, key)  # the key is the (measure, resident, day)
     counts = np.diff(starts, append=len(at))
-    v1 = np.add.reduceat(first[at], starts) / counts
-    v2 = np.add.reduceat(second[at], starts) / counts if second is not None else np.full(len(starts), np.nan)
-    return DailyResults(resident[starts], day[starts], v1, v2, np.logical_and.reduceat(off, starts))
+    if not len(at):
+        empty = np.zeros(0)
+        return key, DailyResults(group, day, empty, empty, np.zeros(0, dtype=bool), measure)
+    return key[starts], DailyResults(
+        group[starts],
+        day[starts],
+        np.add.reduceat(v1[measure, at], starts) / counts,
+        np.add.reduceat(v2[measure, at], starts) / counts,
+        np.logical_and.reduceat(off[measure, at], starts),
+        measure[starts],
+    )
 
 
-def _row_days(rows: Mapping[str, np.ndarray], measure: str) -> DailyResults:
-    """The row's reading of the measure, where it is dated (``rows`` in the order of the timeline's residents)."""
-    first, second, date = ROW_SOURCES[measure]
-    days = day_numbers(rows[date])
-    v1 = rows[first].astype(np.float64)
-    v2 = rows[second].astype(np.float64) if second else np.full(len(v1), np.nan)
-    present = ~np.isnan(v1) & (days != NO_DAY) & (~np.isnan(v2) if second else True)
-    at = np.flatnonzero(present)
-    off = ~rows["hypertension_recorded"][at] if measure == "bp" else np.ones(len(at), dtype=bool)
-    return DailyResults(at.astype(np.int64), days[at], v1[at], v2[at], off.astype(bool))
+def _row_days(rows: Mapping[str, np.ndarray], n: int) -> tuple[np.ndarray, DailyResults]:
+    """The rows' dated readings of every measure (``rows`` in the order of the timeline's residents)."""
+    names = [m for m in MEASURE_NAMES if m != "random_glucose"]
+    v1 = np.stack([rows[EVENT_VALUES[m][0]] for m in names]).astype(np.float64)
+    v2 = np.full(v1.shape, np.nan)
+    v2[0] = rows["dbp_mmhg"]
+    days = np.stack([day_numbers(rows[ROW_DATES.get(m, "exam_date")]) for m in names])
+    present = ~np.isnan(v1) & (days != NO_DAY)
+    present[0] &= ~np.isnan(v2[0])
+    row_measure, group = np.nonzero(present)
+    measure = np.array([MEASURE_NAMES.index(m) for m in names])[row_measure]
+    off = np.where(row_measure == 0, ~rows["hypertension_recorded"][group], True)
+    day = days[row_measure, group]
+    key = day_keys(measure * n + group, day)
+    return key, DailyResults(group, day, v1[row_measure, group], v2[row_measure, group], off, measure)
 
 
-def _merged(events: DailyResults, row: DailyResults) -> DailyResults:
-    """The events' days and the row's days that no event day of the same resident shares, in order."""
-    if not len(row.day):
+def daily_results(timeline: Timeline, rows: Mapping[str, np.ndarray]) -> DailyResults:
+    """Every measure of :data:`riskmodel.records.history.MEASURES`, one value a day per resident: the events'
+    days, and the row's where no event of the same measure shares its day (an event wins a tie)."""
+    event_keys, events = _event_days(timeline)
+    row_keys, row = _row_days(rows, timeline.n)
+    if not len(row_keys):
         return events
-    event_keys, row_keys = events.key, row.key
-    found = np.minimum(np.searchsorted(event_keys, row_keys), max(len(event_keys) - 1, 0))
-    keep = event_keys[found] != row_keys if len(event_keys) else np.ones(len(row_keys), dtype=bool)
-    parts = [
-        np.concatenate([getattr(events, name), getattr(row, name)[keep]])
-        for name in ("resident", "day", "v1", "v2", "off_treatment")
-    ]
-    order = np.argsort(day_keys(parts[0], parts[1]), kind="stable")
-    return DailyResults(*(part[order] for part in parts))
+    found = np.searchsorted(event_keys, row_keys)
+    shared = np.zeros(len(row_keys), dtype=bool)
+    inside = found < len(event_keys)
+    shared[inside] = event_keys[found[inside]] == row_keys[inside]
+    keep = ~shared
+    order = np.argsort(np.concatenate([event_keys, row_keys[keep]]), kind="stable")
+    merged = [np.concatenate([a, b[keep]])[order] for a, b in zip(events.parts(), row.parts(), strict=True)]
+    return DailyResults(*merged)
 
 
-def daily_results(timeline: Timeline, rows: Mapping[str, np.ndarray]) -> dict[str, DailyResults]:
-    """Each measure of :data:`riskmodel.records.history.MEASURES`, one value a day per resident."""
-    out = {}
-    for measure in MEASURES:
-        events = _event_days(timeline, measure)
-        out[measure] = _merged(events, _row_days(rows, measure)) if measure in ROW_SOURCES else events
+def latest_values(daily: DailyResults, n: int) -> dict[str, np.ndarray]:
+    """Each measure's newest day per resident, its value(s) and date (NaN / NaT where none); first, whether
+    typical symptoms went with the newest random glucose."""
+    who, at = last_in_group(daily.measure * n + daily.resident, np.arange(len(daily.day)))
+    measure, resident = np.divmod(who, max(n, 1))
+    v1, v2 = np.full((len(MEASURE_NAMES), n), np.nan), np.full((len(MEASURE_NAMES), n), np.nan)
+    days = np.full((len(MEASURE_NAMES), n), NO_DAY, dtype=np.int64)
+    v1[measure, resident], v2[measure, resident], days[measure, resident] = daily.v1[at], daily.v2[at], daily.day[at]
+    out = {"random_glucose_symptoms": v2[MEASURE_NAMES.index("random_glucose")]}
+    for code, (names, date) in enumerate(MEASURES.values()):
+        for name, values in zip(names, (v1, v2), strict=False):
+            out[name] = values[code]
+        out[date] = days[code]
     return out
 
 
-def latest_values(daily: Mapping[str, DailyResults], n: int) -> dict[str, np.ndarray]:
-    """Each measure's newest day per resident, its value(s) and date (NaN / NaT where none); first, whether
-    typical symptoms went with the newest random glucose."""
-    out: dict[str, np.ndarray] = {}
-    for measure, (names, date) in MEASURES.items():
-        days = daily[measure]
-        who, at = last_in_group(days.resident, np.arange(len(days.resident)))
-        for name, values in zip(names, (days.v1, days.v2), strict=False):
-            out[name] = np.full(n, np.nan)
-            out[name][who] = values[at]
-        if measure == "random_glucose":
-            out["random_glucose_symptoms"] = np.full(n, np.nan)
-            out["random_glucose_symptoms"][who] = days.v2[at]
-        out[date] = np.full(n, NO_DAY, dtype=np.int64)
-        out[date][who] = days.day[at]
-    return {"random_glucose_symptoms": out.pop("random_glucose_symptoms"), **out}
-
-
-def prediabetes_history(daily: Mapping[str, DailyResults], n: int, config: RiskConfig) -> np.ndarray:
+def prediabetes_history(daily: DailyResults, n: int, config: RiskConfig) -> np.ndarray:
     """1.0 where any day's result is in the prediabetes range (IFG, IGT, and HbA1c 5.7-6.4 % where the
     configuration counts it), else 0.0 [CDS2020; ADA].
 
@@ -164,6 +183,6 @@ def prediabetes_history(daily: Mapping[str, DailyResults], n: int, config: RiskC
         ranges.append(("hba1c", HBA1C_PREDIABETES_PCT, HBA1C_DIABETES_PCT))
     found = np.zeros(n, dtype=bool)
     for measure, low, high in ranges:
-        days = daily[measure]
+        days = daily.of(measure)
         found[days.resident[(days.v1 >= low) & (days.v1 < high)]] = True  # resident indices repeat: any will do
     return found.astype(np.float64)

@@ -81,7 +81,7 @@ def derive_event_state(
         **followups,
         **uncontrolled_streak(timeline, rows, returned, config),
         **diabetes_confirmation(daily, n, config),
-        **hypertension_confirmation(daily["bp"], n, config),
+        **hypertension_confirmation(daily.of("bp"), n, config),
         **reactions(timeline, returned),
         "prediabetes_history": prediabetes_history(daily, n, config),
     }
