@@ -49,6 +49,8 @@ def day_numbers(dates: np.ndarray) -> np.ndarray:
 
 def _codes(column: pa.ChunkedArray | pa.Array, values: tuple[str, ...]) -> np.ndarray:
     """Each value's index in ``values`` as float64; NaN where NULL."""
+    if column.null_count == len(column):
+        return np.full(len(column), np.nan)
     found = pc.index_in(column, value_set=pa.array(values, pa.string()))
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.float64)
 
@@ -152,6 +154,11 @@ def _days(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    """Numbers, and flags as 1.0 / 0.0, as float64 with NaN where NULL."""
+    if column.null_count == len(column):
+        return np.full(len(column), np.nan)
     if not pa.types.is_floating(column.type):
+        if column.null_count == 0:  # a flag every event records: no cast needed
+            return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
         column = column.cast(pa.float64())
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
