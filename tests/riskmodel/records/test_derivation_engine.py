@@ -282,3 +282,26 @@ def test_same_day_ties_go_to_the_greater_event_id(profile):
     state = derive_event_state(rows, events_table(events), as_of=AS_OF, config=config).columns
     assert state["hypertension_next_followup_date"][0] == np.datetime64(day + dt.timedelta(days=30), "D")
     assert state["hypertension_treated"][0] == 1.0
+
+
+def test_a_history_that_never_names_the_disease_leaves_recorded_by_events_unknown():
+    """Treatment recorded at events that name no disease: SQL's ``bool_or`` over NULLs is NULL, not false."""
+    config = load_config()
+    rows = {
+        "resident_id": np.array(["r0", "r1"], dtype=object),
+        "age_years": np.array([50.0, 50.0]),
+        "diabetes_recorded": np.array([False, False]),
+        "hypertension_recorded": np.array([False, False]),
+        **{name: np.full(2, np.nan) for name in ("sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l")},
+        **{name: np.full(2, np.nan) for name in ("hba1c_pct", "weight_kg", "waist_cm")},
+        **{name: np.full(2, np.datetime64("NaT"), dtype="datetime64[D]") for name in ("bp_date", "glucose_date")},
+        "exam_date": np.full(2, np.datetime64("NaT"), dtype="datetime64[D]"),
+    }
+    day = AS_OF - dt.timedelta(days=3)
+    events = [
+        {"event_id": "a", "resident_id": "r0", "event_date": day, "kind": "lab", "on_treatment": True},
+        {"event_id": "b", "resident_id": "r1", "event_date": day, "kind": "lab", "on_treatment": False},
+    ]
+    check_against_oracle(config, rows, events)
+    state = derive_event_state(rows, events_table(events), as_of=AS_OF, config=config).columns
+    assert np.isnan(state["diabetes_recorded_by_events"][0]) and state["diabetes_recorded_by_events"][1] == 0.0
