@@ -135,7 +135,7 @@ def assess(
     probabilities
         Probabilities computed earlier (e.g. by the batch that filled the store); the model is not run.
     state
-        The residents' state derived from their events (:mod:`riskmodel.records.events_state`); the row's
+        The residents' state derived from their events (:mod:`riskmodel.records.derivation`); the row's
         own state when ``None`` (a version-1 input).
     """
     config = config or model.config

@@ -1,97 +1,111 @@
-"""The resident's state derived from their events, as set-based queries (SPEC 2.2 and 3; DuckDB SQL).
+"""The resident's state derived from their events (SPEC 2.2 and 3): one engine over arrays, for every path.
 
-The queries live in :mod:`riskmodel.records.queries`, one per thing derived: ``LATEST_VALUES`` (each
-measure's newest value with its date, an event winning a tie with the row, several readings on one day
-counting as their mean), ``FOLLOWUP_COUNTS`` (last follow-up, face-to-face follow-ups in the last 365 days,
-registration, emergency signs, complications, open referrals, what the events record),
-``UNCONTROLLED_STREAK`` (consecutive uncontrolled follow-ups counted back from the newest, follow-ups without
-the disease's measurement skipped, under the configured control profile) and ``CONFIRMATIONS`` (diabetes: a
-second qualifying result on another day, or two tests on one day; hypertension: three days >= 140/90 off
-treatment within ``htn_confirmation_window_days``, the newest fresh). This module runs them.
+:func:`derive_event_state` reads a chunk of residents' rows and their validated events
+(:class:`riskmodel.records.timeline.Timeline`: the events grouped by resident, in time order) and derives, in
+whole-array operations, one row of state per resident with events:
 
-The same queries run for the API (a request's nested events), the batch (DuckDB over files, spilling to disk)
-and Spark (per resident partition), so every path derives the same state. :func:`merge_event_state` then
-combines it with the row's own state (:func:`riskmodel.records.history.row_state`).
+- :mod:`riskmodel.records.daily_results`: each measure's newest value with its date (several readings on one
+  day count as their mean, an event winning a day it shares with the row) and the prediabetes history;
+- :mod:`riskmodel.records.followup_state`: the follow-ups (newest, face-to-face in the last 365 days,
+  registration), referrals, treatment, pregnancy, the uncontrolled streak under the configured control profile
+  and the reactions at the newest follow-up;
+- :mod:`riskmodel.records.confirmations`: the diabetes and hypertension confirmations with their windows.
+
+The API (a request's nested events, through :mod:`riskmodel.intake`), the batch (each chunk's events read from
+the scratch database, :mod:`riskmodel.records.event_files`) and Spark (per resident group, through the intake)
+all call :func:`history_state`, so every path derives the same state. :func:`merge_event_state` then combines it
+with the row's own state (:func:`riskmodel.records.history.row_state`). The reviewed DuckDB query this engine
+replaced is kept as the test oracle (``tests/riskmodel/records/state_query_oracle.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from riskmodel.config import RiskConfig
-from riskmodel.records.history import DISEASE_NAMES, MEASURES
-from riskmodel.records.local_connection import thread_connection
-from riskmodel.records.queries import ROW_COLUMNS, state_query
+from riskmodel.records.confirmations import diabetes_confirmation, hypertension_confirmation
+from riskmodel.records.daily_results import daily_results, latest_values, prediabetes_history
+from riskmodel.records.followup_state import followup_counts, reactions, uncontrolled_streak
+from riskmodel.records.history import DISEASE_NAMES, MEASURES, recorded_in_row, row_state
+from riskmodel.records.queries import ROW_COLUMNS
+from riskmodel.records.timeline import Timeline
 
 
-def rows_table(resident_ids: Any, columns: Mapping[str, np.ndarray], recorded: Mapping[str, np.ndarray]) -> pa.Table:
-    """The relation ``rows`` for the residents given (their id, age, recorded flags and dated results)."""
-    data: dict[str, Any] = {"resident_id": pa.array(resident_ids, pa.string())}
+@dataclass
+class EventState:
+    """The state the events give, one entry per resident with events: ``positions`` are their rows (ascending)
+    and ``columns`` the derived columns (``resident_id`` first; dates ``datetime64[D]``, NaT for none; numbers
+    float64, NaN for none)."""
+
+    positions: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+def row_inputs(resident_ids: Any, columns: Mapping[str, np.ndarray], recorded: Mapping[str, np.ndarray]) -> dict:
+    """What the derivation reads of each resident row (:data:`~riskmodel.records.queries.ROW_COLUMNS`)."""
+    out: dict[str, np.ndarray] = {"resident_id": np.asarray(resident_ids, dtype=object)}
     for name in ROW_COLUMNS[1:]:
         if name.endswith("_recorded"):
-            data[name] = pa.array(recorded[name.removesuffix("_recorded")], pa.bool_())
+            out[name] = np.asarray(recorded[name.removesuffix("_recorded")], dtype=bool)
         elif name.endswith("_date"):
-            data[name] = pa.array(columns[name].astype("datetime64[D]"), pa.date32())
+            out[name] = np.asarray(columns[name], dtype="datetime64[D]")
         else:
-            data[name] = pa.array(columns[name], pa.float64(), from_pandas=True)
-    return pa.table(data)
+            out[name] = np.asarray(columns[name], dtype=np.float64)
+    return out
 
 
 def derive_event_state(
-    rows: pa.Table,
-    events: pa.Table | str,
-    *,
-    as_of: dt.date,
-    config: RiskConfig,
-    connection: duckdb.DuckDBPyConnection | None = None,
-) -> pa.Table:
-    """One row per resident with events: the state columns their history gives (NULL where it gives none).
+    rows: Mapping[str, np.ndarray], events: pa.Table, *, as_of: dt.date, config: RiskConfig
+) -> EventState:
+    """The state the residents' history gives (SPEC 2.2 and 3), for the residents of ``rows`` with events.
 
-    ``events`` is an Arrow table of validated events, or the name of a table in ``connection`` holding the
-    events of many more residents (the batch's, on disk): only the given residents' events are read.
+    ``rows`` holds :data:`~riskmodel.records.queries.ROW_COLUMNS` (:func:`row_inputs`); ``events`` the validated
+    events (:data:`riskmodel.records.events.EVENT_ARROW_SCHEMA`). Events of residents not in ``rows`` are
+    ignored: an event never changes another resident.
     """
-    con = connection or thread_connection()  # the thread's, kept: opening one costs more than one resident
-    try:
-        con.register("rows", rows)
-        source = events if isinstance(events, str) else "events_given"
-        if not isinstance(events, str):
-            con.register("events_given", events)
-        # Only the given residents' events are read: an event never changes another resident.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {source} SEMI JOIN rows USING (resident_id)")
-        return con.sql(state_query(config), params={"as_of": as_of}).to_arrow_table()
-    finally:
-        con.execute("DROP VIEW IF EXISTS events")
-        con.unregister("rows")
-        if not isinstance(events, str):
-            con.unregister("events_given")
+    timeline = Timeline.of(pa.array(rows["resident_id"], pa.string()), events)
+    n, positions = timeline.n, timeline.positions
+    if n < len(rows["resident_id"]):
+        rows = {name: values[positions] for name, values in rows.items()}  # the residents with events, in order
+    daily = daily_results(timeline, rows)
+    followups = followup_counts(timeline, as_of=as_of)
+    returned = {d: followups[f"{d}_referral_returned_date"] for d in DISEASE_NAMES}
+    derived = {
+        **latest_values(daily, n),
+        **followups,
+        **uncontrolled_streak(timeline, rows, returned, config),
+        **diabetes_confirmation(daily, n, config),
+        **hypertension_confirmation(daily.of("bp"), n, config),
+        **reactions(timeline, returned),
+        "prediabetes_history": prediabetes_history(daily, n, config),
+    }
+    columns = {"resident_id": rows["resident_id"]}
+    for name, values in derived.items():
+        columns[name] = values.view("datetime64[D]") if values.dtype == np.int64 else values
+    return EventState(positions, columns)
 
 
-def merge_event_state(state: Mapping[str, np.ndarray], resident_ids: Any, derived: pa.Table) -> dict[str, np.ndarray]:
+def merge_event_state(state: Mapping[str, np.ndarray], derived: EventState) -> dict[str, np.ndarray]:
     """The row's state with the events' derivation applied, resident by resident (SPEC 2.2):
 
-    - each measure takes the newest dated value of the row and the events (the query already resolved ties in
-      the events' favour); a row value that is undated stays only where the events have none;
+    - each measure takes the newest dated value of the row and the events (the derivation already resolved
+      ties in the events' favour); a row value that is undated stays only where the events have none;
     - where a resident has follow-up events for a disease, the derived follow-up values replace the row's;
-    - confirmations, registration, emergency signs, referrals and prediabetes history come from the query.
+    - confirmations, registration, emergency signs, referrals and prediabetes history come from the derivation.
     """
     out = {name: values.copy() for name, values in state.items()}
-    if derived.num_rows == 0:
+    if not len(derived.positions):
         return out
-    ids = np.asarray(resident_ids, dtype=object)
-    order = {rid: i for i, rid in enumerate(ids)}
-    at = np.array([order[rid] for rid in derived.column("resident_id").to_pylist()], dtype=np.int64)
+    at = derived.positions
 
     def column(name: str) -> np.ndarray:
-        values = derived.column(name)
-        if pa.types.is_date(values.type):
-            return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
-        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return derived.columns[name]
 
     for values, date in MEASURES.values():
         event_date = column(date)
@@ -155,31 +169,14 @@ def _earliest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def history_state(
     columns: Mapping[str, np.ndarray],
     resident_ids: Any,
-    events: pa.Table | str | None,
+    events: pa.Table | None,
     *,
     as_of: dt.date,
     config: RiskConfig,
-    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, np.ndarray]:
     """The residents' state: the rows' own, with their (validated) events applied where they have any."""
-    import pyarrow.compute as pc
-
-    from riskmodel.records.history import recorded_in_row, row_state
-
     state = row_state(columns)
-    if events is None or (isinstance(events, pa.Table) and events.num_rows == 0):
+    if events is None or events.num_rows == 0:
         return state
-    with_events = np.ones(len(state["bp_date"]), dtype=bool)
-    if isinstance(events, pa.Table):
-        ids = pa.array(np.asarray(resident_ids, dtype=object), pa.string())
-        found = pc.is_in(ids, value_set=pc.unique(events.column("resident_id")))
-        with_events = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
-        if not with_events.any():
-            return state
-    rows = rows_table(
-        np.asarray(resident_ids, dtype=object)[with_events],
-        {name: columns[name][with_events] for name in ROW_COLUMNS[1:] if not name.endswith("_recorded")},
-        {d: recorded_in_row(columns, d)[with_events] for d in DISEASE_NAMES},
-    )
-    derived = derive_event_state(rows, events, as_of=as_of, config=config, connection=connection)
-    return merge_event_state(state, resident_ids, derived)
+    rows = row_inputs(resident_ids, columns, {d: recorded_in_row(columns, d) for d in DISEASE_NAMES})
+    return merge_event_state(state, derive_event_state(rows, events, as_of=as_of, config=config))

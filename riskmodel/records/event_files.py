@@ -3,7 +3,8 @@
 A county has millions of residents and tens of millions of events; they do not fit a pandas frame. The
 events are validated chunk by chunk (their rejected rows written beside the output as they go) into a DuckDB
 database in a scratch folder, which spills to disk under its memory limit; each chunk of residents then
-reads only its own residents' events through the derivation queries (:mod:`riskmodel.records.derivation`).
+reads only its own residents' events (DuckDB, to Arrow) and derives their state from them
+(:mod:`riskmodel.records.derivation`).
 What is published from it (indicators, the stored events) is the batch's business: :mod:`riskmodel.batch`.
 """
 
@@ -24,6 +25,7 @@ import pyarrow as pa
 from riskmodel.config import RiskConfig
 from riskmodel.records.derivation import history_state
 from riskmodel.records.events import EVENT_ARROW_SCHEMA, iter_validated_events
+from riskmodel.records.timeline import READ_COLUMNS
 
 DUCKDB_MEMORY_LIMIT = "2GB"
 """DuckDB's working memory for a batch's events; beyond it, it spills to the scratch folder."""
@@ -95,9 +97,18 @@ class BatchEvents:
         """Pass 3: the state of one chunk of residents, from their rows and their events."""
         if not self._events_created:
             return history_state(columns, resident_ids, None, as_of=self.as_of, config=self.config)
-        return history_state(
-            columns, resident_ids, EVENTS_TABLE, as_of=self.as_of, config=self.config, connection=self.con
-        )
+        return history_state(columns, resident_ids, self.events_of(resident_ids), as_of=self.as_of, config=self.config)
+
+    def events_of(self, resident_ids: Any) -> pa.Table:
+        """The validated events of the given residents (only theirs: an event never changes another resident)."""
+        self.con.register("chunk_ids", pa.table({"resident_id": pa.array(np.asarray(resident_ids, dtype=object))}))
+        try:
+            wanted = ", ".join(READ_COLUMNS)
+            return self.con.sql(
+                f"SELECT {wanted} FROM {EVENTS_TABLE} SEMI JOIN chunk_ids USING (resident_id)"
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("chunk_ids")
 
     def add_scored(self, residents: pa.Table) -> None:
         """Pass 3: what the indicators need of each scored resident (``indicators.compute.resident_table``)."""

@@ -6,8 +6,9 @@ the API, the batch, the Spark job and the work list alike.
 
 Without events (a version-1 input) the state is the row's own: every glucose result carries
 ``glucose_date``, the BP ``bp_date``, and ``last_followup_date`` / ``uncontrolled_visits`` stand for both
-diseases, as in version 1. With events, :mod:`riskmodel.records.events_state` derives the same columns
-from the history (DuckDB) and :func:`merge_event_state` combines them with the row under SPEC 2.2's rules.
+diseases, as in version 1. With events, :func:`riskmodel.records.derivation.derive_event_state` derives the same
+columns from the history (arrays) and :func:`~riskmodel.records.derivation.merge_event_state` combines them with
+the row under SPEC 2.2's rules.
 """
 
 from __future__ import annotations

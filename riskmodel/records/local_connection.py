@@ -1,8 +1,8 @@
 """One in-memory DuckDB connection per thread (and process), kept between calls.
 
-Opening a connection costs more than deriving one resident's history or mapping one patient's Bundle (tens of
-milliseconds against a few), so the API's per-request work (:func:`riskmodel.records.derivation.derive_event_state`
-without a connection, the FHIR endpoint's mapping) reuses the thread's. A caller must leave the connection as it
+Opening a connection costs more than mapping one patient's Bundle (tens of milliseconds against a few), so the
+API's per-request work that runs SQL (the FHIR endpoint's mapping) reuses the thread's; the history derivation
+needs none (:mod:`riskmodel.records.derivation` works on arrays). A caller must leave the connection as it
 found it: drop the temporary tables and views it made and unregister what it registered.
 """
 
