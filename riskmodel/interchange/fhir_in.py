@@ -92,6 +92,9 @@ class MappedResources:
     load_rejections: list[Rejection] = field(default_factory=list)
     rejections: list[tuple[int, int, Rejection]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    observation_ids: set[str] = field(default_factory=set)
+    """The ids of the Observations mapped: a repeated one is refused (its results would be merged into the
+    first's event, averaged where they differ)."""
 
     def _count(self, kind: str, what: str) -> None:
         entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
@@ -154,9 +157,19 @@ class MappedResources:
         return [*self.load_rejections, *(r for _, _, r in sorted(self.rejections, key=lambda t: t[:2]))]
 
 
+def _observation(mapped: MappedResources, resource: dict[str, Any]) -> list[Result]:
+    results = observation(resource)
+    ident = text(resource.get("id"))
+    if ident is not None and results:
+        if ident in mapped.observation_ids:
+            raise Refused("Observation.id", "repeated: another Observation of this input has this id")
+        mapped.observation_ids.add(ident)
+    return results
+
+
 _RULES: dict[str, Callable[[MappedResources, dict[str, Any]], None]] = {
     "Patient": lambda m, r: m.patients.append(patient(r, as_of=m.as_of, settings=m.settings)),
-    "Observation": lambda m, r: m.results.extend(observation(r)),
+    "Observation": lambda m, r: m.results.extend(_observation(m, r)),
     "Condition": lambda m, r: m.diagnoses.append(condition(r)),
     "MedicationStatement": lambda m, r: m.medicines.append(medicine(r)),
     "MedicationRequest": lambda m, r: m.medicines.append(medicine(r)),

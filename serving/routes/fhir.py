@@ -102,10 +102,21 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     if content_type.split(";")[0].strip().lower() not in ACCEPTED_TYPES:
         reason = f"Content-Type {content_type or '(none)'} is not {FHIR_JSON} or application/json"
         raise Rejected([{"path": "body", "reason": reason, "code": "not-supported"}], 415)
+    document, reason = None, None
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Rejected([{"path": "body", "reason": f"not JSON: {error}", "code": "structure"}]) from error
+        document = json.loads(body, parse_constant=_not_json)
+    except UnicodeDecodeError as error:  # its message would show the bytes: say where, not what
+        reason = f"not UTF-8 text (at byte {error.start})"
+    except json.JSONDecodeError as error:
+        reason = f"not JSON: {error}"
+    except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON import says
+        reason = f"not JSON: {error} is not a number"
+    except RecursionError:
+        reason = "not JSON this program reads: nested too deeply"
+    if reason is None and _SURROGATE.search(body) is not None and not _unicode(document):
+        reason = "not Unicode text: a \\u escape of a lone surrogate"
+    if reason is not None:
+        raise Rejected([{"path": "body", "reason": reason, "code": "structure"}])
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         raise Rejected([{"path": "Bundle", "reason": "a FHIR Bundle is expected", "code": "structure"}])
     entries = document.get("entry")
@@ -116,6 +127,23 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
         reason = f"{patients:,} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
         raise Rejected([{"path": "Bundle.entry", "reason": reason, "code": "invalid"}])
     return document
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(name)
+
+
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: a lone one is no character (a pair is one, and is fine)."""
+
+
+def _unicode(document: Any) -> bool:
+    """Whether every string of the document is Unicode text (no lone surrogate)."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 class BoundaryRecords(NamedTuple):
@@ -207,6 +235,15 @@ def read_bundle(document: dict[str, Any], *, as_of: dt.date) -> tuple[BundleReco
     return mapped, boundary_records(mapped, as_of)
 
 
+_SHOWN_VALUE = re.compile(r"((?:out of range [^;()]*|not a whole number)) \([^;()]*\)")
+"""The resident's value the SPEC 2 validators show after a range or whole-number reason (for a file's rejected
+rows): an API answer names the column and the reason, never the value (SPEC 8)."""
+
+
+def without_values(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "reason": _SHOWN_VALUE.sub(r"\1", str(row["reason"]))}
+
+
 def _patients(document: dict[str, Any]) -> int:
     return sum(
         1
@@ -244,7 +281,7 @@ def assess_bundle(
         )
         rejections = record_rejections(result.rejected, result.rejected_events)
         if rejections or result.assessment is None:
-            raise Rejected([row for frame in rejections for row in frame.to_dict("records")])
+            raise Rejected([without_values(row) for frame in rejections for row in frame.to_dict("records")])
         records = result.residents.to_dict("records")  # type: ignore[union-attr]
     ids = [{"resident_id": r["resident_id"], "team_id": r["team_id"]} for r in records]
     items = payload(ids, result.assessment, model, explain=True, lang=lang)  # type: ignore[arg-type]
