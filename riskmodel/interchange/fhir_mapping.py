@@ -140,6 +140,8 @@ def _extensions(resource: dict[str, Any], urls: dict[str, str]) -> dict[str, str
                 f"{name}: {unread[0]} is not read (use {', '.join(_EXTENSION_VALUES)})",
             )
         value = next((v for key in _EXTENSION_VALUES if (v := text(_get(extension, key))) is not None), None)
+        if value is not None and not value.strip():  # FHIR allows a blank string; it is no value of a column
+            raise Refused(f"{resource.get('resourceType')}.extension[{k}]", f"{name}: a blank value")
         if value is not None:
             out[name] = value
     return out

@@ -124,6 +124,10 @@ HOSTILE: dict[str, list[Any]] = {
     "entry items that are not objects": [1, None, "x", [], PATIENT],
     # references
     "an Observation of nobody": [PATIENT, _with(_obs("14771-0", 6.1), ("subject",), {"reference": "Patient/zz"})],
+    "a height of nobody": [PATIENT, _with(_obs("8302-2", 170.0, "cm"), ("subject",), {"reference": "Patient/zz"})],
+    "a smoking status of nobody": [PATIENT, {**_with(_obs("72166-2", 1), ("subject",), {"reference": "Patient/zz"}),
+                                             "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                                                  "code": "LA18976-3"}]}}],
     "an Observation of a Group": [PATIENT, _with(_obs("14771-0", 6.1), ("subject",), {"reference": "Group/p1"})],
     "an Observation without a subject": [PATIENT, {k: v for k, v in _obs("14771-0", 6.1).items() if k != "subject"}],
     "a follow-up of nobody": [PATIENT, _with(_FOLLOWUP, ("subject",), {"reference": "Patient/zz"})],
@@ -178,7 +182,7 @@ HOSTILE: dict[str, list[Any]] = {
     "two Observations of one id with other codes": [PATIENT, _obs("14771-0", 6.1), _obs("4548-4", 6.5, "%")],
     # extensions
     **{
-        f"extension {name} as {key}": [_with(PATIENT, ("extension",), [{"url": EXT + name, key: value}])]
+        f"extension {name} as {key}={value!r}": [_with(PATIENT, ("extension",), [{"url": EXT + name, key: value}])]
         for name in ("physically_active", "uncontrolled_visits", "family_history_diabetes", "pregnant")
         for key, value in (("valueBoolean", "yes"), ("valueInteger", 1.5), ("valueInteger", "2"),
                            ("valueString", 3), ("valueDate", True), ("valueCode", " x "),
@@ -254,7 +258,10 @@ FIXED = {
     "the same Observation twice (was merged)": (HOSTILE["the same Observation twice"], "Observation.id"),
     "two Observations of one id, other codes (were one event)": (HOSTILE["two Observations of one id with other codes"],
                                                                   "Observation.id"),
-    "our extension as valueDecimal (was ignored)": (HOSTILE["extension uncontrolled_visits as valueDecimal"],
+    "a height of nobody (was dropped)": (HOSTILE["a height of nobody"], "Observation.subject"),
+    "our extension with a blank string (was no value)": (HOSTILE["extension pregnant as valueString='  '"],
+                                                          "Patient.extension[0]"),
+    "our extension as valueDecimal (was ignored)": (HOSTILE["extension uncontrolled_visits as valueDecimal=2.5"],
                                                     "Patient.extension[0].valueDecimal"),
     "an event extension as valueQuantity (was ignored)": (
         [PATIENT, _with(_FOLLOWUP, ("extension",), [{"url": EXT + "next_followup_date",
@@ -297,9 +304,13 @@ def test_65_and_more_patients_in_one_request(client):
 
 
 def _records(document: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The Bundle's content as ``POST /v1/assessments`` records, or ``None`` where the mapping refuses it."""
+    """The Bundle's content as ``POST /v1/assessments`` records, or ``None`` where records cannot hold it: the
+    mapping refuses a resource, or a result or event belongs to no Patient of the Bundle."""
     mapped = map_bundle(document, as_of=AS_OF)
-    if mapped.rejected:
+    residents = {row["resident_id"] for row in mapped.residents}
+    if mapped.rejected or any(r.resident_id not in residents for r in mapped.observations):
+        return None
+    if any(event["resident_id"] not in residents for event in mapped.events):
         return None
     events: dict[str, list[dict[str, Any]]] = {}
     for event in mapped.events:
@@ -359,8 +370,11 @@ AGREEING = [
     "a diagnosis on 9999-12-31",
     "a referral on 9999-12-31",
     "an event extension far away",
-    "extension uncontrolled_visits as valueInteger",
-    "extension physically_active as valueBoolean",
+    "extension uncontrolled_visits as valueInteger=1.5",
+    "extension uncontrolled_visits as valueInteger='2'",
+    "extension physically_active as valueBoolean='yes'",
+    "extension physically_active as valueString=3",
+    "extension physically_active as valueCode=' x '",
     "a team id with a control character",
     "a team id of 200 characters",
 ]
@@ -529,3 +543,63 @@ def test_the_cached_check_answers_as_a_fresh_model_check(data):
     else:
         wrong = data.draw(st.floats())
     _same_verdict(_with(valid, path, wrong))
+
+
+# ----------------------------------------------------------------- generated Bundles valid as FHIR, odd as records
+
+_CODES = {"8480-6": "mm[Hg]", "8462-4": "mm[Hg]", "14771-0": "mmol/L", "1558-6": "mg/dL", "4548-4": "%",
+          "29463-7": "kg", "8280-0": "cm", "8302-2": "cm", "39156-5": "kg/m2", "2093-3": "mg/dL"}  # fmt: skip
+_DAYS = st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)) | st.dates(dt.date(2020, 1, 1), dt.date(2026, 7, 2))
+_WHEN = st.tuples(_DAYS, st.sampled_from(["", "T00:00:00Z", "T23:59:59+14:00", "T10:30:00-12:00", "T12:00:00.5+08:00"]))
+_EXT_VALUES = st.sampled_from(["valueBoolean", "valueInteger", "valueString", "valueCode", "valueDate"]).flatmap(
+    lambda key: st.tuples(st.just(key), {"valueBoolean": st.booleans(), "valueInteger": st.integers(-3, 30),
+                                         "valueString": _NEAR, "valueCode": st.sampled_from(["true", "2", "x", "yes"]),
+                                         "valueDate": _DAYS.map(str)}[key])
+)  # fmt: skip
+_NAMES = st.sampled_from(["physically_active", "uncontrolled_visits", "pregnant", "dm_registered_date", "gdm_history"])
+
+
+@st.composite
+def _records_bundle(draw: st.DrawFn) -> dict[str, Any]:
+    resources: list[dict[str, Any]] = []
+    ids = draw(st.lists(st.sampled_from(["p1", "p2", "p3"]), min_size=1, max_size=3))
+    for k, ident in enumerate(ids):
+        patient = {**PATIENT, "id": ident, "gender": draw(st.sampled_from(["male", "female"])),
+                   "birthDate": str(draw(st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31))
+                                         | st.dates(dt.date(1920, 1, 1), dt.date(2008, 1, 1))))}  # fmt: skip
+        if draw(st.booleans()):
+            key, value = draw(_EXT_VALUES)
+            patient["extension"] = [{"url": EXT + draw(_NAMES), key: value}]
+        resources.append(patient)
+        for j in range(draw(st.integers(0, 3))):
+            code = draw(st.sampled_from(sorted(_CODES)))
+            day, time = draw(_WHEN)
+            value = draw(st.floats(0, 400, allow_nan=False) | st.integers(0, 300))
+            subject = draw(st.sampled_from([ident, ident, "zz"]))
+            resources.append(
+                {
+                    **_obs(code, value, _CODES[code], ident=f"o{k}-{j}"),
+                    "subject": {"reference": f"Patient/{subject}"},
+                    "effectiveDateTime": f"{day}{time}",
+                }
+            )
+        if draw(st.booleans()):
+            day, time = draw(_WHEN)
+            encounter = {**_FOLLOWUP, "id": f"e{k}", "subject": {"reference": f"Patient/{ident}"},
+                         "period": {"start": f"{day}{time}"}}  # fmt: skip
+            if draw(st.booleans()):
+                encounter["extension"] = [{"url": EXT + "next_followup_date", "valueDate": str(draw(_DAYS))}]
+            resources.append(encounter)
+        if draw(st.booleans()):
+            day, time = draw(_WHEN)
+            resources.append({**_CONDITION, "id": f"c{k}", "subject": {"reference": f"Patient/{ident}"},
+                              "onsetDateTime": f"{day}{time}"})  # fmt: skip
+    return _document(*draw(st.permutations(resources)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(document=_records_bundle())
+def test_a_generated_bundle_is_answered_as_the_json_route_answers_its_records(client, document):
+    answer = _post(client, json.dumps(document).encode())
+    _held(answer)
+    _agrees(client, document, answer)
