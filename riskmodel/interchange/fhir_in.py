@@ -119,7 +119,12 @@ class MappedResources:
         if document.get("resourceType") != "Bundle":
             self.add(document, source, 1, check=True)
             return
-        for k, entry in enumerate(document.get("entry") or [], start=1):
+        entries = document.get("entry")
+        if entries is not None and not isinstance(entries, list):  # a number would be a traceback, a text its letters
+            self.load_rejections.append(Rejection("Bundle", text(document.get("id")), "Bundle.entry", "not a list",
+                                                  source, 1))  # fmt: skip
+            return
+        for k, entry in enumerate(entries or [], start=1):
             self.add(entry.get("resource") if isinstance(entry, dict) else entry, source, k, check=True)
 
     def add(self, resource: Any, source: str, line: int, *, check: bool) -> None:

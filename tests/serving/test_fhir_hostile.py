@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from riskmodel.interchange import read_fhir
 from riskmodel.interchange.fhir_in import map_bundle
 from riskmodel.interchange.fhir_validation import fhir_problem, model_problem
 from tests.serving.conftest import ALL_KEY
@@ -603,3 +604,15 @@ def test_a_generated_bundle_is_answered_as_the_json_route_answers_its_records(cl
     answer = _post(client, json.dumps(document).encode())
     _held(answer)
     _agrees(client, document, answer)
+
+
+@pytest.mark.parametrize("entry", [5, 2.5, True, "Patient", {"resource": PATIENT}])
+def test_a_bundle_file_whose_entry_is_not_a_list_is_a_rejected_row(tmp_path, entry):
+    """The mapping the route shares with the file import: a traceback there (TypeError) before the fix."""
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entry}), encoding="utf-8")
+    rejected = read_fhir([path], as_of=AS_OF).rejected
+    assert rejected[["resource_type", "path", "reason"]].values.tolist() == [["Bundle", "Bundle.entry", "not a list"]]
+    assert [r.path for r in map_bundle({"resourceType": "Bundle", "entry": entry}, as_of=AS_OF).rejected] == [
+        "Bundle.entry"
+    ]
