@@ -616,3 +616,11 @@ def test_a_bundle_file_whose_entry_is_not_a_list_is_a_rejected_row(tmp_path, ent
     assert [r.path for r in map_bundle({"resourceType": "Bundle", "entry": entry}, as_of=AS_OF).rejected] == [
         "Bundle.entry"
     ]
+
+
+def test_a_surrogate_pair_escape_is_a_character_not_an_error(client):
+    """Only a lone surrogate is refused: an escaped pair (an emoji in free text) is read as the character it is."""
+    text = json.dumps(_document(PATIENT, _with(_obs("14771-0", 6.1), ("code", "text"), "\U0001f600")))
+    assert "\\ud83d\\ude00" in text
+    answer = _post(client, text.encode())
+    assert answer.status_code == 200, answer.text[:500]
