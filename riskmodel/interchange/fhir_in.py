@@ -92,6 +92,9 @@ class MappedResources:
     load_rejections: list[Rejection] = field(default_factory=list)
     rejections: list[tuple[int, int, Rejection]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    observation_ids: set[str] = field(default_factory=set)
+    """The ids of the Observations mapped: a repeated one is refused (its results would be merged into the
+    first's event, averaged where they differ)."""
 
     def _count(self, kind: str, what: str) -> None:
         entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
@@ -116,7 +119,12 @@ class MappedResources:
         if document.get("resourceType") != "Bundle":
             self.add(document, source, 1, check=True)
             return
-        for k, entry in enumerate(document.get("entry") or [], start=1):
+        entries = document.get("entry")
+        if entries is not None and not isinstance(entries, list):  # a number would be a traceback, a text its letters
+            self.load_rejections.append(Rejection("Bundle", text(document.get("id")), "Bundle.entry", "not a list",
+                                                  source, 1))  # fmt: skip
+            return
+        for k, entry in enumerate(entries or [], start=1):
             self.add(entry.get("resource") if isinstance(entry, dict) else entry, source, k, check=True)
 
     def add(self, resource: Any, source: str, line: int, *, check: bool) -> None:
@@ -154,9 +162,19 @@ class MappedResources:
         return [*self.load_rejections, *(r for _, _, r in sorted(self.rejections, key=lambda t: t[:2]))]
 
 
+def _observation(mapped: MappedResources, resource: dict[str, Any]) -> list[Result]:
+    results = observation(resource)
+    ident = text(resource.get("id"))
+    if ident is not None and results:
+        if ident in mapped.observation_ids:
+            raise Refused("Observation.id", "repeated: another Observation of this input has this id")
+        mapped.observation_ids.add(ident)
+    return results
+
+
 _RULES: dict[str, Callable[[MappedResources, dict[str, Any]], None]] = {
     "Patient": lambda m, r: m.patients.append(patient(r, as_of=m.as_of, settings=m.settings)),
-    "Observation": lambda m, r: m.results.extend(observation(r)),
+    "Observation": lambda m, r: m.results.extend(_observation(m, r)),
     "Condition": lambda m, r: m.diagnoses.append(condition(r)),
     "MedicationStatement": lambda m, r: m.medicines.append(medicine(r)),
     "MedicationRequest": lambda m, r: m.medicines.append(medicine(r)),

@@ -129,11 +129,19 @@ def _disease(codings: list[tuple[str | None, str | None]]) -> str | None:
 def _extensions(resource: dict[str, Any], urls: dict[str, str]) -> dict[str, str]:
     """Our extensions' values as text, by column name (the last one with a value wins)."""
     out: dict[str, str] = {}
-    for extension in _each(resource.get("extension")):
+    for k, extension in enumerate(_each(resource.get("extension"))):
         name = urls.get(text(_get(extension, "url")) or "")
         if name is None:
             continue
+        unread = [key for key in extension if key.startswith("value") and key not in _EXTENSION_VALUES]
+        if unread:  # a value riskmodel would drop without a word: refused, never ignored
+            raise Refused(
+                f"{resource.get('resourceType')}.extension[{k}].{unread[0]}",
+                f"{name}: {unread[0]} is not read (use {', '.join(_EXTENSION_VALUES)})",
+            )
         value = next((v for key in _EXTENSION_VALUES if (v := text(_get(extension, key))) is not None), None)
+        if value is not None and not value.strip():  # FHIR allows a blank string; it is no value of a column
+            raise Refused(f"{resource.get('resourceType')}.extension[{k}]", f"{name}: a blank value")
         if value is not None:
             out[name] = value
     return out
@@ -143,8 +151,10 @@ def _number(value: Any) -> float:
     """A JSON value as a number (NaN where it is none)."""
     if isinstance(value, bool) or value is None:
         return math.nan
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):  # a JSON integer past a float's range is out of any range, not a traceback
+        return float(value) if abs(value) < 2**1023 else math.inf if value > 0 else -math.inf
     if isinstance(value, str) and "_" not in value:
         try:
             return float(value)

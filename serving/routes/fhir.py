@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from riskmodel.indicators.report import unit_indicators
 from riskmodel.intake import assess_records
+from riskmodel.interchange.fhir_assembly import EVENT_MEASURES
 from riskmodel.interchange.fhir_in import BundleRecords, as_import, map_bundle
 from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
 from riskmodel.interchange.fhir_out import (
@@ -102,10 +103,21 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     if content_type.split(";")[0].strip().lower() not in ACCEPTED_TYPES:
         reason = f"Content-Type {content_type or '(none)'} is not {FHIR_JSON} or application/json"
         raise Rejected([{"path": "body", "reason": reason, "code": "not-supported"}], 415)
+    document, reason = None, None
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Rejected([{"path": "body", "reason": f"not JSON: {error}", "code": "structure"}]) from error
+        document = json.loads(body, parse_constant=_not_json)
+    except UnicodeDecodeError as error:  # its message would show the bytes: say where, not what
+        reason = f"not UTF-8 text (at byte {error.start})"
+    except json.JSONDecodeError as error:
+        reason = f"not JSON: {error}"
+    except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON import says
+        reason = f"not JSON: {error} is not a number"
+    except RecursionError:
+        reason = "not JSON this program reads: nested too deeply"
+    if reason is None and _SURROGATE.search(body) is not None and not _unicode(document):
+        reason = "not Unicode text: a \\u escape of a lone surrogate"
+    if reason is not None:
+        raise Rejected([{"path": "body", "reason": reason, "code": "structure"}])
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         raise Rejected([{"path": "Bundle", "reason": "a FHIR Bundle is expected", "code": "structure"}])
     entries = document.get("entry")
@@ -116,6 +128,23 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
         reason = f"{patients:,} Patients: a Bundle holds 1 to {MAX_RECORDS:,}"
         raise Rejected([{"path": "Bundle.entry", "reason": reason, "code": "invalid"}])
     return document
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(name)
+
+
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: a lone one is no character (a pair is one, and is fine)."""
+
+
+def _unicode(document: Any) -> bool:
+    """Whether every string of the document is Unicode text (no lone surrogate)."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 class BoundaryRecords(NamedTuple):
@@ -204,7 +233,22 @@ def read_bundle(document: dict[str, Any], *, as_of: dt.date) -> tuple[BundleReco
     mapped = map_bundle(document, as_of=as_of, settings=_settings())
     if mapped.rejected:
         raise Rejected([r.row() for r in mapped.rejected])
+    residents = {row["resident_id"] for row in mapped.residents}
+    orphans = [r.id for r in mapped.observations if r.resident_id not in residents and r.column not in EVENT_MEASURES]
+    if orphans:  # a result of no Patient that makes no event (height, lipids...) would vanish without a word
+        reason = "no Patient of this Bundle has this id"
+        raise Rejected([{"resource_type": "Observation", "resource_id": ident, "path": "Observation.subject",
+                         "reason": reason} for ident in dict.fromkeys(orphans)])  # fmt: skip
     return mapped, boundary_records(mapped, as_of)
+
+
+_SHOWN_VALUE = re.compile(r"((?:out of range [^;()]*|not a whole number)) \([^;()]*\)")
+"""The resident's value the SPEC 2 validators show after a range or whole-number reason (for a file's rejected
+rows): an API answer names the column and the reason, never the value (SPEC 8)."""
+
+
+def without_values(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "reason": _SHOWN_VALUE.sub(r"\1", str(row["reason"]))}
 
 
 def _patients(document: dict[str, Any]) -> int:
@@ -244,7 +288,7 @@ def assess_bundle(
         )
         rejections = record_rejections(result.rejected, result.rejected_events)
         if rejections or result.assessment is None:
-            raise Rejected([row for frame in rejections for row in frame.to_dict("records")])
+            raise Rejected([without_values(row) for frame in rejections for row in frame.to_dict("records")])
         records = result.residents.to_dict("records")  # type: ignore[union-attr]
     ids = [{"resident_id": r["resident_id"], "team_id": r["team_id"]} for r in records]
     items = payload(ids, result.assessment, model, explain=True, lang=lang)  # type: ignore[arg-type]
