@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
@@ -45,6 +46,7 @@ from riskmodel.records.schema import (
     RESIDENT_COLUMNS,
     Column,
 )
+from serving import audit
 from serving.auth import Caller, team_not_found
 from serving.deps import CallerDep, ModelDep, StoreDep
 from serving.models import ERROR_RESPONSES, MAX_RECORDS, ResidentRecord, ValidationErrorOut
@@ -101,9 +103,10 @@ def _settings() -> FhirSettings:
 def _document(body: bytes, content_type: str) -> dict[str, Any]:
     """The request body as a Bundle of 1 to 1,000 Patients, or :class:`Rejected`."""
     if content_type.split(";")[0].strip().lower() not in ACCEPTED_TYPES:
-        reason = f"Content-Type {content_type or '(none)'} is not {FHIR_JSON} or application/json"
-        raise Rejected([{"path": "body", "reason": reason, "code": "not-supported"}], 415)
-    document, reason = None, None
+        refused = f"Content-Type {content_type or '(none)'} is not {FHIR_JSON} or application/json"
+        raise Rejected([{"path": "body", "reason": refused, "code": "not-supported"}], 415)
+    document: Any = None
+    reason: str | None = None
     try:
         document = json.loads(body, parse_constant=_not_json)
     except UnicodeDecodeError as error:  # its message would show the bytes: say where, not what
@@ -261,9 +264,25 @@ def _patients(document: dict[str, Any]) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The answering Bundle, and what the audit row records of it: the teams read and how many residents."""
+
+    content: dict[str, Any]
+    teams: frozenset[str]
+    residents: int
+
+
 def assess_bundle(
     document: dict[str, Any], model: Any, caller: Caller, *, as_of: dt.date | None, lang: Literal["zh", "en"]
 ) -> dict[str, Any]:
+    """A Bundle in, the answering Bundle out (see :func:`answer_bundle`)."""
+    return answer_bundle(document, model, caller, as_of=as_of, lang=lang).content
+
+
+def answer_bundle(
+    document: dict[str, Any], model: Any, caller: Caller, *, as_of: dt.date | None, lang: Literal["zh", "en"]
+) -> Answer:
     """A Bundle in, the answering Bundle out: mapped by the FHIR import's rules, assessed by the one records-in
     entry (typed records, checked at the boundary; else the validators, whose rejections are a 422)."""
     day = as_of or model.config.deployment.today()
@@ -293,7 +312,8 @@ def assess_bundle(
     ids = [{"resident_id": r["resident_id"], "team_id": r["team_id"]} for r in records]
     items = payload(ids, result.assessment, model, explain=True, lang=lang)  # type: ignore[arg-type]
     basis = basis_observations(mapped.observations, day)
-    return bundle(assessment_resources(items, as_of=day, lang=lang, basis=basis))
+    content = bundle(assessment_resources(items, as_of=day, lang=lang, basis=basis))
+    return Answer(content, frozenset(str(r["team_id"]) for r in ids), len(ids))
 
 
 @router.post(
@@ -313,13 +333,15 @@ async def fhir_assessments(
     try:
         document = _document(await request.body(), request.headers.get("content-type", ""))
         if _patients(document) <= INLINE_RECORDS:  # a few milliseconds: cheaper on the event loop than a hop
-            content = assess_bundle(document, model, caller, as_of=as_of, lang=lang)
+            answer = answer_bundle(document, model, caller, as_of=as_of, lang=lang)
         else:
-            content = await run_in_threadpool(assess_bundle, document, model, caller, as_of=as_of, lang=lang)
+            answer = await run_in_threadpool(answer_bundle, document, model, caller, as_of=as_of, lang=lang)
     except Rejected as rejected:
         return _fhir(operation_outcome(rejected.issues), rejected.status_code)
-    request.app.state.metrics.assessments.inc(sum(1 for e in content["entry"] if _is(e, "RiskAssessment")) // 2)
-    return _fhir(content)
+    request.app.state.metrics.assessments.inc(answer.residents)
+    # Every read of residents' data is one audit row, written before the answer leaves (SPEC 16)
+    await audit.record_async(request, caller, "read", answer.teams, answer.residents)
+    return _fhir(answer.content)
 
 
 def _is(entry: dict[str, Any], kind: str) -> bool:
@@ -351,6 +373,7 @@ async def one_code_system(caller: CallerDep, code_system_id: str = Path(max_leng
     response_class=Response,
 )
 async def measure_report(
+    request: Request,
     model: ModelDep,
     store: StoreDep,
     caller: CallerDep,
@@ -377,4 +400,5 @@ async def measure_report(
     content = await run_in_threadpool(
         unit_indicators, store, level=level, units=units, as_of=as_of, months=1, config=model.config
     )
+    await audit.record_async(request, caller, "read", [u["unit_id"] for u in content["units"]], 0)  # SPEC 16
     return _fhir(bundle(measure_reports(content), kind="searchset"))

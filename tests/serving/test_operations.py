@@ -238,3 +238,24 @@ def test_a_voided_outcome_no_longer_hides_the_resident(client, scored, keys):
     assert [(r["route"], r["action"], r["residents"]) for r in voids] == [
         ("POST /v1/teams/{team_id}/outcomes/{outcome_id}/void", "write", 1)
     ]
+
+
+def test_the_fhir_routes_are_audited_reads(client, scored, keys):
+    """SPEC 16: a FHIR Bundle assessed and a team's MeasureReports are reads of residents' data, one row each."""
+    from riskmodel.interchange import population_resources
+    from riskmodel.interchange.settings import FhirSettings
+    from tests.factories import make_residents
+
+    residents = make_residents([make_resident(resident_id=f"fhir-{i}", team_id=TEAM) for i in range(2)])
+    entries = [{"resource": r} for r in population_resources(residents, None, DAY, FhirSettings())]
+    document = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    before = len(_audit(scored, "nurse Li"))
+    answered = client.post(f"/v1/fhir/assessments?as_of={DAY}", json=document, headers=_h(keys["reader"]))
+    assert answered.status_code == 200, answered.text
+    assert client.get(f"/v1/fhir/MeasureReport?level=team&id={TEAM}", headers=_h(keys["reader"])).status_code == 200
+    rows = _audit(scored, "nurse Li")[before:]
+    assert [(r["route"], r["action"], r["teams"], r["residents"]) for r in rows] == [
+        ("POST /v1/fhir/assessments", "read", [TEAM], 2),
+        ("GET /v1/fhir/MeasureReport", "read", [TEAM], 0),
+    ]
+    assert rows[0]["request_id"] == answered.headers["X-Request-ID"]
