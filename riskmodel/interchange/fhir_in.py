@@ -222,9 +222,13 @@ def _ndjson(path: Path) -> Iterable[str]:
 
 def _bundle(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        document = _DECODER.decode(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputFileError(f"{path}: not a readable JSON file ({type(error).__name__})") from error
+    except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON lines and the API say
+        raise InputFileError(
+            f"{path}: not JSON ({error} is not a JSON number); write it as null or leave it out"
+        ) from error
     if not isinstance(document, dict):
         raise InputFileError(f"{path}: not a FHIR resource or Bundle (a JSON object is expected)")
     return document

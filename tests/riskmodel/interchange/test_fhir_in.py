@@ -229,3 +229,21 @@ def test_ndjson_with_a_byte_order_mark_and_blank_lines_keeps_its_line_numbers(tm
     result = read_fhir([path], as_of=AS_OF)
     assert len(result.residents) == 1
     assert result.rejected[["resource_id", "line"]].to_dict("records") == [{"resource_id": "unknown", "line": 3}]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_a_bundle_file_with_a_non_json_number_stops_with_one_line(tmp_path, literal):
+    """NaN and Infinity are not JSON (RFC 8259): the NDJSON lines and the API refuse them, and so does a file."""
+    from riskmodel.exceptions import InputFileError
+
+    path = tmp_path / "bundle.json"
+    observation = (
+        '{"resourceType": "Observation", "id": "o1", "status": "final", "subject": {"reference": "Patient/p1"}, '
+        '"code": {"coding": [{"system": "http://loinc.org", "code": "1558-6"}]}, "effectiveDateTime": "2026-06-01", '
+        f'"valueQuantity": {{"value": {literal}, "unit": "mmol/L"}}}}'
+    )
+    path.write_text('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": ' + observation + "}]}")
+    with pytest.raises(InputFileError) as refused:
+        read_fhir([path], as_of=dt.date(2026, 7, 1))
+    message = str(refused.value)
+    assert literal.lstrip("-") in message and "\n" not in message and "null" in message
