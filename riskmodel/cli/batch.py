@@ -174,36 +174,22 @@ def _score_with(
     """Score the file on the engine asked for (a status line on Spark, a progress bar locally)."""
     from riskmodel.batch import score_file
 
+    # what both engines are told alike
+    common: dict[str, Any] = {
+        "config": settings,
+        "as_of": day,
+        "store": result_store,
+        "events_path": events,
+        "allow_rejected": allow_rejected,
+        "wait": wait,
+    }
     if engine == "spark":
         from serving.spark_engine import score_file_spark
 
         with err_console.status(f"scoring on Spark ({spark_master})"):
-            return score_file_spark(
-                input,
-                output,
-                fitted,
-                config=settings,
-                as_of=day,
-                store=result_store,
-                master=spark_master,
-                events_path=events,
-                allow_rejected=allow_rejected,
-                wait=wait,
-            )
+            return score_file_spark(input, output, fitted, master=spark_master, **common)
     with counting("scoring residents", count_rows(input)) as advance:
-        return score_file(
-            input,
-            output,
-            fitted,
-            config=settings,
-            as_of=day,
-            store=result_store,
-            on_rows=advance,
-            events_path=events,
-            encoding=encoding,
-            allow_rejected=allow_rejected,
-            wait=wait,
-        )
+        return score_file(input, output, fitted, on_rows=advance, encoding=encoding, **common)
 
 
 def nightly(
