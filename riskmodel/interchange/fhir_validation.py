@@ -21,15 +21,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-VALIDATED_TYPES = (
-    "Patient",
-    "Observation",
-    "Condition",
-    "MedicationStatement",
-    "MedicationRequest",
-    "Encounter",
-    "ServiceRequest",
-)
+from riskmodel.interchange.fhir_mapping import READ_TYPES
+
+VALIDATED_TYPES = READ_TYPES
+"""The resource types checked by the FHIR model: those the mapping reads."""
 MAX_SHAPES = 4096
 """Shapes remembered (a site's systems write a few dozen; the bound keeps a hostile input from growing memory)."""
 

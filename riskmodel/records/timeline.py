@@ -18,13 +18,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.records.schema import EVENT_COLUMNS_BY_NAME, EVENT_KINDS
+
 NO_DAY = np.iinfo(np.int64).min
 """A missing date as whole days (the bit pattern of ``numpy.datetime64('NaT')``): older than any day."""
 
-KINDS = ("followup", "health_check", "screening", "lab", "diagnosis", "referral", "status")
-DISEASES = ("diabetes", "hypertension")
-MODES = ("clinic", "home", "phone", "online")
-REFERRAL_STATUSES = ("sent", "arrived", "returned")
+KINDS = EVENT_KINDS
+DISEASES = EVENT_COLUMNS_BY_NAME["disease"].choices
+MODES = EVENT_COLUMNS_BY_NAME["mode"].choices
+REFERRAL_STATUSES = EVENT_COLUMNS_BY_NAME["referral_status"].choices
+"""The coded event columns' values, from the one schema (SPEC 2.2): each is held as its position in these."""
 _CODED = {"kind": KINDS, "disease": DISEASES, "mode": MODES, "referral_status": REFERRAL_STATUSES}
 NUMBERS = (
     "sbp_mmhg",
