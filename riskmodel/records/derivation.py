@@ -76,10 +76,13 @@ def derive_event_state(
     daily = daily_results(timeline, rows)
     followups = followup_counts(timeline, as_of=as_of)
     returned = {d: followups[f"{d}_referral_returned_date"] for d in DISEASE_NAMES}
+    # A diabetic's BP target (SPEC 4.5, guideline2024) holds for diabetes recorded in the row or by the events, as
+    # the 控制率 of the indicators reads it (riskmodel.rules.recorded).
+    diabetic = rows["diabetes_recorded"] | (followups["diabetes_recorded_by_events"] == 1.0)
     derived = {
         **latest_values(daily, n),
         **followups,
-        **uncontrolled_streak(timeline, rows, returned, config),
+        **uncontrolled_streak(timeline, {**rows, "diabetes_recorded": diabetic}, returned, config),
         **diabetes_confirmation(daily, n, config),
         **hypertension_confirmation(daily.of("bp"), n, config),
         **reactions(timeline, returned),

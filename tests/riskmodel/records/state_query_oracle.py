@@ -96,7 +96,10 @@ UNCONTROLLED_STREAK = """
 measured_followups AS (
     SELECT e.resident_id, e.disease, e.event_date,
            CASE WHEN e.disease = 'hypertension' THEN {htn_controlled} ELSE {dm_controlled} END AS controlled
-      FROM events e JOIN rows r USING (resident_id)
+      FROM events e
+      JOIN (SELECT r0.* REPLACE (r0.diabetes_recorded OR coalesce(f.diabetes_recorded_by_events, FALSE)
+                                 AS diabetes_recorded)
+              FROM rows r0 LEFT JOIN followups f USING (resident_id)) r USING (resident_id)
       LEFT JOIN returns rt ON rt.resident_id = e.resident_id AND rt.disease = e.disease
      WHERE e.kind = 'followup' AND e.event_date > coalesce(rt.returned, DATE '0001-01-01') AND (
            (e.disease = 'hypertension' AND e.sbp_mmhg IS NOT NULL AND e.dbp_mmhg IS NOT NULL)

@@ -305,3 +305,50 @@ def test_a_history_that_never_names_the_disease_leaves_recorded_by_events_unknow
     check_against_oracle(config, rows, events)
     state = derive_event_state(rows, events_table(events), as_of=AS_OF, config=config).columns
     assert np.isnan(state["diabetes_recorded_by_events"][0]) and state["diabetes_recorded_by_events"][1] == 0.0
+
+
+def _one_resident(*, diabetes_in_row: bool) -> dict[str, np.ndarray]:
+    return {
+        "resident_id": np.array(["r0"], dtype=object),
+        "age_years": np.array([60.0]),
+        "diabetes_recorded": np.array([diabetes_in_row]),
+        "hypertension_recorded": np.array([True]),
+        **{name: np.array([np.nan]) for name in ("sbp_mmhg", "dbp_mmhg", "fpg_mmol_l", "ogtt_2h_mmol_l")},
+        **{name: np.array([np.nan]) for name in ("hba1c_pct", "weight_kg", "waist_cm")},
+        **{name: np.array(["NaT"], dtype="datetime64[D]") for name in ("bp_date", "glucose_date", "exam_date")},
+    }
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "diabetic_uncontrolled", "non_diabetic_uncontrolled"),
+    [
+        (129.0, 79.0, 0, 0),  # below 130/80: controlled either way
+        (130.0, 79.0, 1, 0),  # SBP at the diabetic target is not below it
+        (129.0, 80.0, 1, 0),  # DBP at the diabetic target is not below it
+        (139.0, 89.0, 1, 0),  # below 140/90, the non-diabetic target
+        (140.0, 89.0, 1, 1),
+    ],
+)
+@pytest.mark.parametrize("diabetes_by", ["row", "diagnosis_event", "diabetes_followup"])
+def test_a_diabetics_bp_target_under_guideline2024_whoever_recorded_the_diabetes(
+    sbp, dbp, diabetic_uncontrolled, non_diabetic_uncontrolled, diabetes_by
+):
+    """SPEC 4.5 (guideline2024): "a diabetic's BP < 130/80". A diabetic is one with diabetes recorded in the row
+    or by the events (SPEC 3, as the indicators' 控制率 reads it); a resident with neither keeps < 140/90."""
+    config = load_config()
+    config = config.model_copy(update={"control": config.control.model_copy(update={"profile": "guideline2024"})})
+    day = AS_OF - dt.timedelta(days=10)
+    followup = {"resident_id": "r0", "event_date": day, "kind": "followup", "disease": "hypertension", "mode": "clinic"}
+    events = [{**followup, "event_id": "bp", "sbp_mmhg": sbp, "dbp_mmhg": dbp}]
+    if diabetes_by == "diagnosis_event":
+        events.append({"event_id": "dx", "resident_id": "r0", "event_date": day, "kind": "diagnosis", "disease": "diabetes"})
+    elif diabetes_by == "diabetes_followup":
+        events.append({**followup, "event_id": "dm", "disease": "diabetes", "fpg_mmol_l": 6.0})
+    rows = _one_resident(diabetes_in_row=diabetes_by == "row")
+    check_against_oracle(config, rows, events)
+    state = derive_event_state(rows, events_table(events), as_of=AS_OF, config=config).columns
+    assert state["hypertension_uncontrolled_visits"][0] == diabetic_uncontrolled
+    not_diabetic = [event for event in events if event["event_id"] == "bp"]
+    rows = _one_resident(diabetes_in_row=False)
+    state = derive_event_state(rows, events_table(not_diabetic), as_of=AS_OF, config=config).columns
+    assert state["hypertension_uncontrolled_visits"][0] == non_diabetic_uncontrolled
