@@ -13,8 +13,7 @@ the row under SPEC 2.2's rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -116,91 +115,88 @@ STATE_COLUMNS: tuple[str, ...] = (*STATE_NUMBER_COLUMNS, *STATE_DATE_COLUMNS)
 
 _ROW_DATES = {"bp": "bp_date", "fpg": "glucose_date", "ogtt": "glucose_date", "hba1c": "glucose_date"}
 _BODY_DATE = "exam_date"
-
-
-def _blank_rows(n: int, value: Any, dtype: Any, block: int = 8) -> Iterator[np.ndarray]:
-    """Columns of ``n`` blanks, each a row (a contiguous view) of a block allocated ``block`` at a time."""
-    while True:
-        yield from np.full((block, n), value, dtype=dtype)
+_ROW_VALUES = tuple(value for values, _ in MEASURES.values() for value in values)
+_FIRST_VALUE = np.cumsum([0, *(len(values) for values, _ in MEASURES.values())])[:-1]
+"""Where each measure's values begin in :data:`_ROW_VALUES` (a measure is present when any of them is)."""
+_DISEASE_DATES = tuple(f"{d}_{name}" for d in DISEASE_NAMES for name in PER_DISEASE_DATES)
+_REGISTERED = {"diabetes": "dm_registered_date", "hypertension": "htn_registered_date"}
+_TREATMENT = {"diabetes": "on_glucose_lowering", "hypertension": "on_antihypertensive"}
+_BLANK_NUMBERS = ("diabetes_q3_v1", "diabetes_q3_v2", *(f"hypertension_q{k}_v{v}" for k in (2, 3) for v in (1, 2)))
+"""Numbers a row never fills: the third result shown for diabetes; the second and third for hypertension."""
+_DM_QUALIFYING = (
+    ("fpg_mmol_l", FPG_DIABETES_MMOL_L),
+    ("ogtt_2h_mmol_l", OGTT_2H_DIABETES_MMOL_L),
+    ("hba1c_pct", HBA1C_DIABETES_PCT),
+)
+"""The row's diabetes results in the order their codes run (1 fpg, 2 ogtt, 3 hba1c), with their thresholds."""
 
 
 def row_state(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The state a version-1 resident row implies on its own (no events)."""
+    """The state a version-1 resident row implies on its own (no events).
+
+    Each kind of column is one block (numbers float64, dates ``datetime64[D]``) and the state's columns are its
+    rows: one resident costs the same few dozen numpy calls as a million."""
     n = len(columns["age_years"])
     state: dict[str, np.ndarray] = {}
-    # The blank columns come as rows of a few preallocated blocks: one allocation for many (one resident costs
-    # the same number of numpy calls as a million).
-    nans, nats = _blank_rows(n, np.nan, np.float64), _blank_rows(n, np.datetime64("NaT"), "datetime64[D]")
-    for measure, (values, date) in MEASURES.items():
-        source = _ROW_DATES.get(measure, _BODY_DATE)
-        present = np.zeros(n, dtype=bool)
-        for value in values:
-            row_values = columns[value] if value in columns else next(nans)
-            state[value] = row_values.astype(np.float64)
-            present |= ~np.isnan(row_values)
-        row_dates = columns[source] if source in columns else next(nats)
-        state[date] = np.where(present, row_dates, np.datetime64("NaT")).astype("datetime64[D]")
+    nan, nat = np.full(n, np.nan), np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    values = np.array([columns.get(value, nan) for value in _ROW_VALUES], dtype=np.float64)
+    present = np.logical_or.reduceat(~np.isnan(values), _FIRST_VALUE, axis=0)
+    sources = [columns.get(_ROW_DATES.get(measure, _BODY_DATE), nat) for measure in MEASURES]
+    dates = np.where(present, np.array(sources, dtype="datetime64[D]"), np.datetime64("NaT", "D"))
+    state.update(zip(_ROW_VALUES, values, strict=True))
+    state.update(zip((date for _, date in MEASURES.values()), dates, strict=True))
+    state.update(
+        zip(_DISEASE_DATES, np.full((len(_DISEASE_DATES), n), np.datetime64("NaT"), dtype="datetime64[D]"), strict=True)
+    )
     followup = columns["last_followup_date"].astype("datetime64[D]")
     visits = columns["uncontrolled_visits"]
-    registered = {"diabetes": "dm_registered_date", "hypertension": "htn_registered_date"}
-    treatment = {"diabetes": "on_glucose_lowering", "hypertension": "on_antihypertensive"}
+    uncontrolled = np.where(visits >= 1, followup, np.datetime64("NaT", "D"))
+    blanks = iter(np.full((len(_BLANK_NUMBERS) + 3, n), np.nan))
+    state.update(zip(_BLANK_NUMBERS, blanks, strict=False))  # stops after the names: three blanks are left
     for disease in DISEASE_NAMES:
         state[f"{disease}_last_followup_date"] = followup
         state[f"{disease}_last_face_to_face_date"] = followup  # the row's is the last face-to-face (SPEC 2.1)
-        state[f"{disease}_followups_12m"] = next(nans)
+        state[f"{disease}_followups_12m"] = next(blanks)
         state[f"{disease}_uncontrolled_visits"] = visits.astype(np.float64)
-        state[f"{disease}_uncontrolled_date"] = np.where(visits >= 1, followup, np.datetime64("NaT")).astype(
-            "datetime64[D]"
-        )
-        for name in PER_DISEASE_DATES:
-            if f"{disease}_{name}" not in state:
-                state[f"{disease}_{name}"] = next(nats)
-        state[f"{disease}_registered_date"] = (
-            columns[registered[disease]] if registered[disease] in columns else next(nats)
-        ).astype("datetime64[D]")
+        state[f"{disease}_uncontrolled_date"] = uncontrolled.copy()
+        state[f"{disease}_registered_date"][:] = columns.get(_REGISTERED[disease], nat)
         state[f"{disease}_recorded_by_events"] = np.zeros(n)
-        state[f"{disease}_treated"] = (
-            columns[treatment[disease]] if treatment[disease] in columns else next(nans)
-        ).astype(np.float64)
-        for name in ("series_lapsed", "q1_v1", "q1_v2", "q2_v1", "q2_v2", "q3_v1", "q3_v2"):
-            state[f"{disease}_{name}"] = next(nans) if name.startswith("q") else np.zeros(n)
-    qualifying = {
-        1: state["fpg_mmol_l"] >= FPG_DIABETES_MMOL_L,
-        2: state["ogtt_2h_mmol_l"] >= OGTT_2H_DIABETES_MMOL_L,
-        3: state["hba1c_pct"] >= HBA1C_DIABETES_PCT,
-    }
-    htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
-    dm_tests = sum(mask.astype(np.int8) for mask in qualifying.values())
-    # One row holds one day's results: two different tests on it confirm (CDS 2020); one BP is one reading.
-    state["diabetes_confirmations"] = np.minimum(dm_tests, 2).astype(np.float64)
-    glucose_date = columns["glucose_date"].astype("datetime64[D]")
-    state["diabetes_qualifying_date"] = np.where(dm_tests > 0, glucose_date, np.datetime64("NaT")).astype(
-        "datetime64[D]"
-    )
-    qualifying_values = {1: state["fpg_mmol_l"], 2: state["ogtt_2h_mmol_l"], 3: state["hba1c_pct"]}
-    taken = np.zeros(n, dtype=np.int8)  # the row's qualifying results, in the order fpg, ogtt, hba1c
-    for code, mask in qualifying.items():
-        for k in (1, 2):
-            put = mask & (taken == k - 1)
-            state[f"diabetes_q{k}_v1"] = np.where(put, qualifying_values[code], state[f"diabetes_q{k}_v1"])
-            state[f"diabetes_q{k}_v2"] = np.where(put, float(code), state[f"diabetes_q{k}_v2"])
-            state[f"diabetes_q{k}_date"] = np.where(put, glucose_date, state[f"diabetes_q{k}_date"]).astype(
-                "datetime64[D]"
-            )
-        taken += mask
-    state["hypertension_confirmations"] = htn.astype(np.float64)
-    state["hypertension_qualifying_date"] = np.where(htn, state["bp_date"], np.datetime64("NaT")).astype(
-        "datetime64[D]"
-    )
-    state["hypertension_q1_v1"] = np.where(htn, state["sbp_mmhg"], np.nan)
-    state["hypertension_q1_v2"] = np.where(htn, state["dbp_mmhg"], np.nan)
-    state["hypertension_q1_date"] = state["hypertension_qualifying_date"]
+        state[f"{disease}_treated"] = np.array(columns.get(_TREATMENT[disease], nan), dtype=np.float64)
+        state[f"{disease}_series_lapsed"] = np.zeros(n)
+    state.update(_row_confirmations(state, columns["glucose_date"].astype("datetime64[D]"), n))
     state["prediabetes_history"] = np.zeros(n)  # the rules add the row's own results (riskmodel.rules.tiers)
-    state["random_glucose_symptoms"] = next(nans)
-    state["pregnant"] = (columns["pregnant"] if "pregnant" in columns else next(nans)).astype(np.float64)
-    state["pregnant_date"] = next(nats)
-    state["last_event_date"] = next(nats)
+    state["random_glucose_symptoms"] = next(blanks)
+    state["pregnant"] = np.array(columns.get("pregnant", nan), dtype=np.float64)
+    state["pregnant_date"] = nat.copy()
+    state["last_event_date"] = nat.copy()
     return state
+
+
+def _row_confirmations(state: Mapping[str, np.ndarray], glucose_date: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The confirmation columns of the row's own results: one row holds one day's results, so two different
+    diabetes tests on it confirm (CDS 2020); one BP is one reading."""
+    out: dict[str, np.ndarray] = {}
+    qualifying = np.array([state[name] >= threshold for name, threshold in _DM_QUALIFYING])
+    dm_tests = qualifying.sum(axis=0, dtype=np.int8)
+    out["diabetes_confirmations"] = np.minimum(dm_tests, 2).astype(np.float64)
+    out["diabetes_qualifying_date"] = np.where(dm_tests > 0, glucose_date, np.datetime64("NaT", "D"))
+    # The k-th qualifying result in the order fpg, ogtt, hba1c: its value, its code, its date.
+    taken = np.cumsum(qualifying, axis=0, dtype=np.int8)
+    results = np.array([state[name] for name, _ in _DM_QUALIFYING])
+    codes = np.arange(1.0, len(_DM_QUALIFYING) + 1.0)[:, None]
+    for k in (1, 2):  # a row shows at most two (q3 stays blank)
+        put = qualifying & (taken == k)
+        found, at = put.any(axis=0), put.argmax(axis=0)
+        out[f"diabetes_q{k}_v1"] = np.where(found, results[at, np.arange(n)], np.nan)
+        out[f"diabetes_q{k}_v2"] = np.where(found, codes[at, 0], np.nan)
+        out[f"diabetes_q{k}_date"] = np.where(found, glucose_date, np.datetime64("NaT", "D"))
+    htn = (state["sbp_mmhg"] >= SBP_HYPERTENSION_MMHG) | (state["dbp_mmhg"] >= DBP_HYPERTENSION_MMHG)
+    out["hypertension_confirmations"] = htn.astype(np.float64)
+    out["hypertension_qualifying_date"] = np.where(htn, state["bp_date"], np.datetime64("NaT", "D"))
+    out["hypertension_q1_v1"] = np.where(htn, state["sbp_mmhg"], np.nan)
+    out["hypertension_q1_v2"] = np.where(htn, state["dbp_mmhg"], np.nan)
+    out["hypertension_q1_date"] = out["hypertension_qualifying_date"]
+    return out
 
 
 def with_latest_values(columns: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
