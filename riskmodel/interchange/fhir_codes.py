@@ -77,6 +77,9 @@ OBSERVATION_CODES: dict[str, Measure] = {
 }
 """Quantities by LOINC code. A blood-pressure panel (85354-9) carries 8480-6 and 8462-4 as components."""
 BP_PANEL = "85354-9"
+BP_COMPONENTS = {"8480-6": "systolic", "8462-4": "diastolic"}
+"""What a blood-pressure panel carries: one systolic and one diastolic component (FHIR R4 Blood Pressure profile,
+http://hl7.org/fhir/StructureDefinition/bp: component:SystolicBP 1..1, component:DiastolicBP 1..1)."""
 SMOKING_STATUS = "72166-2"
 SMOKING_ANSWERS: dict[str, str | None] = {
     "LA18976-3": "current",  # Current every day smoker

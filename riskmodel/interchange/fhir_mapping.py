@@ -24,6 +24,7 @@ import numpy as np
 from riskmodel.interchange.fhir_codes import (
     ATC,
     ATC_TREATMENT,
+    BP_COMPONENTS,
     BP_PANEL,
     ENCOUNTER_CLASSES,
     ICD10,
@@ -287,6 +288,8 @@ def observation(resource: dict[str, Any]) -> list[Result]:
     for part, measure in zip(parts, measures, strict=True):
         if (part.quantity and measure is None) or (part is parts[0] and has_components and loinc != BP_PANEL):
             raise Refused("Observation.code", f"LOINC code {_code(part)} is not one riskmodel reads")
+    if loinc == BP_PANEL:
+        _check_panel(parts)
     values = [_number(p.value) for p in parts]
     for part, measure, value in zip(parts, measures, values, strict=True):
         if measure is not None and math.isnan(value):
@@ -335,6 +338,19 @@ def observation(resource: dict[str, Any]) -> list[Result]:
     if loinc == SMOKING_STATUS:
         results.append(Result(resident, date, encounter, "smoking", math.nan, ident, answer))
     return results
+
+
+def _check_panel(parts: list[_Part]) -> None:
+    """A blood-pressure panel carries both readings (:data:`BP_COMPONENTS`): one without either is refused, never
+    half a BP (SPEC 2 reads a BP as a pair, systolic over diastolic)."""
+    present = {part.loinc for part in parts[1:]}
+    missing = [f"{name} ({code})" for code, name in BP_COMPONENTS.items() if code not in present]
+    if missing:
+        needed = " and ".join(f"a {name} ({code})" for code, name in BP_COMPONENTS.items())
+        raise Refused(
+            "Observation.component",
+            f"a blood-pressure panel ({BP_PANEL}) needs {needed} component: no {' and no '.join(missing)}",
+        )
 
 
 def _code(part: _Part) -> str:

@@ -264,6 +264,12 @@ FIXED = {
                                                           "Patient.extension[0]"),
     "our extension as valueDecimal (was ignored)": (HOSTILE["extension uncontrolled_visits as valueDecimal=2.5"],
                                                     "Patient.extension[0].valueDecimal"),
+    "a BP panel without its diastolic (was accepted as half a BP)": (HOSTILE["a BP panel without its diastolic"],
+                                                                     "Observation.component"),
+    "a BP panel without its systolic (was accepted as half a BP)": (HOSTILE["a BP panel without its systolic"],
+                                                                    "Observation.component"),
+    "a BP panel without components (was accepted as nothing)": (HOSTILE["a BP panel without components"],
+                                                                "Observation.component"),
     "an event extension as valueQuantity (was ignored)": (
         [PATIENT, _with(_FOLLOWUP, ("extension",), [{"url": EXT + "next_followup_date",
                                                      "valueQuantity": {"value": 1}}])],

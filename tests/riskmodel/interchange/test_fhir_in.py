@@ -247,3 +247,48 @@ def test_a_bundle_file_with_a_non_json_number_stops_with_one_line(tmp_path, lite
         read_fhir([path], as_of=dt.date(2026, 7, 1))
     message = str(refused.value)
     assert literal.lstrip("-") in message and "\n" not in message and "null" in message
+
+
+# --------------------------------------------------------------------------- a blood-pressure panel's halves
+
+
+def _panel(*codes: str) -> dict:
+    values = {"8480-6": 150.0, "8462-4": 95.0}
+    panel = _obs("85354-9", 0.0, "mm[Hg]", ident="bp")
+    del panel["valueQuantity"]  # a panel's values are its components
+    if codes:
+        panel["component"] = [
+            {"code": {"coding": [{"system": "http://loinc.org", "code": c}]},
+             "valueQuantity": {"value": values[c], "unit": "mm[Hg]", "system": "http://unitsofmeasure.org",
+                               "code": "mm[Hg]"}}
+            for c in codes
+        ]  # fmt: skip
+    return panel
+
+
+@pytest.mark.parametrize("bundle", [False, True])
+@pytest.mark.parametrize(
+    ("codes", "missing"),
+    [
+        (("8480-6", "8462-4"), None),
+        (("8462-4", "8480-6"), None),
+        (("8480-6",), "no diastolic (8462-4)"),
+        (("8462-4",), "no systolic (8480-6)"),
+        ((), "no systolic (8480-6) and no diastolic (8462-4)"),
+        (("8480-6", "8480-6"), "no diastolic (8462-4)"),
+    ],
+)
+def test_a_bp_panel_needs_its_systolic_and_its_diastolic(tmp_path, bundle, codes, missing):
+    """FHIR R4's blood-pressure profile (http://hl7.org/fhir/StructureDefinition/bp) has one systolic (8480-6) and
+    one diastolic (8462-4) component; SPEC 2 reads a BP as that pair. A panel without either is a rejected row
+    naming what is missing, never half a BP; a standalone 8480-6 is its own Observation (accepted above)."""
+    result = _read(tmp_path, _panel(*codes), bundle=bundle)
+    if missing is None:
+        assert result.rejected.empty, result.rejected.to_dict("records")
+        event = result.events.iloc[0]
+        assert (float(event["sbp_mmhg"]), float(event["dbp_mmhg"])) == (150.0, 95.0)
+        return
+    [row] = result.rejected.to_dict("records")
+    assert (row["resource_type"], row["resource_id"], row["path"]) == ("Observation", "bp", "Observation.component")
+    assert row["reason"].endswith(missing) and "85354-9" in row["reason"]
+    assert result.events.empty and result.counts["Observation"] == {"in": 1, "used": 0, "skipped": 0, "rejected": 1}
