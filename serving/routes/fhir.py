@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from riskmodel.indicators.report import unit_indicators
 from riskmodel.intake import assess_records
-from riskmodel.interchange.fhir_assembly import EVENT_MEASURES
 from riskmodel.interchange.fhir_in import BundleRecords, as_import, map_bundle
 from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
 from riskmodel.interchange.fhir_out import (
@@ -234,14 +233,8 @@ def read_bundle(document: dict[str, Any], *, as_of: dt.date) -> tuple[BundleReco
     """A request's Bundle mapped by the FHIR import's rules and typed at the boundary (``None``: the validators
     decide); a resource the mapping rejects is :class:`Rejected`."""
     mapped = map_bundle(document, as_of=as_of, settings=_settings())
-    if mapped.rejected:
+    if mapped.rejected:  # a resource of no Patient of the Bundle among them (the mapping rejects it)
         raise Rejected([r.row() for r in mapped.rejected])
-    residents = {row["resident_id"] for row in mapped.residents}
-    orphans = [r.id for r in mapped.observations if r.resident_id not in residents and r.column not in EVENT_MEASURES]
-    if orphans:  # a result of no Patient that makes no event (height, lipids...) would vanish without a word
-        reason = "no Patient of this Bundle has this id"
-        raise Rejected([{"resource_type": "Observation", "resource_id": ident, "path": "Observation.subject",
-                         "reason": reason} for ident in dict.fromkeys(orphans)])  # fmt: skip
     return mapped, boundary_records(mapped, as_of)
 
 

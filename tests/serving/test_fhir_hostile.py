@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from riskmodel.interchange import read_fhir
 from riskmodel.interchange.fhir_in import map_bundle
 from riskmodel.interchange.fhir_validation import fhir_problem, model_problem
+from tests.factories import fhir_resources_of
 from tests.serving.conftest import ALL_KEY
 
 FHIR = {"X-API-Key": ALL_KEY, "Content-Type": "application/fhir+json"}
@@ -284,6 +285,20 @@ def test_what_broke_is_a_422_naming_the_problem(client, case):
     answer = _post(client, body)
     assert answer.status_code == 422, answer.text[:500]
     assert expression in [e for issue in _held(answer)["issue"] for e in issue.get("expression", [])], answer.text
+
+
+@pytest.mark.parametrize("index", range(len(fhir_resources_of("zz"))))
+def test_a_resource_of_no_patient_of_the_bundle_is_a_422_at_its_subject(client, index):
+    """Each type and form the mapping reads, of a Patient the Bundle does not hold (SPEC 14.2): a rejected resource
+    (a medicine and an undated diagnosis were dropped without a word); with its Patient there, each is used."""
+    resource = fhir_resources_of("zz")[index]
+    answer = _post(client, json.dumps(_document(PATIENT, resource)).encode())
+    assert answer.status_code == 422, answer.text[:500]
+    [issue] = _held(answer)["issue"]
+    assert issue["expression"] == [f"{resource['resourceType']}.subject"], issue
+    if index == 0:
+        everything = _post(client, json.dumps(_document(PATIENT, *fhir_resources_of("p1"))).encode())
+        assert everything.status_code == 200, everything.text[:500]
 
 
 def test_another_content_type_or_none_is_415(client):

@@ -249,6 +249,102 @@ def test_a_bundle_file_with_a_non_json_number_stops_with_one_line(tmp_path, lite
     assert literal.lstrip("-") in message and "\n" not in message and "null" in message
 
 
+# ------------------------------------------------------------ a resource of a Patient the input does not hold
+
+
+def _files(tmp_path, resources: list[dict], form: str) -> list:
+    """The resources as a Bundle file, or as bulk NDJSON (a file per type, as FHIR Bulk Data export writes)."""
+    if form == "bundle":
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                    "entry": [{"resource": r} for r in resources]}))  # fmt: skip
+        return [path]
+    by_type: dict[str, list[dict]] = {}
+    for resource in resources:
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    for kind, items in by_type.items():
+        (tmp_path / f"{kind}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items))
+    return [tmp_path / f"{kind}.ndjson" for kind in by_type]
+
+
+def _import(tmp_path, resources: list[dict], form: str):
+    """``riskmodel import --from fhir``'s work (:func:`import_fhir`): the summary, residents, events, rejected rows;
+    ``ndjson-buckets``: the bulk NDJSON split into buckets of a few lines each."""
+    import pandas as pd
+
+    from riskmodel.interchange.fhir_bulk import import_fhir
+    from riskmodel.interchange.importing import rejected_path
+    from riskmodel.synth.population import events_path
+
+    files = _files(tmp_path, resources, form.removesuffix("-buckets"))
+    bucket_bytes = 1_000 if form.endswith("-buckets") else 48 * 2**20
+    out = tmp_path / "out" / "residents.parquet"
+    summary = import_fhir(files, out, as_of=AS_OF, bucket_bytes=bucket_bytes, workers=1)
+    return summary, *(pd.read_parquet(p) for p in (out, events_path(out), rejected_path(out, "fhir")))
+
+
+OWN = [
+    PATIENT,
+    _obs("14771-0", 7.0, "mmol/L", ident="own"),
+    _obs("14771-0", 7.0, "mmol/L", ident="draft", status="preliminary"),
+]
+"""A Patient of the input with a result used and one skipped: each count has a resource."""
+
+
+@pytest.mark.parametrize("form", ["bundle", "ndjson", "ndjson-buckets"])
+def test_every_resource_read_is_counted_once_and_one_of_no_patient_is_a_rejected_row(tmp_path, form):
+    """SPEC 14.2: in = used + skipped + rejected per type; a resource whose subject is no Patient of the input never
+    vanishes (a row-only result, a medicine, an undated diagnosis had no row), it is a rejected row at its subject."""
+    from tests.factories import fhir_resources_of
+
+    orphans = fhir_resources_of("zz")
+    summary, residents, events, rejected = _import(tmp_path, [*OWN, *orphans], form)
+    counts = summary.counts
+    assert sum(c["in"] for c in counts.values()) == len(OWN) + len(orphans)
+    for kind, c in counts.items():
+        assert c["in"] == c["used"] + c["skipped"] + c["rejected"], (kind, c)
+        assert c["rejected"] == (rejected["resource_type"] == kind).sum(), (kind, c, rejected)
+    assert sum(c["used"] for c in counts.values()) == 2 and sum(c["skipped"] for c in counts.values()) == 1
+    assert summary.rejected == len(rejected) == len(orphans)
+    rows = sorted(zip(rejected["resource_type"], rejected["resource_id"], rejected["path"], strict=True))
+    assert rows == sorted((r["resourceType"], r["id"], f"{r['resourceType']}.subject") for r in orphans)
+    assert rejected["reason"].str.contains("no Patient of this input").all()
+    assert residents["resident_id"].tolist() == ["p1"] and set(events["resident_id"]) == {"p1"}
+
+
+@pytest.mark.parametrize("form", ["bundle", "ndjson"])
+def test_each_resource_of_that_test_is_used_when_its_patient_is_there(tmp_path, form):
+    """The control of the test above: with their Patient in the input, every one of those resources is used."""
+    from tests.factories import fhir_resources_of
+
+    mine = fhir_resources_of("p1")
+    summary, residents, events, rejected = _import(tmp_path, [*OWN, *mine], form)
+    assert rejected.empty, rejected.to_dict("records")
+    assert sum(c["used"] for c in summary.counts.values()) == 2 + len(mine)
+    row = residents.iloc[0]
+    assert (row["height_cm"], row["smoking"], row["on_antihypertensive"]) == (160.0, "never", True)
+    assert row["diagnosed_hypertension"]
+
+
+def test_the_cli_prints_counts_that_add_up_for_resources_of_no_patient(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.commands import app
+    from tests.factories import fhir_resources_of
+
+    orphans = fhir_resources_of("zz")
+    [path] = _files(tmp_path, [*OWN, *orphans], "bundle")
+    out = tmp_path / "r.parquet"
+    result = CliRunner().invoke(
+        app, ["import", "--from", "fhir", str(path), "--out", str(out), "--as-of", "2026-07-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Observation: 7 in = 1 used + 1 skipped + 5 rejected" in result.output
+    assert "Condition: 2 in = 0 used + 0 skipped + 2 rejected" in result.output
+    assert "MedicationStatement: 2 in = 0 used + 0 skipped + 2 rejected" in result.output
+    assert f"{len(orphans)} rejected rows" in result.output
+
+
 # --------------------------------------------------------------------------- a blood-pressure panel's halves
 
 
