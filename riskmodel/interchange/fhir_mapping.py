@@ -36,6 +36,7 @@ from riskmodel.interchange.fhir_codes import (
     SMOKING_STATUS,
     SNOMED,
     SNOMED_DISEASES,
+    litre_spellings,
 )
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
 from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
@@ -57,8 +58,12 @@ MEDICINE_STATUSES_LINKED = ("completed", "not-taken")
 """A medicine linked to a follow-up or a diagnosis is used in these statuses too (treatment at that event)."""
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNIT_FACTORS: dict[tuple[str | None, str | None], tuple[float, float]] = {
-    (code, unit): factor for code, m in OBSERVATION_CODES.items() for unit, factor in m.units.items()
+    (code, spelling): factor
+    for code, m in OBSERVATION_CODES.items()
+    for unit, factor in m.units.items()
+    for spelling in litre_spellings(unit)
 }
+"""Each accepted (LOINC, UCUM unit) and its (scale, offset); a unit per litre in either of UCUM's litre codes."""
 _ACCEPTED_UNITS = {code: ", ".join(m.units) for code, m in OBSERVATION_CODES.items()}
 _PATIENT_URLS = {EXTENSION_BASE + name: name for name in PATIENT_EXTENSIONS}
 _EVENT_URLS = {EXTENSION_BASE + name: name for name in EVENT_EXTENSIONS}

@@ -301,6 +301,24 @@ def test_a_resource_of_no_patient_of_the_bundle_is_a_422_at_its_subject(client, 
         assert everything.status_code == 200, everything.text[:500]
 
 
+@pytest.mark.parametrize(("lower", "upper", "code", "value"),
+                         [("mmol/l", "mmol/L", "14771-0", 7.2), ("mg/dl", "mg/dL", "1558-6", 130.0)])  # fmt: skip
+def test_ucums_lower_case_litre_is_the_litre(client, lower, upper, code, value):
+    """UCUM is case-sensitive but has two codes of the litre, ``l`` and ``L``: the same answer either way."""
+    answers = [
+        _post(client, json.dumps(_document(PATIENT, _obs(code, value, unit))).encode()) for unit in (lower, upper)
+    ]
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text[:500]
+    assert _tiers_of_bundle(answers[0].json()) == _tiers_of_bundle(answers[1].json())
+
+
+@pytest.mark.parametrize(("code", "unit"), [("1558-6", "MG/DL"), ("14771-0", "mmol/mol"), ("14771-0", "mmol/dl")])
+def test_a_unit_that_is_no_accepted_ucum_code_is_a_422(client, code, unit):
+    answer = _post(client, json.dumps(_document(PATIENT, _obs(code, 7.2, unit))).encode())
+    assert answer.status_code == 422
+    assert _held(answer)["issue"][0]["expression"] == ["Observation.valueQuantity.code"]
+
+
 def test_another_content_type_or_none_is_415(client):
     body = json.dumps(_document(PATIENT)).encode()
     for kind in ("text/plain", "application/xml", "", "application/fhir+xml", "multipart/form-data; boundary=x"):

@@ -388,3 +388,60 @@ def test_a_bp_panel_needs_its_systolic_and_its_diastolic(tmp_path, bundle, codes
     assert (row["resource_type"], row["resource_id"], row["path"]) == ("Observation", "bp", "Observation.component")
     assert row["reason"].endswith(missing) and "85354-9" in row["reason"]
     assert result.events.empty and result.counts["Observation"] == {"in": 1, "used": 0, "skipped": 0, "rejected": 1}
+
+
+# ------------------------------------------------------------------------------- UCUM's two codes of the litre
+
+PER_LITRE = [
+    # (LOINC of SPEC 14.2, value, unit as UCUM's table writes it, column, expected in the column's unit)
+    ("14771-0", 7.0, "mmol/L", "fpg_mmol_l", 7.0),
+    ("1558-6", 126.0, "mg/dL", "fpg_mmol_l", 126 / 18.016),
+    ("14995-5", 11.1, "mmol/L", "ogtt_2h_mmol_l", 11.1),
+    ("1518-0", 200.0, "mg/dL", "ogtt_2h_mmol_l", 200 / 18.016),
+    ("15074-8", 11.1, "mmol/L", "random_glucose_mmol_l", 11.1),
+    ("2339-0", 200.0, "mg/dL", "random_glucose_mmol_l", 200 / 18.016),
+    ("14647-2", 5.2, "mmol/L", "tc_mmol_l", 5.2),
+    ("2093-3", 200.0, "mg/dL", "tc_mmol_l", 200 / 38.67),
+    ("14927-8", 1.7, "mmol/L", "tg_mmol_l", 1.7),
+    ("2571-8", 150.0, "mg/dL", "tg_mmol_l", 150 / 88.57),
+    ("14646-4", 1.0, "mmol/L", "hdl_mmol_l", 1.0),
+    ("2085-9", 40.0, "mg/dL", "hdl_mmol_l", 40 / 38.67),
+    ("22748-8", 3.4, "mmol/L", "ldl_mmol_l", 3.4),
+    ("2089-1", 130.0, "mg/dL", "ldl_mmol_l", 130 / 38.67),
+]
+
+
+@pytest.mark.parametrize("spelling", ["L", "l"])
+@pytest.mark.parametrize(("code", "value", "unit", "column", "expected"), PER_LITRE)
+def test_the_litre_is_l_or_L_with_the_same_conversion(tmp_path, code, value, unit, column, expected, spelling):
+    """UCUM is case-sensitive, but it has two codes of the litre, ``l`` and ``L``: ``mmol/l`` is ``mmol/L`` and
+    ``mg/dl`` is ``mg/dL``, converted alike."""
+    written = unit[:-1] + spelling
+    result = _read(tmp_path, _obs(code, value, written), bundle=True)
+    assert result.rejected.empty, result.rejected.to_dict("records")
+    frame = result.events if len(result.events) else result.residents
+    assert float(frame.iloc[0][column]) == pytest.approx(round(expected, 4), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("code", "unit"),
+    [
+        ("14771-0", "mmol/mol"),  # another quantity
+        ("14771-0", "mmol/dl"),  # a UCUM unit, per decilitre: another scale
+        ("14771-0", "mmol/dL"),
+        ("14771-0", "MMOL/L"),  # case-insensitive UCUM, not the case-sensitive codes FHIR uses
+        ("14771-0", "Mmol/L"),
+        ("1558-6", "MG/DL"),
+        ("1558-6", "MG/dL"),
+        ("1558-6", "mg/DL"),
+        ("1558-6", "mg/Dl"),
+        ("1558-6", "mg/L"),
+        ("4548-4", "mmol/l"),  # HbA1c is % or mmol/mol: a litre is wrong in either spelling
+        ("14771-0", "mmol/L "),
+        ("14771-0", "mmol/ l"),
+    ],
+)
+def test_a_unit_that_is_not_an_accepted_ucum_code_is_still_a_rejected_row(tmp_path, code, unit):
+    result = _read(tmp_path, _obs(code, 7.0, unit))
+    [row] = result.rejected.to_dict("records")
+    assert row["path"] == "Observation.valueQuantity.code" and "not accepted" in row["reason"], row
