@@ -6,7 +6,8 @@ Each resource is mapped by the rules of :mod:`riskmodel.interchange.fhir_mapping
 request's Bundle (:func:`map_bundle`, without pandas). Once the whole input is read, a resource whose subject
 names no Patient of it is rejected at its subject, whatever it would have filled (an event, the resident's row, a
 treatment flag), never dropped without a row; its count moves from used to rejected. The file import's result is
-then validated by the SPEC 2 validators like any other input (:mod:`riskmodel.interchange.importing`).
+then validated by the SPEC 2 validators like any other input (:mod:`riskmodel.interchange.importing`). Files and
+request bodies are UTF-8 JSON (:mod:`riskmodel.interchange.json_text`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from riskmodel.interchange.fhir_mapping import (
 from riskmodel.interchange.fhir_reading import rejected_frame
 from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Rejection, Result, Visit
 from riskmodel.interchange.fhir_validation import fhir_problem
+from riskmodel.interchange.json_text import UTF8_REQUIRED, NotUtf8, refuse_wide, utf8_text
 from riskmodel.interchange.settings import FhirSettings
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
@@ -268,19 +270,35 @@ def as_import(records: BundleRecords) -> FhirImport:
     )
 
 
+def check_encoding(path: Path) -> None:
+    """Stop on a file in UTF-16 or UTF-32 (FHIR JSON between systems is UTF-8): one line naming it and the fix."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            refuse_wide(handle.read(4))
+    except NotUtf8 as error:
+        raise InputFileError(f"{path}: {error}; save it as UTF-8") from None
+    except OSError as error:
+        raise InputFileError(f"{path}: not a readable file ({type(error).__name__})") from error
+
+
 def _ndjson(path: Path) -> Iterable[str]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             yield from handle
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:  # its message would show the bytes
+        raise InputFileError(f"{path}: not UTF-8 text: {UTF8_REQUIRED}; save it as UTF-8") from None
+    except OSError as error:
         raise InputFileError(f"{path}: not a readable NDJSON file ({type(error).__name__})") from error
 
 
 def _bundle(path: Path) -> dict[str, Any]:
     try:
-        document = _DECODER.decode(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = _DECODER.decode(utf8_text(path.read_bytes()))
+    except NotUtf8 as error:
+        raise InputFileError(f"{path}: {error}; save it as UTF-8") from None
+    except (OSError, json.JSONDecodeError) as error:
         raise InputFileError(f"{path}: not a readable JSON file ({type(error).__name__})") from error
     except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON lines and the API say
         raise InputFileError(
@@ -310,6 +328,7 @@ def read_fhir(
             raise InputFileError(f"{path}: no such file")
         if not path.name.lower().endswith((*NDJSON_SUFFIXES, ".json")):
             raise InputFileError(f"{path}: choose .ndjson (bulk, one resource a line) or .json (a Bundle)")
+        check_encoding(path)
     mapped = MappedResources(as_of=as_of, settings=settings or FhirSettings())
     bulk = [p for p in files if p.name.lower().endswith(NDJSON_SUFFIXES)]
     for path in bulk:

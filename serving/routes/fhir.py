@@ -37,6 +37,7 @@ from riskmodel.interchange.fhir_out import (
 )
 from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.importing import record_rejections, text_table
+from riskmodel.interchange.json_text import NotUtf8, utf8_text
 from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
 from riskmodel.records.schema import (
     COLUMN_NAMES,
@@ -107,9 +108,9 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     document: Any = None
     reason: str | None = None
     try:
-        document = json.loads(body, parse_constant=_not_json)
-    except UnicodeDecodeError as error:  # its message would show the bytes: say where, not what
-        reason = f"not UTF-8 text (at byte {error.start})"
+        document = json.loads(utf8_text(body), parse_constant=_not_json)
+    except NotUtf8 as error:  # UTF-16 or UTF-32 (json.loads would read them), or not UTF-8 at a byte
+        reason = f"{error}; send the body as UTF-8"
     except json.JSONDecodeError as error:
         reason = f"not JSON: {error}"
     except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON import says

@@ -271,6 +271,7 @@ FIXED = {
                                                                     "Observation.component"),
     "a BP panel without components (was accepted as nothing)": (HOSTILE["a BP panel without components"],
                                                                 "Observation.component"),
+    "UTF-16 (was read as JSON, RFC 8259 says UTF-8)": (RAW_BODIES["UTF-16"], "body"),
     "an event extension as valueQuantity (was ignored)": (
         [PATIENT, _with(_FOLLOWUP, ("extension",), [{"url": EXT + "next_followup_date",
                                                      "valueQuantity": {"value": 1}}])],
@@ -317,6 +318,29 @@ def test_a_unit_that_is_no_accepted_ucum_code_is_a_422(client, code, unit):
     answer = _post(client, json.dumps(_document(PATIENT, _obs(code, 7.2, unit))).encode())
     assert answer.status_code == 422
     assert _held(answer)["issue"][0]["expression"] == ["Observation.valueQuantity.code"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_body_not_in_utf8_is_a_422_in_one_line_without_values(client, encoding, caplog):
+    """JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1): UTF-16 and UTF-32, which Python's JSON
+    reader would take, are refused with one line naming the encoding, and no resident's value."""
+    body = json.dumps(_document(PATIENT, _obs("14771-0", SENTINEL))).encode(encoding)
+    with caplog.at_level(logging.DEBUG):
+        answer = _post(client, body)
+    assert answer.status_code == 422, answer.text[:500]
+    [issue] = _held(answer)["issue"]
+    reason = issue["details"]["text"]
+    assert issue["expression"] == ["body"] and "\n" not in reason, issue
+    assert reason.startswith(f"{encoding[:6].upper()} text, not UTF-8") and "send the body as UTF-8" in reason
+    assert str(SENTINEL) not in answer.text and str(SENTINEL) not in caplog.text
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_read_as_without(client):
+    """RFC 8259 section 8.1 lets a parser ignore a byte-order mark: the answer is the one without it."""
+    body = json.dumps(_document(*VALID)).encode()
+    plain, marked = _post(client, body), _post(client, b"\xef\xbb\xbf" + body)
+    assert (plain.status_code, marked.status_code) == (200, 200), marked.text[:500]
+    assert _tiers_of_bundle(marked.json()) == _tiers_of_bundle(plain.json())
 
 
 def test_another_content_type_or_none_is_415(client):

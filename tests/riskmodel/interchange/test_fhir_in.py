@@ -445,3 +445,54 @@ def test_a_unit_that_is_not_an_accepted_ucum_code_is_still_a_rejected_row(tmp_pa
     result = _read(tmp_path, _obs(code, 7.0, unit))
     [row] = result.rejected.to_dict("records")
     assert row["path"] == "Observation.valueQuantity.code" and "not accepted" in row["reason"], row
+
+
+# ----------------------------------------------------------------------------------------- UTF-8 files only
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+@pytest.mark.parametrize("name", ["bundle.json", "all.ndjson", "all.ndjson.gz"])
+def test_a_file_not_in_utf8_stops_with_one_line_naming_it_and_the_fix(tmp_path, encoding, name):
+    """JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1): a UTF-16 or UTF-32 file stops the import,
+    by the direct path and the bulk path alike, with one line that names the encoding and the fix."""
+    import gzip
+
+    from riskmodel.exceptions import InputFileError
+    from riskmodel.interchange.fhir_bulk import import_fhir
+
+    result = json.dumps(_obs("14771-0", 7.0, "mmol/L"))
+    text = (json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]})
+            if name == "bundle.json" else json.dumps(PATIENT) + "\n" + result)  # fmt: skip
+    data = text.encode(encoding)
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    for read in (lambda: read_fhir([path], as_of=AS_OF),
+                 lambda: import_fhir([path], tmp_path / "r.parquet", as_of=AS_OF, bucket_bytes=16)):  # fmt: skip
+        with pytest.raises(InputFileError) as refused:
+            read()
+        message = str(refused.value)
+        assert "\n" not in message and encoding[:6].upper() in message and "save it as UTF-8" in message, message
+        assert "7.0" not in message and not (tmp_path / "r.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["bundle.json", "all.ndjson"])
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path, name):
+    """RFC 8259 section 8.1 lets a parser ignore a byte-order mark: riskmodel does."""
+    text = (json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]})
+            if name == "bundle.json" else json.dumps(PATIENT) + "\n")  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert read_fhir([path], as_of=AS_OF).residents["resident_id"].tolist() == ["p1"]
+
+
+def test_the_cli_stops_on_a_utf16_file_with_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.commands import app
+
+    path = tmp_path / "bundle.json"
+    path.write_bytes(json.dumps({"resourceType": "Bundle", "entry": [{"resource": PATIENT}]}).encode("utf-16"))
+    result = CliRunner().invoke(app, ["import", "--from", "fhir", str(path), "--out", str(tmp_path / "r.parquet")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert "UTF-16 text, not UTF-8" in line and "save it as UTF-8" in line, line
