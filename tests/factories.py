@@ -83,3 +83,54 @@ def assess_one(config: Any, *, p_chronic: float = 0.1, p_high_risk: float = 0.1,
     from riskmodel.scoring import assess_rules
 
     return assess_rules(columns_of(**overrides), probabilities_of(p_chronic, p_high_risk), as_of=as_of, config=config)
+
+
+# ------------------------------------------------------------------------------------------ FHIR R4 resources
+
+_LOINC, _UCUM = "http://loinc.org", "http://unitsofmeasure.org"
+_ICD10, _ATC = "http://hl7.org/fhir/sid/icd-10", "http://www.whocc.no/atc"
+_ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+_ACTIVE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}
+
+
+def _quantity(code: str, value: float, unit: str) -> dict[str, Any]:
+    return {"code": {"coding": [{"system": _LOINC, "code": code}]},
+            "valueQuantity": {"value": value, "unit": unit, "system": _UCUM, "code": unit}}  # fmt: skip
+
+
+def fhir_resources_of(subject: str) -> list[dict[str, Any]]:
+    """One resource of every type and form SPEC 14.2 reads, each of the Patient ``subject`` and each one the
+    mapping uses when that Patient is in the input (dated before :data:`AS_OF`, values in range): results that make
+    an event (fasting glucose, a BP panel, a weight at a follow-up) and results that only fill the resident's row
+    (height, smoking status); a dated and an undated diagnosis; a current MedicationStatement and MedicationRequest
+    and one stated at a follow-up; a follow-up and a referral's arrival (Encounter); a completed referral."""
+    of = {"subject": {"reference": f"Patient/{subject}"}}
+    result = {"resourceType": "Observation", "status": "final", "effectiveDateTime": "2026-06-01", **of}
+    diagnosis = {"resourceType": "Condition", "clinicalStatus": _ACTIVE, **of,
+                 "code": {"coding": [{"system": _ICD10, "code": "I10"}]}}  # fmt: skip
+    medicine = {"resourceType": "MedicationStatement", "status": "active", **of,
+                "medicationCodeableConcept": {"coding": [{"system": _ATC, "code": "C09AA02"}]}}  # fmt: skip
+    reason = [{"coding": [{"system": _ICD10, "code": "I10"}]}]
+    visit = {"resourceType": "Encounter", "status": "finished", "class": {"system": _ACT, "code": "AMB"},
+             "period": {"start": "2026-05-01"}, "reasonCode": reason, **of}  # fmt: skip
+    return [
+        {**result, "id": f"{subject}-fpg", **_quantity("14771-0", 6.1, "mmol/L")},
+        {**result, "id": f"{subject}-height", **_quantity("8302-2", 160.0, "cm")},
+        {**result, "id": f"{subject}-smoking", "code": {"coding": [{"system": _LOINC, "code": "72166-2"}]},
+         "valueCodeableConcept": {"coding": [{"system": _LOINC, "code": "LA18978-9"}]}},
+        {**result, "id": f"{subject}-bp", "code": {"coding": [{"system": _LOINC, "code": "85354-9"}]},
+         "component": [_quantity("8480-6", 150.0, "mm[Hg]"), _quantity("8462-4", 95.0, "mm[Hg]")]},
+        {**result, "id": f"{subject}-weight", **_quantity("29463-7", 60.0, "kg"),
+         "encounter": {"reference": f"Encounter/{subject}-visit"}},
+        {**diagnosis, "id": f"{subject}-dx", "onsetDateTime": "2020-01-01"},
+        {**diagnosis, "id": f"{subject}-dx-undated"},
+        {**medicine, "id": f"{subject}-statement"},
+        {**medicine, "resourceType": "MedicationRequest", "id": f"{subject}-request", "intent": "order"},
+        {**medicine, "id": f"{subject}-at-visit", "status": "completed",
+         "context": {"reference": f"Encounter/{subject}-visit"}},
+        {**visit, "id": f"{subject}-visit"},
+        {**visit, "id": f"{subject}-arrival", "basedOn": [{"reference": f"ServiceRequest/{subject}-referral"}]},
+        {"resourceType": "ServiceRequest", "id": f"{subject}-referral", "status": "completed", "intent": "order",
+         "authoredOn": "2026-04-01", "occurrencePeriod": {"start": "2026-04-01", "end": "2026-04-20"},
+         "reasonCode": reason, **of},
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ from riskmodel.interchange.importing import (
     rejected_table,
     write_import,
 )
+from riskmodel.interchange.json_text import UTF8_REQUIRED
 from riskmodel.interchange.settings import FhirSettings
 from riskmodel.synth.population import events_path
 
@@ -61,13 +63,14 @@ def import_fhir(
 ) -> ImportSummary:
     """Read Bundles and bulk NDJSON and write ``out`` with its events and rejected rows (as
     :func:`riskmodel.interchange.importing.write_import` writes them); memory bounded by the bucket size."""
-    from riskmodel.interchange.fhir_in import read_fhir
+    from riskmodel.interchange.fhir_in import check_encoding, read_fhir
 
     settings = settings or FhirSettings()
     files = [Path(p) for p in paths]
     for path in files:
         if not path.exists():
             raise InputFileError(f"{path}: no such file")
+        check_encoding(path)  # DuckDB would read UTF-16 as lines of no JSON
     bulk = [p for p in files if p.name.lower().endswith(_NDJSON)]
     size = sum(p.stat().st_size for p in bulk)
     buckets = math.ceil(size / bucket_bytes)
@@ -118,6 +121,15 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
                 """
             )
             params += [rank, str(path), str(path)]
+        _copy_lines(con, selects, params, folder, buckets)
+    finally:
+        con.close()
+
+
+def _copy_lines(
+    con: duckdb.DuckDBPyConnection, selects: list[str], params: list[Any], folder: Path, buckets: int
+) -> None:
+    try:
         con.execute(
             f"""
             COPY (
@@ -132,8 +144,18 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
             """,
             params,
         )
-    finally:
-        con.close()
+    except duckdb.InvalidInputException as error:
+        raise _unreadable(error) from None  # its message shows the line: a resident's values
+
+
+def _unreadable(error: duckdb.Error) -> InputFileError:
+    """DuckDB's refusal of a file as one line naming the file and the fix, never the line it quotes."""
+    message = str(error)
+    found = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
+    where = found.group(1).strip() if found else "an NDJSON file"
+    if "Invalid unicode" in message:
+        return InputFileError(f"{where}: not UTF-8 text: {UTF8_REQUIRED}; save it as UTF-8")
+    return InputFileError(f"{where}: not a readable NDJSON file (DuckDB: {type(error).__name__})")
 
 
 def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) -> dict[str, Any]:

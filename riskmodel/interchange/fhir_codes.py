@@ -4,8 +4,10 @@ SNOMED CT), medicines (ATC), encounter classes, smoking answers. Facts of the te
 References
 ----------
 LOINC 2.78 (Regenstrief Institute), loinc.org: the codes below and their property (mass or moles per volume).
-UCUM (unitsofmeasure.org): the unit codes. Glucose 180.16 g/mol (mg/dL / 18.016 = mmol/L); cholesterol
-386.65 g/mol (/ 38.67); triglycerides as triolein 885.7 g/mol (/ 88.57).
+UCUM (unitsofmeasure.org): the unit codes, case-sensitive (``MG/DL`` is no unit); the litre has two codes, ``l``
+and ``L`` (each 1 dm3, the units of ISO 1000 in ucum-essence.xml), so ``mmol/l`` is ``mmol/L``.
+Glucose 180.16 g/mol (mg/dL / 18.016 = mmol/L); cholesterol 386.65 g/mol (/ 38.67); triglycerides as triolein
+885.7 g/mol (/ 88.57).
 NGSP/IFCC master equation (Hoelzel 2004, Clin Chem 50:166): NGSP % = 0.09148 x IFCC mmol/mol + 2.152.
 ICD-10 (WHO 2019): I10-I15 hypertensive diseases; E11 type 2 diabetes mellitus.
 SNOMED CT: 38341003 Hypertensive disorder; 44054006 Diabetes mellitus type 2.
@@ -17,6 +19,7 @@ LOINC answer list LL2201-3 (tobacco smoking status, 72166-2) and the SNOMED CT c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 LOINC = "http://loinc.org"
@@ -40,6 +43,18 @@ class Measure:
     column: str
     units: dict[str, tuple[float, float]]
     on_event: bool  # an event column (dated event); else a resident-row column (its newest value)
+
+
+_PER_LITRE = re.compile(r"(?<=/)(d?)L$")
+"""A unit per litre or per decilitre, written with UCUM's upper-case litre code ``L``."""
+
+
+def litre_spellings(unit: str) -> tuple[str, ...]:
+    """A unit code and, where it is per litre or per decilitre, the same unit with UCUM's other litre code ``l``
+    (``mmol/L``: also ``mmol/l``; ``mg/dL``: also ``mg/dl``). No other letter changes case: ``MG/DL`` is no UCUM
+    unit, and ``mmol/dl`` another unit than ``mmol/L``."""
+    other = _PER_LITRE.sub(r"\1l", unit)
+    return (unit,) if other == unit else (unit, other)
 
 
 _MMOL = {"mmol/L": (1.0, 0.0)}
@@ -77,6 +92,9 @@ OBSERVATION_CODES: dict[str, Measure] = {
 }
 """Quantities by LOINC code. A blood-pressure panel (85354-9) carries 8480-6 and 8462-4 as components."""
 BP_PANEL = "85354-9"
+BP_COMPONENTS = {"8480-6": "systolic", "8462-4": "diastolic"}
+"""What a blood-pressure panel carries: one systolic and one diastolic component (FHIR R4 Blood Pressure profile,
+http://hl7.org/fhir/StructureDefinition/bp: component:SystolicBP 1..1, component:DiastolicBP 1..1)."""
 SMOKING_STATUS = "72166-2"
 SMOKING_ANSWERS: dict[str, str | None] = {
     "LA18976-3": "current",  # Current every day smoker

@@ -3,8 +3,11 @@ residents and events of SPEC 2, with rejected rows (resource type, id, path, rea
 
 Each resource is mapped by the rules of :mod:`riskmodel.interchange.fhir_mapping` and the records put together by
 :mod:`riskmodel.interchange.fhir_assembly`, in plain Python: the same code maps a Bundle file, a bulk bucket and a
-request's Bundle (:func:`map_bundle`, without pandas). The file import's result is then validated by the SPEC 2
-validators like any other input (:mod:`riskmodel.interchange.importing`).
+request's Bundle (:func:`map_bundle`, without pandas). Once the whole input is read, a resource whose subject
+names no Patient of it is rejected at its subject, whatever it would have filled (an event, the resident's row, a
+treatment flag), never dropped without a row; its count moves from used to rejected. The file import's result is
+then validated by the SPEC 2 validators like any other input (:mod:`riskmodel.interchange.importing`). Files and
+request bodies are UTF-8 JSON (:mod:`riskmodel.interchange.json_text`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
@@ -36,10 +39,13 @@ from riskmodel.interchange.fhir_mapping import (
 from riskmodel.interchange.fhir_reading import rejected_frame
 from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Rejection, Result, Visit
 from riskmodel.interchange.fhir_validation import fhir_problem
+from riskmodel.interchange.json_text import UTF8_REQUIRED, NotUtf8, refuse_wide, utf8_text
 from riskmodel.interchange.settings import FhirSettings
 from riskmodel.records.schema import EVENT_COLUMN_NAMES
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+NO_PATIENT = "names no Patient of this input (the Patient is missing from it, or was rejected)"
+"""Why a resource whose ``subject`` is no Patient the input holds is rejected (at ``<type>.subject``)."""
 _RESIDENT_KEYS = ["resident_id", "team_id", "sex", "age_years", "grid_id", "_source", "_line"]
 
 
@@ -76,6 +82,17 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 """One decoder for every line (``json.loads`` with an argument builds a new one a call: 5 % of a bulk import)."""
 
 
+class Subject(NamedTuple):
+    """A resource used, other than a Patient: where it is, and the resident (Patient id) its subject names."""
+
+    place: int
+    kind: str
+    ident: str | None
+    source: str
+    line: int
+    resident_id: str
+
+
 @dataclass
 class MappedResources:
     """What the mapping of an input gives, before assembly: per type its records, the rejected resources, and
@@ -92,6 +109,11 @@ class MappedResources:
     load_rejections: list[Rejection] = field(default_factory=list)
     rejections: list[tuple[int, int, Rejection]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    subjects: list[Subject] = field(default_factory=list)
+    """Each resource used other than a Patient, checked against the Patients once the whole input is read (a
+    Patient may come after its resources): :meth:`drop_unknown_subjects`."""
+    seen: int = 0
+    """Resources read so far: a rejected resource is listed by its type, then by its place in the input."""
     observation_ids: set[str] = field(default_factory=set)
     """The ids of the Observations mapped: a repeated one is refused (its results would be merged into the
     first's event, averaged where they differ)."""
@@ -129,6 +151,7 @@ class MappedResources:
 
     def add(self, resource: Any, source: str, line: int, *, check: bool) -> None:
         """One resource: checked by the FHIR R4 model where asked, then mapped by its type's rule."""
+        self.seen += 1
         if not isinstance(resource, dict):
             self.load_rejections.append(Rejection(None, None, "$", "not a JSON object", source, line))
             return
@@ -145,46 +168,82 @@ class MappedResources:
             self._count(name, "skipped")
             return
         try:
-            rule(self, resource)
+            resident = rule(self, resource)
         except Skipped:
             self._count(name, "skipped")
         except Refused as refused:
             self._count(name, "rejected")
             rejection = Rejection(kind, ident, refused.path, refused.reason, source, line)
-            self.rejections.append((KIND_ORDER[name], len(self.rejections), rejection))
+            self.rejections.append((KIND_ORDER[name], self.seen, rejection))
         else:
             self._count(name, "used")
-            if name == "Patient":
+            if resident is None:  # a Patient
                 self.patients[-1].update(_source=source, _line=line)
+            else:
+                self.subjects.append(Subject(self.seen, name, ident, source, line, resident))
+
+    def drop_unknown_subjects(self) -> None:
+        """Reject every resource whose subject is no Patient of the input (missing from it, or itself rejected), and
+        drop its records: what a resident's row or events would hold for nobody never vanishes without a row."""
+        known = {row["resident_id"] for row in self.patients}
+        for orphan in (s for s in self.subjects if s.resident_id not in known):
+            self.counts[orphan.kind]["used"] -= 1
+            self.counts[orphan.kind]["rejected"] += 1
+            rejection = Rejection(orphan.kind, orphan.ident, f"{orphan.kind}.subject", NO_PATIENT, orphan.source,
+                                  orphan.line)  # fmt: skip
+            self.rejections.append((KIND_ORDER[orphan.kind], orphan.place, rejection))
+        self.subjects = [s for s in self.subjects if s.resident_id in known]
+        self.results = [r for r in self.results if r.resident_id in known]
+        self.diagnoses = [d for d in self.diagnoses if d.resident_id in known]
+        self.medicines = [m for m in self.medicines if m.resident_id in known]
+        self.visits = [v for v in self.visits if v.resident_id in known]
+        self.referrals = [r for r in self.referrals if r.resident_id in known]
 
     def rejected(self) -> list[Rejection]:
         """Every rejected resource: the load's (not JSON, refused by the FHIR model), then the mapping's by type."""
         return [*self.load_rejections, *(r for _, _, r in sorted(self.rejections, key=lambda t: t[:2]))]
 
 
-def _observation(mapped: MappedResources, resource: dict[str, Any]) -> list[Result]:
+def _observation(mapped: MappedResources, resource: dict[str, Any]) -> str:
     results = observation(resource)
+    if not results:  # the mapping gives one at least (a BP panel both readings): a reason, never a traceback
+        raise Refused("Observation.value[x]", "no value riskmodel reads")
     ident = text(resource.get("id"))
-    if ident is not None and results:
+    if ident is not None:
         if ident in mapped.observation_ids:
             raise Refused("Observation.id", "repeated: another Observation of this input has this id")
         mapped.observation_ids.add(ident)
-    return results
+    mapped.results.extend(results)
+    return results[0].resident_id
 
 
-_RULES: dict[str, Callable[[MappedResources, dict[str, Any]], None]] = {
-    "Patient": lambda m, r: m.patients.append(patient(r, as_of=m.as_of, settings=m.settings)),
-    "Observation": lambda m, r: m.results.extend(_observation(m, r)),
-    "Condition": lambda m, r: m.diagnoses.append(condition(r)),
-    "MedicationStatement": lambda m, r: m.medicines.append(medicine(r)),
-    "MedicationRequest": lambda m, r: m.medicines.append(medicine(r)),
-    "Encounter": lambda m, r: m.visits.append(encounter(r)),
-    "ServiceRequest": lambda m, r: m.referrals.append(referral(r)),
+def _patient(mapped: MappedResources, resource: dict[str, Any]) -> None:
+    mapped.patients.append(patient(resource, as_of=mapped.as_of, settings=mapped.settings))
+
+
+_Record = TypeVar("_Record", Diagnosis, Medicine, Visit, Referral)
+
+
+def _kept(records: list[_Record], record: _Record) -> str:
+    records.append(record)
+    return record.resident_id
+
+
+_RULES: dict[str, Callable[[MappedResources, dict[str, Any]], str | None]] = {
+    "Patient": _patient,
+    "Observation": _observation,
+    "Condition": lambda m, r: _kept(m.diagnoses, condition(r)),
+    "MedicationStatement": lambda m, r: _kept(m.medicines, medicine(r)),
+    "MedicationRequest": lambda m, r: _kept(m.medicines, medicine(r)),
+    "Encounter": lambda m, r: _kept(m.visits, encounter(r)),
+    "ServiceRequest": lambda m, r: _kept(m.referrals, referral(r)),
 }
+"""Each type's rule: its records appended, the resident they are of returned (``None``: a Patient)."""
 
 
 def assembled(mapped: MappedResources) -> BundleRecords:
-    """The mapped resources put together as residents and events."""
+    """The mapped resources put together as residents and events (a resource of no Patient of the input rejected)."""
+    mapped.drop_unknown_subjects()
     residents, events = assemble_records(
         mapped.patients, mapped.results, mapped.diagnoses, mapped.medicines, mapped.visits, mapped.referrals
     )
@@ -211,19 +270,35 @@ def as_import(records: BundleRecords) -> FhirImport:
     )
 
 
+def check_encoding(path: Path) -> None:
+    """Stop on a file in UTF-16 or UTF-32 (FHIR JSON between systems is UTF-8): one line naming it and the fix."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            refuse_wide(handle.read(4))
+    except NotUtf8 as error:
+        raise InputFileError(f"{path}: {error}; save it as UTF-8") from None
+    except OSError as error:
+        raise InputFileError(f"{path}: not a readable file ({type(error).__name__})") from error
+
+
 def _ndjson(path: Path) -> Iterable[str]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
             yield from handle
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:  # its message would show the bytes
+        raise InputFileError(f"{path}: not UTF-8 text: {UTF8_REQUIRED}; save it as UTF-8") from None
+    except OSError as error:
         raise InputFileError(f"{path}: not a readable NDJSON file ({type(error).__name__})") from error
 
 
 def _bundle(path: Path) -> dict[str, Any]:
     try:
-        document = _DECODER.decode(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = _DECODER.decode(utf8_text(path.read_bytes()))
+    except NotUtf8 as error:
+        raise InputFileError(f"{path}: {error}; save it as UTF-8") from None
+    except (OSError, json.JSONDecodeError) as error:
         raise InputFileError(f"{path}: not a readable JSON file ({type(error).__name__})") from error
     except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON lines and the API say
         raise InputFileError(
@@ -253,6 +328,7 @@ def read_fhir(
             raise InputFileError(f"{path}: no such file")
         if not path.name.lower().endswith((*NDJSON_SUFFIXES, ".json")):
             raise InputFileError(f"{path}: choose .ndjson (bulk, one resource a line) or .json (a Bundle)")
+        check_encoding(path)
     mapped = MappedResources(as_of=as_of, settings=settings or FhirSettings())
     bulk = [p for p in files if p.name.lower().endswith(NDJSON_SUFFIXES)]
     for path in bulk:

@@ -24,6 +24,7 @@ import numpy as np
 from riskmodel.interchange.fhir_codes import (
     ATC,
     ATC_TREATMENT,
+    BP_COMPONENTS,
     BP_PANEL,
     ENCOUNTER_CLASSES,
     ICD10,
@@ -35,6 +36,7 @@ from riskmodel.interchange.fhir_codes import (
     SMOKING_STATUS,
     SNOMED,
     SNOMED_DISEASES,
+    litre_spellings,
 )
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
 from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
@@ -56,8 +58,12 @@ MEDICINE_STATUSES_LINKED = ("completed", "not-taken")
 """A medicine linked to a follow-up or a diagnosis is used in these statuses too (treatment at that event)."""
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNIT_FACTORS: dict[tuple[str | None, str | None], tuple[float, float]] = {
-    (code, unit): factor for code, m in OBSERVATION_CODES.items() for unit, factor in m.units.items()
+    (code, spelling): factor
+    for code, m in OBSERVATION_CODES.items()
+    for unit, factor in m.units.items()
+    for spelling in litre_spellings(unit)
 }
+"""Each accepted (LOINC, UCUM unit) and its (scale, offset); a unit per litre in either of UCUM's litre codes."""
 _ACCEPTED_UNITS = {code: ", ".join(m.units) for code, m in OBSERVATION_CODES.items()}
 _PATIENT_URLS = {EXTENSION_BASE + name: name for name in PATIENT_EXTENSIONS}
 _EVENT_URLS = {EXTENSION_BASE + name: name for name in EVENT_EXTENSIONS}
@@ -287,6 +293,8 @@ def observation(resource: dict[str, Any]) -> list[Result]:
     for part, measure in zip(parts, measures, strict=True):
         if (part.quantity and measure is None) or (part is parts[0] and has_components and loinc != BP_PANEL):
             raise Refused("Observation.code", f"LOINC code {_code(part)} is not one riskmodel reads")
+    if loinc == BP_PANEL:
+        _check_panel(parts)
     values = [_number(p.value) for p in parts]
     for part, measure, value in zip(parts, measures, values, strict=True):
         if measure is not None and math.isnan(value):
@@ -335,6 +343,19 @@ def observation(resource: dict[str, Any]) -> list[Result]:
     if loinc == SMOKING_STATUS:
         results.append(Result(resident, date, encounter, "smoking", math.nan, ident, answer))
     return results
+
+
+def _check_panel(parts: list[_Part]) -> None:
+    """A blood-pressure panel carries both readings (:data:`BP_COMPONENTS`): one without either is refused, never
+    half a BP (SPEC 2 reads a BP as a pair, systolic over diastolic)."""
+    present = {part.loinc for part in parts[1:]}
+    missing = [f"{name} ({code})" for code, name in BP_COMPONENTS.items() if code not in present]
+    if missing:
+        needed = " and ".join(f"a {name} ({code})" for code, name in BP_COMPONENTS.items())
+        raise Refused(
+            "Observation.component",
+            f"a blood-pressure panel ({BP_PANEL}) needs {needed} component: no {' and no '.join(missing)}",
+        )
 
 
 def _code(part: _Part) -> str:

@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from riskmodel.indicators.report import unit_indicators
 from riskmodel.intake import assess_records
-from riskmodel.interchange.fhir_assembly import EVENT_MEASURES
 from riskmodel.interchange.fhir_in import BundleRecords, as_import, map_bundle
 from riskmodel.interchange.fhir_measures import MEASURES, measure_reports
 from riskmodel.interchange.fhir_out import (
@@ -38,6 +37,7 @@ from riskmodel.interchange.fhir_out import (
 )
 from riskmodel.interchange.fhir_records import Result
 from riskmodel.interchange.importing import record_rejections, text_table
+from riskmodel.interchange.json_text import NotUtf8, utf8_text
 from riskmodel.interchange.settings import FhirSettings, load_fhir_settings
 from riskmodel.records.schema import (
     COLUMN_NAMES,
@@ -108,9 +108,9 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     document: Any = None
     reason: str | None = None
     try:
-        document = json.loads(body, parse_constant=_not_json)
-    except UnicodeDecodeError as error:  # its message would show the bytes: say where, not what
-        reason = f"not UTF-8 text (at byte {error.start})"
+        document = json.loads(utf8_text(body), parse_constant=_not_json)
+    except NotUtf8 as error:  # UTF-16 or UTF-32 (json.loads would read them), or not UTF-8 at a byte
+        reason = f"{error}; send the body as UTF-8"
     except json.JSONDecodeError as error:
         reason = f"not JSON: {error}"
     except ValueError as error:  # NaN, Infinity: not JSON (RFC 8259), as the NDJSON import says
@@ -234,14 +234,8 @@ def read_bundle(document: dict[str, Any], *, as_of: dt.date) -> tuple[BundleReco
     """A request's Bundle mapped by the FHIR import's rules and typed at the boundary (``None``: the validators
     decide); a resource the mapping rejects is :class:`Rejected`."""
     mapped = map_bundle(document, as_of=as_of, settings=_settings())
-    if mapped.rejected:
+    if mapped.rejected:  # a resource of no Patient of the Bundle among them (the mapping rejects it)
         raise Rejected([r.row() for r in mapped.rejected])
-    residents = {row["resident_id"] for row in mapped.residents}
-    orphans = [r.id for r in mapped.observations if r.resident_id not in residents and r.column not in EVENT_MEASURES]
-    if orphans:  # a result of no Patient that makes no event (height, lipids...) would vanish without a word
-        reason = "no Patient of this Bundle has this id"
-        raise Rejected([{"resource_type": "Observation", "resource_id": ident, "path": "Observation.subject",
-                         "reason": reason} for ident in dict.fromkeys(orphans)])  # fmt: skip
     return mapped, boundary_records(mapped, as_of)
 
 

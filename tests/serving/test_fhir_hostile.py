@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from riskmodel.interchange import read_fhir
 from riskmodel.interchange.fhir_in import map_bundle
 from riskmodel.interchange.fhir_validation import fhir_problem, model_problem
+from tests.factories import fhir_resources_of
 from tests.serving.conftest import ALL_KEY
 
 FHIR = {"X-API-Key": ALL_KEY, "Content-Type": "application/fhir+json"}
@@ -264,6 +265,13 @@ FIXED = {
                                                           "Patient.extension[0]"),
     "our extension as valueDecimal (was ignored)": (HOSTILE["extension uncontrolled_visits as valueDecimal=2.5"],
                                                     "Patient.extension[0].valueDecimal"),
+    "a BP panel without its diastolic (was accepted as half a BP)": (HOSTILE["a BP panel without its diastolic"],
+                                                                     "Observation.component"),
+    "a BP panel without its systolic (was accepted as half a BP)": (HOSTILE["a BP panel without its systolic"],
+                                                                    "Observation.component"),
+    "a BP panel without components (was accepted as nothing)": (HOSTILE["a BP panel without components"],
+                                                                "Observation.component"),
+    "UTF-16 (was read as JSON, RFC 8259 says UTF-8)": (RAW_BODIES["UTF-16"], "body"),
     "an event extension as valueQuantity (was ignored)": (
         [PATIENT, _with(_FOLLOWUP, ("extension",), [{"url": EXT + "next_followup_date",
                                                      "valueQuantity": {"value": 1}}])],
@@ -278,6 +286,61 @@ def test_what_broke_is_a_422_naming_the_problem(client, case):
     answer = _post(client, body)
     assert answer.status_code == 422, answer.text[:500]
     assert expression in [e for issue in _held(answer)["issue"] for e in issue.get("expression", [])], answer.text
+
+
+@pytest.mark.parametrize("index", range(len(fhir_resources_of("zz"))))
+def test_a_resource_of_no_patient_of_the_bundle_is_a_422_at_its_subject(client, index):
+    """Each type and form the mapping reads, of a Patient the Bundle does not hold (SPEC 14.2): a rejected resource
+    (a medicine and an undated diagnosis were dropped without a word); with its Patient there, each is used."""
+    resource = fhir_resources_of("zz")[index]
+    answer = _post(client, json.dumps(_document(PATIENT, resource)).encode())
+    assert answer.status_code == 422, answer.text[:500]
+    [issue] = _held(answer)["issue"]
+    assert issue["expression"] == [f"{resource['resourceType']}.subject"], issue
+    if index == 0:
+        everything = _post(client, json.dumps(_document(PATIENT, *fhir_resources_of("p1"))).encode())
+        assert everything.status_code == 200, everything.text[:500]
+
+
+@pytest.mark.parametrize(("lower", "upper", "code", "value"),
+                         [("mmol/l", "mmol/L", "14771-0", 7.2), ("mg/dl", "mg/dL", "1558-6", 130.0)])  # fmt: skip
+def test_ucums_lower_case_litre_is_the_litre(client, lower, upper, code, value):
+    """UCUM is case-sensitive but has two codes of the litre, ``l`` and ``L``: the same answer either way."""
+    answers = [
+        _post(client, json.dumps(_document(PATIENT, _obs(code, value, unit))).encode()) for unit in (lower, upper)
+    ]
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text[:500]
+    assert _tiers_of_bundle(answers[0].json()) == _tiers_of_bundle(answers[1].json())
+
+
+@pytest.mark.parametrize(("code", "unit"), [("1558-6", "MG/DL"), ("14771-0", "mmol/mol"), ("14771-0", "mmol/dl")])
+def test_a_unit_that_is_no_accepted_ucum_code_is_a_422(client, code, unit):
+    answer = _post(client, json.dumps(_document(PATIENT, _obs(code, 7.2, unit))).encode())
+    assert answer.status_code == 422
+    assert _held(answer)["issue"][0]["expression"] == ["Observation.valueQuantity.code"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_body_not_in_utf8_is_a_422_in_one_line_without_values(client, encoding, caplog):
+    """JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1): UTF-16 and UTF-32, which Python's JSON
+    reader would take, are refused with one line naming the encoding, and no resident's value."""
+    body = json.dumps(_document(PATIENT, _obs("14771-0", SENTINEL))).encode(encoding)
+    with caplog.at_level(logging.DEBUG):
+        answer = _post(client, body)
+    assert answer.status_code == 422, answer.text[:500]
+    [issue] = _held(answer)["issue"]
+    reason = issue["details"]["text"]
+    assert issue["expression"] == ["body"] and "\n" not in reason, issue
+    assert reason.startswith(f"{encoding[:6].upper()} text, not UTF-8") and "send the body as UTF-8" in reason
+    assert str(SENTINEL) not in answer.text and str(SENTINEL) not in caplog.text
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_read_as_without(client):
+    """RFC 8259 section 8.1 lets a parser ignore a byte-order mark: the answer is the one without it."""
+    body = json.dumps(_document(*VALID)).encode()
+    plain, marked = _post(client, body), _post(client, b"\xef\xbb\xbf" + body)
+    assert (plain.status_code, marked.status_code) == (200, 200), marked.text[:500]
+    assert _tiers_of_bundle(marked.json()) == _tiers_of_bundle(plain.json())
 
 
 def test_another_content_type_or_none_is_415(client):

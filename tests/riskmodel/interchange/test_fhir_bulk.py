@@ -46,3 +46,20 @@ def test_buckets_write_what_the_direct_import_writes(tmp_path, workers):
         pd.testing.assert_frame_equal(_sorted(a), _sorted(b))
     ids = pq.read_table(tmp_path / "b" / "r.parquet").column("resident_id").to_pylist()
     assert ids == [i for i in frame["resident_id"] if i in set(ids)]  # residents in the order of the input
+
+
+@pytest.mark.parametrize("bucket_bytes", [2**30, 64])
+def test_bytes_not_utf8_inside_an_ndjson_file_stop_with_one_line_without_the_line(tmp_path, bucket_bytes):
+    """A bad file stops with one line naming the problem and the fix (SPEC 8), by the direct path and the buckets'
+    (DuckDB's own message quotes the line: a resident's values)."""
+    from riskmodel.exceptions import InputFileError
+
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1960-03-01",
+               "generalPractitioner": [{"reference": "CareTeam/T1"}]}  # fmt: skip
+    path = tmp_path / "Patient.ndjson"
+    path.write_bytes((json.dumps(patient) + "\n").encode() * 3 + b'{"resourceType": "Patient", "id": "\xff173.25"}\n')
+    with pytest.raises(InputFileError) as refused:
+        import_fhir([path], tmp_path / "r.parquet", as_of=AS_OF, bucket_bytes=bucket_bytes, workers=1)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: not UTF-8 text") and message.endswith("save it as UTF-8"), message
+    assert "\n" not in message and "173" not in message and not (tmp_path / "r.parquet").exists()

@@ -247,3 +247,252 @@ def test_a_bundle_file_with_a_non_json_number_stops_with_one_line(tmp_path, lite
         read_fhir([path], as_of=dt.date(2026, 7, 1))
     message = str(refused.value)
     assert literal.lstrip("-") in message and "\n" not in message and "null" in message
+
+
+# ------------------------------------------------------------ a resource of a Patient the input does not hold
+
+
+def _files(tmp_path, resources: list[dict], form: str) -> list:
+    """The resources as a Bundle file, or as bulk NDJSON (a file per type, as FHIR Bulk Data export writes)."""
+    if form == "bundle":
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                    "entry": [{"resource": r} for r in resources]}))  # fmt: skip
+        return [path]
+    by_type: dict[str, list[dict]] = {}
+    for resource in resources:
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    for kind, items in by_type.items():
+        (tmp_path / f"{kind}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in items))
+    return [tmp_path / f"{kind}.ndjson" for kind in by_type]
+
+
+def _import(tmp_path, resources: list[dict], form: str):
+    """``riskmodel import --from fhir``'s work (:func:`import_fhir`): the summary, residents, events, rejected rows;
+    ``ndjson-buckets``: the bulk NDJSON split into buckets of a few lines each."""
+    import pandas as pd
+
+    from riskmodel.interchange.fhir_bulk import import_fhir
+    from riskmodel.interchange.importing import rejected_path
+    from riskmodel.synth.population import events_path
+
+    files = _files(tmp_path, resources, form.removesuffix("-buckets"))
+    bucket_bytes = 1_000 if form.endswith("-buckets") else 48 * 2**20
+    out = tmp_path / "out" / "residents.parquet"
+    summary = import_fhir(files, out, as_of=AS_OF, bucket_bytes=bucket_bytes, workers=1)
+    return summary, *(pd.read_parquet(p) for p in (out, events_path(out), rejected_path(out, "fhir")))
+
+
+OWN = [
+    PATIENT,
+    _obs("14771-0", 7.0, "mmol/L", ident="own"),
+    _obs("14771-0", 7.0, "mmol/L", ident="draft", status="preliminary"),
+]
+"""A Patient of the input with a result used and one skipped: each count has a resource."""
+
+
+@pytest.mark.parametrize("form", ["bundle", "ndjson", "ndjson-buckets"])
+def test_every_resource_read_is_counted_once_and_one_of_no_patient_is_a_rejected_row(tmp_path, form):
+    """SPEC 14.2: in = used + skipped + rejected per type; a resource whose subject is no Patient of the input never
+    vanishes (a row-only result, a medicine, an undated diagnosis had no row), it is a rejected row at its subject."""
+    from tests.factories import fhir_resources_of
+
+    orphans = fhir_resources_of("zz")
+    summary, residents, events, rejected = _import(tmp_path, [*OWN, *orphans], form)
+    counts = summary.counts
+    assert sum(c["in"] for c in counts.values()) == len(OWN) + len(orphans)
+    for kind, c in counts.items():
+        assert c["in"] == c["used"] + c["skipped"] + c["rejected"], (kind, c)
+        assert c["rejected"] == (rejected["resource_type"] == kind).sum(), (kind, c, rejected)
+    assert sum(c["used"] for c in counts.values()) == 2 and sum(c["skipped"] for c in counts.values()) == 1
+    assert summary.rejected == len(rejected) == len(orphans)
+    rows = sorted(zip(rejected["resource_type"], rejected["resource_id"], rejected["path"], strict=True))
+    assert rows == sorted((r["resourceType"], r["id"], f"{r['resourceType']}.subject") for r in orphans)
+    assert rejected["reason"].str.contains("no Patient of this input").all()
+    assert residents["resident_id"].tolist() == ["p1"] and set(events["resident_id"]) == {"p1"}
+
+
+@pytest.mark.parametrize("form", ["bundle", "ndjson"])
+def test_each_resource_of_that_test_is_used_when_its_patient_is_there(tmp_path, form):
+    """The control of the test above: with their Patient in the input, every one of those resources is used."""
+    from tests.factories import fhir_resources_of
+
+    mine = fhir_resources_of("p1")
+    summary, residents, events, rejected = _import(tmp_path, [*OWN, *mine], form)
+    assert rejected.empty, rejected.to_dict("records")
+    assert sum(c["used"] for c in summary.counts.values()) == 2 + len(mine)
+    row = residents.iloc[0]
+    assert (row["height_cm"], row["smoking"], row["on_antihypertensive"]) == (160.0, "never", True)
+    assert row["diagnosed_hypertension"]
+
+
+def test_the_cli_prints_counts_that_add_up_for_resources_of_no_patient(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.commands import app
+    from tests.factories import fhir_resources_of
+
+    orphans = fhir_resources_of("zz")
+    [path] = _files(tmp_path, [*OWN, *orphans], "bundle")
+    out = tmp_path / "r.parquet"
+    result = CliRunner().invoke(
+        app, ["import", "--from", "fhir", str(path), "--out", str(out), "--as-of", "2026-07-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Observation: 7 in = 1 used + 1 skipped + 5 rejected" in result.output
+    assert "Condition: 2 in = 0 used + 0 skipped + 2 rejected" in result.output
+    assert "MedicationStatement: 2 in = 0 used + 0 skipped + 2 rejected" in result.output
+    assert f"{len(orphans)} rejected rows" in result.output
+
+
+# --------------------------------------------------------------------------- a blood-pressure panel's halves
+
+
+def _panel(*codes: str) -> dict:
+    values = {"8480-6": 150.0, "8462-4": 95.0}
+    panel = _obs("85354-9", 0.0, "mm[Hg]", ident="bp")
+    del panel["valueQuantity"]  # a panel's values are its components
+    if codes:
+        panel["component"] = [
+            {"code": {"coding": [{"system": "http://loinc.org", "code": c}]},
+             "valueQuantity": {"value": values[c], "unit": "mm[Hg]", "system": "http://unitsofmeasure.org",
+                               "code": "mm[Hg]"}}
+            for c in codes
+        ]  # fmt: skip
+    return panel
+
+
+@pytest.mark.parametrize("bundle", [False, True])
+@pytest.mark.parametrize(
+    ("codes", "missing"),
+    [
+        (("8480-6", "8462-4"), None),
+        (("8462-4", "8480-6"), None),
+        (("8480-6",), "no diastolic (8462-4)"),
+        (("8462-4",), "no systolic (8480-6)"),
+        ((), "no systolic (8480-6) and no diastolic (8462-4)"),
+        (("8480-6", "8480-6"), "no diastolic (8462-4)"),
+    ],
+)
+def test_a_bp_panel_needs_its_systolic_and_its_diastolic(tmp_path, bundle, codes, missing):
+    """FHIR R4's blood-pressure profile (http://hl7.org/fhir/StructureDefinition/bp) has one systolic (8480-6) and
+    one diastolic (8462-4) component; SPEC 2 reads a BP as that pair. A panel without either is a rejected row
+    naming what is missing, never half a BP; a standalone 8480-6 is its own Observation (accepted above)."""
+    result = _read(tmp_path, _panel(*codes), bundle=bundle)
+    if missing is None:
+        assert result.rejected.empty, result.rejected.to_dict("records")
+        event = result.events.iloc[0]
+        assert (float(event["sbp_mmhg"]), float(event["dbp_mmhg"])) == (150.0, 95.0)
+        return
+    [row] = result.rejected.to_dict("records")
+    assert (row["resource_type"], row["resource_id"], row["path"]) == ("Observation", "bp", "Observation.component")
+    assert row["reason"].endswith(missing) and "85354-9" in row["reason"]
+    assert result.events.empty and result.counts["Observation"] == {"in": 1, "used": 0, "skipped": 0, "rejected": 1}
+
+
+# ------------------------------------------------------------------------------- UCUM's two codes of the litre
+
+PER_LITRE = [
+    # (LOINC of SPEC 14.2, value, unit as UCUM's table writes it, column, expected in the column's unit)
+    ("14771-0", 7.0, "mmol/L", "fpg_mmol_l", 7.0),
+    ("1558-6", 126.0, "mg/dL", "fpg_mmol_l", 126 / 18.016),
+    ("14995-5", 11.1, "mmol/L", "ogtt_2h_mmol_l", 11.1),
+    ("1518-0", 200.0, "mg/dL", "ogtt_2h_mmol_l", 200 / 18.016),
+    ("15074-8", 11.1, "mmol/L", "random_glucose_mmol_l", 11.1),
+    ("2339-0", 200.0, "mg/dL", "random_glucose_mmol_l", 200 / 18.016),
+    ("14647-2", 5.2, "mmol/L", "tc_mmol_l", 5.2),
+    ("2093-3", 200.0, "mg/dL", "tc_mmol_l", 200 / 38.67),
+    ("14927-8", 1.7, "mmol/L", "tg_mmol_l", 1.7),
+    ("2571-8", 150.0, "mg/dL", "tg_mmol_l", 150 / 88.57),
+    ("14646-4", 1.0, "mmol/L", "hdl_mmol_l", 1.0),
+    ("2085-9", 40.0, "mg/dL", "hdl_mmol_l", 40 / 38.67),
+    ("22748-8", 3.4, "mmol/L", "ldl_mmol_l", 3.4),
+    ("2089-1", 130.0, "mg/dL", "ldl_mmol_l", 130 / 38.67),
+]
+
+
+@pytest.mark.parametrize("spelling", ["L", "l"])
+@pytest.mark.parametrize(("code", "value", "unit", "column", "expected"), PER_LITRE)
+def test_the_litre_is_l_or_L_with_the_same_conversion(tmp_path, code, value, unit, column, expected, spelling):
+    """UCUM is case-sensitive, but it has two codes of the litre, ``l`` and ``L``: ``mmol/l`` is ``mmol/L`` and
+    ``mg/dl`` is ``mg/dL``, converted alike."""
+    written = unit[:-1] + spelling
+    result = _read(tmp_path, _obs(code, value, written), bundle=True)
+    assert result.rejected.empty, result.rejected.to_dict("records")
+    frame = result.events if len(result.events) else result.residents
+    assert float(frame.iloc[0][column]) == pytest.approx(round(expected, 4), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("code", "unit"),
+    [
+        ("14771-0", "mmol/mol"),  # another quantity
+        ("14771-0", "mmol/dl"),  # a UCUM unit, per decilitre: another scale
+        ("14771-0", "mmol/dL"),
+        ("14771-0", "MMOL/L"),  # case-insensitive UCUM, not the case-sensitive codes FHIR uses
+        ("14771-0", "Mmol/L"),
+        ("1558-6", "MG/DL"),
+        ("1558-6", "MG/dL"),
+        ("1558-6", "mg/DL"),
+        ("1558-6", "mg/Dl"),
+        ("1558-6", "mg/L"),
+        ("4548-4", "mmol/l"),  # HbA1c is % or mmol/mol: a litre is wrong in either spelling
+        ("14771-0", "mmol/L "),
+        ("14771-0", "mmol/ l"),
+    ],
+)
+def test_a_unit_that_is_not_an_accepted_ucum_code_is_still_a_rejected_row(tmp_path, code, unit):
+    result = _read(tmp_path, _obs(code, 7.0, unit))
+    [row] = result.rejected.to_dict("records")
+    assert row["path"] == "Observation.valueQuantity.code" and "not accepted" in row["reason"], row
+
+
+# ----------------------------------------------------------------------------------------- UTF-8 files only
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+@pytest.mark.parametrize("name", ["bundle.json", "all.ndjson", "all.ndjson.gz"])
+def test_a_file_not_in_utf8_stops_with_one_line_naming_it_and_the_fix(tmp_path, encoding, name):
+    """JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1): a UTF-16 or UTF-32 file stops the import,
+    by the direct path and the bulk path alike, with one line that names the encoding and the fix."""
+    import gzip
+
+    from riskmodel.exceptions import InputFileError
+    from riskmodel.interchange.fhir_bulk import import_fhir
+
+    result = json.dumps(_obs("14771-0", 7.0, "mmol/L"))
+    text = (json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]})
+            if name == "bundle.json" else json.dumps(PATIENT) + "\n" + result)  # fmt: skip
+    data = text.encode(encoding)
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    for read in (lambda: read_fhir([path], as_of=AS_OF),
+                 lambda: import_fhir([path], tmp_path / "r.parquet", as_of=AS_OF, bucket_bytes=16)):  # fmt: skip
+        with pytest.raises(InputFileError) as refused:
+            read()
+        message = str(refused.value)
+        assert "\n" not in message and encoding[:6].upper() in message and "save it as UTF-8" in message, message
+        assert "7.0" not in message and not (tmp_path / "r.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["bundle.json", "all.ndjson"])
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path, name):
+    """RFC 8259 section 8.1 lets a parser ignore a byte-order mark: riskmodel does."""
+    text = (json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]})
+            if name == "bundle.json" else json.dumps(PATIENT) + "\n")  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8-sig"))
+    assert read_fhir([path], as_of=AS_OF).residents["resident_id"].tolist() == ["p1"]
+
+
+def test_the_cli_stops_on_a_utf16_file_with_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskmodel.cli.commands import app
+
+    path = tmp_path / "bundle.json"
+    path.write_bytes(json.dumps({"resourceType": "Bundle", "entry": [{"resource": PATIENT}]}).encode("utf-16"))
+    result = CliRunner().invoke(app, ["import", "--from", "fhir", str(path), "--out", str(tmp_path / "r.parquet")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert "UTF-16 text, not UTF-8" in line and "save it as UTF-8" in line, line
