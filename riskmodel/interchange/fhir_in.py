@@ -125,7 +125,7 @@ class MappedResources:
     first's event, averaged where they differ)."""
     owners: Owners = field(default_factory=dict)
     """Whose each Encounter, Condition and ServiceRequest read is (used or not): a link to another Patient's is
-    rejected (:meth:`check_links`)."""
+    rejected (:meth:`check_links`). A bulk bucket starts with those of other buckets its links name."""
 
     def _count(self, kind: str, what: str) -> None:
         entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})

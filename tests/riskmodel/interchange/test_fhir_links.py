@@ -61,7 +61,7 @@ def _check_counts(summary, rejected) -> None:  # type: ignore[no-untyped-def]
         assert c["rejected"] == (rejected["resource_type"] == kind).sum(), (kind, c, rejected)
 
 
-@pytest.mark.parametrize("form", ["bundle", "ndjson"])
+@pytest.mark.parametrize("form", ["bundle", "ndjson", "ndjson-buckets"])
 @pytest.mark.parametrize("path", list(HOSTILE))
 def test_a_link_to_another_patients_resource_is_a_rejected_row_and_changes_nothing_of_it(tmp_path, form, path):
     inputs = [PATIENT, *fhir_resources_of("p1"), P2, *fhir_resources_of("p2")]
