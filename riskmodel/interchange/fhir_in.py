@@ -62,6 +62,9 @@ class FhirImport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     observations: list[Result] | None = None
     """Each result used, with the Observation ``id`` it came from (what an assessment's ``basis`` references)."""
+    uses: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per resident, the resources of it used (other than its Patient) by type: what moves from used to rejected
+    when the SPEC 2 validators reject the resident (:func:`riskmodel.interchange.importing.checked_import`)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class BundleRecords:
     observations: list[Result]
     rejected: list[Rejection]
     counts: dict[str, dict[str, int]]
+    uses: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per resident, its resources used (other than its Patient) by type."""
 
 
 def _refuse_constant(name: str) -> float:
@@ -120,6 +125,8 @@ class MappedResources:
     Patient may come after its resources): :meth:`drop_unknown_subjects`."""
     seen: int = 0
     """Resources read so far: a rejected resource is listed by its type, then by its place in the input."""
+    dropped: set[int] = field(default_factory=set)
+    """The places of the resources used, then rejected once the whole input is read."""
     observation_ids: set[str] = field(default_factory=set)
     """The ids of the Observations mapped: a repeated one is refused (its results would be merged into the
     first's event, averaged where they differ)."""
@@ -210,6 +217,7 @@ class MappedResources:
         """A resource counted as used, rejected once the whole input is read."""
         self.counts[subject.kind]["used"] -= 1
         self.counts[subject.kind]["rejected"] += 1
+        self.dropped.add(subject.place)
         rejection = Rejection(subject.kind, subject.ident, path, reason, subject.source, subject.line)
         self.rejections.append((KIND_ORDER[subject.kind], subject.place, rejection))
 
@@ -248,6 +256,14 @@ class MappedResources:
             self.results = [r for r in self.results if id(r) not in dropped]
             self.visits = [v for v in self.visits if id(v) not in dropped]
             self.medicines = [medicines.get(id(m), m) for m in self.medicines if id(m) not in dropped]
+
+    def uses(self) -> dict[str, dict[str, int]]:
+        """Per resident, the resources of it used (other than its Patient), by type."""
+        uses: dict[str, dict[str, int]] = {}
+        for subject in (s for s in self.subjects if s.place not in self.dropped):
+            kinds = uses.setdefault(subject.resident_id, {})
+            kinds[subject.kind] = kinds.get(subject.kind, 0) + 1
+        return uses
 
     def rejected(self) -> list[Rejection]:
         """Every rejected resource: the load's (not JSON, refused by the FHIR model), then the mapping's by type."""
@@ -298,7 +314,7 @@ def assembled(mapped: MappedResources) -> BundleRecords:
     residents, events = assemble_records(
         mapped.patients, mapped.results, mapped.diagnoses, mapped.medicines, mapped.visits, mapped.referrals
     )
-    return BundleRecords(residents, events, mapped.results, mapped.rejected(), mapped.counts)
+    return BundleRecords(residents, events, mapped.results, mapped.rejected(), mapped.counts, mapped.uses())
 
 
 def map_bundle(document: dict[str, Any], *, as_of: dt.date, settings: FhirSettings | None = None) -> BundleRecords:
@@ -318,6 +334,7 @@ def as_import(records: BundleRecords) -> FhirImport:
         rejected=rejected_frame(r.row() for r in records.rejected),
         counts=records.counts,
         observations=records.observations,
+        uses=records.uses,
     )
 
 

@@ -133,3 +133,22 @@ def test_a_medicine_linked_to_no_event_is_current_when_active_else_a_rejected_ro
     assert (rejection["resource_id"], rejection["path"]) == (stopped["id"], expected_path)
     assert rejection["reason"].startswith(f"names no {what} of this Patient")
     assert events["on_treatment"].isna().all()  # the follow-up and the diagnosis: no treatment stated at either
+
+
+# ------------------------------------------------------------------ counts after the SPEC 2 validators
+
+
+@pytest.mark.parametrize("form", ["bundle", "ndjson", "ndjson-buckets"])
+def test_a_patient_the_validators_reject_and_its_resources_count_as_rejected(tmp_path, form):
+    """A resident of 17 (SPEC 2.1) is rejected by the validators: its Patient and each resource of it are in no
+    output, so they count as rejected, not used (in = used + skipped + rejected)."""
+    young = {**P2, "birthDate": "2009-07-02"}
+    mine, theirs = fhir_resources_of("p1"), fhir_resources_of("p2")
+    summary, residents, events, rejected = _import(tmp_path, [PATIENT, *mine, young, *theirs], form)
+    assert residents["resident_id"].tolist() == ["p1"] and set(events["resident_id"]) == {"p1"}
+    assert ((rejected["resource_type"] == "Patient") & (rejected["resource_id"] == "p2")).sum() == 1
+    for kind, c in summary.counts.items():
+        assert c["in"] == c["used"] + c["skipped"] + c["rejected"], (kind, c)
+        of_p1 = sum(r["resourceType"] == kind for r in [PATIENT, *mine])
+        of_p2 = sum(r["resourceType"] == kind for r in [young, *theirs])
+        assert (c["used"], c["rejected"]) == (of_p1, of_p2), (kind, c)
