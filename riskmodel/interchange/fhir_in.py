@@ -5,9 +5,12 @@ Each resource is mapped by the rules of :mod:`riskmodel.interchange.fhir_mapping
 :mod:`riskmodel.interchange.fhir_assembly`, in plain Python: the same code maps a Bundle file, a bulk bucket and a
 request's Bundle (:func:`map_bundle`, without pandas). Once the whole input is read, a resource whose subject
 names no Patient of it is rejected at its subject, whatever it would have filled (an event, the resident's row, a
-treatment flag), never dropped without a row; its count moves from used to rejected. The file import's result is
-then validated by the SPEC 2 validators like any other input (:mod:`riskmodel.interchange.importing`). Files and
-request bodies are UTF-8 JSON (:mod:`riskmodel.interchange.json_text`).
+treatment flag), never dropped without a row; its count moves from used to rejected. So is a resource whose link
+(an Observation's encounter, a medicine's Encounter or Condition, an Encounter's basedOn) names another Patient's
+resource, at that link: it never changes another resident (SPEC 2.2, :mod:`riskmodel.interchange.fhir_links`).
+The file import's result is then validated by the SPEC 2 validators like any other input
+(:mod:`riskmodel.interchange.importing`). Files and request bodies are UTF-8 JSON
+(:mod:`riskmodel.interchange.json_text`).
 """
 
 from __future__ import annotations
