@@ -71,6 +71,18 @@ def _row_results(row: dict[str, Any], results: list[Result]) -> None:
         row["smoking"] = answers[-1].text
 
 
+_AT_EVENT = ("followup", "diagnosis")
+
+
+def _treated_at(medicine: Medicine) -> tuple[str, str, str] | None:
+    """(event kind, resident, event id) of the event a medicine states the treatment at, if linked."""
+    if medicine.encounter_id is not None:
+        return ("followup", medicine.resident_id, medicine.encounter_id)
+    if medicine.condition_id is not None:
+        return ("diagnosis", medicine.resident_id, medicine.condition_id)
+    return None
+
+
 def _event(**values: Any) -> dict[str, Any]:
     event = dict.fromkeys(EVENT_COLUMN_NAMES)
     event.update(values)
@@ -114,14 +126,14 @@ def _events(
     referrals: Sequence[Referral],
 ) -> list[dict[str, Any]]:
     followups = [v for v in visits if v.referral_id is None]
-    followup_ids = {v.id for v in followups if v.id is not None}
-    at_followup: dict[str, list[Result]] = defaultdict(list)
+    followup_ids = {(v.resident_id, v.id) for v in followups if v.id is not None}
+    at_followup: dict[tuple[str, str], list[Result]] = defaultdict(list)
     alone: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
     for result in results:
         if result.column not in EVENT_MEASURES:
             continue
-        if result.encounter_id is not None and result.encounter_id in followup_ids:
-            at_followup[result.encounter_id].append(result)
+        if (key := (result.resident_id, result.encounter_id)) in followup_ids:  # the resident's own follow-up only
+            at_followup[key].append(result)  # type: ignore[index]
         elif result.id is not None:  # an Observation of its own: one event per Observation
             alone[(result.id, result.resident_id, result.date)].append(result)
     events = [
@@ -133,7 +145,7 @@ def _events(
             mode=v.mode,
             kind="followup",
             **v.extensions,
-            **_means(at_followup.get(v.id, ()) if v.id is not None else ()),
+            **_means(at_followup.get((v.resident_id, v.id), ()) if v.id is not None else ()),
         )
         for v in followups
     ]
@@ -181,14 +193,14 @@ def _events(
         for d in diagnoses
         if d.date is not None
     ]
-    treated = {
+    treated = {  # the treatment at the resident's own follow-up (an Encounter) or diagnosis (a Condition)
         link: "false" if m.status == "not-taken" else "true"
         for m in medicines
-        if m.treatment in _EVENT_TREATMENTS and (link := m.encounter_id or m.condition_id) is not None
+        if m.treatment in _EVENT_TREATMENTS and (link := _treated_at(m)) is not None
     }
     for event in events:
-        if event["kind"] in ("followup", "diagnosis"):
-            event["on_treatment"] = treated.get(event["event_id"])
+        if event["kind"] in _AT_EVENT:
+            event["on_treatment"] = treated.get((event["kind"], event["resident_id"], event["event_id"]))
     return events
 
 

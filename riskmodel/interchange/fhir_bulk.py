@@ -122,6 +122,7 @@ def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str)
             )
             params += [rank, str(path), str(path)]
         _copy_lines(con, selects, params, folder, buckets)
+        _copy_owners(con, folder)
     finally:
         con.close()
 
@@ -148,6 +149,52 @@ def _copy_lines(
         raise _unreadable(error) from None  # its message shows the line: a resident's values
 
 
+_LINKS = (("$.encounter.reference", "Encounter"), ("$.context.reference", "Encounter"),
+          ("$.reasonReference[0].reference", "Condition"), ("$.basedOn[0].reference", "ServiceRequest"))  # fmt: skip
+"""The references the assembly follows (:mod:`riskmodel.interchange.fhir_links`) and the type each names."""
+
+
+def _copy_owners(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Into ``owners/bucket=<b>/``: the owner of each Encounter, Condition and ServiceRequest of another Patient that
+    a line of bucket ``b`` names (wherever it lies), so that a bucket rejects a link to another Patient's resource as
+    the direct import does; the resources a line's own Patient has, its bucket holds."""
+    paths = ["$.resourceType", "$.id", "$.subject.reference", *(path for path, _ in _LINKS)]
+    named = " UNION ALL ".join(
+        f"SELECT bucket, owner AS subject, '{kind}' AS kind,"
+        f" regexp_extract(v[{k}], '^(?:.*/)?{kind}/([^/]+)$', 1) AS id FROM parsed"
+        for k, (_, kind) in enumerate(_LINKS, start=4)
+    )
+    con.execute(
+        f"""
+        COPY (
+            WITH parsed AS (
+                SELECT bucket, v, regexp_extract(v[3], '^(?:.*/)?Patient/([^/]+)$', 1) AS owner
+                  FROM (SELECT bucket, json_extract_string(text, {paths!r}) AS v
+                          FROM read_parquet(?, hive_partitioning = true) WHERE json_valid(text))),
+            targets AS (
+                SELECT DISTINCT v[1] AS kind, v[2] AS id, owner
+                  FROM parsed WHERE v[1] IN ('Encounter', 'Condition', 'ServiceRequest') AND v[2] IS NOT NULL),
+            named AS (SELECT DISTINCT * FROM ({named}) WHERE id <> '')
+            SELECT named.bucket, targets.kind, targets.id, targets.owner
+              FROM named JOIN targets ON named.kind = targets.kind AND named.id = targets.id
+             WHERE targets.owner <> '' AND targets.owner IS DISTINCT FROM named.subject
+        ) TO '{folder / "owners"}' (FORMAT parquet, PARTITION_BY (bucket))
+        """,
+        [str(folder / "lines" / "*" / "*.parquet")],
+    )
+
+
+def _owners(folder: Path, bucket: int) -> dict[tuple[str, str], set[str]]:
+    """The owners of the resources bucket ``b``'s links name (:func:`_copy_owners`)."""
+    place = folder / "owners" / f"bucket={bucket}"
+    owners: dict[tuple[str, str], set[str]] = {}
+    if place.exists():
+        table = pq.read_table(place).select(["kind", "id", "owner"]).to_pylist()
+        for row in table:
+            owners.setdefault((row["kind"], row["id"]), set()).add(row["owner"])
+    return owners
+
+
 def _unreadable(error: duckdb.Error) -> InputFileError:
     """DuckDB's refusal of a file as one line naming the file and the fix, never the line it quotes."""
     message = str(error)
@@ -165,7 +212,7 @@ def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) ->
 
     folder, bucket, sources, as_of, settings, validate = job
     lines = pq.read_table(folder / "lines" / f"bucket={bucket}").sort_by([("rank", "ascending"), ("line", "ascending")])
-    mapped = MappedResources(as_of=as_of, settings=settings)
+    mapped = MappedResources(as_of=as_of, settings=settings, owners=_owners(folder, bucket))
     for source, line, line_text in zip(
         lines.column("source").to_pylist(), lines.column("line").to_pylist(), lines.column("text").to_pylist(),
         strict=True,

@@ -5,9 +5,12 @@ Each resource is mapped by the rules of :mod:`riskmodel.interchange.fhir_mapping
 :mod:`riskmodel.interchange.fhir_assembly`, in plain Python: the same code maps a Bundle file, a bulk bucket and a
 request's Bundle (:func:`map_bundle`, without pandas). Once the whole input is read, a resource whose subject
 names no Patient of it is rejected at its subject, whatever it would have filled (an event, the resident's row, a
-treatment flag), never dropped without a row; its count moves from used to rejected. The file import's result is
-then validated by the SPEC 2 validators like any other input (:mod:`riskmodel.interchange.importing`). Files and
-request bodies are UTF-8 JSON (:mod:`riskmodel.interchange.json_text`).
+treatment flag), never dropped without a row; its count moves from used to rejected. So is a resource whose link
+(an Observation's encounter, a medicine's Encounter or Condition, an Encounter's basedOn) names another Patient's
+resource, at that link: it never changes another resident (SPEC 2.2, :mod:`riskmodel.interchange.fhir_links`).
+The file import's result is then validated by the SPEC 2 validators like any other input
+(:mod:`riskmodel.interchange.importing`). Files and request bodies are UTF-8 JSON
+(:mod:`riskmodel.interchange.json_text`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pandas as pd
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.interchange.fhir_assembly import assemble_records
+from riskmodel.interchange.fhir_links import TARGETS, Link, Owners, event_keys, foreign, links_of, no_event, settled
 from riskmodel.interchange.fhir_mapping import (
     KIND_ORDER,
     Refused,
@@ -34,6 +38,7 @@ from riskmodel.interchange.fhir_mapping import (
     observation,
     patient,
     referral,
+    subject_of,
     text,
 )
 from riskmodel.interchange.fhir_reading import rejected_frame
@@ -60,6 +65,9 @@ class FhirImport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     observations: list[Result] | None = None
     """Each result used, with the Observation ``id`` it came from (what an assessment's ``basis`` references)."""
+    uses: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per resident, the resources of it used (other than its Patient) by type: what moves from used to rejected
+    when the SPEC 2 validators reject the resident (:func:`riskmodel.interchange.importing.checked_import`)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class BundleRecords:
     observations: list[Result]
     rejected: list[Rejection]
     counts: dict[str, dict[str, int]]
+    uses: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per resident, its resources used (other than its Patient) by type."""
 
 
 def _refuse_constant(name: str) -> float:
@@ -91,6 +101,10 @@ class Subject(NamedTuple):
     source: str
     line: int
     resident_id: str
+    links: tuple[Link, ...] = ()
+    """The references the assembly follows (:mod:`riskmodel.interchange.fhir_links`)."""
+    records: tuple[object, ...] = ()
+    """The records it gave, kept where it has links (dropped with it when a link rejects it)."""
 
 
 @dataclass
@@ -114,9 +128,14 @@ class MappedResources:
     Patient may come after its resources): :meth:`drop_unknown_subjects`."""
     seen: int = 0
     """Resources read so far: a rejected resource is listed by its type, then by its place in the input."""
+    dropped: set[int] = field(default_factory=set)
+    """The places of the resources used, then rejected once the whole input is read."""
     observation_ids: set[str] = field(default_factory=set)
     """The ids of the Observations mapped: a repeated one is refused (its results would be merged into the
     first's event, averaged where they differ)."""
+    owners: Owners = field(default_factory=dict)
+    """Whose each Encounter, Condition and ServiceRequest read is (used or not): a link to another Patient's is
+    rejected (:meth:`check_links`). A bulk bucket starts with those of other buckets its links name."""
 
     def _count(self, kind: str, what: str) -> None:
         entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
@@ -167,6 +186,9 @@ class MappedResources:
         if rule is None:
             self._count(name, "skipped")
             return
+        if name in TARGETS and ident is not None and (owner := subject_of(resource)) is not None:
+            self.owners.setdefault((name, ident), set()).add(owner)
+        results_before = len(self.results)
         try:
             resident = rule(self, resource)
         except Skipped:
@@ -180,24 +202,71 @@ class MappedResources:
             if resident is None:  # a Patient
                 self.patients[-1].update(_source=source, _line=line)
             else:
-                self.subjects.append(Subject(self.seen, name, ident, source, line, resident))
+                self.subjects.append(self._subject(name, ident, source, line, resident, results_before))
+
+    def _subject(self, kind: str, ident: str | None, source: str, line: int, resident: str, before: int) -> Subject:
+        """The resource just used, with its links and records where it has links."""
+        records: list[Any] = self.results[before:] if kind == "Observation" else []
+        if kind in ("MedicationStatement", "MedicationRequest"):
+            records = [self.medicines[-1]]
+        elif kind == "Encounter":
+            records = [self.visits[-1]]
+        links = links_of(kind, records)
+        if not links:
+            return Subject(self.seen, kind, ident, source, line, resident)
+        return Subject(self.seen, kind, ident, source, line, resident, links, tuple(records))
+
+    def _reject(self, subject: Subject, path: str, reason: str) -> None:
+        """A resource counted as used, rejected once the whole input is read."""
+        self.counts[subject.kind]["used"] -= 1
+        self.counts[subject.kind]["rejected"] += 1
+        self.dropped.add(subject.place)
+        rejection = Rejection(subject.kind, subject.ident, path, reason, subject.source, subject.line)
+        self.rejections.append((KIND_ORDER[subject.kind], subject.place, rejection))
 
     def drop_unknown_subjects(self) -> None:
         """Reject every resource whose subject is no Patient of the input (missing from it, or itself rejected), and
         drop its records: what a resident's row or events would hold for nobody never vanishes without a row."""
         known = {row["resident_id"] for row in self.patients}
         for orphan in (s for s in self.subjects if s.resident_id not in known):
-            self.counts[orphan.kind]["used"] -= 1
-            self.counts[orphan.kind]["rejected"] += 1
-            rejection = Rejection(orphan.kind, orphan.ident, f"{orphan.kind}.subject", NO_PATIENT, orphan.source,
-                                  orphan.line)  # fmt: skip
-            self.rejections.append((KIND_ORDER[orphan.kind], orphan.place, rejection))
+            self._reject(orphan, f"{orphan.kind}.subject", NO_PATIENT)
         self.subjects = [s for s in self.subjects if s.resident_id in known]
         self.results = [r for r in self.results if r.resident_id in known]
         self.diagnoses = [d for d in self.diagnoses if d.resident_id in known]
         self.medicines = [m for m in self.medicines if m.resident_id in known]
         self.visits = [v for v in self.visits if v.resident_id in known]
         self.referrals = [r for r in self.referrals if r.resident_id in known]
+
+    def check_links(self) -> None:
+        """Reject every resource whose link names another Patient's resource (SPEC 2.2: it never changes another
+        resident), and settle each medicine's link (:func:`riskmodel.interchange.fhir_links.settled`)."""
+        events = event_keys(self.visits, self.diagnoses)
+        dropped: set[int] = set()
+        medicines: dict[int, Medicine] = {}
+        for subject in (s for s in self.subjects if s.links):
+            problem = foreign(subject.resident_id, subject.links, self.owners)
+            record = subject.records[0]
+            if problem is None and isinstance(record, Medicine):
+                outcome = settled(record, subject.links, events)
+                if isinstance(outcome, Link):
+                    problem = (outcome.path, no_event(outcome))
+                else:
+                    medicines[id(record)] = outcome
+            if problem is not None:
+                self._reject(subject, *problem)
+                dropped.update(id(r) for r in subject.records)
+        if dropped or medicines:
+            self.results = [r for r in self.results if id(r) not in dropped]
+            self.visits = [v for v in self.visits if id(v) not in dropped]
+            self.medicines = [medicines.get(id(m), m) for m in self.medicines if id(m) not in dropped]
+
+    def uses(self) -> dict[str, dict[str, int]]:
+        """Per resident, the resources of it used (other than its Patient), by type."""
+        uses: dict[str, dict[str, int]] = {}
+        for subject in (s for s in self.subjects if s.place not in self.dropped):
+            kinds = uses.setdefault(subject.resident_id, {})
+            kinds[subject.kind] = kinds.get(subject.kind, 0) + 1
+        return uses
 
     def rejected(self) -> list[Rejection]:
         """Every rejected resource: the load's (not JSON, refused by the FHIR model), then the mapping's by type."""
@@ -244,10 +313,11 @@ _RULES: dict[str, Callable[[MappedResources, dict[str, Any]], str | None]] = {
 def assembled(mapped: MappedResources) -> BundleRecords:
     """The mapped resources put together as residents and events (a resource of no Patient of the input rejected)."""
     mapped.drop_unknown_subjects()
+    mapped.check_links()
     residents, events = assemble_records(
         mapped.patients, mapped.results, mapped.diagnoses, mapped.medicines, mapped.visits, mapped.referrals
     )
-    return BundleRecords(residents, events, mapped.results, mapped.rejected(), mapped.counts)
+    return BundleRecords(residents, events, mapped.results, mapped.rejected(), mapped.counts, mapped.uses())
 
 
 def map_bundle(document: dict[str, Any], *, as_of: dt.date, settings: FhirSettings | None = None) -> BundleRecords:
@@ -267,6 +337,7 @@ def as_import(records: BundleRecords) -> FhirImport:
         rejected=rejected_frame(r.row() for r in records.rejected),
         counts=records.counts,
         observations=records.observations,
+        uses=records.uses,
     )
 
 

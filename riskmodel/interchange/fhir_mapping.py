@@ -39,6 +39,7 @@ from riskmodel.interchange.fhir_codes import (
     litre_spellings,
 )
 from riskmodel.interchange.fhir_export import EVENT_EXTENSIONS, PATIENT_EXTENSIONS
+from riskmodel.interchange.fhir_links import ENCOUNTER_LINK
 from riskmodel.interchange.fhir_records import Diagnosis, Medicine, Referral, Result, Visit
 from riskmodel.interchange.settings import EXTENSION_BASE, FhirSettings
 from riskmodel.records.schema import COLUMNS_BY_NAME, EVENT_COLUMNS_BY_NAME
@@ -109,6 +110,11 @@ def _reference_id(reference: str | None, kind: str) -> str | None:
         return None
     found = re.match(rf"^(?:.*/)?{kind}/([^/]+)$", reference)
     return found.group(1) if found else None
+
+
+def subject_of(resource: dict[str, Any]) -> str | None:
+    """The Patient id a resource's ``subject`` names, else ``None``."""
+    return _reference_id(text(_get(resource.get("subject"), "reference")), "Patient")
 
 
 def day(value: str | None) -> str | None:
@@ -387,7 +393,8 @@ def medicine(resource: dict[str, Any]) -> Medicine:
     diagnosis (treatment at that event, ``not-taken`` saying none)."""
     kind = resource.get("resourceType")
     status = text(resource.get("status"))
-    encounter = _reference_id(text(_get(resource.get("context"), "reference")), "Encounter")
+    element = ENCOUNTER_LINK.get(text(kind) or "", "context")  # a MedicationRequest's is its encounter (FHIR R4)
+    encounter = _reference_id(text(_get(resource.get(element), "reference")), "Encounter")
     condition_id = _reference_id(text(_get(_first(resource.get("reasonReference")), "reference")), "Condition")
     linked = encounter is not None or condition_id is not None
     if not (status == "active" or (linked and status in MEDICINE_STATUSES_LINKED)):

@@ -106,7 +106,26 @@ def checked_import(result: FhirImport, *, as_of: dt.date) -> tuple[pd.DataFrame,
         all_rejected.loc[known, "source"] = found[known].str[0]
         all_rejected.loc[known, "line"] = found[known].str[1]
         _count_rows(result, all_rejected[known])
+    _count_residents(result, checked.rejected["resident_id"], checked.residents["resident_id"])
     return checked.residents, events.events, all_rejected
+
+
+def _count_residents(result: FhirImport, rejected: pd.Series, kept: pd.Series) -> None:
+    """A Patient the SPEC 2 validators reject counts as rejected, not used, and so does each resource of it (none of
+    them is in the output): in = used + skipped + rejected stays true of what was written."""
+    uses = getattr(result, "uses", None)
+    if not uses or not len(rejected):
+        return
+    moved: dict[str, int] = {"Patient": len(rejected)}
+    for resident in set(rejected.dropna().astype(str)) - set(kept.dropna().astype(str)):
+        for kind, n in uses.get(resident, {}).items():
+            moved[kind] = moved.get(kind, 0) + n
+    for kind, n in moved.items():
+        entry = result.counts.get(kind)
+        if entry is not None:
+            n = min(n, entry["used"])
+            entry["used"] -= n
+            entry["rejected"] += n
 
 
 def _count_rows(result: FhirImport, rejected: pd.DataFrame) -> None:
