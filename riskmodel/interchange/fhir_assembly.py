@@ -2,8 +2,9 @@
 
 A follow-up Encounter is one event; the Observations that reference it and the treatment stated in its context are
 its values. Other Observations of an event measure are events of their own (``lab`` for glucose and HbA1c,
-``health_check`` for BP and body size); height, BMI, lipids and smoking go to the resident row. The row also
-holds the newest result of each measure with its date, as a health record does.
+``health_check`` for BP and body size; a standalone systolic and its diastolic one event, ``Result.event``);
+height, BMI, lipids and smoking go to the resident row. The row also holds the newest result of each measure with
+its date, as a health record does.
 
 Every records-in adapter ends here: the FHIR import (a Bundle file, a request's Bundle, a bulk bucket) with the
 records of :mod:`riskmodel.interchange.fhir_mapping`, and the BPHS forms with the same pieces as frames
@@ -134,8 +135,8 @@ def _events(
             continue
         if (key := (result.resident_id, result.encounter_id)) in followup_ids:  # the resident's own follow-up only
             at_followup[key].append(result)  # type: ignore[index]
-        elif result.id is not None:  # an Observation of its own: one event per Observation
-            alone[(result.id, result.resident_id, result.date)].append(result)
+        elif (ident := result.event or result.id) is not None:  # one event per Observation, or per BP pair
+            alone[(ident, result.resident_id, result.date)].append(result)
     events = [
         _event(
             event_id=v.id,

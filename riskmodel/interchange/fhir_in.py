@@ -8,6 +8,8 @@ names no Patient of it is rejected at its subject, whatever it would have filled
 treatment flag), never dropped without a row; its count moves from used to rejected. So is a resource whose link
 (an Observation's encounter, a medicine's Encounter or Condition, an Encounter's basedOn) names another Patient's
 resource, at that link: it never changes another resident (SPEC 2.2, :mod:`riskmodel.interchange.fhir_links`).
+Then a standalone systolic (8480-6) and diastolic (8462-4) of one Patient at the same time and Encounter become one
+BP reading; a half with no partner is a rejected row at ``Observation.code`` (same module).
 The file import's result is then validated by the SPEC 2 validators like any other input
 (:mod:`riskmodel.interchange.importing`). Files and request bodies are UTF-8 JSON
 (:mod:`riskmodel.interchange.json_text`).
@@ -19,7 +21,7 @@ import datetime as dt
 import gzip
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -27,7 +29,20 @@ import pandas as pd
 
 from riskmodel.exceptions import InputFileError
 from riskmodel.interchange.fhir_assembly import assemble_records
-from riskmodel.interchange.fhir_links import TARGETS, Link, Owners, event_keys, foreign, links_of, no_event, settled
+from riskmodel.interchange.fhir_links import (
+    BP_HALF_ALONE,
+    TARGETS,
+    Link,
+    Owners,
+    bp_groups,
+    bp_half,
+    event_keys,
+    foreign,
+    links_of,
+    no_event,
+    paired,
+    settled,
+)
 from riskmodel.interchange.fhir_mapping import (
     KIND_ORDER,
     Refused,
@@ -136,6 +151,8 @@ class MappedResources:
     owners: Owners = field(default_factory=dict)
     """Whose each Encounter, Condition and ServiceRequest read is (used or not): a link to another Patient's is
     rejected (:meth:`check_links`). A bulk bucket starts with those of other buckets its links name."""
+    halves: dict[int, Result] = field(default_factory=dict)
+    """Each standalone systolic or diastolic Observation's result by its place: paired by :meth:`pair_readings`."""
 
     def _count(self, kind: str, what: str) -> None:
         entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
@@ -260,6 +277,24 @@ class MappedResources:
             self.visits = [v for v in self.visits if id(v) not in dropped]
             self.medicines = [medicines.get(id(m), m) for m in self.medicines if id(m) not in dropped]
 
+    def pair_readings(self) -> None:
+        """Join each standalone systolic with its diastolic as one BP reading (one event), and reject a half that
+        has none (:func:`riskmodel.interchange.fhir_links.bp_groups`); once the whole input is read and checked."""
+        kept = {id(r) for r in self.results}
+        halves = ((place, r) for place, r in self.halves.items() if place not in self.dropped and id(r) in kept)
+        subjects = {s.place: s for s in self.subjects}
+        joined: dict[int, Result] = {}
+        dropped: set[int] = set()
+        for group in bp_groups(halves):
+            if paired(group):
+                event = next((r.id for _, r in group if r.id is not None), None)
+                joined.update((id(r), replace(r, event=event)) for _, r in group)
+                continue
+            for place, result in group:
+                self._reject(subjects[place], "Observation.code", BP_HALF_ALONE[result.column])
+                dropped.add(id(result))
+        self.results = [joined.get(id(r), r) for r in self.results if id(r) not in dropped]
+
     def uses(self) -> dict[str, dict[str, int]]:
         """Per resident, the resources of it used (other than its Patient), by type."""
         uses: dict[str, dict[str, int]] = {}
@@ -283,6 +318,8 @@ def _observation(mapped: MappedResources, resource: dict[str, Any]) -> str:
             raise Refused("Observation.id", "repeated: another Observation of this input has this id")
         mapped.observation_ids.add(ident)
     mapped.results.extend(results)
+    if bp_half(results):
+        mapped.halves[mapped.seen] = results[0]
     return results[0].resident_id
 
 
@@ -314,6 +351,7 @@ def assembled(mapped: MappedResources) -> BundleRecords:
     """The mapped resources put together as residents and events (a resource of no Patient of the input rejected)."""
     mapped.drop_unknown_subjects()
     mapped.check_links()
+    mapped.pair_readings()
     residents, events = assemble_records(
         mapped.patients, mapped.results, mapped.diagnoses, mapped.medicines, mapped.visits, mapped.referrals
     )

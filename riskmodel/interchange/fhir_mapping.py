@@ -342,12 +342,12 @@ def observation(resource: dict[str, Any]) -> list[Result]:
     ident = text(resource.get("id"))
     encounter = _reference_id(text(_get(resource.get("encounter"), "reference")), "Encounter")
     results = [
-        Result(resident, date, encounter, measure.column, value, ident)
+        Result(resident, date, encounter, measure.column, value, ident, at=effective)
         for measure, value in zip(measures, converted, strict=True)
         if measure is not None
     ]
     if loinc == SMOKING_STATUS:
-        results.append(Result(resident, date, encounter, "smoking", math.nan, ident, answer))
+        results.append(Result(resident, date, encounter, "smoking", math.nan, ident, answer, at=effective))
     return results
 
 

@@ -41,6 +41,12 @@ class Result:
     value: float
     id: str | None
     text: str | None = None
+    at: str | None = None
+    """The effective date-time as written (``effectiveDateTime``, ``effectivePeriod.start`` or
+    ``effectiveInstant``): a standalone systolic and diastolic pair when it is the same."""
+    event: str | None = None
+    """The event it joins when not its own Observation's: a standalone systolic's or diastolic's, the id of the
+    first Observation of its pair (:func:`riskmodel.interchange.fhir_links.bp_groups`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -373,7 +373,17 @@ EDGE_BUNDLES = {
     "a whole number as text": [{**PATIENT, "extension": [_extension("uncontrolled_visits", valueString="2")]}],
     "a follow-up with its readings": [
         PATIENT, _FOLLOWUP, {**_observation_of("8480-6", 150.0, "mm[Hg]", "s1", "2026-05-01"),
-                             "encounter": {"reference": "Encounter/e1"}}],
+                             "encounter": {"reference": "Encounter/e1"}},
+        {**_observation_of("8462-4", 95.0, "mm[Hg]", "d1", "2026-05-01"), "encounter": {"reference": "Encounter/e1"}}],
+    # a standalone systolic and diastolic (SPEC 14.2): a pair at one time is one reading, a half alone is refused
+    "a standalone pair": [PATIENT, _observation_of("8480-6", 150.0, "mm[Hg]", "s1"),
+                          _observation_of("8462-4", 95.0, "mm[Hg]", "d1")],
+    "a systolic alone": [PATIENT, _observation_of("8480-6", 150.0, "mm[Hg]", "s1")],
+    "halves on two days": [PATIENT, _observation_of("8480-6", 150.0, "mm[Hg]", "s1", "2026-05-01"),
+                           _observation_of("8462-4", 95.0, "mm[Hg]", "d1")],
+    "another Patient's diastolic": [PATIENT, {**PATIENT, "id": "p2"}, _observation_of("8480-6", 150.0, "mm[Hg]", "s1"),
+                                    {**_observation_of("8462-4", 95.0, "mm[Hg]", "d1"),
+                                     "subject": {"reference": "Patient/p2"}}],
 }  # fmt: skip
 
 
@@ -455,3 +465,46 @@ def test_a_resource_linked_to_another_patients_encounter_is_a_422(client):
     [issue] = answer.json()["issue"]
     assert issue["diagnostics"] == "Observation/p2-at-p1" and issue["expression"] == ["Observation.encounter"]
     assert "another Patient" in issue["details"]["text"]
+
+
+# ------------------------------------------------------------- a standalone systolic and diastolic (SPEC 14.2)
+
+
+def _bp_days(standalone: bool) -> list[dict[str, Any]]:
+    """Readings >= 140/90 on three days within a fortnight (SPEC 3 confirms hypertension so), as panels or as
+    standalone 8480-6 / 8462-4 pairs taken at the same time."""
+    resources: list[dict[str, Any]] = []
+    for k, day in enumerate(("2026-06-01", "2026-06-05", "2026-06-09")):
+        when = f"{day}T09:00:00+08:00"
+        if standalone:
+            resources += [{**_observation_of(code, value, "mm[Hg]", f"{half}{k}"), "effectiveDateTime": when}
+                          for code, value, half in (("8480-6", 152.0, "s"), ("8462-4", 96.0, "d"))]  # fmt: skip
+            continue
+        panel = {**_observation_of("85354-9", 0.0, "mm[Hg]", f"bp{k}"), "effectiveDateTime": when}
+        del panel["valueQuantity"]
+        panel["component"] = [{"code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                               "valueQuantity": {"value": value, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}}
+                              for code, value in (("8480-6", 152.0), ("8462-4", 96.0))]  # fmt: skip
+        resources.append(panel)
+    return resources
+
+
+def _hypertension(answer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    assert answer.status_code == 200, answer.text
+    return _by_patient(answer.json())["p1"]["assessments"]["hypertension"]
+
+
+def test_three_days_of_standalone_pairs_are_assessed_as_three_bp_panels(client):
+    pairs = _hypertension(_post(client, PATIENT, *_bp_days(standalone=True)))
+    panels = _hypertension(_post(client, PATIENT, *_bp_days(standalone=False)))
+    assert pairs["prediction"] == panels["prediction"] and pairs.get("note") == panels.get("note")
+    assert pairs["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "chronic"  # confirmed (SPEC 3)
+    assert {b["reference"] for b in pairs["basis"]} >= {"Observation/s2", "Observation/d2"}
+
+
+def test_a_standalone_half_without_its_partner_is_a_422(client):
+    answer = _post(client, PATIENT, *_bp_days(standalone=True)[:-1])
+    assert answer.status_code == 422, answer.text
+    [issue] = answer.json()["issue"]
+    assert issue["diagnostics"] == "Observation/s2" and issue["expression"] == ["Observation.code"]
+    assert issue["details"]["text"] == "a systolic (8480-6) without a diastolic (8462-4) taken at the same time"
