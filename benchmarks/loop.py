@@ -68,6 +68,7 @@ def indicators_seconds(folder: Path, model, residents: int) -> dict:  # type: ig
         events.load(events_path(source), lambda rejected: None)
         for _ in score_chunks(iter_raw_tables(source), model, as_of=AS_OF, config=config, events=events):
             pass
+        events.ensure_events()  # the events' parts as the scratch database's events_all
         started = time.perf_counter()
         rows = compute_indicators(
             "scored_all", "events_all", month_ends(AS_OF, 12), config=config, connection=events.con

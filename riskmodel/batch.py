@@ -28,6 +28,7 @@ from riskmodel.intake import assess_records
 from riskmodel.model.tier_model import RiskModel
 from riskmodel.monitoring.batch import BatchMonitor
 from riskmodel.records.event_files import EVENTS_TABLE, SCORED_TABLE, BatchEvents
+from riskmodel.records.event_parts import PART_ROWS
 from riskmodel.records.events import check_event_columns
 from riskmodel.records.reading import DEFAULT_CHUNK_ROWS, RawChunk, file_columns, iter_raw_tables, iter_validated
 from riskmodel.records.schema import ARROW_TYPES, OUTPUT_COLUMNS, RESIDENT_COLUMNS
@@ -38,8 +39,9 @@ from riskmodel.store.batches import ResultStore
 from riskmodel.store.locks import StoreLock
 
 logger = logging.getLogger(__name__)
-PROGRESS_ROWS = 50_000
-"""Rows scored between two progress reports: the bar moves during a read chunk, not in 250,000-row jumps."""
+PROGRESS_ROWS = PART_ROWS
+"""Rows scored between two progress reports: the bar moves during a read chunk, not in 250,000-row jumps; and
+the rows of one part of the batch's events, so that a slice reads its residents' events whole."""
 
 _OUTPUT_ARROW = (
     {name: pa.float64() for name in OUTPUT_COLUMNS if "_p_" in name}
@@ -161,7 +163,7 @@ def score_chunks(
 
     Each slice goes through the one records-in entry (:func:`riskmodel.intake.assess_records`); with
     ``events``, the residents are scored with their history, and what the indicators need of them is kept in
-    the events' scratch database."""
+    the events' scratch database when it keeps them (``events.keep_scored``)."""
     seen = SeenIds()
     for raw in chunks:
         # Scored in slices, so that progress moves during a chunk (and the set-aside lines go with the first).
@@ -182,7 +184,7 @@ def score_chunks(
             if result.assessment is None:
                 yield residents.assign(**{name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS}), rejected
                 continue
-            if events is not None:
+            if events is not None and events.keep_scored:
                 events.add_scored(resident_table(residents, result.columns, result.assessment))
             if monitor is not None:
                 monitor.add(result.assessment)
@@ -372,7 +374,11 @@ def score_file(
         check_event_columns(event_columns, str(events_path))
     # The events' scratch database also gathers what the indicators need, when a store will publish them.
     needs_scratch = events_path is not None or store is not None
-    events = BatchEvents(as_of=as_of, config=config, scratch=output_path.parent) if needs_scratch else None
+    events = (
+        BatchEvents(as_of=as_of, config=config, scratch=output_path.parent, keep_scored=store is not None)
+        if needs_scratch
+        else None
+    )
     try:
         with BatchOutputs(
             output_path,
@@ -388,7 +394,10 @@ def score_file(
         ) as outputs:
             if events is not None and events_path is not None:
                 for chunk in iter_validated(input_path, chunk_rows=chunk_rows, encoding=encoding):
-                    events.add_residents(pa.array(chunk.residents["resident_id"].to_numpy(dtype=object), pa.string()))
+                    events.add_residents(
+                        pa.array(chunk.residents["resident_id"], pa.string()),
+                        chunk.residents.index.to_numpy(),
+                    )
                 events.load(events_path, outputs.write_rejected_events, on_chunk=on_events, encoding=encoding)
                 summary = outputs.summary
                 summary.events_read, summary.events_used = events.events_read, events.events_used

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,19 @@ EVENT_ARROW_SCHEMA = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in E
 
 @dataclass
 class ValidatedEvents:
-    """One chunk of events after validation: the typed events, and the rejected rows with their reasons."""
+    """One chunk of events after validation: every row typed, the 0-based positions of the rows kept
+    (ascending), and the rejected rows with their reasons."""
 
-    events: pa.Table
+    typed: pa.Table
+    kept: np.ndarray
     rejected: pd.DataFrame
+
+    @cached_property
+    def events(self) -> pa.Table:
+        """The events kept, typed (SPEC 2.2)."""
+        if len(self.kept) == self.typed.num_rows:
+            return self.typed
+        return self.typed.take(pa.array(self.kept, pa.int64()))
 
 
 def check_event_columns(columns: Sequence[str], source: str) -> None:
@@ -129,11 +139,10 @@ def validate_events(
     if row_numbers is None:
         row_numbers = np.arange(first_row_number, first_row_number + n_rows)
     good = ~problems.any
-    events = pa.table(typed, schema=EVENT_ARROW_SCHEMA).filter(pa.array(good))
     if seen is not None:
         seen.add(keys[good])
     rejected = _rejected_frame(table, row_numbers[~good], np.flatnonzero(~good), problems.messages())
-    return ValidatedEvents(events=events, rejected=rejected)
+    return ValidatedEvents(pa.table(typed, schema=EVENT_ARROW_SCHEMA), np.flatnonzero(good), rejected)
 
 
 def events_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
@@ -168,5 +177,7 @@ def iter_validated_events(
             raw.table, as_of=as_of, row_numbers=raw.row_numbers, known_residents=known_residents, seen=seen
         )
         if len(raw.malformed):
-            chunk = ValidatedEvents(chunk.events, pd.concat([chunk.rejected, raw.malformed], ignore_index=True))
+            chunk = ValidatedEvents(
+                chunk.typed, chunk.kept, pd.concat([chunk.rejected, raw.malformed], ignore_index=True)
+            )
         yield chunk

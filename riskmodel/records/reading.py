@@ -135,18 +135,17 @@ def _without_values(message: str) -> str:
 
 
 def _malformed(lines: list[tuple[int, int, int]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(
+    # Built in one constructor: adding the columns one by one costs ~0.3 ms a column, every chunk.
+    return pd.DataFrame(
         {
             "row_number": pd.Series([line - 1 for line, _, _ in lines], dtype="int64"),
             "errors": [
                 f"line {line}: expected {expected} fields, found {found}; the line was not read"
                 for line, expected, found in lines
             ],
+            **{name: pd.Series([None] * len(lines), dtype="string") for name in columns},
         }
     )
-    for name in columns:
-        frame[name] = pd.Series([None] * len(lines), dtype="string")
-    return frame
 
 
 def _iter_csv(path: Path, columns: list[str], chunk_rows: int, encoding: str) -> Iterator[RawChunk]:

@@ -81,9 +81,11 @@ class Timeline:
             events = events.filter(found.is_valid())
             found = found.drop_null()
         keys = pa.table({"p": found, "d": events.column("event_date"), "i": events.column("event_id")})
-        order = np.asarray(
+        sorted_at = np.asarray(
             pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("d", "ascending"), ("i", "ascending")])
         )
+        # Events that came in order (a file sorted by resident and date) are read as they are, without a copy.
+        order: np.ndarray | slice = slice(None) if np.array_equal(sorted_at, np.arange(len(sorted_at))) else sorted_at
         position = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)[order]
         start = np.empty(len(position), dtype=bool)
         start[:1] = True

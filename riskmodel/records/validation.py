@@ -167,9 +167,14 @@ def _coerce_text(array: pa.ChunkedArray, column: Column) -> _Coerced:
         text = pc.cast(array, pa.string())
         blank = pc.equal(pc.utf8_trim_whitespace(text), "")
         return _Coerced(pc.if_else(blank, pa.scalar(None, pa.string()), text), np.zeros(len(array), dtype=bool), "")
-    text = _trimmed(pc.cast(array, pa.string()))
+    choices = pa.array(column.choices)
+    as_written = pc.cast(array, pa.string())
+    if (pc.sum(pc.is_in(as_written, value_set=choices)).as_py() or 0) == len(as_written) - as_written.null_count:
+        # Every value is a choice as written (the common case): trimming and case change nothing.
+        return _Coerced(as_written, np.zeros(len(array), dtype=bool), f"not one of {', '.join(column.choices)}")
+    text = _trimmed(as_written)
     text = pc.utf8_upper(text) if column.name == "sex" else pc.utf8_lower(text)
-    allowed = pc.is_in(text, value_set=pa.array(column.choices))
+    allowed = pc.is_in(text, value_set=choices)
     bad = _mask(pc.and_(pc.is_valid(text), pc.invert(allowed)))
     values = pc.if_else(allowed, text, pa.scalar(None, pa.string()))
     return _Coerced(values, bad, f"not one of {', '.join(column.choices)}")
@@ -258,8 +263,26 @@ def _range_check(values: np.ndarray, column: Column, problems: _Problems) -> Non
 def _identifier_check(values: pa.Array, name: str, problems: _Problems) -> None:
     """SPEC 8: identifiers are at most 128 characters, without control characters (a tab included); one
     definition for the API, the batch and the store."""
-    problems.add(_mask(pc.greater(pc.utf8_length(values), MAX_IDENTIFIER_LENGTH)), name, "longer than 128 characters")
-    problems.add(_mask(pc.match_substring_regex(values, r"[\x00-\x1f\x7f]")), name, "contains a control character")
+    # At most 128 bytes is at most 128 characters, and text without a control byte has no control character:
+    # the common case is decided on the bytes, and the kernels below only run on a column that needs them.
+    if (pc.max(pc.binary_length(values)).as_py() or 0) > MAX_IDENTIFIER_LENGTH:
+        problems.add(
+            _mask(pc.greater(pc.utf8_length(values), MAX_IDENTIFIER_LENGTH)), name, "longer than 128 characters"
+        )
+    if _has_control_byte(values):
+        problems.add(_mask(pc.match_substring_regex(values, r"[\x00-\x1f\x7f]")), name, "contains a control character")
+
+
+def _has_control_byte(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether the text's bytes hold a control character's (over the whole data buffer, so a slice may say yes
+    for its neighbours' bytes: then the exact check runs)."""
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        data = chunk.buffers()[2] if len(chunk.buffers()) > 2 else None
+        if data is not None and data.size:
+            raw = np.frombuffer(data, dtype=np.uint8)
+            if np.any((raw < 0x20) | (raw == 0x7F)):
+                return True
+    return False
 
 
 def validate_table(
@@ -410,7 +433,14 @@ def _hashing_connection() -> duckdb.DuckDBPyConnection:
 
 
 class SeenIds:
-    """Resident ids accepted so far in a batch, as sorted 64-bit hashes per chunk (8 bytes an id)."""
+    """Resident ids accepted so far in a batch, as sorted runs of 64-bit hashes (8 bytes an id).
+
+    Runs of similar length are merged as they come (up to :data:`MERGED_RUN` hashes), so that a lookup searches a
+    few runs, not one per chunk, however many chunks a large file has.
+    """
+
+    MERGED_RUN = 4_000_000
+    """The longest run made by merging (32 MB); a merge briefly needs its length twice."""
 
     def __init__(self) -> None:
         self._chunks: list[np.ndarray] = []
@@ -428,15 +458,30 @@ class SeenIds:
             connection.unregister("hashed")
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(hashes), dtype=bool)
+        if not self._chunks:
+            return np.zeros(len(hashes), dtype=bool)
+        order = np.argsort(hashes)  # searched in order: each search starts where the last one ended
+        wanted = hashes[order]
+        found_in_order = np.zeros(len(hashes), dtype=bool)
         for chunk in self._chunks:
-            where = np.minimum(np.searchsorted(chunk, hashes), len(chunk) - 1)
-            found |= chunk[where] == hashes
+            where = np.minimum(np.searchsorted(chunk, wanted), len(chunk) - 1)
+            found_in_order |= chunk[where] == wanted
+        found = np.empty(len(hashes), dtype=bool)
+        found[order] = found_in_order
         return found
 
     def add(self, hashes: np.ndarray) -> None:
-        if len(hashes):
-            self._chunks.append(np.sort(hashes))
+        if not len(hashes):
+            return
+        self._chunks.append(np.sort(hashes))
+        while (
+            len(self._chunks) > 1
+            and len(self._chunks[-2]) <= 2 * len(self._chunks[-1])
+            and len(self._chunks[-2]) + len(self._chunks[-1]) <= self.MERGED_RUN
+        ):
+            last = self._chunks.pop()
+            # Two sorted runs: the stable sort (timsort) merges them in one pass.
+            self._chunks[-1] = np.sort(np.concatenate([self._chunks[-1], last]), kind="stable")
 
 
 def _check_unique_ids(

@@ -119,7 +119,16 @@ def test_accepted_date_forms_and_impossible_dates(written, read):
 
 @pytest.mark.parametrize(
     ("resident_id", "ok"),
-    [("a" * 128, True), ("a" * 129, False), ("r\t1", False), ("r\x001", False), ("居民-001", True)],
+    [
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("居" * 128, True),  # 384 bytes, 128 characters
+        ("居" * 129, False),
+        ("r\t1", False),
+        ("r\x001", False),
+        ("r\x7f1", False),
+        ("居民-001", True),
+    ],
 )
 def test_identifiers_at_most_128_characters_without_control_characters(resident_id, ok):
     from riskmodel.records.reading import validate_records
@@ -140,3 +149,38 @@ def test_csv_cells_a_spreadsheet_would_run_are_escaped():
     escaped = csv_safe(frame)
     assert escaped["text"].tolist() == ['\'=HYPERLINK("x")', "'+1 call", "-5", "'@SUM(A1)", "'\tx", "'\rx", "ok", None]
     assert escaped["n"].tolist() == list(range(8))
+
+
+def test_a_control_character_beside_a_slice_does_not_reject_its_rows():
+    import numpy as np
+    import pyarrow as pa
+
+    from riskmodel.records.validation import _identifier_check, _Problems
+
+    ids = pa.array(["r\t0", "r1", "r2", "r\x1f3"])
+    problems = _Problems(2)
+    _identifier_check(ids.slice(1, 2), "resident_id", problems)  # the data buffer holds its neighbours' bytes
+    assert not problems.any.any()
+    problems = _Problems(4)
+    _identifier_check(pa.chunked_array([ids.slice(0, 2), ids.slice(2, 2)]), "resident_id", problems)
+    assert problems.any.tolist() == [True, False, False, True]
+    np.testing.assert_array_equal(problems.any, [True, False, False, True])
+
+
+def test_seen_ids_find_every_earlier_id_across_merged_runs(monkeypatch):
+    import numpy as np
+
+    from riskmodel.records.validation import SeenIds
+
+    monkeypatch.setattr(SeenIds, "MERGED_RUN", 50)
+    rng = np.random.default_rng(3)
+    seen, added = SeenIds(), set()
+    for size in (7, 7, 20, 3, 3, 3, 40, 1, 12, 30):
+        hashes = rng.integers(0, 2**64, size=size, dtype=np.uint64)
+        asked = np.concatenate([hashes, np.array(sorted(added)[:5], dtype=np.uint64)])
+        assert seen.contains(asked).tolist() == [h in added for h in asked.tolist()]
+        seen.add(hashes)
+        added |= set(hashes.tolist())
+    assert all(len(run) <= 50 or len(run) == 40 for run in seen._chunks)
+    assert all((np.diff(run.astype(np.float64)) >= 0).all() for run in seen._chunks)
+    assert len(seen._chunks) < 10
