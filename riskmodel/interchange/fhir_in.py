@@ -116,7 +116,9 @@ class MappedResources:
     first's event, averaged where they differ)."""
 
     def _count(self, kind: str, what: str) -> None:
-        entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
+        entry = self.counts.get(kind)
+        if entry is None:
+            entry = self.counts[kind] = {"in": 0, "used": 0, "skipped": 0, "rejected": 0}
         entry["in"] += 1
         entry[what] += 1
 
@@ -147,11 +149,12 @@ class MappedResources:
         if not isinstance(resource, dict):
             self.load_rejections.append(Rejection(None, None, "$", "not a JSON object", source, line))
             return
-        kind, ident = text(resource.get("resourceType")), text(resource.get("id"))
+        kind = text(resource.get("resourceType"))
         if check:
             problem = fhir_problem(resource)
             if problem is not None:
                 self._count(kind or "(none)", "rejected")
+                ident = text(resource.get("id"))
                 self.load_rejections.append(Rejection(kind, ident, problem[0], problem[1], source, line))
                 return
         name = kind or "(none)"
@@ -165,7 +168,7 @@ class MappedResources:
             self._count(name, "skipped")
         except Refused as refused:
             self._count(name, "rejected")
-            rejection = Rejection(kind, ident, refused.path, refused.reason, source, line)
+            rejection = Rejection(kind, text(resource.get("id")), refused.path, refused.reason, source, line)
             self.rejections.append((KIND_ORDER[name], len(self.rejections), rejection))
         else:
             self._count(name, "used")
