@@ -10,21 +10,28 @@ shared machine), its own peak RSS and its largest worker's; ``peak_rss_bound_mib
 worker) bounds what the import held at once. Flat memory: the peaks stay the same from the smaller to the larger
 size.
 ``--data DIR`` keeps each size's NDJSON in ``DIR/<size>`` and re-uses it on the next run (exporting 1 M residents
-takes minutes; the import is what is timed).
+takes minutes; the import is what is timed). ``--source DIR`` (repeatable) imports the same files with another
+checkout too (e.g. a ``git worktree`` of an earlier commit), ``--rounds`` times each, alternating, so that both
+see the same machine; each run gives the load average at its start and end (the machine is shared).
 Usage: python -m benchmarks.fhir_import [--sizes 100000 200000] [--history-years 0] [--workers 2] [--data DIR]
+       [--source ../before] [--rounds 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
-from benchmarks.common import PEAK_RSS, run_child, save
+from benchmarks.common import PEAK_RSS, save
 from benchmarks.fixtures import AS_OF
 from riskmodel.interchange import population_resources, write_ndjson
 from riskmodel.interchange.settings import FhirSettings
@@ -33,10 +40,11 @@ from riskmodel.synth.population import events_path
 
 IMPORT_CHILD = (
     """
-import json, sys, time, datetime as dt
+import json, os, sys, time, datetime as dt
 from pathlib import Path
 from riskmodel.interchange.fhir_bulk import import_fhir
 folder, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+load_before = os.getloadavg()[0]
 started = time.perf_counter()
 summary = import_fhir(sorted(folder.glob("*.ndjson")), out, as_of=dt.date(2026, 7, 1), workers=workers)
 seconds = time.perf_counter() - started
@@ -51,7 +59,8 @@ worker_rss_mib = children.ru_maxrss / 1024
 print(json.dumps({"residents": summary.residents, "events": summary.events, "rejected": summary.rejected,
                   "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "workers": workers,
                   "peak_rss_mib": round(peak_rss_mib, 1), "worker_peak_rss_mib": round(worker_rss_mib, 1),
-                  "peak_rss_bound_mib": round(peak_rss_mib + workers * worker_rss_mib, 1)}))
+                  "peak_rss_bound_mib": round(peak_rss_mib + workers * worker_rss_mib, 1),
+                  "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}))
 """
 )
 
@@ -80,13 +89,31 @@ def export(folder: Path, residents: int, history_years: int) -> dict[str, object
     return made
 
 
+def measure(checkout: Path, folder: Path, out: Path, workers: int) -> dict[str, Any]:
+    """The import of ``folder`` by the code of ``checkout``, in a fresh process."""
+    path = os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-c", IMPORT_CHILD, str(folder), str(out), str(workers)],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": path},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 200_000])
     parser.add_argument("--history-years", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", type=Path, help="keep (and re-use) each size's NDJSON in DATA/<size>")
+    parser.add_argument("--source", type=Path, action="append", help="another checkout to compare (repeatable)")
+    parser.add_argument("--rounds", type=int, default=1, help="imports per checkout and size, alternating")
     args = parser.parse_args()
+    here = Path(__file__).resolve().parent.parent
+    checkouts = [here, *[s.resolve() for s in args.source or []]]
     runs = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as scratch:
@@ -95,23 +122,26 @@ def main() -> None:
                 folder = args.data / f"{n}-{args.history_years}y"
                 folder.mkdir(parents=True, exist_ok=True)
             made = export(folder, n, args.history_years)
-            measured = run_child(
-                IMPORT_CHILD, str(folder / "ndjson"), str(Path(scratch) / "imported.parquet"), str(args.workers)
-            )
-            lines = sum(made["resources"].values())  # type: ignore[union-attr]
-            runs.append(
-                {
-                    **made,
-                    **measured,
-                    "resources_per_s": round(lines / measured["seconds"]),
-                    "observations": made["resources"].get("Observation", 0),
-                }
-            )  # type: ignore[union-attr]
-            print(runs[-1], flush=True)
+            for _ in range(args.rounds):
+                for checkout in checkouts:
+                    measured = measure(checkout, folder / "ndjson", Path(scratch) / "imported.parquet", args.workers)
+                    runs.append(_run(made, measured, "this" if checkout == here else str(checkout)))
+                    print(runs[-1], flush=True)
     target = {"residents": 1_000_000, "observations": 5_000_000, "seconds": 300, "cores": 2}
-    for run in runs:  # what 5 M observations would take at the rate measured (CPU seconds per observation)
-        run["cpu_seconds_at_5m_observations"] = round(run["cpu_seconds"] * 5_000_000 / max(1, run["observations"]))
     save("fhir_import", {"target": target, "runs": runs})
+
+
+def _run(made: dict[str, Any], measured: dict[str, Any], checkout: str) -> dict[str, Any]:
+    observations = made["resources"].get("Observation", 0)
+    return {
+        "checkout": checkout,
+        **made,
+        **measured,
+        "resources_per_s": round(sum(made["resources"].values()) / measured["seconds"]),
+        "observations": observations,
+        # what 5 M observations would take at the rate measured (CPU seconds per observation)
+        "cpu_seconds_at_5m_observations": round(measured["cpu_seconds"] * 5_000_000 / max(1, observations)),
+    }
 
 
 if __name__ == "__main__":

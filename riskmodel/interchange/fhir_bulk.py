@@ -14,25 +14,29 @@ A small input (under one bucket) takes the direct path (:func:`read_fhir` and :f
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import multiprocessing
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from riskmodel.exceptions import InputFileError
+from riskmodel.interchange.fhir_in import NDJSON_SUFFIXES, MappedResources, assembled, check_encoding, read_fhir
 from riskmodel.interchange.importing import (
     ImportSummary,
-    checked_import,
+    checked_records,
     rejected_path,
     rejected_table,
     write_import,
@@ -47,6 +51,11 @@ MEMORY_LIMIT = "512MB"
 """DuckDB's memory limit while splitting, mapping a bucket and joining (it spills to the scratch directory beyond
 it)."""
 _NDJSON = (".ndjson", ".jsonl", ".ndjson.gz", ".jsonl.gz")
+_LONG_NUMBER = r"[0-9]{19}"
+"""A run of digits that may be an integer past 64 bits (orjson would read it as a float): such a line is parsed
+by the standard library."""
+_THRESHOLDS = (50_000, 20, 100)
+"""The collector's thresholds while a bucket is mapped (Python's default: 700, 10, 10)."""
 
 
 def import_fhir(
@@ -63,8 +72,6 @@ def import_fhir(
 ) -> ImportSummary:
     """Read Bundles and bulk NDJSON and write ``out`` with its events and rejected rows (as
     :func:`riskmodel.interchange.importing.write_import` writes them); memory bounded by the bucket size."""
-    from riskmodel.interchange.fhir_in import check_encoding, read_fhir
-
     settings = settings or FhirSettings()
     files = [Path(p) for p in paths]
     for path in files:
@@ -107,7 +114,8 @@ def _connect(folder: Path, memory_limit: str, threads: int | None = None) -> duc
 
 def _split(files: Iterable[Path], folder: Path, buckets: int, memory_limit: str) -> None:
     """Every line of the files, with its file's rank and line number, into ``lines/bucket=<b>/`` by resident (a
-    line with no resident, e.g. not JSON or a resource type without a subject, by its place: it is read alone)."""
+    line with no resident, e.g. not JSON or a resource type without a subject, by its place: it is read alone).
+    The three elements of the key are read from a line in one pass (one JSON parse besides the check)."""
     con = _connect(folder, memory_limit)
     try:
         selects = []
@@ -135,12 +143,11 @@ def _copy_lines(
             f"""
             COPY (
                 SELECT hash(coalesce(key, source || ':' || line)) % {buckets} AS bucket, rank, source, line, text
-                  FROM (SELECT *, CASE WHEN json_valid(text) THEN
-                                    CASE WHEN json_extract_string(text, '$.resourceType') = 'Patient'
-                                         THEN json_extract_string(text, '$.id')
-                                         ELSE regexp_extract(json_extract_string(text, '$.subject.reference'),
-                                                             '([^/]*)$', 1) END END AS key
-                          FROM ({" UNION ALL ".join(selects)}))
+                  FROM (SELECT *, CASE WHEN read[1] = 'Patient' THEN read[2]
+                                       ELSE regexp_extract(read[3], '([^/]*)$', 1) END AS key
+                          FROM (SELECT *, CASE WHEN json_valid(text) THEN json_extract_string(
+                                            text, ['$.resourceType', '$.id', '$.subject.reference']) END AS read
+                                  FROM ({" UNION ALL ".join(selects)})))
             ) TO '{folder / "lines"}' (FORMAT parquet, PARTITION_BY (bucket))
             """,
             params,
@@ -208,26 +215,20 @@ def _unreadable(error: duckdb.Error) -> InputFileError:
 def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) -> dict[str, Any]:
     """Map and validate one bucket; its residents (with their place in the input), events and rejected rows go
     to ``parts/``."""
-    from riskmodel.interchange.fhir_in import NDJSON_SUFFIXES, MappedResources, as_import, assembled
-
     folder, bucket, sources, as_of, settings, validate = job
-    lines = pq.read_table(folder / "lines" / f"bucket={bucket}").sort_by([("rank", "ascending"), ("line", "ascending")])
-    mapped = MappedResources(as_of=as_of, settings=settings, owners=_owners(folder, bucket))
-    for source, line, line_text in zip(
-        lines.column("source").to_pylist(), lines.column("line").to_pylist(), lines.column("text").to_pylist(),
-        strict=True,
-    ):  # fmt: skip
-        check = validate == "full" or not source.lower().endswith(NDJSON_SUFFIXES)
-        mapped.add_line(line_text, source, line, check=check)
-    result = as_import(assembled(mapped))
-    residents, events, all_rejected = checked_import(result, as_of=as_of)
+    with _few_collections():
+        mapped = _mapped_lines(
+            folder / "lines" / f"bucket={bucket}", as_of, settings, validate, _owners(folder, bucket)
+        )
+        records = assembled(mapped)
+        residents, events, all_rejected = checked_records(records, as_of=as_of)
     rank = {source: k for k, source in enumerate(sources)}
     at = residents.index.to_numpy() - 1  # the validator's 1-based row numbers, in the mapping's order
-    origin = result.residents.iloc[at]
+    origin = [records.residents[k] for k in at]
     residents = residents.reset_index(drop=True)
     table = pa.Table.from_pandas(residents, preserve_index=False)
-    table = table.append_column("_rank", pa.array(origin["_source"].map(rank).to_numpy(), pa.int64()))
-    table = table.append_column("_line", pa.array(origin["_line"].to_numpy(), pa.int64()))
+    table = table.append_column("_rank", pa.array([rank[row["_source"]] for row in origin], pa.int64()))
+    table = table.append_column("_line", pa.array([row["_line"] for row in origin], pa.int64()))
     parts = folder / "parts"
     parts.mkdir(exist_ok=True)
     pq.write_table(table, parts / f"residents-{bucket}.parquet")
@@ -235,11 +236,48 @@ def _map_bucket(job: tuple[Path, int, list[str], dt.date, FhirSettings, str]) ->
     pq.write_table(rejected_table(all_rejected), parts / f"rejected-{bucket}.parquet")
     return {
         "bucket": bucket,
-        "counts": result.counts,
+        "counts": records.counts,
         "residents": len(residents),
         "events": events.num_rows,
         "rejected": len(all_rejected),
     }
+
+
+def _mapped_lines(
+    path: Path, as_of: dt.date, settings: FhirSettings, validate: str, owners: dict[tuple[str, str], set[str]]
+) -> MappedResources:
+    """A bucket's lines mapped in the order of the input (file, then line). A line without a run of 19 digits
+    is parsed by orjson (:func:`riskmodel.interchange.fhir_in.decoded`); the runs are found for the whole
+    bucket at once."""
+    lines = pq.read_table(path).sort_by([("rank", "ascending"), ("line", "ascending")])
+    texts = lines.column("text")
+    plain = pc.invert(pc.match_substring_regex(texts, _LONG_NUMBER)).to_pylist()
+    checked: dict[str, bool] = {}
+    mapped = MappedResources(as_of=as_of, settings=settings, owners=owners)
+    for source, line, line_text, is_plain in zip(
+        lines.column("source").to_pylist(), lines.column("line").to_pylist(), texts.to_pylist(), plain, strict=True
+    ):  # fmt: skip
+        check = checked.get(source)
+        if check is None:
+            check = checked[source] = validate == "full" or not source.lower().endswith(NDJSON_SUFFIXES)
+        mapped.add_line(line_text, source, line, check=check, plain=bool(is_plain))
+    return mapped
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The cyclic garbage collector seldom while a bucket is mapped: the mapping makes millions of short-lived
+    objects (freed as they go, by their counts) and keeps the records it made, which the default thresholds
+    scanned again and again (about a tenth of the mapping's time). What was there before (the imported modules)
+    is frozen: never scanned."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _unified(files: list[Path]) -> pa.Schema:

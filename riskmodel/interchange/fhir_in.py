@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+import orjson
 import pandas as pd
 
 from riskmodel.exceptions import InputFileError
@@ -122,6 +123,24 @@ class Subject(NamedTuple):
     """The records it gave, kept where it has links (dropped with it when a link rejects it)."""
 
 
+def decoded(line_text: str, *, plain: bool = False) -> Any:
+    """A line's JSON value, ``None`` where it is not JSON (NaN and Infinity are not, RFC 8259).
+
+    ``plain``: the line has no run of 19 digits, so orjson (2-3 times faster) reads it as the standard library
+    does: the same values, types and key order. What orjson refuses (NaN, a lone surrogate, trailing data ...)
+    the standard library decides; an integer past 64 bits, which orjson would read as a float, never reaches it.
+    """
+    if plain:
+        try:
+            return orjson.loads(line_text)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return _DECODER.decode(line_text)
+    except ValueError:
+        return None
+
+
 @dataclass
 class MappedResources:
     """What the mapping of an input gives, before assembly: per type its records, the rejected resources, and
@@ -155,22 +174,20 @@ class MappedResources:
     """Each standalone systolic or diastolic Observation's result by its place: paired by :meth:`pair_readings`."""
 
     def _count(self, kind: str, what: str) -> None:
-        entry = self.counts.setdefault(kind, {"in": 0, "used": 0, "skipped": 0, "rejected": 0})
+        entry = self.counts.get(kind)
+        if entry is None:
+            entry = self.counts[kind] = {"in": 0, "used": 0, "skipped": 0, "rejected": 0}
         entry["in"] += 1
         entry[what] += 1
 
-    def add_line(self, line_text: str | None, source: str, line: int, *, check: bool) -> None:
+    def add_line(self, line_text: str | None, source: str, line: int, *, check: bool, plain: bool = False) -> None:
         """One NDJSON line (or Bundle entry as text); a blank line is no resource, a file's byte-order mark is not
-        part of its first line (read directly or through a bulk bucket alike)."""
+        part of its first line (read directly or through a bulk bucket alike). ``plain``: see :func:`decoded`."""
         if line_text is None or not line_text.strip():
             return
         if line == 1:
             line_text = line_text.removeprefix("\ufeff")
-        try:
-            resource = _DECODER.decode(line_text)
-        except ValueError:
-            resource = None
-        self.add(resource, source, line, check=check)
+        self.add(decoded(line_text, plain=plain), source, line, check=check)
 
     def add_document(self, document: dict[str, Any], source: str) -> None:
         """A Bundle (each entry's resource; checked by the FHIR model), or a lone resource."""

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from riskmodel.interchange.fhir_in import FhirImport
+from riskmodel.interchange.fhir_in import BundleRecords, FhirImport
+from riskmodel.interchange.fhir_reading import rejected_frame
 from riskmodel.records.events import validate_events
 from riskmodel.records.schema import COLUMN_NAMES, EVENT_COLUMN_NAMES
 from riskmodel.records.validation import validate_table
@@ -37,6 +40,18 @@ def text_table(frame: pd.DataFrame, names: tuple[str, ...]) -> pa.Table:
         text = values.astype(str).astype(object).where(values.notna(), None)  # each value as str() writes it
         columns[name] = pa.array(text.to_numpy(dtype=object), pa.string())
     return pa.table(columns)
+
+
+def text_rows(rows: Sequence[dict[str, Any]], names: tuple[str, ...]) -> pa.Table:
+    """:func:`text_table` of rows as the FHIR mapping gives them (values text, float or ``None``), without a
+    frame in between: the same text (a float as ``str`` writes it, NaN no value)."""
+    return pa.table({name: pa.array([_text(row.get(name)) for row in rows], pa.string()) for name in names})
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value != value:  # NaN
+        return None
+    return value if type(value) is str else str(value)
 
 
 def record_rejections(residents: pd.DataFrame, events: pd.DataFrame) -> list[pd.DataFrame]:
@@ -82,21 +97,42 @@ def rejected_table(rejected: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(rejected.astype({"line": "float64"}).astype("string"), preserve_index=False)
 
 
-def checked_import(result: FhirImport, *, as_of: dt.date) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame]:
-    """The import validated by SPEC 2's validators: residents (the validator's row numbers as index), events,
-    and every rejected row (the mapping's and the validators')."""
-    checked = validate_table(text_table(result.residents, COLUMN_NAMES))
+def checked_records(records: BundleRecords, *, as_of: dt.date) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame]:
+    """:func:`checked_import` of a FHIR input's records (a bulk bucket's) as they are, without frames in between."""
+    residents, events, all_rejected, refused = _checked(
+        text_rows(records.residents, COLUMN_NAMES),
+        text_rows(records.events, EVENT_COLUMN_NAMES),
+        rejected_frame(r.row() for r in records.rejected),
+        as_of=as_of,
+    )
+    _count_residents(records, refused, residents["resident_id"])
+    return residents, events, all_rejected
+
+
+def _checked(
+    residents: pa.Table, events: pa.Table, rejected: pd.DataFrame, *, as_of: dt.date
+) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame, pd.Series]:
+    """Residents, events, every rejected row, and the ids of the residents the validators rejected."""
+    checked = validate_table(residents)
     known = pa.array(checked.residents["resident_id"].astype(str).to_numpy(dtype=object), pa.string())
-    events = validate_events(
-        text_table(result.events, EVENT_COLUMN_NAMES),
+    validated = validate_events(
+        events,
         as_of=as_of,
         known_residents=lambda ids: pc.is_in(ids, value_set=known).to_numpy(zero_copy_only=False),
     )
-    rejected = [result.rejected, *record_rejections(checked.rejected, events.rejected)]
-    all_rejected = (
-        pd.concat([r for r in rejected if len(r)], ignore_index=True)
-        if any(len(r) for r in rejected)
-        else result.rejected
+    every = [r for r in (rejected, *record_rejections(checked.rejected, validated.rejected)) if len(r)]
+    all_rejected = pd.concat(every, ignore_index=True) if every else rejected
+    return checked.residents, validated.events, all_rejected, checked.rejected["resident_id"]
+
+
+def checked_import(result: FhirImport, *, as_of: dt.date) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame]:
+    """The import validated by SPEC 2's validators: residents (the validator's row numbers as index), events,
+    and every rejected row (the mapping's and the validators')."""
+    residents, events, all_rejected, refused = _checked(
+        text_table(result.residents, COLUMN_NAMES),
+        text_table(result.events, EVENT_COLUMN_NAMES),
+        result.rejected,
+        as_of=as_of,
     )
     origins = getattr(result, "origins", None)  # the forms: where each record came from (file, row number)
     found = all_rejected["resource_id"].map(origins or {})
@@ -106,11 +142,11 @@ def checked_import(result: FhirImport, *, as_of: dt.date) -> tuple[pd.DataFrame,
         all_rejected.loc[known, "source"] = found[known].str[0]
         all_rejected.loc[known, "line"] = found[known].str[1]
         _count_rows(result, all_rejected[known])
-    _count_residents(result, checked.rejected["resident_id"], checked.residents["resident_id"])
-    return checked.residents, events.events, all_rejected
+    _count_residents(result, refused, residents["resident_id"])
+    return residents, events, all_rejected
 
 
-def _count_residents(result: FhirImport, rejected: pd.Series, kept: pd.Series) -> None:
+def _count_residents(result: FhirImport | BundleRecords, rejected: pd.Series, kept: pd.Series) -> None:
     """A Patient the SPEC 2 validators reject counts as rejected, not used, and so does each resource of it (none of
     them is in the output): in = used + skipped + rejected stays true of what was written."""
     uses = getattr(result, "uses", None)

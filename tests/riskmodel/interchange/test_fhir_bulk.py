@@ -63,3 +63,36 @@ def test_bytes_not_utf8_inside_an_ndjson_file_stop_with_one_line_without_the_lin
     message = str(refused.value)
     assert message.startswith(f"{path}: not UTF-8 text") and message.endswith("save it as UTF-8"), message
     assert "\n" not in message and "173" not in message and not (tmp_path / "r.parquet").exists()
+
+
+def test_a_bucket_reads_a_long_integer_as_the_direct_import_does(tmp_path):
+    """A bucket's lines are parsed by orjson, which reads an integer past 64 bits as a float; such a line is read
+    by the standard library, so a resident id or a value of 30 digits is the same text on both paths."""
+    patient = {"resourceType": "Patient", "gender": "male", "birthDate": "1960-01-01",
+               "generalPractitioner": [{"reference": "CareTeam/T1"}]}  # fmt: skip
+    lines = [json.dumps({**patient, "id": f"p{k}"}) for k in range(400)]
+    lines += [
+        json.dumps({**patient, "id": 123456789012345678901234567890}),
+        json.dumps({**patient, "id": -9223372036854775809}),
+        json.dumps(
+            {
+                "resourceType": "Observation",
+                "id": 18446744073709551616,
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "subject": {"reference": "Patient/p1"},
+                "effectiveDateTime": "2026-06-01",
+                "valueQuantity": {"value": 10**25, "code": "kg"},
+            }
+        ),  # fmt: skip
+    ]
+    path = tmp_path / "all.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    direct = write_import(read_fhir([path], as_of=AS_OF), tmp_path / "a" / "r.parquet", as_of=AS_OF)
+    bulk = import_fhir([path], tmp_path / "b" / "r.parquet", as_of=AS_OF, bucket_bytes=path.stat().st_size // 3,
+                       workers=1)  # fmt: skip
+    assert (bulk.residents, bulk.rejected, bulk.counts) == (direct.residents, direct.rejected, direct.counts)
+    ids = set(pq.read_table(tmp_path / "b" / "r.parquet").column("resident_id").to_pylist())
+    assert {"123456789012345678901234567890", "-9223372036854775809"} <= ids
+    rejected = pq.read_table(rejected_path(tmp_path / "b" / "r.parquet", "fhir")).to_pylist()
+    assert [r["resource_id"] for r in rejected] == ["18446744073709551616"]

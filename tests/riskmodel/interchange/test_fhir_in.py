@@ -7,6 +7,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskmodel.interchange import read_fhir
 
@@ -496,3 +498,90 @@ def test_the_cli_stops_on_a_utf16_file_with_one_line(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     [line] = result.output.strip().splitlines()
     assert "UTF-16 text, not UTF-8" in line and "save it as UTF-8" in line, line
+
+
+# ------------------------------------------------- a bulk bucket's parser (orjson) reads as the standard library
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values of the same types, keys in the same order (``1`` is not ``1.0``, ``-0.0`` is not ``0.0``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)  # type: ignore[index]
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return a == b
+
+
+def _standard(line: str) -> object:
+    def refuse(name: str) -> float:
+        raise ValueError(name)
+
+    try:
+        return json.JSONDecoder(parse_constant=refuse).decode(line)
+    except ValueError:
+        return None
+
+
+def _as_a_bucket_reads(line: str) -> object:
+    import re
+
+    from riskmodel.interchange.fhir_bulk import _LONG_NUMBER
+    from riskmodel.interchange.fhir_in import decoded
+
+    return decoded(line, plain=re.search(_LONG_NUMBER, line) is None)
+
+
+ODD_LINES = [
+    '{"a": 123456789012345678901234567890}',  # past 64 bits: orjson would give a float
+    '{"a": 18446744073709551616}',
+    '{"a": -9223372036854775809}',
+    '{"a": 18446744073709551615, "b": -9223372036854775808}',
+    '{"a": 1e400, "b": -1e400, "c": 1e-400, "d": -0, "e": -0.0, "f": 1E2}',
+    '{"a": 0.1000000000000000055511151231257827, "b": 9007199254740993, "c": 2.4703282292062328e-324}',
+    '{"a": NaN}',
+    '{"a": Infinity}',
+    '{"a": -Infinity}',
+    '{"a": "\\ud800"}',  # a lone surrogate escape: orjson refuses, the standard library reads it
+    '{"a": "\\ud83d\\ude00", "b": "\\u0000", "c": "\\/"}',
+    '{"a": 1, "a": 2}',
+    '{"a": "\t"}',
+    '{"a": 1} x',
+    '{"a": 1,}',
+    ' \t{"a": 1}\r\n',
+    '{"a": 1}\x0b',
+    "\ufeff{}",
+    "[1, 2]",
+    '"text"',
+    "null",
+    "{'a': 1}",
+    '{"a": 01}',
+    '{"a": ' + "[" * 300 + "]" * 300 + "}",
+]
+
+
+@pytest.mark.parametrize("line", ODD_LINES)
+def test_an_odd_line_reads_as_the_standard_library_reads_it(line):
+    assert _same(_as_a_bucket_reads(line), _standard(line))
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_any_json_reads_as_the_standard_library_reads_it(value):
+    line = json.dumps(value, ensure_ascii=False)
+    assert _same(_as_a_bucket_reads(line), _standard(line))
