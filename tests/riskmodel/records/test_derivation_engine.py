@@ -341,7 +341,9 @@ def test_a_diabetics_bp_target_under_guideline2024_whoever_recorded_the_diabetes
     followup = {"resident_id": "r0", "event_date": day, "kind": "followup", "disease": "hypertension", "mode": "clinic"}
     events = [{**followup, "event_id": "bp", "sbp_mmhg": sbp, "dbp_mmhg": dbp}]
     if diabetes_by == "diagnosis_event":
-        events.append({"event_id": "dx", "resident_id": "r0", "event_date": day, "kind": "diagnosis", "disease": "diabetes"})
+        events.append(
+            {"event_id": "dx", "resident_id": "r0", "event_date": day, "kind": "diagnosis", "disease": "diabetes"}
+        )
     elif diabetes_by == "diabetes_followup":
         events.append({**followup, "event_id": "dm", "disease": "diabetes", "fpg_mmol_l": 6.0})
     rows = _one_resident(diabetes_in_row=diabetes_by == "row")
